@@ -1,0 +1,4 @@
+"""`python -m circle` runs the command line."""
+from circle.cli import run
+
+run()

@@ -1,0 +1,57 @@
+"""create_app: the only place where config, extensions, services and blueprints are wired together."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask
+from sqlalchemy import event
+
+from circle import config as settings_module
+from circle import crypto
+from circle import models  # noqa: F401  (registers every table on db.metadata)
+from circle.extensions import db, migrate, sock
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Turn on foreign keys, WAL and a busy timeout for every SQLite connection."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    """Return SQLAlchemy engine options suited to the database kind."""
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    return {"pool_pre_ping": True, "pool_recycle": 1800, "pool_size": 10, "max_overflow": 20}
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask app from the environment (or from `test_config`, a mapping of CIRCLE_* keys)."""
+    settings = (settings_module.from_mapping(test_config) if test_config is not None
+                else settings_module.load())
+    app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
+    app.config.update(settings.as_flask_config())
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(settings.database_url)
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024 * 1024
+    if test_config is not None:
+        app.config.update({k: v for k, v in test_config.items() if not k.startswith("CIRCLE_")})
+    crypto.configure(settings.secret_key)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    sock.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+
+    from circle.api import register_api
+    register_api(app)
+    return app
+

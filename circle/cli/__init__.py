@@ -1,0 +1,60 @@
+"""The `circle` command line: one argparse group, one module per family of commands."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from circle import __version__
+from circle.errors import CircleError
+
+# Modules that each expose `register(subparsers)`; imported lazily so `circle lint` never loads Flask.
+COMMAND_MODULES = ("circle.cli.server", "circle.cli.users", "circle.cli.pipeline", "circle.cli.exec",
+                   "circle.cli.agent", "circle.cli.client")
+
+# Commands that serve or poll for a long time and so run on gevent's patched stdlib.
+GEVENT_COMMANDS = ("server", "agent")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser with every available command registered."""
+    parser = argparse.ArgumentParser(prog="circle", description="circle continuous integration")
+    parser.add_argument("--version", action="version", version=f"circle {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as err:
+            if err.name != name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one `circle` command; user mistakes become one sentence on stderr and exit 1."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except CircleError as err:
+        print(f"circle: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("circle: interrupted", file=sys.stderr)
+        return 130
+
+
+def run() -> None:
+    """Console-script entry point; long-running commands get gevent's monkey patches first."""
+    if len(sys.argv) > 1 and sys.argv[1] in GEVENT_COMMANDS:
+        from gevent import monkey
+
+        monkey.patch_all()
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""`circle server` and `circle db upgrade`."""
+from __future__ import annotations
+
+import argparse
+import logging
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `server` and `db` commands."""
+    server = sub.add_parser("server", help="run the HTTP server (and embedded agents)")
+    server.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    server.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    server.add_argument("--agents", type=int, default=1, help="embedded agents to run (default 1, 0 = none)")
+    server.set_defaults(func=cmd_server)
+
+    database = sub.add_parser("db", help="database maintenance")
+    db_sub = database.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    upgrade = db_sub.add_parser("upgrade", help="apply migrations up to head")
+    upgrade.set_defaults(func=cmd_db_upgrade)
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    """Migrate the configured database to head."""
+    from circle.app import create_app
+    from circle.database import open_database
+
+    open_database(create_app())
+    print("database is up to date")
+    return 0
+
+
+def _print_admin(credentials) -> None:
+    """Show the bootstrap admin's credentials once."""
+    print("created the first user; this is shown once:", flush=True)
+    print(f"  login:    {credentials.login}")
+    print(f"  password: {credentials.password}")
+    print(f"  token:    {credentials.token}", flush=True)
+
+
+def cmd_server(args: argparse.Namespace) -> int:
+    """Migrate, bootstrap the admin, start embedded agents and serve HTTP until stopped."""
+    from circle.app import create_app
+    from circle.bootstrap import ensure_admin
+    from circle.database import open_database
+    from circle.server import serve
+
+    if args.agents < 0:
+        from circle.errors import InvalidInput
+        raise InvalidInput("--agents must be 0 or more")
+    app = create_app()
+    logging.basicConfig(level=app.config["CIRCLE_SETTINGS"].log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    open_database(app)
+    with app.app_context():
+        credentials = ensure_admin()
+    if credentials:
+        _print_admin(credentials)
+    serve(app, args.host, args.port, agents=args.agents)
+    return 0

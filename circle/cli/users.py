@@ -1,0 +1,60 @@
+"""`circle user add` and `circle token`: accounts from the command line."""
+from __future__ import annotations
+
+import argparse
+import secrets
+
+from circle.errors import InvalidInput
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `user` and `token` commands."""
+    user = sub.add_parser("user", help="manage users")
+    user_sub = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    add = user_sub.add_parser("add", help="create a user and print its API token (last line)")
+    add.add_argument("login")
+    add.add_argument("--admin", action="store_true", help="make the user an administrator")
+    add.add_argument("--password", help="login password for the dashboard (default: generated and printed)")
+    add.set_defaults(func=cmd_user_add)
+
+    token = sub.add_parser("token", help="print a new API token for a user (last line)")
+    token.add_argument("login")
+    token.set_defaults(func=cmd_token)
+
+
+def _app():
+    """Return the server app with its database open and migrated."""
+    from circle.app import create_app
+    from circle.database import open_database
+
+    app = create_app()
+    open_database(app)
+    return app
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    """Create a user; print its login, password when generated, and its token last."""
+    from circle.store import users
+
+    login = args.login.strip()
+    if not login or len(login) > 255 or any(c.isspace() for c in login):
+        raise InvalidInput(f"invalid login {args.login!r}: use 1 to 255 characters without spaces")
+    password = args.password or secrets.token_urlsafe(12)
+    with _app().app_context():
+        user = users.create(login, password, admin=args.admin)
+        token = users.create_token(user, name="cli")
+    print(f"created user {login}{' (admin)' if args.admin else ''}")
+    if not args.password:
+        print(f"password: {password}")
+    print(token)
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    """Print a new API token for an existing user."""
+    from circle.store import users
+
+    with _app().app_context():
+        token = users.create_token(users.get_by_login(args.login), name="cli")
+    print(token)
+    return 0

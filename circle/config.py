@@ -1,0 +1,135 @@
+"""The one table of CIRCLE_* settings (SPEC §2), read once at start, never at import time."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from circle.errors import SettingsError
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment setting: its name, type, default and help text."""
+
+    name: str
+    type: type
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("CIRCLE_DATA_DIR", str, "./.circle", "SQLite file, agent workspaces, generated keys"),
+    Setting("CIRCLE_DATABASE_URL", str, "", "SQLAlchemy URL; default sqlite:///$CIRCLE_DATA_DIR/circle.db"),
+    Setting("CIRCLE_SECRET_KEY", str, "", "signs hook tokens and sessions; derives the secrets key (generated once)"),
+    Setting("CIRCLE_HOST", str, "http://127.0.0.1:8000", "public base URL for hook URLs, links and uploads"),
+    Setting("CIRCLE_AGENT_SECRET", str, "", "shared secret agents present on /rpc (generated once)"),
+    Setting("CIRCLE_PUBSUB_URL", str, "", "redis://… or postgresql… for several server processes; empty = in-process"),
+    Setting("CIRCLE_LOG_LEVEL", str, "info", "debug, info, warning or error"),
+    Setting("CIRCLE_SERVER", str, "http://127.0.0.1:8000", "where an agent or the CLI client talks to"),
+    Setting("CIRCLE_TOKEN", str, "", "API token for the CLI client commands"),
+    Setting("CIRCLE_AGENT_BACKEND", str, "auto", "docker, local or auto"),
+    Setting("CIRCLE_AGENT_MAX_PROCS", int, 1, "workflows one agent runs at once"),
+    Setting("CIRCLE_AGENT_LABELS", str, "", "key=value,key=value labels of an agent"),
+)
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved settings of one process."""
+
+    data_dir: Path
+    database_url: str
+    secret_key: str
+    host: str
+    agent_secret: str
+    pubsub_url: str
+    log_level: str
+    server: str
+    token: str
+    agent_backend: str
+    agent_max_procs: int
+    agent_labels: str
+
+    def as_flask_config(self) -> dict[str, Any]:
+        """Return the Flask config keys these settings imply."""
+        return {
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "SECRET_KEY": self.secret_key,
+            "CIRCLE_SETTINGS": self,
+        }
+
+
+def _convert(setting: Setting, raw: str) -> Any:
+    """Turn the raw text of a setting into its type, or raise SettingsError."""
+    if setting.type is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise SettingsError(f"{setting.name} must be a whole number, not {raw!r}") from None
+    return raw
+
+
+def _persistent_secret(data_dir: Path, filename: str) -> str:
+    """Return the secret stored in data_dir/filename, generating it (mode 0600) on first use."""
+    path = data_dir / filename
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+    return value
+
+
+def _check_database_url(url: str) -> None:
+    """Raise SettingsError when SQLAlchemy cannot use `url` (malformed, unknown dialect, driver missing)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        make_url(url).get_dialect()
+    except (ArgumentError, NoSuchModuleError, ValueError) as err:
+        raise SettingsError(f"CIRCLE_DATABASE_URL {url!r} is not a usable SQLAlchemy URL: {err}") from None
+    except ImportError as err:
+        raise SettingsError(f"the database driver for CIRCLE_DATABASE_URL is not installed: {err}") from None
+
+
+def load(environ: Mapping[str, str] | None = None, *, generate: bool = True) -> Settings:
+    """Read every CIRCLE_* setting from `environ` (default os.environ); generate missing keys when `generate`."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = env.get(setting.name, "")
+        values[setting.name] = _convert(setting, raw) if raw != "" else setting.default
+    data_dir = Path(values["CIRCLE_DATA_DIR"]).expanduser().resolve()
+    database_url = values["CIRCLE_DATABASE_URL"] or f"sqlite:///{data_dir / 'circle.db'}"
+    if database_url.startswith("sqlite:///") and generate:
+        Path(database_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    _check_database_url(database_url)
+    secret_key = values["CIRCLE_SECRET_KEY"] or (_persistent_secret(data_dir, "secret_key") if generate else "")
+    agent_secret = values["CIRCLE_AGENT_SECRET"] or (_persistent_secret(data_dir, "agent_secret") if generate else "")
+    level = str(values["CIRCLE_LOG_LEVEL"]).lower()
+    if level not in LOG_LEVELS:
+        raise SettingsError(f"CIRCLE_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
+    backend = values["CIRCLE_AGENT_BACKEND"]
+    if backend not in ("auto", "docker", "local", "dummy"):
+        raise SettingsError(f"CIRCLE_AGENT_BACKEND must be docker, local or auto, not {backend!r}")
+    return Settings(
+        data_dir=data_dir, database_url=database_url, secret_key=secret_key,
+        host=values["CIRCLE_HOST"].rstrip("/"), agent_secret=agent_secret, pubsub_url=values["CIRCLE_PUBSUB_URL"],
+        log_level=level, server=values["CIRCLE_SERVER"].rstrip("/"), token=values["CIRCLE_TOKEN"],
+        agent_backend=backend, agent_max_procs=values["CIRCLE_AGENT_MAX_PROCS"],
+        agent_labels=values["CIRCLE_AGENT_LABELS"],
+    )
+
+
+def from_mapping(mapping: Mapping[str, Any]) -> Settings:
+    """Build settings for tests: CIRCLE_* keys of `mapping` over the defaults, nothing from os.environ."""
+    env = {k: str(v) for k, v in mapping.items() if k.startswith("CIRCLE_")}
+    return load(env)

@@ -1,0 +1,13 @@
+"""SQLAlchemy declarations only: typed columns and constraints; no queries (those live in circle.store)."""
+from circle.models.build import Build, Proc
+from circle.models.config import Config
+from circle.models.file import File
+from circle.models.log import LogEntry
+from circle.models.repo import Perm, Repo
+from circle.models.scm import Scm
+from circle.models.secret import Registry, Secret
+from circle.models.task import Agent, Task
+from circle.models.user import Token, User
+
+__all__ = ["Agent", "Build", "Config", "File", "LogEntry", "Perm", "Proc", "Registry", "Repo", "Scm", "Secret",
+           "Task", "Token", "User"]

@@ -1,0 +1,25 @@
+"""Artifacts uploaded by steps."""
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from circle.extensions import db
+from circle.models.types import LongBinary, now
+
+
+class File(db.Model):
+    """An artifact of a build: the bytes in `data`, or on disk at `path`."""
+
+    __tablename__ = "files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    build_id: Mapped[int] = mapped_column(ForeignKey("builds.id", ondelete="CASCADE"), index=True)
+    proc_id: Mapped[int | None] = mapped_column(ForeignKey("procs.id", ondelete="SET NULL"), nullable=True)
+    pid: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(1024))
+    mime: Mapped[str] = mapped_column(String(255), default="application/octet-stream")
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    data: Mapped[bytes | None] = mapped_column(LongBinary, nullable=True)
+    path: Mapped[str] = mapped_column(String(1024), default="")
+    created: Mapped[int] = mapped_column(Integer, default=now)

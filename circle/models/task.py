@@ -1,0 +1,44 @@
+"""Queued workflows and the agents that lease them."""
+from __future__ import annotations
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from circle.extensions import db
+from circle.models.types import LongText, now
+
+
+class Task(db.Model):
+    """A workflow waiting for (pending) or leased by (running) an agent; the row is the truth."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_state_created", "state", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    build_id: Mapped[int] = mapped_column(ForeignKey("builds.id", ondelete="CASCADE"), index=True)
+    proc_id: Mapped[int] = mapped_column(ForeignKey("procs.id", ondelete="CASCADE"), index=True)
+    labels: Mapped[dict] = mapped_column(JSON, default=lambda: {})
+    payload: Mapped[str] = mapped_column(LongText, default="")
+    timeout: Mapped[int] = mapped_column(Integer, default=60)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
+    lease_deadline: Mapped[float] = mapped_column(Float, default=0.0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=now)
+
+
+class Agent(db.Model):
+    """A machine that runs workflows; authenticates with the shared secret or its own token."""
+
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    platform: Mapped[str] = mapped_column(String(64), default="linux/amd64")
+    backend: Mapped[str] = mapped_column(String(32), default="")
+    capacity: Mapped[int] = mapped_column(Integer, default=1)
+    labels: Mapped[dict] = mapped_column(JSON, default=lambda: {})
+    version: Mapped[str] = mapped_column(String(64), default="")
+    last_contact: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=now)

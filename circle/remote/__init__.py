@@ -1,0 +1,1 @@
+"""Code hosts (SCMs): one package per kind, each implementing the Remote interface."""

@@ -1,0 +1,78 @@
+"""Builds and their procs."""
+from __future__ import annotations
+
+from sqlalchemy import delete as sql_delete
+
+from circle.extensions import db
+from circle.models import Build, Proc
+from circle.store.base import ALL, Crud, Page, commit
+
+_builds = Crud(Build, "build")
+_procs = Crud(Proc, "proc")
+
+get = _builds.get
+create = _builds.create
+update = _builds.update
+delete = _builds.delete
+
+
+def get_by_number(repo_id: int, number: int) -> Build:
+    """Return build `number` of a repo, or raise NotFound."""
+    return _builds.find(f"#{number}", Build.repo_id == repo_id, Build.number == number)
+
+
+def _filters(repo_id: int, branch: str | None, status: str | None, event: str | None) -> list:
+    """Return the WHERE clauses of a build listing."""
+    where = [Build.repo_id == repo_id]
+    if branch:
+        where.append(Build.branch == branch)
+    if status:
+        where.append(Build.status == status)
+    if event:
+        where.append(Build.event == event)
+    return where
+
+
+def list_by_repo(repo_id: int, *, branch: str | None = None, status: str | None = None,
+                 event: str | None = None, page: Page = ALL) -> list[Build]:
+    """Return one page of a repo's builds, newest first."""
+    return _builds.list(*_filters(repo_id, branch, status, event), order_by=(Build.number.desc(),), page=page)
+
+
+def count_by_repo(repo_id: int, *, branch: str | None = None, status: str | None = None,
+                  event: str | None = None) -> int:
+    """Return how many builds of a repo match the filters."""
+    return _builds.count(*_filters(repo_id, branch, status, event))
+
+
+def latest(repo_id: int, branch: str | None = None) -> Build | None:
+    """Return the newest build of a repo (on a branch), or None."""
+    rows = list_by_repo(repo_id, branch=branch, page=Page(1, 1))
+    return rows[0] if rows else None
+
+
+get_proc = _procs.get
+update_proc = _procs.update
+
+
+def create_procs(procs: list[Proc]) -> list[Proc]:
+    """Insert several procs in one commit."""
+    db.session.add_all(procs)
+    commit("proc")
+    return procs
+
+
+def get_proc_by_pid(build_id: int, pid: int) -> Proc:
+    """Return proc `pid` of a build, or raise NotFound."""
+    return _procs.find(str(pid), Proc.build_id == build_id, Proc.pid == pid)
+
+
+def list_procs(build_id: int) -> list[Proc]:
+    """Return every proc of a build ordered by pid."""
+    return _procs.list(Proc.build_id == build_id, order_by=(Proc.pid,))
+
+
+def delete_procs(build_id: int) -> None:
+    """Delete every proc of a build (their logs and tasks go with them)."""
+    db.session.execute(sql_delete(Proc).where(Proc.build_id == build_id))
+    commit("proc")

@@ -1,0 +1,72 @@
+"""Queue rows: pending and leased workflows. A claim is one conditional UPDATE."""
+from __future__ import annotations
+
+from sqlalchemy import delete as sql_delete, update as sql_update
+
+from circle.extensions import db
+from circle.models import Task
+from circle.store.base import ALL, Crud, Page, commit
+
+PENDING = "pending"
+RUNNING = "running"
+
+_crud = Crud(Task, "task")
+
+get = _crud.get
+create = _crud.create
+update = _crud.update
+delete = _crud.delete
+count = _crud.count
+
+
+def list_pending(page: Page = ALL) -> list[Task]:
+    """Return pending tasks, oldest first."""
+    return _crud.list(Task.state == PENDING, page=page)
+
+
+def list_running(page: Page = ALL) -> list[Task]:
+    """Return leased tasks, oldest first."""
+    return _crud.list(Task.state == RUNNING, page=page)
+
+
+def list_expired(now: float) -> list[Task]:
+    """Return leased tasks whose lease ended before `now`."""
+    return _crud.list(Task.state == RUNNING, Task.lease_deadline < now)
+
+
+def list_by_build(build_id: int) -> list[Task]:
+    """Return every task of a build."""
+    return _crud.list(Task.build_id == build_id)
+
+
+def claim(task_id: int, agent_id: int, deadline: float) -> bool:
+    """Lease a pending task to an agent; False when someone else got it first."""
+    result = db.session.execute(
+        sql_update(Task).where(Task.id == task_id, Task.state == PENDING)
+        .values(state=RUNNING, agent_id=agent_id, lease_deadline=deadline, attempts=Task.attempts + 1))
+    commit("task")
+    return result.rowcount == 1
+
+
+def extend(task_id: int, agent_id: int, deadline: float) -> bool:
+    """Push a leased task's deadline; False when the agent does not hold it."""
+    result = db.session.execute(
+        sql_update(Task).where(Task.id == task_id, Task.state == RUNNING, Task.agent_id == agent_id)
+        .values(lease_deadline=deadline))
+    commit("task")
+    return result.rowcount == 1
+
+
+def requeue(task_id: int, deadline_before: float) -> bool:
+    """Hand an expired lease back to the queue; False when it was extended or finished meanwhile."""
+    result = db.session.execute(
+        sql_update(Task).where(Task.id == task_id, Task.state == RUNNING, Task.lease_deadline < deadline_before)
+        .values(state=PENDING, agent_id=None, lease_deadline=0.0))
+    commit("task")
+    return result.rowcount == 1
+
+
+def delete_by_build(build_id: int) -> None:
+    """Delete every task of a build."""
+    db.session.execute(sql_delete(Task).where(Task.build_id == build_id))
+    commit("task")

@@ -1,0 +1,61 @@
+"""Shared fixtures: the app on each database (SQLite always; PostgreSQL and MySQL when configured).
+
+PostgreSQL and MySQL come from CIRCLE_TEST_POSTGRES_URL and CIRCLE_TEST_MYSQL_URL. Without them the
+tests on that database are skipped with a reason, except under CI=true, where a missing database fails.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Iterator
+
+import pytest
+from flask import Flask
+
+from circle.extensions import db
+from dbtools import DATABASES, clear_rows, database_url, make_app, reset_schema
+
+_ran_per_database: Counter[str] = Counter()
+
+
+@pytest.fixture(scope="session", params=list(DATABASES))
+def migrated_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """An app per database kind whose schema was built by the migrations, once per session."""
+    from circle.database import upgrade
+
+    data_dir = tmp_path_factory.mktemp(f"data-{request.param}")
+    app = make_app(database_url(request.param, data_dir), data_dir)
+    app.config["CIRCLE_DB_KIND"] = request.param
+    reset_schema(app)
+    upgrade(app)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(migrated_app: Flask) -> Iterator[Flask]:
+    """The migrated app with empty tables and an active app context."""
+    clear_rows(migrated_app)
+    with migrated_app.app_context():
+        yield migrated_app
+        db.session.remove()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """Count passed tests per database kind for the closing summary."""
+    outcome = yield
+    report = outcome.get_result()
+    callspec = getattr(item, "callspec", None)
+    if report.when == "call" and report.passed and callspec is not None:
+        kind = callspec.params.get("migrated_app")
+        if kind:
+            _ran_per_database[kind] += 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many database tests passed on each database."""
+    if _ran_per_database:
+        counts = ", ".join(f"{kind}: {_ran_per_database[kind]} passed" for kind in DATABASES)
+        terminalreporter.write_line(f"database tests per backend -> {counts}")

@@ -1,0 +1,64 @@
+"""Test databases: where they are, and how to reset them between tests."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import inspect, text
+
+from circle.app import create_app
+from circle.extensions import db
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+DATABASES = {
+    "sqlite": None,
+    "postgres": "CIRCLE_TEST_POSTGRES_URL",
+    "mysql": "CIRCLE_TEST_MYSQL_URL",
+}
+
+
+def database_url(kind: str, tmp_dir: Path) -> str:
+    """Return the URL of the test database of `kind`, or skip (fail under CI) when it is not configured."""
+    variable = DATABASES[kind]
+    if variable is None:
+        return f"sqlite:///{tmp_dir / 'circle.db'}"
+    url = os.environ.get(variable, "")
+    if not url:
+        message = f"{kind} tests need {variable}"
+        if IN_CI:
+            pytest.fail(f"{message} (CI=true: nothing may be skipped)")
+        pytest.skip(message)
+    return url
+
+
+def reset_schema(app: Flask) -> None:
+    """Drop every table (and alembic's version table) so migrations start from empty."""
+    with app.app_context():
+        with db.engine.begin() as conn:
+            db.metadata.drop_all(conn)
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+def clear_rows(app: Flask) -> None:
+    """Delete every row of every table, children first."""
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+def make_app(url: str, data_dir: Path, **extra: object) -> Flask:
+    """Return an app on `url` with its data in `data_dir` and a fixed secret key."""
+    config = {"CIRCLE_DATA_DIR": str(data_dir), "CIRCLE_DATABASE_URL": url,
+              "CIRCLE_SECRET_KEY": "test-secret-key", "CIRCLE_AGENT_SECRET": "test-agent-secret",
+              "TESTING": True, **extra}
+    return create_app(config)
+
+
+def table_names(app: Flask) -> set[str]:
+    """Return the names of the tables in the app's database."""
+    with app.app_context():
+        return set(inspect(db.engine).get_table_names())
