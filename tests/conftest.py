@@ -12,9 +12,10 @@ import pytest
 from flask import Flask
 
 from circle.extensions import db
-from dbtools import DATABASES, clear_rows, database_url, make_app, reset_schema
+from dbtools import DATABASES, IN_CI, clear_rows, database_url, make_app, reset_schema
 
 _ran_per_database: Counter[str] = Counter()
+_skipped_in_ci: list[str] = []
 
 
 @pytest.fixture(scope="session", params=list(DATABASES))
@@ -47,6 +48,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     """Count passed tests per database kind for the closing summary."""
     outcome = yield
     report = outcome.get_result()
+    if IN_CI and report.skipped:
+        _skipped_in_ci.append(item.nodeid)
     callspec = getattr(item, "callspec", None)
     if report.when == "call" and report.passed and callspec is not None:
         kind = callspec.params.get("migrated_app")
@@ -55,7 +58,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Say how many database tests passed on each database."""
+    """Say how many database tests passed on each database, and what CI skipped."""
     if _ran_per_database:
         counts = ", ".join(f"{kind}: {_ran_per_database[kind]} passed" for kind in DATABASES)
         terminalreporter.write_line(f"database tests per backend -> {counts}")
+    for nodeid in _skipped_in_ci:
+        terminalreporter.write_line(f"CI=true but skipped (counts as a failure): {nodeid}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Under CI=true a skipped test is a failure: every database and the docker engine must be there."""
+    if _skipped_in_ci:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -1,0 +1,87 @@
+"""`circle server`, `circle db upgrade`, `circle user add` and `circle token` as real processes."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+
+def _env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """Return an environment with circle's data in `data_dir` and no inherited CIRCLE_* settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CIRCLE_")}
+    env.update(CIRCLE_DATA_DIR=str(data_dir), **extra)
+    return env
+
+
+def _circle(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run `python -m circle ARGS` and capture its output."""
+    return subprocess.run([sys.executable, "-m", "circle", *args], env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def _free_port() -> int:
+    """Return a TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_server_answers_healthz_and_prints_admin(tmp_path):
+    """A first start migrates, prints the admin's login, password and token, and answers /healthz."""
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "circle", "server", "--port", str(port), "--agents", "0"],
+                            env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        status = None
+        while time.monotonic() < deadline and status != 200:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+                    status = response.status
+                    body = response.read()
+            except OSError:
+                time.sleep(0.05)
+        assert status == 200 and b'"ok"' in body
+    finally:
+        proc.terminate()
+        output, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0
+    assert "login:    admin" in output and "password: " in output and "token:    " in output
+
+
+def test_unreachable_database_is_one_sentence(tmp_path):
+    """A database that does not answer gives exit 1 and one line, no traceback."""
+    result = _circle("db", "upgrade", env=_env(
+        tmp_path, CIRCLE_DATABASE_URL=f"postgresql+psycopg://nobody@127.0.0.1:{_free_port()}/x"))
+    assert result.returncode == 1
+    assert "cannot open the database" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_malformed_database_url_is_one_sentence(tmp_path):
+    """An unknown dialect gives exit 1 and a clear sentence."""
+    result = _circle("db", "upgrade", env=_env(tmp_path, CIRCLE_DATABASE_URL="nosuchdb://x"))
+    assert result.returncode == 1
+    assert "CIRCLE_DATABASE_URL" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_user_add_then_token_then_duplicate(tmp_path):
+    """`user add` prints a token last; `token` prints another; a second `user add` fails and changes nothing."""
+    env = _env(tmp_path)
+    created = _circle("user", "add", "carol", "--admin", "--password", "pw", env=env)
+    assert created.returncode == 0, created.stderr
+    first_token = created.stdout.strip().splitlines()[-1]
+    again = _circle("token", "carol", env=env)
+    assert again.returncode == 0 and again.stdout.strip().splitlines()[-1] not in ("", first_token)
+    duplicate = _circle("user", "add", "carol", env=env)
+    assert duplicate.returncode == 1
+    assert "already exists" in duplicate.stderr and "Traceback" not in duplicate.stderr
+    missing = _circle("token", "nobody", env=env)
+    assert missing.returncode == 1 and "not found" in missing.stderr

@@ -1,0 +1,95 @@
+"""The import table of DESIGN.md, enforced: a wrong import fails CI instead of rotting quietly."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "circle"
+
+# (module prefix, circle modules it may import (None = any), imports it must never make)
+RULES: list[tuple[str, tuple[str, ...] | None, tuple[str, ...]]] = [
+    ("circle.pipeline.types", (), ("flask", "sqlalchemy", "docker", "circle.")),
+    ("circle.pipeline", ("circle.pipeline",),
+     ("flask", "sqlalchemy", "circle.models", "circle.store", "circle.remote", "circle.compiler")),
+    ("circle.compiler", ("circle.compiler", "circle.pipeline.types", "circle.errors"),
+     ("flask", "sqlalchemy", "docker", "circle.models", "circle.store")),
+    ("circle.rpc.protocol", ("circle.rpc.protocol", "circle.pipeline", "circle.errors"),
+     ("flask", "sqlalchemy", "circle.models", "circle.store", "circle.remote", "circle.compiler")),
+    ("circle.rpc.client", ("circle.rpc.client", "circle.rpc.protocol", "circle.pipeline", "circle.errors"),
+     ("flask", "sqlalchemy", "circle.models", "circle.store", "circle.remote", "circle.compiler")),
+    ("circle.agent", ("circle.agent", "circle.rpc.protocol", "circle.rpc.client", "circle.pipeline", "circle.errors"),
+     ("flask", "sqlalchemy", "circle.models", "circle.store", "circle.remote", "circle.compiler")),
+    ("circle.models", ("circle.models", "circle.extensions", "circle.crypto"),
+     ("circle.store", "circle.service", "circle.api", "circle.web", "circle.remote")),
+    ("circle.store", ("circle.store", "circle.models", "circle.extensions", "circle.errors", "circle.crypto"),
+     ("circle.service", "circle.api", "circle.web", "circle.remote", "flask.request")),
+    ("circle.remote", ("circle.remote", "circle.errors"),
+     ("circle.store", "circle.models", "circle.service", "circle.api", "flask", "sqlalchemy")),
+    ("circle.service", None, ("circle.api", "circle.web", "flask.request", "circle.pipeline.backends", "circle.agent")),
+    ("circle.api", None, ("circle.pipeline.backends", "circle.agent")),
+    ("circle.web", None, ("circle.pipeline.backends", "circle.agent")),
+    ("circle.rpc.server", None, ("circle.pipeline.backends", "circle.agent")),
+]
+
+
+def _module_name(path: Path) -> str:
+    """Return the dotted module name of a file under circle/."""
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path, module: str) -> set[str]:
+    """Return every module named by an import statement anywhere in the file (relative ones resolved)."""
+    names: set[str] = set()
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    return names
+
+
+def _matches(name: str, prefix: str) -> bool:
+    """Tell whether module `name` is `prefix` or inside it (prefixes ending in '.' match any submodule)."""
+    if prefix.endswith("."):
+        return name.startswith(prefix)
+    return name == prefix or name.startswith(prefix + ".")
+
+
+def _rule(module: str):
+    """Return the most specific rule for a module, or None."""
+    candidates = [r for r in RULES if _matches(module, r[0])]
+    return max(candidates, key=lambda r: len(r[0])) if candidates else None
+
+
+SOURCES = [p for p in sorted(PACKAGE.rglob("*.py")) if _rule(_module_name(p)) is not None]
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(PACKAGE.parent)))
+def test_module_keeps_to_the_import_table(path: Path):
+    """Each module imports only what its row of the table allows."""
+    module = _module_name(path)
+    _, allowed, forbidden = _rule(module)
+    bad = []
+    for name in sorted(_imports(path, module)):
+        if any(_matches(name, f) for f in forbidden):
+            bad.append(f"{name} (forbidden)")
+        elif allowed is not None and name.startswith("circle") and not any(_matches(name, a) for a in allowed):
+            if not any(_matches(name.rpartition(".")[0], a) for a in allowed) and name not in ("circle",):
+                bad.append(f"{name} (not in the allowed list)")
+    assert not bad, f"{module} imports {', '.join(bad)}"
+
+
+def test_rules_know_the_layers():
+    """The table has a rule for every layer that exists, so a new package cannot slip by unnoticed."""
+    layers = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    unruled = {layer for layer in layers if _rule(f"circle.{layer}") is None}
+    assert unruled <= {"cli"}, f"packages without an import rule: {sorted(unruled)}"
