@@ -8,7 +8,7 @@ from flask import Flask
 from sqlalchemy import event
 
 from circle import config as settings_module
-from circle import crypto
+from circle import crypto, hub
 from circle import models  # noqa: F401  (registers every table on db.metadata)
 from circle.extensions import db, migrate, sock
 
@@ -47,11 +47,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     sock.init_app(app)
+    hub.init_app(app, settings, lease_seconds=settings.lease_seconds)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
 
     from circle.api import register_api
+    from circle.rpc.endpoint import bp as rpc_bp
+
     register_api(app)
+    app.register_blueprint(rpc_bp)
     return app
 

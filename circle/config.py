@@ -33,6 +33,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CIRCLE_AGENT_BACKEND", str, "auto", "docker, local or auto"),
     Setting("CIRCLE_AGENT_MAX_PROCS", int, 1, "workflows one agent runs at once"),
     Setting("CIRCLE_AGENT_LABELS", str, "", "key=value,key=value labels of an agent"),
+    Setting("CIRCLE_LEASE_SECONDS", int, 30, "seconds an agent holds a task without extending it"),
 )
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -54,6 +55,7 @@ class Settings:
     agent_backend: str
     agent_max_procs: int
     agent_labels: str
+    lease_seconds: int
 
     def as_flask_config(self) -> dict[str, Any]:
         """Return the Flask config keys these settings imply."""
@@ -87,6 +89,16 @@ def _persistent_secret(data_dir: Path, filename: str) -> str:
     return value
 
 
+def raw_values(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Return every setting by name, typed, defaults filled in; nothing generated, nothing validated beyond type."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = env.get(setting.name, "")
+        values[setting.name] = _convert(setting, raw) if raw != "" else setting.default
+    return values
+
+
 def _check_database_url(url: str) -> None:
     """Raise SettingsError when SQLAlchemy cannot use `url` (malformed, unknown dialect, driver missing)."""
     from sqlalchemy.engine import make_url
@@ -102,11 +114,7 @@ def _check_database_url(url: str) -> None:
 
 def load(environ: Mapping[str, str] | None = None, *, generate: bool = True) -> Settings:
     """Read every CIRCLE_* setting from `environ` (default os.environ); generate missing keys when `generate`."""
-    env = os.environ if environ is None else environ
-    values: dict[str, Any] = {}
-    for setting in SETTINGS:
-        raw = env.get(setting.name, "")
-        values[setting.name] = _convert(setting, raw) if raw != "" else setting.default
+    values = raw_values(environ)
     data_dir = Path(values["CIRCLE_DATA_DIR"]).expanduser().resolve()
     database_url = values["CIRCLE_DATABASE_URL"] or f"sqlite:///{data_dir / 'circle.db'}"
     if database_url.startswith("sqlite:///") and generate:
@@ -125,7 +133,7 @@ def load(environ: Mapping[str, str] | None = None, *, generate: bool = True) -> 
         host=values["CIRCLE_HOST"].rstrip("/"), agent_secret=agent_secret, pubsub_url=values["CIRCLE_PUBSUB_URL"],
         log_level=level, server=values["CIRCLE_SERVER"].rstrip("/"), token=values["CIRCLE_TOKEN"],
         agent_backend=backend, agent_max_procs=values["CIRCLE_AGENT_MAX_PROCS"],
-        agent_labels=values["CIRCLE_AGENT_LABELS"],
+        agent_labels=values["CIRCLE_AGENT_LABELS"], lease_seconds=max(1, values["CIRCLE_LEASE_SECONDS"]),
     )
 
 

@@ -1,8 +1,9 @@
-"""Serving the app with gevent's WSGI server, plus the background services that run beside it."""
+"""Serving the app with gevent's WSGI server, plus what runs beside it: the reaper and embedded agents."""
 from __future__ import annotations
 
 import logging
 import signal
+import threading
 
 import gevent
 import gevent.event
@@ -12,17 +13,41 @@ from gevent.pywsgi import WSGIServer
 log = logging.getLogger(__name__)
 
 
+def _embedded_agents(app: Flask, port: int, count: int) -> list:
+    """Start `count` agents in this process that talk to this server over loopback."""
+    from circle.agent.options import AgentOptions, parse_labels
+    from circle.agent.runner import Agent
+
+    settings = app.config["CIRCLE_SETTINGS"]
+    agents = []
+    for index in range(1, count + 1):
+        options = AgentOptions(server=f"http://127.0.0.1:{port}", secret=settings.agent_secret,
+                               backend=settings.agent_backend, max_procs=settings.agent_max_procs,
+                               labels=parse_labels(settings.agent_labels), name=f"embedded-{index}",
+                               workdir=str(settings.data_dir / "workspaces"))
+        agent = Agent(options)
+        threading.Thread(target=agent.run, name=f"circle-embedded-agent-{index}", daemon=True).start()
+        agents.append(agent)
+    return agents
+
+
 def serve(app: Flask, host: str, port: int, *, agents: int = 0) -> None:
     """Serve HTTP and websockets on host:port until SIGINT or SIGTERM."""
+    from circle.service.reaper import Reaper
+
     server = WSGIServer((host, port), app, log=None, error_log=logging.getLogger("circle.http"))
     server.start()
     log.info("circle listening on http://%s:%d", host, server.server_port)
     print(f"circle is listening on http://{host}:{server.server_port}", flush=True)
+    reaper = Reaper(app)
+    reaper.start()
+    embedded = _embedded_agents(app, server.server_port, agents)
     stop = gevent.event.Event()
     gevent.signal_handler(signal.SIGTERM, stop.set)
     gevent.signal_handler(signal.SIGINT, stop.set)
-    if agents:
-        log.warning("embedded agents are not available in this version; run with --agents 0")
     stop.wait()
     log.info("stopping")
+    for agent in embedded:
+        agent.stop()
+    reaper.stop()
     server.stop(timeout=5)

@@ -30,7 +30,9 @@ RULES: list[tuple[str, tuple[str, ...] | None, tuple[str, ...]]] = [
     ("circle.service", None, ("circle.api", "circle.web", "flask.request", "circle.pipeline.backends", "circle.agent")),
     ("circle.api", None, ("circle.pipeline.backends", "circle.agent")),
     ("circle.web", None, ("circle.pipeline.backends", "circle.agent")),
-    ("circle.rpc.server", None, ("circle.pipeline.backends", "circle.agent")),
+    ("circle.schemas", None, ("circle.api", "circle.web", "circle.pipeline.backends",
+                              "circle.agent")),
+    ("circle.rpc", None, ("circle.pipeline.backends", "circle.agent")),
 ]
 
 

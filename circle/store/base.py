@@ -111,3 +111,8 @@ class Crud(Generic[M]):
         """Delete `row` and commit."""
         db.session.delete(row)
         commit(self.noun)
+
+
+def release() -> None:
+    """End the session's transaction so its connection returns to the pool (before a long wait)."""
+    db.session.commit()

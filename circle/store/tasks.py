@@ -9,6 +9,8 @@ from circle.store.base import ALL, Crud, Page, commit
 
 PENDING = "pending"
 RUNNING = "running"
+CANCELED = "canceled"
+LEASED = (RUNNING, CANCELED)
 
 _crud = Crud(Task, "task")
 
@@ -30,8 +32,8 @@ def list_running(page: Page = ALL) -> list[Task]:
 
 
 def list_expired(now: float) -> list[Task]:
-    """Return leased tasks whose lease ended before `now`."""
-    return _crud.list(Task.state == RUNNING, Task.lease_deadline < now)
+    """Return leased (or canceled) tasks whose lease ended before `now`."""
+    return _crud.list(Task.state.in_(LEASED), Task.lease_deadline < now)
 
 
 def list_by_build(build_id: int) -> list[Task]:
@@ -51,7 +53,7 @@ def claim(task_id: int, agent_id: int, deadline: float) -> bool:
 def extend(task_id: int, agent_id: int, deadline: float) -> bool:
     """Push a leased task's deadline; False when the agent does not hold it."""
     result = db.session.execute(
-        sql_update(Task).where(Task.id == task_id, Task.state == RUNNING, Task.agent_id == agent_id)
+        sql_update(Task).where(Task.id == task_id, Task.state.in_(LEASED), Task.agent_id == agent_id)
         .values(lease_deadline=deadline))
     commit("task")
     return result.rowcount == 1

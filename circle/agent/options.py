@@ -1,0 +1,48 @@
+"""What one agent process is told: where the server is, how to run steps, how many at once."""
+from __future__ import annotations
+
+import platform as platform_module
+import socket
+from dataclasses import dataclass, field
+
+from circle.errors import InvalidInput
+
+
+def default_platform() -> str:
+    """Return this machine's platform label, e.g. linux/amd64."""
+    machine = platform_module.machine().lower()
+    arch = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}.get(machine, machine)
+    return f"{platform_module.system().lower()}/{arch}"
+
+
+def parse_labels(text: str | list[str]) -> dict[str, str]:
+    """Parse `k=v,k=v` (or a list of `k=v`) into labels; raise InvalidInput for malformed items."""
+    items = text if isinstance(text, list) else [part for part in text.split(",")]
+    labels: dict[str, str] = {}
+    for item in items:
+        item = item.strip()
+        if not item:
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(f"label {item!r} is not key=value")
+        labels[key.strip()] = value.strip()
+    return labels
+
+
+@dataclass
+class AgentOptions:
+    """Settings of one agent process."""
+
+    server: str
+    secret: str
+    backend: str = "auto"
+    max_procs: int = 1
+    labels: dict[str, str] = field(default_factory=dict)
+    name: str = field(default_factory=socket.gethostname)
+    workdir: str | None = None
+
+    @property
+    def platform(self) -> str:
+        """Return the platform label (from labels, else this machine's)."""
+        return self.labels.get("platform") or default_platform()

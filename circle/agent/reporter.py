@@ -1,0 +1,81 @@
+"""Everything a running workflow says to the server, in order: lines in batches, step states at once.
+
+The runtime calls `state()` and `line()` (the Tracer protocol); they only enqueue, so a slow server
+never stalls a step. One sender thread drains the queue: consecutive lines become one `log` call
+(flushed every ≤ 200 ms or 256 KiB), and a state is sent after every line queued before it, so a
+step's lines are stored before it is reported finished. Calls are retried while the server is down.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from typing import Any, Callable
+
+from circle.pipeline.types import LogLine, Step, StepState
+from circle.rpc.client import RpcClient
+
+log = logging.getLogger(__name__)
+
+FLUSH_SECONDS = 0.2
+FLUSH_BYTES = 256 * 1024
+_CLOSE = object()
+
+
+class Reporter:
+    """The tracer of one workflow, sending to the server through `client`."""
+
+    def __init__(self, client: RpcClient, task_id: str, *, on_rejected: Callable[[Exception], None]) -> None:
+        self.client = client
+        self.task_id = task_id
+        self.on_rejected = on_rejected
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name=f"circle-report-{task_id}", daemon=True)
+        self._thread.start()
+
+    def state(self, step: Step, state: StepState) -> None:
+        """Queue a step's state."""
+        self._queue.put(state)
+
+    def line(self, step: Step, line: LogLine) -> None:
+        """Queue one output line."""
+        self._queue.put(line)
+
+    def close(self) -> None:
+        """Send everything still queued, then stop the sender."""
+        self._queue.put(_CLOSE)
+        self._thread.join()
+
+    def _run(self) -> None:
+        """Drain the queue until closed."""
+        batch: list[dict[str, Any]] = []
+        size, started = 0, 0.0
+        while True:
+            timeout = None if not batch else max(0.0, started + FLUSH_SECONDS - time.monotonic())
+            try:
+                item = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                item = None
+            if isinstance(item, LogLine):
+                if not batch:
+                    started = time.monotonic()
+                batch.append(item.to_json())
+                size += len(item.out)
+                if size < FLUSH_BYTES:
+                    continue
+            if batch:
+                self._send("log", lambda b=batch: self.client.log(self.task_id, b))
+                batch, size = [], 0
+            if item is _CLOSE:
+                return
+            if isinstance(item, StepState):
+                self._send("update", lambda s=item: self.client.update(self.task_id, s.to_json()))
+
+    def _send(self, what: str, call: Callable[[], None]) -> None:
+        """Make one call, retrying while the server is down; report rejection once."""
+        try:
+            self.client.retrying(call, what=f"task {self.task_id} {what}")
+        except Exception as err:  # thread boundary: the workflow must learn its reports are refused
+            log.warning("task %s: %s failed: %s", self.task_id, what, err)
+            self.on_rejected(err)

@@ -1,0 +1,108 @@
+"""The agent loop: register, then `max_procs` workers each lease and run one task at a time."""
+from __future__ import annotations
+
+import logging
+import threading
+
+from circle import __version__
+from circle.agent.options import AgentOptions
+from circle.agent.task import TaskRun
+from circle.pipeline.backends import resolve
+from circle.rpc.client import AgentRejected, RpcCallError, RpcClient, ServerUnavailable
+from circle.rpc.protocol import NOT_REGISTERED
+
+log = logging.getLogger(__name__)
+
+
+class Agent:
+    """One agent process (or one embedded agent inside the server)."""
+
+    def __init__(self, options: AgentOptions, client: RpcClient | None = None) -> None:
+        self.options = options
+        self.client = client or RpcClient(options.server, options.secret)
+        self._stopping = threading.Event()
+        self._busy = 0
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+
+    def labels(self) -> dict[str, str]:
+        """Return the labels this agent offers."""
+        return {**self.options.labels, "platform": self.options.platform}
+
+    def register(self) -> None:
+        """Register with the server, retrying until it answers or the agent stops."""
+        backend = resolve(self.options.backend)
+        self.options.backend = backend
+        self.client.retrying(
+            lambda: self.client.register(self.options.name, self.options.platform, backend,
+                                         self.options.max_procs, self.labels(), __version__),
+            what="register", give_up_after=float("inf"), should_stop=self._stopping.is_set)
+        log.info("agent %r registered as %s with backend %s", self.options.name, self.client.agent_id, backend)
+
+    def run(self) -> None:
+        """Register, run the workers until `stop()`, then wait for running tasks to finish."""
+        self.register()
+        workers = [threading.Thread(target=self._work, name=f"circle-agent-worker-{i}", daemon=True)
+                   for i in range(max(1, self.options.max_procs))]
+        for worker in workers:
+            worker.start()
+        self._stopping.wait()
+        with self._idle:
+            while self._busy:
+                self._idle.wait()
+        log.info("agent %r stopped", self.options.name)
+
+    def stop(self) -> None:
+        """Take no new tasks; `run()` returns once the running ones have finished."""
+        self._stopping.set()
+
+    def _work(self) -> None:
+        """Lease and run tasks until stopped."""
+        delay = 0.25
+        while not self._stopping.is_set():
+            try:
+                task = self.client.next(self.labels())
+                delay = 0.25
+            except RpcCallError as err:
+                if err.code == NOT_REGISTERED:
+                    self.register()
+                    continue
+                log.warning("agent %r: next refused (%s)", self.options.name, err)
+                self._stopping.wait(delay)
+                delay = min(delay * 2, 10.0)
+                continue
+            except ServerUnavailable as err:
+                log.warning("agent %r: next failed (%s); retrying in %.1fs", self.options.name, err, delay)
+                self._stopping.wait(delay)
+                delay = min(delay * 2, 10.0)
+                continue
+            except AgentRejected as err:
+                log.error("agent %r: %s; stopping", self.options.name, err)
+                self.stop()
+                return
+            if task is None:
+                continue
+            with self._lock:
+                self._busy += 1
+            try:
+                TaskRun(self.client, task, self.options).run()
+            finally:
+                with self._idle:
+                    self._busy -= 1
+                    self._idle.notify_all()
+
+
+def run_until_signalled(agent: Agent) -> None:
+    """Run `agent` in the foreground; SIGTERM/SIGINT stop it gracefully."""
+    import signal
+
+    def _stop(signum: int, frame: object) -> None:
+        log.info("signal %d: finishing running tasks, taking no new ones", signum)
+        agent.stop()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    thread = threading.Thread(target=agent.run, name="circle-agent", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.5)

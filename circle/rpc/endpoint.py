@@ -1,0 +1,96 @@
+"""POST /rpc: authenticate the agent, parse JSON-RPC 2.0 (single or batch), dispatch, answer."""
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from circle.api.errors import error_response
+from circle.errors import NotFound
+from circle.extensions import db
+from circle.hub import hub
+from circle.models import Agent
+from circle.rpc import protocol
+from circle.rpc.protocol import ProtocolError
+from circle.rpc.server import Peer
+from circle.store import agents as agent_store
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("rpc", __name__)
+
+AGENT_HEADER = "X-Circle-Agent-Id"
+
+
+class AuthFailed(Exception):
+    """The caller is not an agent."""
+
+
+def _caller() -> Agent | None:
+    """Return the calling agent (None for the shared secret before registering), or raise AuthFailed."""
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    if not token:
+        raise AuthFailed("missing agent credentials")
+    if hmac.compare_digest(token.encode(), hub().settings.agent_secret.encode()):
+        agent_id = request.headers.get(AGENT_HEADER, "")
+        if not agent_id:
+            return None
+        try:
+            return agent_store.get(int(agent_id))
+        except (ValueError, NotFound):
+            return None
+    try:
+        return agent_store.get_by_token(token)
+    except NotFound:
+        raise AuthFailed("invalid agent credentials") from None
+
+
+def _answer(peer: Peer, obj: Any) -> dict[str, Any] | None:
+    """Run one request object; return its response, or None for a notification."""
+    request_id = obj.get("id") if isinstance(obj, dict) else None
+    try:
+        call = protocol.parse_request(obj)
+        request_id = call.id
+        protocol.check_params(call.method, call.params)
+        value = peer.call(call.method, call.params)
+    except ProtocolError as err:
+        db.session.rollback()
+        if isinstance(obj, dict) and "id" not in obj and err.code != protocol.INVALID_REQUEST:
+            return None
+        return protocol.error(request_id, err.code, str(err))
+    except Exception as err:  # process boundary: one failing call must not break the endpoint
+        db.session.rollback()
+        log.exception("rpc %s failed", obj.get("method") if isinstance(obj, dict) else "?")
+        if isinstance(obj, dict) and "id" not in obj:
+            return None
+        return protocol.error(request_id, protocol.INTERNAL_ERROR, f"internal error: {err}")
+    return None if call.notification else protocol.result(request_id, value)
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    """Return a JSON response."""
+    return Response(json.dumps(body), status=status, mimetype="application/json")
+
+
+@bp.post("/rpc")
+def rpc() -> Response:
+    """Serve one JSON-RPC 2.0 call or batch from an agent."""
+    try:
+        peer = Peer(_caller())
+    except AuthFailed as err:
+        return error_response(401, str(err))
+    try:
+        body = json.loads(request.get_data(cache=False))
+    except (ValueError, UnicodeDecodeError):
+        return _json(protocol.error(None, protocol.PARSE_ERROR, "parse error: the body is not JSON"))
+    if isinstance(body, list):
+        if not body:
+            return _json(protocol.error(None, protocol.INVALID_REQUEST, "invalid request: empty batch"))
+        answers = [a for a in (_answer(peer, item) for item in body) if a is not None]
+        return _json(answers) if answers else Response(status=204)
+    answer = _answer(peer, body)
+    return _json(answer) if answer is not None else Response(status=204)

@@ -1,0 +1,199 @@
+"""The build lifecycle: create, start (compile → procs → tasks), restart, fork, cancel, approve, decline."""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from circle.errors import CircleError, CompileError, Conflict, InvalidInput
+from circle.hub import hub
+from circle.models import Build, Config, Proc, Repo, User
+from circle.models.types import now
+from circle.pipeline.types import Workflow
+from circle.service import events, status
+from circle.service.pipelines import compile_build
+from circle.store import builds as build_store
+from circle.store import configs as config_store
+from circle.store import files as file_store
+from circle.store import repos as repo_store
+from circle.store import tasks as task_store
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PLATFORM = "linux/amd64"
+
+
+@dataclass
+class Trigger:
+    """What a build is made of: the event and the commit it builds."""
+
+    event: str
+    ref: str
+    branch: str
+    commit: str = ""
+    message: str = ""
+    title: str = ""
+    author: str = ""
+    email: str = ""
+    avatar: str = ""
+    link: str = ""
+    sender: str = ""
+    deploy_to: str = ""
+    pr_number: int = 0
+    source_branch: str = ""
+    target_branch: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def columns(self) -> dict[str, Any]:
+        """Return the build columns this trigger fills."""
+        return dict(self.__dict__)
+
+
+def create(repo: Repo, config: Config, trigger: Trigger, *, parent: int = 0, gated: bool = False) -> Build:
+    """Create one build of `config` and start it (or leave it blocked when gated)."""
+    number = repo_store.next_number(repo)
+    build = build_store.create(repo_id=repo.id, config_id=config.id, number=number, parent=parent,
+                               status=status.BLOCKED if gated else status.PENDING, **trigger.columns())
+    log.info("repo %s build %s created (%s %s)", repo.id, number, trigger.event, trigger.ref)
+    if not gated:
+        start(repo, config, build)
+    events.build_changed(build)
+    return build
+
+
+def start(repo: Repo, config: Config, build: Build) -> None:
+    """Compile the build and queue one task per workflow; compile problems end the build in error."""
+    try:
+        workflows = compile_build(repo, config, build)
+    except CompileError as err:
+        _end(build, status.ERROR, f"the pipeline is invalid:\n{err}")
+        return
+    except CircleError as err:
+        _end(build, status.ERROR, str(err))
+        return
+    if not workflows:
+        _end(build, status.SKIPPED, "no workflow matches this event")
+        return
+    procs = _create_procs(build, config, workflows)
+    build_store.update(build, status=status.PENDING, enqueued=now(), error="")
+    queue = hub().queue
+    for workflow, proc in zip(workflows, procs):
+        labels = {"platform": DEFAULT_PLATFORM, **workflow.labels}
+        queue.push(build_id=build.id, proc_id=proc.id, labels=labels, timeout=repo.timeout,
+                   payload=json.dumps({"config": workflow.config.to_json(), "pid": proc.pid}))
+
+
+def _end(build: Build, state: str, error: str) -> None:
+    """Finish a build that never ran."""
+    build_store.update(build, status=state, error=error, finished=now())
+    log.info("build %s ended %s: %s", build.id, state, error.splitlines()[0] if error else "")
+
+
+def _workflow_name(config: Config, workflow: Workflow, count: int) -> str:
+    """Return the name of a workflow proc: the workflow's own, else the config's, with the axis when a matrix."""
+    name = workflow.name or config.name
+    if count > 1 and workflow.axis:
+        name += " (" + ", ".join(f"{k}={v}" for k, v in workflow.axis.items()) + ")"
+    return name
+
+
+def _create_procs(build: Build, config: Config, workflows: list[Workflow]) -> list[Proc]:
+    """Create the process tree: one workflow proc per axis, one child per step; return the workflow procs."""
+    rows: list[Proc] = []
+    workflow_rows: list[Proc] = []
+    pid = 0
+    for workflow in workflows:
+        pid += 1
+        parent = Proc(build_id=build.id, pid=pid, ppid=0, name=_workflow_name(config, workflow, len(workflows)),
+                      state=status.PENDING, environment=dict(workflow.axis),
+                      platform=workflow.labels.get("platform", DEFAULT_PLATFORM))
+        rows.append(parent)
+        workflow_rows.append(parent)
+        parent_pid = pid
+        for step in workflow.config.steps():
+            pid += 1
+            rows.append(Proc(build_id=build.id, pid=pid, ppid=parent_pid, name=step.name, state=status.PENDING))
+    build_store.create_procs(rows)
+    return workflow_rows
+
+
+def _config_of(build: Build) -> Config:
+    """Return the config a build ran, or raise Conflict when it was deleted."""
+    if build.config_id is None:
+        raise Conflict(f"build #{build.number}'s config was deleted; it cannot run again")
+    return config_store.get(build.config_id)
+
+
+def restart(repo: Repo, build: Build) -> Build:
+    """Run a finished build again in place: same number; procs, logs and files reset."""
+    if build.status in status.ACTIVE:
+        raise Conflict(f"build #{build.number} is {build.status}; cancel it before restarting")
+    config = _config_of(build)
+    task_store.delete_by_build(build.id)
+    for artifact in file_store.list_by_build(build.id):
+        file_store.delete(artifact)
+    build_store.delete_procs(build.id)
+    build_store.update(build, status=status.PENDING, error="", started=0, finished=0, enqueued=0,
+                       reviewer="", created=now())
+    start(repo, config, build)
+    events.build_changed(build)
+    return build
+
+
+def fork(repo: Repo, build: Build, *, params: dict[str, Any] | None = None) -> Build:
+    """Create a new build of the same commit, ref and config, with `parent` set to this one."""
+    config = _config_of(build)
+    columns = {name: getattr(build, name) for name in Trigger.__dataclass_fields__}
+    columns["params"] = {**(build.params or {}), **(params or {})}
+    return create(repo, config, Trigger(**columns), parent=build.number)
+
+
+def cancel(repo: Repo, build: Build) -> Build:
+    """Kill a pending, blocked or running build; agents are told to stop through `wait`."""
+    if build.status not in status.ACTIVE:
+        raise Conflict(f"build #{build.number} is already {build.status}")
+    queue = hub().queue
+    for task in task_store.list_by_build(build.id):
+        queue.cancel(task)
+    for proc in build_store.list_procs(build.id):
+        if proc.state == status.PENDING:
+            build_store.update_proc(proc, state=status.SKIPPED if proc.ppid else status.KILLED, finished=now())
+            events.proc_changed(build, proc)
+    build_store.update(build, status=status.KILLED, finished=now())
+    events.build_changed(build)
+    log.info("build %s canceled", build.id)
+    return build
+
+
+def approve(repo: Repo, build: Build, user: User) -> Build:
+    """Let a blocked build run."""
+    if build.status != status.BLOCKED:
+        raise Conflict(f"build #{build.number} is {build.status}, not blocked")
+    build_store.update(build, status=status.PENDING, reviewer=user.login)
+    start(repo, _config_of(build), build)
+    events.build_changed(build)
+    return build
+
+
+def decline(repo: Repo, build: Build, user: User) -> Build:
+    """Refuse to run a blocked build."""
+    if build.status != status.BLOCKED:
+        raise Conflict(f"build #{build.number} is {build.status}, not blocked")
+    build_store.update(build, status=status.DECLINED, reviewer=user.login, finished=now())
+    events.build_changed(build)
+    return build
+
+
+def create_manual(repo: Repo, user: User, *, branch: str | None = None, commit: str | None = None,
+                  config_id: int | None = None, params: dict[str, Any] | None = None) -> list[Build]:
+    """Build the head of a branch (default: the repo's default branch), one build per matching config."""
+    from circle.service.triggers import manual_trigger, matching_configs
+
+    branch = branch or repo.default_branch
+    configs = matching_configs(repo, branch, config_id=config_id)
+    if not configs:
+        raise InvalidInput(f"no config of {repo.full_name} builds branch {branch!r}",
+                           {"branch": ["no config matches this branch"]})
+    trigger = manual_trigger(repo, user, branch, commit, params or {})
+    return [create(repo, config, trigger) for config in configs]

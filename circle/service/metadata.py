@@ -1,0 +1,53 @@
+"""Build metadata for the compiler: what a pipeline sees of its repo, commit, build and system."""
+from __future__ import annotations
+
+from circle.compiler.metadata import BuildInfo, CommitInfo, Metadata, Netrc, RepoInfo, SystemInfo
+from circle.hub import hub
+from circle.models import Build, Repo
+from circle.store import secrets as secret_store
+from circle.errors import NotFound
+
+# The secret holding the clone credential of a repo (written at activation when the SCM has one).
+NETRC_SECRET = "netrc_password"
+NETRC_USER_SECRET = "netrc_username"
+
+
+def build_link(repo: Repo, build: Build) -> str:
+    """Return the dashboard URL of a build."""
+    return f"{hub().settings.host}/repos/{repo.id}/builds/{build.number}"
+
+
+def _netrc(repo: Repo) -> Netrc | None:
+    """Return the repo's clone credentials, or None for public repos without them."""
+    try:
+        password = secret_store.get_by_name(repo.id, NETRC_SECRET).value
+    except NotFound:
+        return None
+    try:
+        login = secret_store.get_by_name(repo.id, NETRC_USER_SECRET).value
+    except NotFound:
+        login = "oauth2"
+    machine = repo.clone_url.split("://", 1)[-1].split("/", 1)[0].split("@")[-1]
+    return Netrc(machine=machine, login=login, password=password)
+
+
+def for_build(repo: Repo, build: Build, *, upload_url: str = "") -> Metadata:
+    """Return the compiler metadata of one build."""
+    settings = hub().settings
+    tag = build.ref[len("refs/tags/"):] if build.ref.startswith("refs/tags/") else ""
+    return Metadata(
+        repo=RepoInfo(full_name=repo.full_name, owner=repo.owner, name=repo.name, clone_url=repo.clone_url,
+                      link=repo.link, private=repo.private, default_branch=repo.default_branch,
+                      trusted=repo.trusted),
+        commit=CommitInfo(sha=build.commit, ref=build.ref, branch=build.branch, message=build.message,
+                          author=build.author, author_email=build.email, author_avatar=build.avatar,
+                          link=build.link),
+        build=BuildInfo(number=build.number, parent=build.parent, event=build.event, created=build.created,
+                        started=build.started, status="success", link=build_link(repo, build),
+                        deploy_to=build.deploy_to, tag=tag, pull_request=build.pr_number,
+                        source_branch=build.source_branch, target_branch=build.target_branch),
+        system=SystemInfo(name="circle", host=settings.host, link=settings.host),
+        params={str(k): str(v) for k, v in (build.params or {}).items()},
+        netrc=_netrc(repo),
+        upload_url=upload_url,
+    )

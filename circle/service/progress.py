@@ -1,0 +1,98 @@
+"""What agents report, applied to procs and builds: a workflow started, a step changed, a workflow ended."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from circle.errors import NotFound
+from circle.hub import hub
+from circle.models import Agent, Build, Proc, Task
+from circle.models.types import now
+from circle.service import events, status
+from circle.store import builds as build_store
+from circle.store import tasks as task_store
+
+log = logging.getLogger(__name__)
+
+
+def _workflow(task: Task) -> tuple[Build, Proc]:
+    """Return the build and workflow proc of a task."""
+    return build_store.get(task.build_id), build_store.get_proc(task.proc_id)
+
+
+def step_proc(build: Build, workflow: Proc, name: str) -> Proc:
+    """Return the step proc called `name` under a workflow, or raise NotFound."""
+    for proc in build_store.list_procs(build.id):
+        if proc.ppid == workflow.pid and proc.name == name:
+            return proc
+    raise NotFound(f"build {build.id} has no step {name!r}")
+
+
+def workflow_started(task: Task, agent: Agent, started: int) -> None:
+    """Mark the workflow running on `agent`, and the build running when it was pending."""
+    build, workflow = _workflow(task)
+    build_store.update_proc(workflow, state=status.RUNNING, started=started or now(), machine=agent.name)
+    events.proc_changed(build, workflow)
+    if build.status == status.PENDING:
+        build_store.update(build, status=status.RUNNING, started=build.started or started or now())
+        events.build_changed(build)
+
+
+def step_changed(task: Task, state: dict[str, Any]) -> None:
+    """Apply one step's reported state (the `update` RPC)."""
+    build, workflow = _workflow(task)
+    proc = step_proc(build, workflow, str(state.get("proc", "")))
+    new_state = status.step_state(skipped=bool(state.get("skipped")), exited=bool(state.get("exited")),
+                                  killed=bool(state.get("killed")), error=str(state.get("error") or ""),
+                                  exit_code=int(state.get("exit_code") or 0))
+    build_store.update_proc(proc, state=new_state, exit_code=int(state.get("exit_code") or 0),
+                            error=str(state.get("error") or ""), machine=workflow.machine,
+                            started=int(state.get("started") or proc.started or 0),
+                            finished=int(state.get("finished") or 0) if new_state in status.FINAL else 0)
+    events.proc_changed(build, proc)
+    if new_state in status.FINAL:
+        hub().logs.close(proc.id)
+
+
+def workflow_done(task: Task, state: dict[str, Any]) -> Build:
+    """End a workflow with its reported state, settle its steps, and update the build's status."""
+    build, workflow = _workflow(task)
+    canceled = task.state == task_store.CANCELED or build.status == status.KILLED
+    error = str(state.get("error") or "")
+    exit_code = int(state.get("exit_code") or 0)
+    final = status.KILLED if canceled else status.ERROR if error else \
+        status.SUCCESS if exit_code == 0 else status.FAILURE
+    finish_workflow(build, workflow, final, exit_code=exit_code, error=error,
+                    finished=int(state.get("finished") or 0) or now())
+    hub().queue.finish(task)
+    return settle_build(build)
+
+
+def finish_workflow(build: Build, workflow: Proc, final: str, *, exit_code: int, error: str, finished: int) -> None:
+    """Set a workflow's final state and close its unfinished steps (skipped, or killed when they ran)."""
+    build_store.update_proc(workflow, state=final, exit_code=exit_code, error=error, finished=finished)
+    events.proc_changed(build, workflow)
+    hub().logs.close(workflow.id)
+    for proc in build_store.list_procs(build.id):
+        if proc.ppid == workflow.pid and proc.state not in status.FINAL:
+            leftover = status.KILLED if proc.state == status.RUNNING else status.SKIPPED
+            build_store.update_proc(proc, state=leftover, finished=finished,
+                                    exit_code=137 if leftover == status.KILLED else 0)
+            events.proc_changed(build, proc)
+            hub().logs.close(proc.id)
+
+
+def settle_build(build: Build) -> Build:
+    """Recompute a build's status from its workflows; stamp `finished` when all have ended."""
+    workflows = [p for p in build_store.list_procs(build.id) if p.ppid == 0]
+    combined = status.combine(p.state for p in workflows)
+    if build.status == status.KILLED:
+        combined = status.KILLED
+    finished = all(p.state in status.FINAL for p in workflows)
+    errors = "; ".join(f"{p.name}: {p.error}" for p in workflows if p.error)
+    build_store.update(build, status=combined, finished=now() if finished and not build.finished else build.finished,
+                       error=errors or build.error)
+    events.build_changed(build)
+    if finished:
+        log.info("build %s finished %s", build.id, combined)
+    return build

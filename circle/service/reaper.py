@@ -1,0 +1,90 @@
+"""Taking back leases that expired: re-queue once, then end the workflow in error ("agent lost")."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from flask import Flask
+
+from circle.extensions import db
+from circle.hub import hub
+from circle.models import Task
+from circle.models.types import now
+from circle.service import events, progress, status
+from circle.store import builds as build_store
+from circle.store import logs as log_store
+from circle.store import tasks as task_store
+
+log = logging.getLogger(__name__)
+
+# A workflow whose agent vanished is handed to another agent this many times before it errors.
+MAX_ATTEMPTS = 2
+INTERVAL = 1.0
+
+
+def reap(now_: float | None = None) -> int:
+    """Handle every expired lease once; return how many were handled."""
+    handled = 0
+    for task in task_store.list_expired(now_ if now_ is not None else time.time()):
+        if task.attempts < MAX_ATTEMPTS and task.state == task_store.RUNNING:
+            _requeue(task)
+        else:
+            _lost(task)
+        handled += 1
+    return handled
+
+
+def _requeue(task: Task) -> None:
+    """Give a task back to the queue with its workflow reset to pending."""
+    if not task_store.requeue(task.id, time.time()):
+        return
+    build, workflow = build_store.get(task.build_id), build_store.get_proc(task.proc_id)
+    for proc in build_store.list_procs(build.id):
+        if proc.pid == workflow.pid or proc.ppid == workflow.pid:
+            log_store.delete_by_proc(proc.id)
+            build_store.update_proc(proc, state=status.PENDING, started=0, finished=0, exit_code=0, error="",
+                                    machine="")
+            events.proc_changed(build, proc)
+    log.warning("task %s (build %s): lease expired; queued again (attempt %d)", task.id, build.id, task.attempts)
+    hub().queue.wake(task.labels or {})
+
+
+def _lost(task: Task) -> None:
+    """End a task's workflow in error: its agent is gone for good (or it was canceled and never answered)."""
+    build, workflow = build_store.get(task.build_id), build_store.get_proc(task.proc_id)
+    final = status.KILLED if task.state == task_store.CANCELED else status.ERROR
+    progress.finish_workflow(build, workflow, final, exit_code=1, error="agent lost", finished=now())
+    hub().queue.finish(task)
+    progress.settle_build(build)
+    log.warning("task %s (build %s): agent lost; workflow %s", task.id, build.id, final)
+
+
+class Reaper:
+    """A background thread (greenlet under gevent) calling `reap` every second."""
+
+    def __init__(self, app: Flask, interval: float = INTERVAL) -> None:
+        self.app = app
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="circle-reaper", daemon=True)
+
+    def start(self) -> None:
+        """Start reaping."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop reaping."""
+        self._stop.set()
+
+    def _run(self) -> None:
+        """Reap until stopped; a failing round is logged and the next one tried."""
+        while not self._stop.wait(self.interval):
+            with self.app.app_context():
+                try:
+                    reap()
+                except Exception:  # process boundary: the reaper must outlive one bad round
+                    log.exception("reaper round failed")
+                    db.session.rollback()
+                finally:
+                    db.session.remove()
