@@ -72,6 +72,10 @@ def start(repo: Repo, config: Config, build: Build) -> None:
     except CircleError as err:
         _end(build, status.ERROR, str(err))
         return
+    except Exception as err:  # boundary: a compiler bug must end the build, never leave it pending
+        log.exception("build %s: compiling failed", build.id)
+        _end(build, status.ERROR, f"internal error while compiling the pipeline: {err}")
+        return
     if not workflows:
         _end(build, status.SKIPPED, "no workflow matches this event")
         return

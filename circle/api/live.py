@@ -1,0 +1,102 @@
+"""Websockets: a proc's log (history, live lines, eof) and the event feed of the caller's repos.
+
+Browsers cannot set headers on a websocket, so besides the session cookie and the Bearer header a
+token may come as `?access_token=`. A refused socket gets one `{"error", "message"}` message and is closed.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from flask import Blueprint, request
+
+from circle.api.auth import current_user
+from circle.errors import CircleError, NotFound, Unauthorized
+from circle.extensions import db, sock
+from circle.hub import hub
+from circle.models import User
+from circle.service import permissions, status
+from circle.service.events import ALL_EVENTS
+from circle.store import builds as build_store
+from circle.store import users
+from circle.store.base import release
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("live", __name__)
+
+# How often an idle events socket checks that its client is still there (seconds).
+IDLE_CHECK = 5.0
+POLICY_VIOLATION = 1008
+
+
+def _caller() -> User:
+    """Return the websocket's user from cookie, header or ?access_token=, or raise Unauthorized."""
+    token = request.args.get("access_token", "")
+    if token:
+        try:
+            return users.get_by_token(token)
+        except NotFound:
+            raise Unauthorized("the access token is not valid") from None
+    user = current_user()
+    if user is None:
+        raise Unauthorized("log in, or pass ?access_token=TOKEN")
+    return user
+
+
+def _refuse(ws: Any, err: CircleError) -> None:
+    """Tell the client why and close the socket."""
+    ws.send(json.dumps({"error": type(err).__name__, "message": str(err)}))
+    ws.close(reason=POLICY_VIOLATION, message=str(err)[:120])
+
+
+@sock.route("/ws/logs/<int:repo_id>/<int:number>/<int:pid>", bp=bp)
+def logs(ws: Any, repo_id: int, number: int, pid: int) -> None:
+    """Stream one proc's log: the whole history, then live lines, then {"eof": true}."""
+    try:
+        permissions.repo_for(_caller(), repo_id)
+        build = build_store.get_by_number(repo_id, number)
+        proc_id = build_store.get_proc_by_pid(build.id, pid).id
+    except CircleError as err:
+        _refuse(ws, err)
+        return
+
+    def finished() -> bool:
+        """Tell whether the proc has ended."""
+        return db.session.get(build_store.Proc, proc_id, populate_existing=True).state in status.FINAL
+
+    for message in hub().logs.tail(proc_id, finished):
+        ws.send(json.dumps(message))
+    ws.close()
+
+
+@sock.route("/ws/events", bp=bp)
+def events(ws: Any) -> None:
+    """Send every build and proc change of the repos the caller may read."""
+    try:
+        user = _caller()
+    except CircleError as err:
+        _refuse(ws, err)
+        return
+    user_id, admin = user.id, user.admin
+    readable: dict[int, bool] = {}
+    release()
+    with hub().pubsub.subscribe([ALL_EVENTS]) as subscription:
+        while ws.connected:
+            message = subscription.get(timeout=IDLE_CHECK)
+            if message is None:
+                continue
+            repo_id = message.get("repo_id")
+            if repo_id not in readable:
+                readable[repo_id] = admin or permissions.allows(users.get(user_id), _repo(repo_id), "pull")
+                release()
+            if readable[repo_id]:
+                ws.send(json.dumps(message))
+
+
+def _repo(repo_id: int):
+    """Return a repo row by id."""
+    from circle.store import repos
+
+    return repos.get(repo_id)

@@ -1,0 +1,27 @@
+"""POST /api/upload/{token}: a step stores an artifact on its build with `curl -F file=@x $CIRCLE_UPLOAD_URL`."""
+from __future__ import annotations
+
+import mimetypes
+
+from flask import Blueprint, jsonify, request
+
+from circle.errors import InvalidInput
+from circle.service.uploads import build_id_of
+from circle.store import builds as build_store
+from circle.store import files as file_store
+
+bp = Blueprint("uploads", __name__)
+
+
+@bp.post("/api/upload/<token>")
+def upload(token: str):
+    """Store the multipart `file` on the build the token names."""
+    build = build_store.get(build_id_of(token))
+    upload_file = request.files.get("file")
+    if upload_file is None or not upload_file.filename:
+        raise InvalidInput("send the artifact as multipart field 'file' (curl -F file=@PATH URL)",
+                           {"file": ["missing"]})
+    data = upload_file.read()
+    mime = mimetypes.guess_type(upload_file.filename)[0] or upload_file.mimetype or "application/octet-stream"
+    row = file_store.create(build_id=build.id, name=upload_file.filename, mime=mime, size=len(data), data=data)
+    return jsonify(id=row.id, name=row.name, size=row.size, mime=row.mime), 201

@@ -1,0 +1,1 @@
+"""Bitbucket Cloud (API 2.0)."""

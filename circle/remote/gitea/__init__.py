@@ -1,0 +1,1 @@
+"""Gitea (API v1); Forgejo and Codeberg speak the same API."""

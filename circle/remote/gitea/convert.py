@@ -1,0 +1,56 @@
+"""Gitea (and Gogs) API v1 objects → circle's remote dataclasses."""
+from __future__ import annotations
+
+from typing import Any
+
+from circle.remote.gitea.hook import login
+from circle.remote.payload import dig, first, text
+from circle.remote.types import Commit, Perm, RemoteRepo, RemoteUser, Team
+
+
+def repo(data: dict[str, Any]) -> RemoteRepo:
+    """Convert a repository object."""
+    return RemoteRepo(
+        full_name=text(data, "full_name"),
+        owner=login(dig(data, "owner")),
+        name=text(data, "name"),
+        clone_url=text(data, "clone_url"),
+        default_branch=text(data, "default_branch") or "master",
+        private=bool(data.get("private")),
+        link=text(data, "html_url"),
+    )
+
+
+def perm(data: dict[str, Any]) -> Perm:
+    """Convert a repository's `permissions` object."""
+    perms = dig(data, "permissions", default={})
+    return Perm(pull=bool(perms.get("pull")), push=bool(perms.get("push")), admin=bool(perms.get("admin")))
+
+
+def org_perm(data: dict[str, Any]) -> Perm:
+    """Convert GET /users/{user}/orgs/{org}/permissions."""
+    admin = bool(data.get("is_owner") or data.get("is_admin"))
+    return Perm(pull=admin or bool(data.get("can_read")), push=admin or bool(data.get("can_write")), admin=admin)
+
+
+def user(data: dict[str, Any]) -> RemoteUser:
+    """Convert a user object."""
+    return RemoteUser(login=login(data), email=text(data, "email"), avatar=text(data, "avatar_url"))
+
+
+def team(data: dict[str, Any]) -> Team:
+    """Convert an organization object."""
+    return Team(login=first(text(data, "username"), text(data, "name")), avatar=text(data, "avatar_url"))
+
+
+def commit(data: dict[str, Any]) -> Commit:
+    """Convert a commit object (Gitea git/commits/{sha}, Gogs commits/{sha})."""
+    return Commit(
+        sha=text(data, "sha"),
+        message=text(data, "commit", "message"),
+        author=first(login(dig(data, "author")), text(data, "commit", "author", "name")),
+        author_name=text(data, "commit", "author", "name"),
+        author_email=text(data, "commit", "author", "email"),
+        avatar=text(data, "author", "avatar_url"),
+        link=text(data, "html_url"),
+    )

@@ -1,0 +1,1 @@
+"""GitLab (API v4), gitlab.com or self-hosted."""

@@ -1,0 +1,1 @@
+"""Gogs (API v1): Gitea's ancestor, served by the Gitea code with Gogs' differences."""

@@ -1,0 +1,82 @@
+"""Reading webhook bodies: JSON decoding, tolerant lookups, header access and git ref names."""
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping
+
+from circle.errors import InvalidInput
+
+HEADS = "refs/heads/"
+TAGS = "refs/tags/"
+
+
+def load_json(body: bytes, forge: str) -> dict[str, Any]:
+    """Decode a hook body into a JSON object, or raise InvalidInput saying what is wrong."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as err:
+        raise InvalidInput(f"the {forge} hook body is not valid JSON: {err}") from None
+    if not isinstance(data, dict):
+        raise InvalidInput(f"the {forge} hook body is JSON but not an object")
+    return data
+
+
+def dig(data: Any, *keys: str | int, default: Any = None) -> Any:
+    """Follow `keys` through nested dicts and lists; return `default` where the path ends early."""
+    for key in keys:
+        if isinstance(data, dict):
+            data = data.get(key)
+        elif isinstance(data, list) and isinstance(key, int) and -len(data) <= key < len(data):
+            data = data[key]
+        else:
+            return default
+        if data is None:
+            return default
+    return data
+
+
+def text(data: Any, *keys: str | int) -> str:
+    """Return the string at `keys`, or "" when it is absent or not a scalar."""
+    value = dig(data, *keys)
+    if isinstance(value, (dict, list)) or value is None:
+        return ""
+    return str(value)
+
+
+def first(*values: str) -> str:
+    """Return the first non-empty string."""
+    return next((v for v in values if v), "")
+
+
+def need(data: dict[str, Any], forge: str, *keys: str) -> Any:
+    """Return the value at `keys`, or raise InvalidInput naming the missing field."""
+    value = dig(data, *keys)
+    if value is None or value == "":
+        raise InvalidInput(f"the {forge} hook body has no '{'.'.join(keys)}'")
+    return value
+
+
+def header(headers: Mapping[str, str], name: str) -> str:
+    """Return a header value looked up case-insensitively ("" when absent)."""
+    value = headers.get(name)
+    if value is None:
+        lowered = name.lower()
+        value = next((v for k, v in headers.items() if k.lower() == lowered), "")
+    return value.strip()
+
+
+def short_ref(ref: str) -> tuple[str, str]:
+    """Split a full ref into (branch, tag); both are "" for other refs."""
+    if ref.startswith(HEADS):
+        return ref[len(HEADS) :], ""
+    if ref.startswith(TAGS):
+        return "", ref[len(TAGS) :]
+    return "", ""
+
+
+def split_author(raw: str) -> tuple[str, str]:
+    """Split "Name <email>" into its name and email."""
+    name, sep, rest = raw.partition("<")
+    if not sep:
+        return raw.strip(), ""
+    return name.strip(), rest.split(">", 1)[0].strip()
