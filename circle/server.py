@@ -50,4 +50,4 @@ def serve(app: Flask, host: str, port: int, *, agents: int = 0) -> None:
     for agent in embedded:
         agent.stop()
     reaper.stop()
-    server.stop(timeout=5)
+    server.stop(timeout=2)

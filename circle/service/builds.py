@@ -95,8 +95,8 @@ def _end(build: Build, state: str, error: str) -> None:
 
 
 def _workflow_name(config: Config, workflow: Workflow, count: int) -> str:
-    """Return the name of a workflow proc: the workflow's own, else the config's, with the axis when a matrix."""
-    name = workflow.name or config.name
+    """Return the name of a workflow proc: the config's, with the axis when a matrix."""
+    name = config.name
     if count > 1 and workflow.axis:
         name += " (" + ", ".join(f"{k}={v}" for k, v in workflow.axis.items()) + ")"
     return name

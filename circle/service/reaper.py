@@ -70,7 +70,12 @@ class Reaper:
         self._thread = threading.Thread(target=self._run, name="circle-reaper", daemon=True)
 
     def start(self) -> None:
-        """Start reaping."""
+        """Give leased tasks one lease of grace (their agents could not extend while the server was down), then reap."""
+        with self.app.app_context():
+            granted = task_store.extend_all(time.time() + hub().queue.lease_seconds)
+            db.session.remove()
+        if granted:
+            log.info("gave %d leased tasks a lease of grace after the start", granted)
         self._thread.start()
 
     def stop(self) -> None:

@@ -72,3 +72,12 @@ def delete_by_build(build_id: int) -> None:
     """Delete every task of a build."""
     db.session.execute(sql_delete(Task).where(Task.build_id == build_id))
     commit("task")
+
+
+def extend_all(deadline: float) -> int:
+    """Push the deadline of every leased task to at least `deadline` (a server restart's grace)."""
+    result = db.session.execute(
+        sql_update(Task).where(Task.state.in_(LEASED), Task.lease_deadline < deadline)
+        .values(lease_deadline=deadline))
+    commit("task")
+    return result.rowcount
