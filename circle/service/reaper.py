@@ -26,18 +26,19 @@ INTERVAL = 1.0
 def reap(now_: float | None = None) -> int:
     """Handle every expired lease once; return how many were handled."""
     handled = 0
-    for task in task_store.list_expired(now_ if now_ is not None else time.time()):
+    moment = now_ if now_ is not None else time.time()
+    for task in task_store.list_expired(moment):
         if task.attempts < MAX_ATTEMPTS and task.state == task_store.RUNNING:
-            _requeue(task)
+            _requeue(task, moment)
         else:
             _lost(task)
         handled += 1
     return handled
 
 
-def _requeue(task: Task) -> None:
+def _requeue(task: Task, moment: float) -> None:
     """Give a task back to the queue with its workflow reset to pending."""
-    if not task_store.requeue(task.id, time.time()):
+    if not task_store.requeue(task.id, moment):
         return
     build, workflow = build_store.get(task.build_id), build_store.get_proc(task.proc_id)
     for proc in build_store.list_procs(build.id):

@@ -1,0 +1,117 @@
+"""The durable queue on every database: one claimer per task, wake-ups, labels, leases taken back."""
+from __future__ import annotations
+
+import threading
+import time
+
+from circle.extensions import db
+from circle.hub import hub
+from circle.queue import Queue, labels_match
+from circle.service import reaper
+from circle.store import agents, builds, repos, scms, tasks, users
+
+
+def _workflow(app) -> tuple[int, int]:
+    """Create a build with one workflow proc; return (build id, proc id)."""
+    user = users.create("u", "pw")
+    scm = scms.create(kind="local", name="s", url="/x", owner_id=user.id)
+    repo = repos.create(scm_id=scm.id, full_name="a/b", owner="a", name="b", clone_url="/x/a/b")
+    build = builds.create(repo_id=repo.id, number=1, event="push", status="pending")
+    proc = builds.create_procs([builds.Proc(build_id=build.id, pid=1, name="default")])[0]
+    builds.create_procs([builds.Proc(build_id=build.id, pid=2, ppid=1, name="step")])
+    return build.id, proc.id
+
+
+def test_concurrent_claimers_never_share_a_task(app):
+    """Eight threads polling 30 tasks lease each exactly once."""
+    build_id, proc_id = _workflow(app)
+    queue = hub().queue
+    pushed = {queue.push(build_id=build_id, proc_id=proc_id, payload="{}", labels={}, timeout=60).id
+              for _ in range(30)}
+    agent_ids = [agents.create(name=f"a{i}").id for i in range(8)]
+    claimed: list[int] = []
+    lock = threading.Lock()
+
+    def claim(agent_id: int) -> None:
+        with app.app_context():
+            while (task := queue.poll(agent_id, {}, 0)) is not None:
+                with lock:
+                    claimed.append(task.id)
+            db.session.remove()
+
+    threads = [threading.Thread(target=claim, args=(a,)) for a in agent_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(claimed) == sorted(pushed)
+    assert tasks.count(tasks.Task.state == "running") == 30
+
+
+def test_a_push_wakes_a_waiting_poller(app):
+    """A long-poll that started before the push returns the task instead of timing out."""
+    build_id, proc_id = _workflow(app)
+    queue, agent_id = hub().queue, agents.create(name="waiter").id
+    result: dict[str, object] = {}
+
+    def wait() -> None:
+        with app.app_context():
+            task = queue.poll(agent_id, {"platform": "linux/*"}, 20)
+            result["task"] = task.id if task else None
+            result["elapsed"] = time.monotonic() - started
+
+    started = time.monotonic()
+    thread = threading.Thread(target=wait)
+    thread.start()
+    time.sleep(0.2)
+    task = queue.push(build_id=build_id, proc_id=proc_id, payload="{}", labels={"platform": "linux/amd64"}, timeout=1)
+    thread.join(30)
+    assert result["task"] == task.id and result["elapsed"] < 20
+
+
+def test_label_matching():
+    """Every task label must be matched, with globs allowed on the agent side only."""
+    assert labels_match({}, {"platform": "linux/amd64"})
+    assert labels_match({"platform": "linux/amd64"}, {"platform": "linux/*"})
+    assert not labels_match({"platform": "linux/*"}, {"platform": "linux/amd64"})
+    assert not labels_match({"gpu": "yes"}, {"platform": "linux/amd64"})
+
+
+def test_pending_tasks_survive_a_new_queue(app):
+    """Rows are the truth: a fresh Queue (a restarted server) leases what the old one was given."""
+    build_id, proc_id = _workflow(app)
+    pushed = hub().queue.push(build_id=build_id, proc_id=proc_id, payload="{}", labels={}, timeout=1)
+    fresh = Queue(hub().pubsub)
+    assert fresh.poll(agents.create(name="after-restart").id, {}, 0).id == pushed.id
+
+
+def test_expired_lease_is_requeued_once_then_the_workflow_errors(app):
+    """A lease nobody extends goes back to the queue once; the second expiry ends it as agent lost."""
+    build_id, proc_id = _workflow(app)
+    queue = hub().queue
+    queue.push(build_id=build_id, proc_id=proc_id, payload="{}", labels={}, timeout=1)
+    agent_id = agents.create(name="flaky").id
+    task = queue.poll(agent_id, {}, 0)
+    assert reaper.reap(time.time() + queue.lease_seconds + 1) == 1
+    db.session.expire_all()
+    assert tasks.get(task.id).state == "pending" and builds.get(build_id).status == "pending"
+    again = queue.poll(agent_id, {}, 0)
+    assert again.id == task.id and again.attempts == 2
+    assert reaper.reap(time.time() + queue.lease_seconds + 1) == 1
+    db.session.expire_all()
+    workflow = builds.get_proc(proc_id)
+    assert (workflow.state, workflow.error) == ("error", "agent lost")
+    assert builds.get(build_id).status == "error" and tasks.count() == 0
+    assert builds.get_proc_by_pid(build_id, 2).state == "skipped"
+
+
+def test_extended_lease_is_not_reaped(app):
+    """Extending keeps a task leased past its first deadline."""
+    build_id, proc_id = _workflow(app)
+    queue = hub().queue
+    queue.push(build_id=build_id, proc_id=proc_id, payload="{}", labels={}, timeout=1)
+    agent_id = agents.create(name="steady").id
+    task = queue.poll(agent_id, {}, 0)
+    assert queue.extend(task.id, agent_id)
+    assert reaper.reap(time.time()) == 0
+    assert not queue.extend(task.id, agent_id + 1000)
