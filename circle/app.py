@@ -56,12 +56,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
 
-    from circle.api import live, register_api, uploads
+    from circle.api import hooks, live, register_api, uploads
     from circle.rpc.endpoint import bp as rpc_bp
 
     register_api(app)
     app.register_blueprint(rpc_bp)
     app.register_blueprint(uploads.bp)
     app.register_blueprint(live.bp)
+    app.register_blueprint(hooks.bp)
     return app
 

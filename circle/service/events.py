@@ -5,6 +5,7 @@ from typing import Any
 
 from circle.hub import hub
 from circle.models import Build, Proc
+from circle.service import statuses
 
 ALL_EVENTS = "events"
 
@@ -32,6 +33,7 @@ def build_changed(build: Build) -> None:
     """Publish the new state of a build."""
     message = {"type": "build", "repo_id": build.repo_id, "build": build_json(build)}
     _publish(build.repo_id, message)
+    statuses.report(build)
 
 
 def proc_changed(build: Build, proc: Proc) -> None:

@@ -1,0 +1,24 @@
+"""POST /hook/{scm_id}/{repo_id}: the code host's webhook (SPEC §5)."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from circle.errors import TooLarge
+from circle.service import hooks
+from circle.service.events import build_json
+
+bp = Blueprint("hooks", __name__)
+
+
+@bp.post("/hook/<int:scm_id>/<int:repo_id>")
+def receive(scm_id: int, repo_id: int):
+    """Authenticate a delivery and create the builds it asks for."""
+    if (request.content_length or 0) > hooks.MAX_BODY:
+        raise TooLarge(f"webhook bodies are limited to {hooks.MAX_BODY} bytes")
+    body = request.stream.read(hooks.MAX_BODY + 1)
+    if len(body) > hooks.MAX_BODY:
+        raise TooLarge(f"webhook bodies are limited to {hooks.MAX_BODY} bytes")
+    result = hooks.receive(scm_id, repo_id, request.args.get("access_token", ""), request.headers, body)
+    if result.skipped:
+        return jsonify(skipped=result.skipped)
+    return jsonify(builds=[build_json(b) for b in result.builds]), 201

@@ -1,0 +1,93 @@
+"""Webhook deliveries → builds (SPEC §5): authenticate, parse, apply the repo's switches and config filters."""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from circle.errors import IgnoreEvent, InvalidInput, NotFound, Unauthorized
+from circle.models import Build, Repo
+from circle.remote import HookEvent
+from circle.service import builds
+from circle.service.hook_url import verify_hook_token
+from circle.service.scms import remote_for
+from circle.service.triggers import branch_matches
+from circle.store import configs as config_store
+from circle.store import repos as repo_store
+from circle.store import scms as scm_store
+
+log = logging.getLogger(__name__)
+
+# Largest webhook body accepted; real deliveries are far smaller (GitHub trims commit lists).
+MAX_BODY = 3 * 1024 * 1024
+# Headers through which forges sign or authenticate a delivery; when one is present it must verify.
+SIGNATURE_HEADERS = ("X-Hub-Signature-256", "X-Hub-Signature", "X-Gitea-Signature", "X-Gogs-Signature",
+                     "X-Gitlab-Token", "X-Circle-Signature")
+SKIP_CI = re.compile(r"\[(ci skip|skip ci)\]", re.IGNORECASE)
+SWITCHES = {"push": "allow_push", "tag": "allow_tag", "pull_request": "allow_pr", "deployment": "allow_deploy"}
+
+
+@dataclass
+class HookResult:
+    """What a delivery did: the builds it created, or why it created none."""
+
+    builds: list[Build] = field(default_factory=list)
+    skipped: str = ""
+
+
+def _authenticated_repo(scm_id: int, repo_id: int, token: str) -> Repo:
+    """Return the repo the hook URL names when its token is valid; 401 otherwise, 404 when gone."""
+    if not verify_hook_token(scm_id, repo_id, token):
+        raise Unauthorized("the hook URL's access token is missing or wrong")
+    repo = repo_store.get(repo_id)
+    if repo.scm_id != scm_id or not repo.active:
+        raise NotFound(f"repo {repo_id} is not active on SCM {scm_id}")
+    return repo
+
+
+def receive(scm_id: int, repo_id: int, token: str, headers: Mapping[str, str], body: bytes) -> HookResult:
+    """Turn one webhook delivery into builds, or say why it builds nothing."""
+    repo = _authenticated_repo(scm_id, repo_id, token)
+    remote = remote_for(scm_store.get(scm_id))
+    if any(name in headers for name in SIGNATURE_HEADERS) and not remote.verify(headers, body, repo.hook_secret or ""):
+        raise Unauthorized("the delivery's signature does not match the hook secret")
+    try:
+        event = remote.hook(headers, body)
+    except IgnoreEvent as err:
+        return HookResult(skipped=str(err) or "event ignored")
+    if event.repo and event.repo.lower() != repo.full_name.lower():
+        raise InvalidInput(f"the delivery is for {event.repo}, not {repo.full_name}")
+    return _build(repo, event)
+
+
+def _build(repo: Repo, event: HookEvent) -> HookResult:
+    """Apply SPEC §5 rules 3-5 and create the builds."""
+    switch = SWITCHES.get(event.event)
+    if switch is None:
+        return HookResult(skipped=f"{event.event or event.kind} events do not build")
+    if not getattr(repo, switch):
+        return HookResult(skipped=f"{repo.full_name} does not build {event.event} events ({switch} is off)")
+    if SKIP_CI.search(event.message or "") or SKIP_CI.search(event.title or ""):
+        return HookResult(skipped="the commit message asks to skip CI")
+    branch = event.target_branch if event.event == "pull_request" else event.branch
+    configs = config_store.list_by_repo(repo.id)
+    if event.event != "tag":
+        configs = [c for c in configs if branch_matches(c, branch)]
+    if not configs:
+        return HookResult(skipped=f"no config of {repo.full_name} builds branch {branch!r}")
+    trigger = _trigger(event)
+    gated = repo.gated and event.event == "pull_request"
+    created = [builds.create(repo, config, trigger, gated=gated) for config in configs]
+    log.info("repo %s: %s %s created builds %s", repo.id, event.event, event.ref, [b.number for b in created])
+    return HookResult(builds=created)
+
+
+def _trigger(event: HookEvent) -> builds.Trigger:
+    """Return the build trigger of a parsed event."""
+    branch = event.target_branch if event.event == "pull_request" else (event.branch or event.tag)
+    return builds.Trigger(
+        event=event.event, ref=event.ref, branch=branch, commit=event.sha, message=event.message,
+        title=event.title, author=event.author or event.author_name, email=event.author_email,
+        avatar=event.avatar, link=event.link, sender=event.sender, deploy_to=event.deploy_to,
+        pr_number=event.number, source_branch=event.source_branch, target_branch=event.target_branch)

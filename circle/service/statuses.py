@@ -1,0 +1,67 @@
+"""Commit statuses back to the code host: one context per config, sent off the request path."""
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+
+from flask import Flask, current_app
+
+from circle.errors import CircleError
+from circle.models import Build
+from circle.service import status
+
+log = logging.getLogger(__name__)
+
+DESCRIPTIONS = {
+    status.PENDING: "the build is pending", status.BLOCKED: "the build waits for approval",
+    status.RUNNING: "the build is running", status.SUCCESS: "the build succeeded",
+    status.FAILURE: "the build failed", status.KILLED: "the build was canceled", status.ERROR: "the build errored",
+    status.SKIPPED: "the build was skipped", status.DECLINED: "the build was declined",
+}
+# Remember the last status sent per build (bounded), so repeated events send nothing.
+_MEMORY = 10_000
+_sent: OrderedDict[int, str] = OrderedDict()
+_lock = threading.Lock()
+
+
+def _changed(build_id: int, state: str) -> bool:
+    """Record `state` for a build; tell whether it differs from the last one sent."""
+    with _lock:
+        if _sent.get(build_id) == state:
+            return False
+        _sent[build_id] = state
+        _sent.move_to_end(build_id)
+        while len(_sent) > _MEMORY:
+            _sent.popitem(last=False)
+        return True
+
+
+def report(build: Build) -> None:
+    """Send the build's status to its SCM in the background when it changed."""
+    if not build.commit or not _changed(build.id, build.status):
+        return
+    app = current_app._get_current_object()
+    threading.Thread(target=_send, args=(app, build.id), name=f"circle-status-{build.id}", daemon=True).start()
+
+
+def _send(app: Flask, build_id: int) -> None:
+    """Post one commit status; failures are logged, never raised."""
+    from circle.extensions import db
+    from circle.service.metadata import build_link
+    from circle.service.scms import remote_for
+    from circle.store import builds, configs, repos, scms
+
+    with app.app_context():
+        try:
+            build = builds.get(build_id)
+            repo = repos.get(build.repo_id)
+            name = configs.get(build.config_id).name if build.config_id else "default"
+            remote_for(scms.get(repo.scm_id)).status(repo.full_name, build.commit, build.status, f"circle/{name}",
+                                                      build_link(repo, build), DESCRIPTIONS.get(build.status, ""))
+        except CircleError as err:
+            log.warning("build %s: commit status not sent: %s", build_id, err)
+        except Exception:  # thread boundary: a status is best effort
+            log.exception("build %s: commit status failed", build_id)
+        finally:
+            db.session.remove()
