@@ -27,6 +27,6 @@ def test_upgrade_downgrade_upgrade(migrated_app):
 def test_models_match_migrations(migrated_app):
     """Autogenerate finds nothing to change: the models and the migrated schema agree."""
     with migrated_app.app_context(), db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": False})
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(context, db.metadata)
     assert diff == []

@@ -1,7 +1,7 @@
 """Queued workflows and the agents that lease them."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Double, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from circle.extensions import db
@@ -22,7 +22,7 @@ class Task(db.Model):
     timeout: Mapped[int] = mapped_column(Integer, default=60)
     state: Mapped[str] = mapped_column(String(16), default="pending")
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
-    lease_deadline: Mapped[float] = mapped_column(Float, default=0.0)
+    lease_deadline: Mapped[float] = mapped_column(Double, default=0.0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created: Mapped[int] = mapped_column(Integer, default=now)
 
