@@ -1,4 +1,8 @@
-"""REST blueprints (thin views) and websocket routes."""
+"""REST blueprints (thin views) and websocket routes.
+
+Every /api route is declared with `circle.api.routing.api_route`, which also feeds the OpenAPI
+document served at /api/openapi.json.
+"""
 from __future__ import annotations
 
 from flask import Flask
@@ -6,7 +10,13 @@ from flask import Flask
 
 def register_api(app: Flask) -> None:
     """Register every API blueprint and the JSON error handlers on `app`."""
-    from circle.api import errors, health
+    from circle.api import (agents, artifacts, badges, builds, configs, errors, health, openapi, registries, repos,
+                            scms, secrets, users)
 
     errors.register(app)
-    app.register_blueprint(health.bp)
+    # Session cookies are not sent on cross-site POSTs, so a foreign page cannot act for a logged-in user.
+    app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    for module in (health, users, scms, repos, configs, secrets, registries, builds, artifacts, agents, badges,
+                   openapi):
+        app.register_blueprint(module.bp)

@@ -5,6 +5,7 @@ import logging
 from http import HTTPStatus
 
 from flask import Flask, Response, jsonify
+from marshmallow import ValidationError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -21,10 +22,37 @@ def error_response(status: int, message: str, **extra: object) -> Response:
     return response
 
 
+def flatten(messages: object, prefix: str = "") -> dict[str, str]:
+    """Turn marshmallow's nested messages into {"branches.include.0": "Not a valid string."}."""
+    if isinstance(messages, dict):
+        flat: dict[str, str] = {}
+        for key, value in messages.items():
+            flat.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    if isinstance(messages, (list, tuple)):
+        if all(isinstance(m, str) for m in messages):
+            return {prefix: " ".join(messages)}
+        flat = {}
+        for index, value in enumerate(messages):
+            flat.update(flatten(value, f"{prefix}.{index}" if prefix else str(index)))
+        return flat
+    return {prefix: str(messages)}
+
+
 def _circle_error(err: CircleError) -> Response:
-    """Answer a deliberate circle error."""
-    extra = {"fields": err.fields} if isinstance(err, InvalidInput) and err.fields else {}
-    return error_response(err.http_status, str(err), **extra)
+    """Answer a deliberate circle error (401s say how to authenticate)."""
+    extra = {"fields": flatten(err.fields)} if isinstance(err, InvalidInput) and err.fields else {}
+    response = error_response(err.http_status, str(err), **extra)
+    if err.http_status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="circle"'
+    return response
+
+
+def _validation_error(err: ValidationError) -> Response:
+    """Answer invalid input with a message per field."""
+    fields = flatten(err.messages)
+    summary = "; ".join(f"{name}: {text}" for name, text in fields.items())
+    return error_response(400, f"invalid input: {summary}", fields=fields)
 
 
 def _http_error(err: HTTPException) -> Response:
@@ -41,5 +69,6 @@ def _database_error(err: OperationalError) -> Response:
 def register(app: Flask) -> None:
     """Install the JSON error handlers on `app`."""
     app.register_error_handler(CircleError, _circle_error)
+    app.register_error_handler(ValidationError, _validation_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(OperationalError, _database_error)

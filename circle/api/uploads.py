@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import mimetypes
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, request
 
+from circle.api.routing import api_route
 from circle.errors import InvalidInput
+from circle.models import File
+from circle.schemas.files import FileSchema
 from circle.service.uploads import build_id_of
 from circle.store import builds as build_store
 from circle.store import files as file_store
@@ -13,8 +16,9 @@ from circle.store import files as file_store
 bp = Blueprint("uploads", __name__)
 
 
-@bp.post("/api/upload/<token>")
-def upload(token: str):
+@api_route(bp, "POST", "/api/upload/<token>", auth="public", answer=FileSchema, status=201, files=("file",),
+           errors=(400, 413))
+def upload(token: str) -> File:
     """Store the multipart `file` on the build the token names."""
     build = build_store.get(build_id_of(token))
     upload_file = request.files.get("file")
@@ -23,5 +27,4 @@ def upload(token: str):
                            {"file": ["missing"]})
     data = upload_file.read()
     mime = mimetypes.guess_type(upload_file.filename)[0] or upload_file.mimetype or "application/octet-stream"
-    row = file_store.create(build_id=build.id, name=upload_file.filename, mime=mime, size=len(data), data=data)
-    return jsonify(id=row.id, name=row.name, size=row.size, mime=row.mime), 201
+    return file_store.create(build_id=build.id, name=upload_file.filename, mime=mime, size=len(data), data=data)

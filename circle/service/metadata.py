@@ -10,6 +10,7 @@ from circle.errors import NotFound
 # The secret holding the clone credential of a repo (written at activation when the SCM has one).
 NETRC_SECRET = "netrc_password"
 NETRC_USER_SECRET = "netrc_username"
+CLONE_SECRETS = (NETRC_SECRET, NETRC_USER_SECRET)
 
 
 def build_link(repo: Repo, build: Build) -> str:

@@ -45,9 +45,9 @@ def pipeline_text(repo: Repo, config: Config, build: Build) -> str:
 
 
 def secret_specs(repo: Repo) -> list[SecretSpec]:
-    """Return the repo's secrets as the compiler takes them."""
+    """Return the repo's secrets as the compiler takes them; the clone credential goes only to the clone step."""
     return [SecretSpec(name=s.name, value=s.value, events=list(s.events or []), images=list(s.images or []))
-            for s in secret_store.list_by_repo(repo.id)]
+            for s in secret_store.list_by_repo(repo.id) if s.name not in metadata.CLONE_SECRETS]
 
 
 def registries(repo: Repo) -> list[Registry]:

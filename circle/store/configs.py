@@ -26,3 +26,8 @@ def get_by_name(repo_id: int, name: str) -> Config:
 def list_by_repo(repo_id: int, page: Page = ALL) -> list[Config]:
     """Return one page of a repo's configs, oldest first."""
     return _crud.list(Config.repo_id == repo_id, page=page)
+
+
+def count_by_repo(repo_id: int) -> int:
+    """Return how many configs a repo has."""
+    return _crud.count(Config.repo_id == repo_id)

@@ -1,6 +1,8 @@
 """Secrets and registry credentials of repos."""
 from __future__ import annotations
 
+from sqlalchemy import func
+
 from circle.models import Registry, Secret
 from circle.store.base import ALL, Crud, Page
 
@@ -38,3 +40,18 @@ def get_registry_by_address(repo_id: int, address: str) -> Registry:
 def list_registries(repo_id: int, page: Page = ALL) -> list[Registry]:
     """Return one page of a repo's registry credentials ordered by address."""
     return _registries.list(Registry.repo_id == repo_id, order_by=(Registry.address,), page=page)
+
+
+def count_by_repo(repo_id: int) -> int:
+    """Return how many secrets a repo has."""
+    return _secrets.count(Secret.repo_id == repo_id)
+
+
+def count_registries(repo_id: int) -> int:
+    """Return how many registry credentials a repo has."""
+    return _registries.count(Registry.repo_id == repo_id)
+
+
+def get_by_lower_name(repo_id: int, name: str) -> Secret:
+    """Return a repo's secret whose name equals `name` ignoring case, or raise NotFound."""
+    return _secrets.find(repr(name), Secret.repo_id == repo_id, func.lower(Secret.name) == name.lower())

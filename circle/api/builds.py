@@ -1,0 +1,78 @@
+"""Builds: list, show, and the actions (manual build, restart, fork, cancel, approve, decline)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+
+from circle.api.auth import require_user
+from circle.api.routing import api_route
+from circle.models import Build, Proc, Repo
+from circle.schemas.builds import BuildDetailSchema, BuildQuery, BuildSchema, ForkSchema, ManualBuildSchema
+from circle.service import builds as build_service
+from circle.service.permissions import PUSH, repo_for
+from circle.store import builds
+from circle.store.base import Page
+
+bp = Blueprint("builds", __name__)
+
+LIST = "/api/repos/<int:repo_id>/builds"
+ITEM = "/api/repos/<int:repo_id>/builds/<int:number>"
+
+
+@api_route(bp, "GET", LIST, query=BuildQuery, paginated=True, answer=BuildSchema)
+def list_builds(repo_id: int, query: dict[str, Any], page: Page) -> tuple[list[Build], int]:
+    """List a repo's builds, newest first (`?branch= &status= &event=` filter)."""
+    repo = repo_for(require_user(), repo_id)
+    return builds.list_by_repo(repo.id, page=page, **query), builds.count_by_repo(repo.id, **query)
+
+
+@api_route(bp, "POST", LIST, body=ManualBuildSchema, answer=BuildSchema, many=True, status=201,
+           errors=(403, 502))
+def create_builds(repo_id: int, body: dict[str, Any]) -> list[Build]:
+    """Start a manual build: one build per config matching the branch (default: the repo's default branch)."""
+    user = require_user()
+    return build_service.create_manual(repo_for(user, repo_id, PUSH), user, **body)
+
+
+@api_route(bp, "GET", ITEM, answer=BuildDetailSchema)
+def get_build(repo_id: int, number: int) -> tuple[Build, list[Proc]]:
+    """Return a build with its procs."""
+    build = builds.get_by_number(repo_for(require_user(), repo_id).id, number)
+    return build, builds.list_procs(build.id)
+
+
+def _act(repo_id: int, number: int) -> tuple[Repo, Build]:
+    """Return the repo (with push permission checked) and its build `number`."""
+    repo = repo_for(require_user(), repo_id, PUSH)
+    return repo, builds.get_by_number(repo.id, number)
+
+
+@api_route(bp, "POST", f"{ITEM}/restart", answer=BuildSchema, errors=(403, 409))
+def restart_build(repo_id: int, number: int) -> Build:
+    """Run a finished build again in place (same number; procs, logs and files reset)."""
+    return build_service.restart(*_act(repo_id, number))
+
+
+@api_route(bp, "POST", f"{ITEM}/fork", body=ForkSchema, answer=BuildSchema, status=201, errors=(403, 409))
+def fork_build(repo_id: int, number: int, body: dict[str, Any]) -> Build:
+    """Start a new build of the same commit, ref and config (`parent` = this number)."""
+    return build_service.fork(*_act(repo_id, number), params=body.get("params"))
+
+
+@api_route(bp, "POST", f"{ITEM}/cancel", answer=BuildSchema, errors=(403, 409))
+def cancel_build(repo_id: int, number: int) -> Build:
+    """Kill a pending, blocked or running build."""
+    return build_service.cancel(*_act(repo_id, number))
+
+
+@api_route(bp, "POST", f"{ITEM}/approve", answer=BuildSchema, errors=(403, 409))
+def approve_build(repo_id: int, number: int) -> Build:
+    """Let a build blocked by a gated repo run."""
+    return build_service.approve(*_act(repo_id, number), require_user())
+
+
+@api_route(bp, "POST", f"{ITEM}/decline", answer=BuildSchema, errors=(403, 409))
+def decline_build(repo_id: int, number: int) -> Build:
+    """Refuse to run a build blocked by a gated repo."""
+    return build_service.decline(*_act(repo_id, number), require_user())

@@ -1,0 +1,157 @@
+"""The route table: every API route declares its auth, body, query and answer schemas once.
+
+`api_route` registers a view on a blueprint and records a `Route`; the wrapper does the
+routine work so views stay thin — it checks the caller, loads the body and query through their
+schemas (passed to the view as `body`, `query`, `page`), and dumps what the view returns
+through the answer schema. The OpenAPI document is generated from the same table.
+
+A view returns: a model (or list) to dump; `(rows, total)` for a paginated list; None for 204;
+or a ready Response (downloads, plain text, badges).
+"""
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from flask import Blueprint, Response, jsonify, request
+from marshmallow import Schema
+
+from circle.api.auth import require_admin, require_user
+from circle.errors import InvalidInput, TooLarge
+from circle.schemas import PageQuery
+from circle.store.base import Page
+
+BODY_LIMIT = 1024 * 1024
+JSON = "application/json"
+AUTH = ("public", "user", "admin")
+
+
+@dataclass(frozen=True)
+class Route:
+    """One API route as the OpenAPI document describes it."""
+
+    method: str
+    rule: str
+    endpoint: str
+    summary: str
+    tag: str
+    auth: str
+    body: type[Schema] | None
+    partial: bool
+    query: type[Schema] | None
+    paginated: bool
+    answer: type[Schema] | None
+    many: bool
+    status: int
+    media: str
+    errors: tuple[int, ...]
+    files: tuple[str, ...] = ()
+
+
+ROUTES: list[Route] = []
+
+
+def load_body(schema: type[Schema], partial: bool = False) -> dict[str, Any]:
+    """Parse the JSON object body through `schema`; 400 when malformed, 413 when over BODY_LIMIT."""
+    raw = request.get_data(cache=True)
+    if len(raw) > BODY_LIMIT:
+        raise TooLarge(f"the body is {len(raw)} bytes; the limit is {BODY_LIMIT}")
+    data: Any = {}
+    if raw.strip():
+        if not request.is_json:
+            raise InvalidInput("send the body as JSON with 'Content-Type: application/json'")
+        try:
+            data = json.loads(raw)
+        except ValueError as err:
+            raise InvalidInput(f"the body is not valid JSON: {err}") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("the body must be a JSON object")
+    return schema().load(data, partial=partial)
+
+
+def load_page() -> Page:
+    """Return the `?page=&per_page=` of the request (per_page capped at 200)."""
+    args = PageQuery().load(request.args)
+    return Page(args["page"], args["per_page"])
+
+
+def slice_page(items: list[Any], page: Page) -> tuple[list[Any], int]:
+    """Return one page of a list held in memory, and its length (for lists no query can page)."""
+    return items[page.offset:page.offset + page.limit], len(items)
+
+
+def _errors(rule: str, auth: str, body: type[Schema] | None, query: type[Schema] | None,
+            paginated: bool, extra: tuple[int, ...]) -> tuple[int, ...]:
+    """Return the error statuses a route can answer."""
+    codes = set(extra)
+    if auth != "public":
+        codes.add(401)
+    if auth == "admin":
+        codes.add(403)
+    if body is not None:
+        codes.update((400, 413))
+    if query is not None or paginated:
+        codes.add(400)
+    if "<" in rule:
+        codes.add(404)
+    return tuple(sorted(codes))
+
+
+def _answer(route: Route, result: Any) -> Response:
+    """Turn what a view returned into the response the route declares."""
+    if isinstance(result, Response):
+        return result
+    if result is None:
+        return Response(status=204)
+    total = None
+    if route.paginated:
+        result, total = result
+    if route.answer is None:
+        raise TypeError(f"{route.endpoint} returned data but declares no answer schema")
+    response = jsonify(route.answer(many=route.many).dump(result))
+    response.status_code = route.status
+    if total is not None:
+        response.headers["X-Total-Count"] = str(total)
+    return response
+
+
+def api_route(bp: Blueprint, method: str, rule: str, *, auth: str = "user", body: type[Schema] | None = None,
+              partial: bool = False, query: type[Schema] | None = None, paginated: bool = False,
+              answer: type[Schema] | None = None, many: bool = False, status: int = 200, media: str = JSON,
+              errors: tuple[int, ...] = (), files: tuple[str, ...] = ()
+              ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register the decorated view for `method rule` on `bp` and record it in ROUTES.
+
+    `files` names multipart file fields the view reads from request.files itself (documented only).
+    """
+    if auth not in AUTH:
+        raise ValueError(f"auth must be one of {AUTH}")
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        route = Route(method=method, rule=rule, endpoint=f"{bp.name}.{view.__name__}",
+                      summary=next(iter((view.__doc__ or "").strip().splitlines()), ""), tag=bp.name, auth=auth,
+                      body=body, partial=partial, query=query, paginated=paginated,
+                      answer=answer, many=many or paginated, status=status, media=media,
+                      errors=_errors(rule, auth, body, query, paginated, errors), files=files)
+
+        @functools.wraps(view)
+        def wrapper(**kwargs: Any) -> Response:
+            if auth == "user":
+                require_user()
+            elif auth == "admin":
+                require_admin()
+            if body is not None:
+                kwargs["body"] = load_body(body, partial)
+            if query is not None:
+                kwargs["query"] = query().load(request.args)
+            if paginated:
+                kwargs["page"] = load_page()
+            return _answer(route, view(**kwargs))
+
+        bp.add_url_rule(rule, view.__name__, wrapper, methods=[method])
+        ROUTES.append(route)
+        return wrapper
+
+    return decorate

@@ -1,0 +1,51 @@
+"""marshmallow schemas: what the API accepts (load) and answers (dump), one module per resource.
+
+Every schema rejects unknown keys (RAISE), so a misspelt key is a 400 naming it. Write-only
+values (passwords, tokens, secret values) are `load_only` and never reach an answer; ids and
+times are `dump_only`. Times are integer UNIX seconds.
+"""
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+
+EVENTS = ("push", "tag", "pull_request", "deployment", "manual")
+STATES = ("pending", "blocked", "running", "success", "failure", "killed", "error", "skipped", "declined")
+
+NAME = validate.Length(min=1, max=255)
+
+
+class Strict(Schema):
+    """Base of every body schema: unknown keys are an error."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class Query(Schema):
+    """Base of query-string schemas: unknown parameters are ignored."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class PageQuery(Query):
+    """The `?page=&per_page=` parameters of every list (per_page is capped at 200)."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1),
+                              metadata={"description": "items per page; more than 200 counts as 200"})
+
+
+def boolean(**kwargs: object) -> fields.Boolean:
+    """Return a Boolean field that accepts only JSON true and false."""
+    return fields.Boolean(truthy={True}, falsy={False}, **kwargs)  # type: ignore[arg-type]
+
+
+def integer(**kwargs: object) -> fields.Integer:
+    """Return an Integer field that refuses strings and floats."""
+    return fields.Integer(strict=True, **kwargs)  # type: ignore[arg-type]
+
+
+def unix_time() -> fields.Integer:
+    """Return a read-only integer UNIX-seconds field."""
+    return fields.Integer(dump_only=True, metadata={"description": "UNIX seconds (0 = not yet)"})

@@ -1,0 +1,47 @@
+"""Agents and the queue, as administrators see them."""
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import fields, pre_dump
+
+from circle.models import Agent, Task
+from circle.schemas import Strict, unix_time
+
+
+class LeaseSchema(Strict):
+    """A task an agent holds."""
+
+    id = fields.Integer(dump_only=True)
+    build_id = fields.Integer(dump_only=True)
+    proc_id = fields.Integer(dump_only=True)
+    lease_deadline = fields.Float(dump_only=True, metadata={"description": "UNIX seconds the lease ends"})
+
+
+class AgentSchema(Strict):
+    """An agent with its last contact, labels and running tasks; dumps an `(agent, tasks)` pair."""
+
+    id = fields.Integer(dump_only=True)
+    name = fields.String(dump_only=True)
+    platform = fields.String(dump_only=True)
+    backend = fields.String(dump_only=True)
+    capacity = fields.Integer(dump_only=True)
+    labels = fields.Dict(dump_only=True, keys=fields.String(), values=fields.String())
+    version = fields.String(dump_only=True)
+    last_contact = unix_time()
+    created = unix_time()
+    tasks = fields.List(fields.Nested(LeaseSchema), dump_only=True)
+
+    @pre_dump
+    def _pair(self, pair: tuple[Agent, list[Task]], **_: Any) -> dict[str, Any]:
+        """Merge the agent's attributes with the tasks it holds."""
+        agent, tasks = pair
+        return {**{name: getattr(agent, name) for name in self.fields if name != "tasks"}, "tasks": tasks}
+
+
+class QueueSchema(Strict):
+    """How many tasks wait and run, and how many agents are waiting for work."""
+
+    pending = fields.Integer(dump_only=True)
+    running = fields.Integer(dump_only=True)
+    waiting_agents = fields.Integer(dump_only=True)

@@ -1,0 +1,17 @@
+"""Artifacts of a build."""
+from __future__ import annotations
+
+from marshmallow import fields
+
+from circle.schemas import Strict, unix_time
+
+
+class FileSchema(Strict):
+    """An artifact of a build (its bytes come from GET …/files/{file_id})."""
+
+    id = fields.Integer(dump_only=True)
+    pid = fields.Integer(dump_only=True)
+    name = fields.String(dump_only=True)
+    mime = fields.String(dump_only=True)
+    size = fields.Integer(dump_only=True)
+    created = unix_time()

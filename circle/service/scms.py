@@ -1,0 +1,85 @@
+"""Registered code hosts: who may use which SCM, registering and changing them, and their Remote."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from circle.errors import Conflict, Forbidden, NotFound
+from circle.models import Scm, User
+from circle.remote import Remote, RemoteRepo, get_remote
+from circle.remote.factory import remote_class
+from circle.store import repos as repo_store
+from circle.store import scms as scm_store
+from circle.store.base import Page
+
+log = logging.getLogger(__name__)
+
+CREDENTIALS = ("password", "token")
+
+
+def remote_for(scm: Scm) -> Remote:
+    """Return the Remote of a registered SCM, built from its stored (decrypted) credentials."""
+    return get_remote(scm.kind, scm.url, username=scm.username or "", password=scm.password or "",
+                      token=scm.token or "")
+
+
+def visible(user: User, scm: Scm) -> bool:
+    """Tell whether `user` may see and use `scm`: its owner, or any admin."""
+    return user.admin or scm.owner_id == user.id
+
+
+def scm_for(user: User, scm_id: int) -> Scm:
+    """Load SCM `scm_id` if `user` may use it; NotFound otherwise."""
+    scm = scm_store.get(scm_id)
+    if not visible(user, scm):
+        raise NotFound(f"SCM {scm_id} not found")
+    return scm
+
+
+def list_for(user: User, page: Page) -> tuple[list[Scm], int]:
+    """Return one page of the SCMs `user` may use (all of them for an admin) and their total."""
+    if user.admin:
+        return scm_store.list_all(page), scm_store.count()
+    return scm_store.list_by_owner(user.id, page), scm_store.count_by_owner(user.id)
+
+
+def _stored(values: dict[str, Any]) -> dict[str, Any]:
+    """Turn empty credentials into NULL columns."""
+    return {k: (v or None) if k in CREDENTIALS else v for k, v in values.items()}
+
+
+def _check(user: User, kind: str, url: str, values: dict[str, Any]) -> None:
+    """Refuse kinds reserved to admins and settings the Remote rejects (bad URL…)."""
+    if remote_class(kind).requires_admin and not user.admin:
+        raise Forbidden(f"only administrators may register {kind} SCMs")
+    get_remote(kind, url, username=values.get("username") or "", password=values.get("password") or "",
+               token=values.get("token") or "")
+
+
+def register(user: User, values: dict[str, Any]) -> Scm:
+    """Register an SCM owned by `user` (values as loaded by ScmSchema)."""
+    _check(user, values["kind"], values["url"], values)
+    scm = scm_store.create(owner_id=user.id, **_stored(values))
+    log.info("user %s registered %s SCM %s (%s)", user.login, scm.kind, scm.id, scm.url)
+    return scm
+
+
+def change(user: User, scm: Scm, values: dict[str, Any]) -> Scm:
+    """Change an SCM's name, URL or credentials."""
+    merged = {"username": scm.username, "password": scm.password, "token": scm.token, **values}
+    _check(user, scm.kind, values.get("url", scm.url), merged)
+    return scm_store.update(scm, **_stored(values))
+
+
+def remove(scm: Scm) -> None:
+    """Delete an SCM that has no active repos left."""
+    active = len(repo_store.list_by_scm(scm.id))
+    if active:
+        raise Conflict(f"SCM {scm.name!r} still has {active} active repo(s); delete them first")
+    scm_store.delete(scm)
+    log.info("SCM %s deleted", scm.id)
+
+
+def remote_repos(scm: Scm) -> list[RemoteRepo]:
+    """List the repositories the SCM's account can see, as the SCM lists them."""
+    return remote_for(scm).repos()

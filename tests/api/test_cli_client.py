@@ -1,0 +1,117 @@
+"""The `circle repo|build|secret|scm|agents` client commands against the app served on 127.0.0.1."""
+from __future__ import annotations
+
+import io
+import json
+import threading
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from api.helpers import Caller, add_build, closed_port
+from circle.cli import main
+from circle.models import Proc
+from circle.store import builds, logs
+
+
+@pytest.fixture
+def server(app: Flask) -> Iterator[str]:
+    """The app served over real HTTP on a free loopback port."""
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_port}"
+    http.shutdown()
+
+
+@pytest.fixture
+def circle(server: str, admin: Caller, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):
+    """Run `circle ARGS…` as the admin; return (exit code, stdout, stderr)."""
+    monkeypatch.setenv("CIRCLE_SERVER", server)
+    monkeypatch.setenv("CIRCLE_TOKEN", admin.token)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+    return run
+
+
+def test_scm_and_repo_commands(circle, git_root: Path):
+    code, out, _ = circle("scm", "add", "local", "disk", str(git_root))
+    assert code == 0 and "registered local SCM 'disk'" in out
+    code, out, _ = circle("scm", "ls")
+    assert code == 0 and out.splitlines()[0].split() == ["ID", "KIND", "NAME", "URL", "USERNAME"]
+    scm_id = out.splitlines()[1].split()[0]
+    code, out, _ = circle("repo", "add", scm_id, "acme/app", "--json")
+    assert code == 0 and json.loads(out)["full_name"] == "acme/app"
+    code, out, _ = circle("repo", "ls")
+    assert "acme/app" in out.splitlines()[1]
+    code, out, _ = circle("repo", "info", "acme/app")
+    assert code == 0 and "default_branch: main" in out and "hook_url: http://127.0.0.1:8000/hook/" in out
+
+
+def test_build_commands(circle, repo: dict):
+    code, out, err = circle("build", "start", "acme/app", "--param", "A=1")
+    assert code == 0, err
+    assert out.startswith("build #1 is ")
+    code, out, _ = circle("build", "ls", str(repo["id"]))
+    assert out.splitlines()[0].split()[:3] == ["NUMBER", "STATUS", "EVENT"] and out.splitlines()[1].split()[0] == "1"
+    assert circle("build", "cancel", "acme/app", "1")[1].strip() == "build #1 is killed"
+    code, out, _ = circle("build", "restart", "acme/app", "1", "--json")
+    assert json.loads(out)["status"] == "pending"
+    assert circle("build", "fork", "acme/app", "1", "--param", "B=2")[1].startswith("build #2 is")
+    code, out, _ = circle("build", "info", "acme/app", "2")
+    assert "parent: 1" in out and "PID" in out
+    code, _, err = circle("build", "approve", "acme/app", "2")
+    assert code == 1 and err.startswith("circle: build #2 is") and "not blocked" in err
+    code, _, err = circle("build", "decline", "acme/app", "2")
+    assert code == 1 and "not blocked" in err
+
+
+def test_build_logs(circle, repo: dict):
+    build = add_build(repo["id"], 1)
+    _, step = builds.create_procs([Proc(build_id=build.id, pid=1, ppid=0, name="default"),
+                                   Proc(build_id=build.id, pid=2, ppid=1, name="test", state="success")])
+    logs.append(step.id, [(0, 0, "hello\n"), (1, 1, "world\n")])
+    assert circle("build", "logs", "acme/app", "1", "2") == (0, "hello\nworld\n", "")
+    code, out, _ = circle("build", "logs", "acme/app", "1")
+    assert out == "== test (pid 2, success) ==\nhello\nworld\n"
+    assert json.loads(circle("build", "logs", "acme/app", "1", "2", "--json")[1])[1]["out"] == "world\n"
+
+
+def test_secret_commands(circle, repo: dict, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("from-stdin\n"))
+    code, out, _ = circle("secret", "add", "acme/app", "TOKEN", "-", "--event", "push", "--event", "tag")
+    assert code == 0 and out.strip() == "added secret TOKEN for push, tag"
+    code, out, _ = circle("secret", "ls", "acme/app")
+    assert out.splitlines()[1].split() == ["TOKEN", "push,tag", "*"] and "from-stdin" not in out
+    assert circle("secret", "rm", "acme/app", "TOKEN")[1].strip() == "deleted secret TOKEN"
+    code, _, err = circle("secret", "rm", "acme/app", "TOKEN")
+    assert code == 1 and err == "circle: secret 'TOKEN' not found\n"
+
+
+def test_agents_command(circle, app: Flask):
+    from circle.store import agents
+
+    agents.create(name="runner-1", labels={"zone": "a"})
+    code, out, _ = circle("agents")
+    assert code == 0 and out.splitlines()[1].split()[1] == "runner-1" and "zone=a" in out
+
+
+def test_errors_are_one_sentence(circle, monkeypatch: pytest.MonkeyPatch):
+    code, _, err = circle("repo", "info", "acme/none")
+    assert code == 1 and err == "circle: there is no repo 'acme/none' you can read\n"
+    code, _, err = circle("build", "start", "acme/app", "--param", "oops")
+    assert code == 1 and "KEY=VALUE" in err
+    monkeypatch.setenv("CIRCLE_TOKEN", "wrong")
+    code, _, err = circle("repo", "ls")
+    assert code == 1 and err == "circle: the API token is not valid\n"
+    monkeypatch.setenv("CIRCLE_TOKEN", "")
+    code, _, err = circle("repo", "ls")
+    assert code == 1 and "CIRCLE_TOKEN" in err
+    code, _, err = circle("repo", "ls", "--server", f"http://127.0.0.1:{closed_port()}", "--token", "x")
+    assert code == 1 and "cannot reach the circle server" in err and len(err.splitlines()) == 1

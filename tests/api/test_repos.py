@@ -1,0 +1,144 @@
+"""Repos: GET, POST /api/repos · GET, PATCH, DELETE /api/repos/{repo_id}, with a real local git SCM."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from flask.testing import FlaskClient
+
+from api.helpers import Caller, closed_port, grant
+from circle.service.hook_url import verify_hook_token
+from circle.store import configs, repos
+
+SETTINGS = ("allow_push", "allow_tag", "allow_pr", "allow_deploy", "trusted", "gated", "timeout")
+
+
+def test_activation_stores_the_repo_config_permission_and_hook(client: FlaskClient, admin: Caller, repo: dict,
+                                                               git_root: Path):
+    assert {k: repo[k] for k in ("full_name", "owner", "name", "default_branch", "active")} == {
+        "full_name": "acme/app", "owner": "acme", "name": "app", "default_branch": "main", "active": True}
+    assert repo["clone_url"] == str((git_root / "acme/app.git").resolve())
+    assert {k: repo[k] for k in SETTINGS} == {"allow_push": True, "allow_tag": True, "allow_pr": True,
+                                              "allow_deploy": False, "trusted": False, "gated": False,
+                                              "timeout": 60}
+    url = urlsplit(repo["hook_url"])
+    assert f"{url.scheme}://{url.netloc}" == "http://127.0.0.1:8000"
+    assert url.path == f"/hook/{repo['scm_id']}/{repo['id']}"
+    assert verify_hook_token(repo["scm_id"], repo["id"], parse_qs(url.query)["access_token"][0])
+    [config] = configs.list_by_repo(repo["id"])
+    assert (config.name, config.path, config.content) == ("default", ".circle.yml", None)
+    perm = repos.get_perm(admin.user.id, repo["id"])
+    assert perm is not None and perm.pull and perm.push and perm.admin
+    hooks = git_root / "acme/app.git/hooks"
+    assert (hooks / "post-receive").exists()
+    assert [t["url"] for t in json.loads((hooks / "circle-hooks.json").read_text())["targets"]] == [repo["hook_url"]]
+
+
+def test_the_hook_secret_is_in_no_answer(client: FlaskClient, admin: Caller, repo: dict):
+    secret = repos.get(repo["id"]).hook_secret
+    assert secret
+    for route in ("/api/repos", f"/api/repos/{repo['id']}"):
+        assert secret not in client.get(route, headers=admin.headers).get_data(as_text=True)
+
+
+def test_activating_twice_is_409(client: FlaskClient, admin: Caller, repo: dict):
+    again = client.post("/api/repos", headers=admin.headers, json={"scm_id": repo["scm_id"], "full_name": "acme/app"})
+    assert again.status_code == 409 and "already active" in again.get_json()["message"]
+
+
+def test_activation_input_errors(client: FlaskClient, admin: Caller, alice: Caller, local_scm: dict):
+    bad = client.post("/api/repos", headers=admin.headers, json={"scm_id": str(local_scm["id"])})
+    assert bad.status_code == 400 and set(bad.get_json()["fields"]) == {"scm_id", "full_name"}
+    absent = client.post("/api/repos", headers=admin.headers, json={"scm_id": local_scm["id"], "full_name": "acme/x"})
+    assert absent.status_code == 404
+    hidden = client.post("/api/repos", headers=alice.headers, json={"scm_id": local_scm["id"], "full_name": "acme/app"})
+    assert hidden.status_code == 404
+    assert client.post("/api/repos", json={"scm_id": local_scm["id"], "full_name": "acme/app"}).status_code == 401
+
+
+def test_failed_hook_registration_leaves_no_repo(client: FlaskClient, admin: Caller, local_scm: dict,
+                                                 git_root: Path):
+    foreign = git_root / "acme/lib.git/hooks/post-receive"
+    foreign.write_text("#!/bin/sh\necho mine\n")
+    answer = client.post("/api/repos", headers=admin.headers, json={"scm_id": local_scm["id"], "full_name": "acme/lib"})
+    assert answer.status_code == 409 and "post-receive" in answer.get_json()["message"]
+    listed = client.get("/api/repos", headers=admin.headers)
+    assert listed.get_json() == [] and listed.headers["X-Total-Count"] == "0"
+    assert foreign.read_text() == "#!/bin/sh\necho mine\n"
+
+
+def test_an_unreachable_scm_is_502_and_leaves_no_repo(client: FlaskClient, alice: Caller, no_backoff: None):
+    scm = client.post("/api/scms", headers=alice.headers, json={
+        "kind": "gitea", "name": "down", "url": f"http://127.0.0.1:{closed_port()}", "token": "t"}).get_json()
+    answer = client.post("/api/repos", headers=alice.headers, json={"scm_id": scm["id"], "full_name": "acme/app"})
+    assert answer.status_code == 502 and "cannot reach" in answer.get_json()["message"]
+    assert client.get("/api/repos", headers=alice.headers).headers["X-Total-Count"] == "0"
+
+
+def test_list_filters_by_permission_and_full_name(client: FlaskClient, admin: Caller, alice: Caller, repo: dict):
+    other = client.post("/api/repos", headers=admin.headers,
+                        json={"scm_id": repo["scm_id"], "full_name": "acme/lib"}).get_json()
+    assert client.get("/api/repos", headers=alice.headers).get_json() == []
+    grant(alice, other["id"], "pull")
+    mine = client.get("/api/repos", headers=alice.headers)
+    assert [r["full_name"] for r in mine.get_json()] == ["acme/lib"] and mine.headers["X-Total-Count"] == "1"
+    everything = client.get("/api/repos?per_page=1", headers=admin.headers)
+    assert everything.headers["X-Total-Count"] == "2" and len(everything.get_json()) == 1
+    filtered = client.get("/api/repos?full_name=acme/app", headers=admin.headers)
+    assert [r["id"] for r in filtered.get_json()] == [repo["id"]]
+
+
+def test_get_repo_needs_read_permission(client: FlaskClient, alice: Caller, bob: Caller, repo: dict):
+    assert client.get(f"/api/repos/{repo['id']}", headers=bob.headers).status_code == 404
+    grant(alice, repo["id"], "pull")
+    answer = client.get(f"/api/repos/{repo['id']}", headers=alice.headers)
+    assert answer.status_code == 200 and answer.get_json() == repo | {"updated": answer.get_json()["updated"]}
+    assert client.get("/api/repos/999999", headers=alice.headers).status_code == 404
+    assert client.get(f"/api/repos/{repo['id']}").status_code == 401
+
+
+def test_patch_changes_the_switches(client: FlaskClient, alice: Caller, repo: dict):
+    grant(alice, repo["id"], "admin")
+    change = {"allow_push": False, "allow_tag": False, "allow_pr": False, "allow_deploy": True, "gated": True,
+              "timeout": 1440, "default_branch": "develop"}
+    answer = client.patch(f"/api/repos/{repo['id']}", headers=alice.headers, json=change)
+    assert answer.status_code == 200
+    assert {k: answer.get_json()[k] for k in change} == change
+    assert client.get(f"/api/repos/{repo['id']}", headers=alice.headers).get_json()["gated"] is True
+
+
+def test_patch_validates_its_input(client: FlaskClient, admin: Caller, repo: dict):
+    for body, field in (({"timeout": 0}, "timeout"), ({"timeout": 1441}, "timeout"), ({"timeout": "5"}, "timeout"),
+                        ({"gated": "yes"}, "gated"), ({"full_name": "x/y"}, "full_name"),
+                        ({"default_branch": ""}, "default_branch")):
+        answer = client.patch(f"/api/repos/{repo['id']}", headers=admin.headers, json=body)
+        assert answer.status_code == 400 and field in answer.get_json()["fields"], body
+
+
+def test_only_administrators_mark_a_repo_trusted(client: FlaskClient, admin: Caller, alice: Caller, repo: dict):
+    grant(alice, repo["id"], "admin")
+    denied = client.patch(f"/api/repos/{repo['id']}", headers=alice.headers, json={"trusted": True})
+    assert denied.status_code == 403
+    allowed = client.patch(f"/api/repos/{repo['id']}", headers=admin.headers, json={"trusted": True})
+    assert allowed.status_code == 200 and allowed.get_json()["trusted"] is True
+
+
+def test_patch_needs_repo_admin(client: FlaskClient, alice: Caller, bob: Caller, repo: dict):
+    assert client.patch(f"/api/repos/{repo['id']}", headers=bob.headers, json={"gated": True}).status_code == 404
+    for level in ("pull", "push"):
+        grant(alice, repo["id"], level)
+        answer = client.patch(f"/api/repos/{repo['id']}", headers=alice.headers, json={"gated": True})
+        assert answer.status_code == 403, level
+
+
+def test_delete_removes_the_hook_and_everything_of_the_repo(client: FlaskClient, admin: Caller, alice: Caller,
+                                                            repo: dict, git_root: Path):
+    grant(alice, repo["id"], "push")
+    assert client.delete(f"/api/repos/{repo['id']}", headers=alice.headers).status_code == 403
+    answer = client.delete(f"/api/repos/{repo['id']}", headers=admin.headers)
+    assert answer.status_code == 204
+    assert client.get(f"/api/repos/{repo['id']}", headers=admin.headers).status_code == 404
+    assert configs.count_by_repo(repo["id"]) == 0
+    assert not (git_root / "acme/app.git/hooks/post-receive").exists()
+    assert client.delete(f"/api/repos/{repo['id']}", headers=admin.headers).status_code == 404
