@@ -11,7 +11,7 @@ from flask import Blueprint, Response, send_file
 from circle.api.auth import require_user
 from circle.api.routing import api_route, slice_page
 from circle.errors import NotFound
-from circle.models import Build, File, LogEntry
+from circle.models import Build, File
 from circle.schemas.files import FileSchema
 from circle.schemas.logs import LogLineSchema, LogQuery
 from circle.service.permissions import repo_for
@@ -28,7 +28,7 @@ def _build(repo_id: int, number: int) -> Build:
     return builds.get_by_number(repo_for(require_user(), repo_id).id, number)
 
 
-def _text(lines: list[LogEntry]) -> Response:
+def _text(lines: list[logs.Line]) -> Response:
     """Return log lines as plain text, one line each."""
     body = "".join(line.out if line.out.endswith("\n") else f"{line.out}\n" for line in lines)
     return Response(body, mimetype="text/plain")
@@ -36,7 +36,7 @@ def _text(lines: list[LogEntry]) -> Response:
 
 @api_route(bp, "GET", f"{ITEM}/logs/<int:pid>", query=LogQuery, answer=LogLineSchema, many=True,
            media="application/json, text/plain")
-def get_log(repo_id: int, number: int, pid: int, query: dict[str, Any]) -> list[LogEntry] | Response:
+def get_log(repo_id: int, number: int, pid: int, query: dict[str, Any]) -> list[logs.Line] | Response:
     """Return a proc's whole log (`?format=text` as plain text)."""
     proc = builds.get_proc_by_pid(_build(repo_id, number).id, pid)
     lines = logs.list_by_proc(proc.id)

@@ -1,15 +1,18 @@
-"""Output lines of procs, one row per line, written in batches."""
+"""Output lines of procs, stored one row per batch the agent sent."""
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, Text, UniqueConstraint
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from circle.extensions import db
-from circle.models.types import LongText
+
+# A batch is at most 4 MiB of text; JSON escaping can grow it past MEDIUMTEXT's 16 MiB.
+BatchText = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
 
 
 class LogEntry(db.Model):
-    """One output line of one proc: `pos` counts from 0, `time` is seconds since the proc started."""
+    """A batch of consecutive output lines of one proc: positions `pos`…`last`, `lines` as JSON [[pos, time, out]…]."""
 
     __tablename__ = "log_entries"
     __table_args__ = (UniqueConstraint("proc_id", "pos"),)
@@ -17,5 +20,5 @@ class LogEntry(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     proc_id: Mapped[int] = mapped_column(ForeignKey("procs.id", ondelete="CASCADE"))
     pos: Mapped[int] = mapped_column(Integer)
-    time: Mapped[int] = mapped_column(Integer, default=0)
-    out: Mapped[str] = mapped_column(LongText, default="")
+    last: Mapped[int] = mapped_column(Integer)
+    lines: Mapped[str] = mapped_column(BatchText)

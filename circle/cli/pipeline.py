@@ -1,0 +1,69 @@
+"""`circle lint FILE` and `circle compile FILE [metadata flags]`."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from circle.cli.metadata_flags import add_metadata_flags, metadata_from_args
+from circle.compiler import DEFAULT_CLONE_IMAGE, compile_pipeline, lint
+from circle.errors import CompileError, InvalidInput
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: Any) -> None:
+    """Add the `lint` and `compile` commands to the subparsers `sub`."""
+    lint_parser = sub.add_parser("lint", help="check a pipeline file", description="Check a pipeline file; "
+                                 "print one FILE:LINE:COL: message line per problem.")
+    lint_parser.add_argument("file", metavar="FILE")
+    lint_parser.add_argument("--untrusted", action="store_true",
+                             help="also report options only trusted repositories may use (privileged, host volumes…)")
+    lint_parser.set_defaults(func=run_lint)
+
+    compile_parser = sub.add_parser("compile", help="print the compiled pipeline (IR) as JSON",
+                                    description="Compile a pipeline file for a build and print "
+                                                '[{"axis": {...}, "config": {...}}, ...].')
+    compile_parser.add_argument("file", metavar="FILE")
+    add_metadata_flags(compile_parser)
+    compile_parser.add_argument("--untrusted", action="store_true", help="compile as for an untrusted repository")
+    compile_parser.add_argument("--clone-image", default=DEFAULT_CLONE_IMAGE, help="image of the default clone step")
+    compile_parser.set_defaults(func=run_compile)
+
+
+def run_lint(args: argparse.Namespace) -> int:
+    """Print the problems of FILE; exit 1 when there is any."""
+    problems = lint(_read(args.file), filename=args.file, trusted=not args.untrusted)
+    for problem in problems:
+        print(problem)
+    return 1 if problems else 0
+
+
+def run_compile(args: argparse.Namespace) -> int:
+    """Print the workflows of FILE as JSON, or its problems (exit 1)."""
+    meta, secrets, env = metadata_from_args(args)
+    try:
+        workflows = compile_pipeline(_read(args.file), meta, filename=args.file, secrets=secrets, env=env,
+                                     trusted=not args.untrusted, clone_image=args.clone_image)
+    except CompileError as err:
+        for problem in err.problems:
+            print(problem)
+        return 1
+    json.dump([w.to_json() for w in workflows], sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+def _read(path: str) -> str:
+    """Return the text of a pipeline file, or raise a one-sentence error."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInput(f"{path} does not exist") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path} is not UTF-8 text") from None
+    except OSError as err:
+        raise InvalidInput(f"cannot read {path}: {err.strerror}") from None

@@ -1,0 +1,255 @@
+"""One step (or service, or clone step) mapping → StepDef, for either dialect.
+
+Drone 0.8 treats every key it does not know as a plugin setting; Woodpecker wants plugin
+settings under `settings:` and rejects unknown keys, and a plugin step there may not also
+set `commands`, `entrypoint` or `environment`.
+"""
+from __future__ import annotations
+
+import logging
+import shlex
+from collections.abc import Callable
+
+from circle.compiler.constraints import Condition, parse_condition
+from circle.compiler.model import DRONE08, Dependency, StepDef, StepEntry
+from circle.compiler.settings import encode, secret_ref
+from circle.compiler.values import Reader, shape
+from circle.compiler.yamlnodes import Mapping, Node, Scalar, Sequence
+from circle.pipeline.types import KIND_CLONE, KIND_SERVICE
+
+log = logging.getLogger(__name__)
+
+# Options circle reads but that have no effect on the IR (runtime tuning a backend may not offer).
+IGNORED = frozenset(("cap_add", "cap_drop", "cpuset", "cpu_shares", "isolation", "labels", "mem_swap_limit",
+                     "memswap_limit", "mem_swappiness", "ulimits", "sysctls", "auth_config", "networks",
+                     "ports", "backend_options", "oom_kill_disable", "pull_policy"))
+LIST_OPTIONS = ("volumes", "devices", "dns", "dns_search", "extra_hosts", "tmpfs")
+BOOL_OPTIONS = ("detach", "privileged", "pull")
+INT_OPTIONS = ("shm_size", "mem_limit", "cpu_quota")
+FORBIDDEN_WITH_SETTINGS = ("commands", "entrypoint", "environment")
+
+
+class StepReader:
+    """Read steps of one file on demand, each mapping once: matrix axes that substitute nothing into a
+    step share its node, so they share its StepDef (and its problems are reported once)."""
+
+    def __init__(self, dialect: str, reader: Reader) -> None:
+        self.dialect = dialect
+        self.reader = reader
+        self._steps: dict[int, tuple[Mapping, StepDef]] = {}
+        self._whens: dict[int, tuple[Node, Condition]] = {}
+
+    def step(self, entry: StepEntry, substitute: Callable[[Node], Node] | None = None) -> StepDef:
+        """Return the StepDef of `entry`, its mapping passed through `substitute` first."""
+        node = substitute(entry.node) if substitute else entry.node
+        cached = self._steps.get(id(node))
+        if cached is not None and cached[0] is node and cached[1].name == entry.name:
+            return cached[1]
+        assert isinstance(node, Mapping)
+        step = parse_step(StepEntry(entry.name, node, entry.kind, entry.name_node), self.dialect, self.reader)
+        self._steps[id(node)] = (node, step)
+        return step
+
+    def when(self, entry: StepEntry, substitute: Callable[[Node], Node] | None = None) -> Condition:
+        """Return the `when` of `entry` alone (enough to decide whether to read the rest)."""
+        node = entry.node.get("when")
+        if node is None:
+            return Condition()
+        node = substitute(node) if substitute else node
+        cached = self._whens.get(id(node))
+        if cached is not None and cached[0] is node:
+            return cached[1]
+        condition = parse_condition(node, self.reader, f"`when` of {entry.kind} `{entry.name}`")
+        self._whens[id(node)] = (node, condition)
+        return condition
+
+
+def parse_step(entry: StepEntry, dialect: str, reader: Reader) -> StepDef:
+    """Read one step mapping."""
+    mapping, name, kind = entry.node, entry.name, entry.kind
+    step = StepDef(name=name, node=mapping, kind=kind, detach=kind == KIND_SERVICE)
+    label = f"{kind} `{name}`"
+    settings: list[tuple[str, Node]] = []
+    seen: dict[str, Node] = {}
+    for option, key, value in reader.keys(mapping, (), label):
+        seen[option] = key
+        handler = _HANDLERS.get(option)
+        if handler is not None:
+            handler(step, value, reader, f"`{option}` of {label}")
+        elif option in LIST_OPTIONS:
+            setattr(step, option, reader.strings(value, f"`{option}` of {label}"))
+        elif option in BOOL_OPTIONS:
+            setattr(step, option, reader.boolean(value, f"`{option}` of {label}", getattr(step, option)))
+        elif option in INT_OPTIONS:
+            setattr(step, option, reader.integer(value, f"`{option}` of {label}"))
+        elif option == "settings":
+            settings.extend(_settings(value, reader, f"`settings` of {label}"))
+        elif option in IGNORED or option == "name":
+            continue
+        elif dialect == DRONE08 or kind == KIND_CLONE:  # Woodpecker's schema allows bare clone settings
+            settings.append((option, value))
+        else:
+            reader.problem(key, f"unknown key `{option}` in {label} (plugin settings go under `settings:`)")
+    step.settings = settings
+    step.option_nodes = seen
+    image = mapping.get("image")
+    if not step.image and (image is None or isinstance(image, Scalar)):
+        reader.problem(seen.get("image", entry.name_node), f"{label} has no `image`")
+    if dialect != DRONE08 and "settings" in seen:
+        for option in FORBIDDEN_WITH_SETTINGS:
+            if option in seen:
+                reader.problem(seen[option], f"{label} has `settings:`, so it is a plugin; a plugin step "
+                                             f"cannot also set `{option}`")
+    return step
+
+
+def _image(step: StepDef, node: Node, reader: Reader, what: str) -> None:
+    """Read `image`."""
+    step.image = reader.string(node, what).strip()
+
+
+def _commands(step: StepDef, node: Node, reader: Reader, what: str) -> None:
+    """Read `commands` (a string or a list of strings), explaining the `key: value` trap."""
+    if isinstance(node, Sequence):
+        for item in node.items:
+            if isinstance(item, Mapping):
+                reader.problem(item, f"items of {what} must be strings; this one reads as a mapping "
+                                     "because it contains `: ` (quote the whole command)")
+            elif isinstance(item, Scalar):
+                if not item.is_null():
+                    step.commands.append(item.text)
+            else:
+                reader.problem(item, f"items of {what} must be strings, not {shape(item)}")
+        return
+    step.commands = reader.strings(node, what)
+
+
+def _environment(step: StepDef, node: Node, reader: Reader, what: str) -> None:
+    """Read `environment`: a map, or a list of KEY=VALUE strings."""
+    if isinstance(node, Sequence):
+        for item in node.items:
+            text = reader.string(item, f"items of {what}")
+            key, sep, value = text.partition("=")
+            if not key.strip():
+                if text:
+                    reader.problem(item, f"items of {what} must look like KEY=VALUE")
+                continue
+            step.environment[key.strip()] = value if sep else ""
+        return
+    mapping = reader.mapping(node, what)
+    if mapping is None:
+        return
+    for name, _, value in reader.keys(mapping, (), what):
+        secret = secret_ref(value, reader, f"`{name}` of {what}")
+        if secret is not None:
+            step.environment[name] = secret
+        elif isinstance(value, Scalar):
+            step.environment[name] = "" if value.is_null() else value.text
+        else:
+            step.environment[name] = encode(value, canonical_bools=False)
+
+
+def _secrets(step: StepDef, node: Node, reader: Reader, what: str) -> None:
+    """Read `secrets`: names, or {source, target} maps."""
+    items = node.items if isinstance(node, Sequence) else [node]
+    for item in items:
+        if isinstance(item, Mapping):
+            found = {k: v for k, _, v in reader.keys(item, ("source", "target"), f"an item of {what}")}
+            source = reader.string(found.get("source"), f"`source` in {what}")
+            target = reader.string(found.get("target"), f"`target` in {what}") or source
+            if not source:
+                reader.problem(item, f"an item of {what} needs a `source`")
+                continue
+            step.secrets.append((source, target))
+        elif isinstance(item, Scalar) and not item.is_null():
+            step.secrets.append((item.text, item.text))
+        elif not isinstance(item, Scalar):
+            reader.problem(item, f"items of {what} must be secret names or {{source, target}} maps")
+
+
+def _when(step: StepDef, node: Node, reader: Reader, what: str) -> None:
+    """Read `when`."""
+    step.when = parse_condition(node, reader, what)
+
+
+def _group(step: StepDef, node: Node, reader: Reader, what: str) -> None:
+    """Read `group`."""
+    step.group = reader.string(node, what)
+
+
+def _depends_on(step: StepDef, node: Node, reader: Reader, what: str) -> None:
+    """Read `depends_on`: names, or {name, optional} maps."""
+    step.depends_on = []
+    if isinstance(node, Scalar) and node.is_null():
+        return
+    items = node.items if isinstance(node, Sequence) else [node]
+    for item in items:
+        if isinstance(item, Mapping):
+            found = {k: v for k, _, v in reader.keys(item, ("name", "optional"), f"an item of {what}")}
+            name = reader.string(found.get("name"), f"`name` in {what}")
+            if not name:
+                reader.problem(item, f"an item of {what} needs a `name`")
+                continue
+            optional = reader.boolean(found.get("optional"), f"`optional` in {what}")
+            step.depends_on.append(Dependency(name, optional, item))
+        else:
+            name = reader.string(item, f"items of {what}")
+            if name:
+                step.depends_on.append(Dependency(name, False, item))
+
+
+def _failure(step: StepDef, node: Node, reader: Reader, what: str) -> None:
+    """Read `failure: ignore|fail`."""
+    value = reader.string(node, what) or "fail"
+    if value not in ("ignore", "fail"):
+        reader.problem(node, f"{what} must be `ignore` or `fail`, not `{value}`")
+        return
+    step.failure = value
+
+
+def _directory(step: StepDef, node: Node, reader: Reader, what: str) -> None:
+    """Read `directory` (the working directory, relative to the workspace unless absolute)."""
+    step.directory = reader.string(node, what)
+
+
+def _network_mode(step: StepDef, node: Node, reader: Reader, what: str) -> None:
+    """Read `network_mode`."""
+    step.network_mode = reader.string(node, what)
+
+
+def _argv(attribute: str) -> Callable[[StepDef, Node, Reader, str], None]:
+    """Return a handler reading `entrypoint`/`command`: a list, or a string split like a shell would."""
+    def handler(step: StepDef, node: Node, reader: Reader, what: str) -> None:
+        """Set the argument list of `step`."""
+        if isinstance(node, Scalar) and not node.is_null():
+            try:
+                setattr(step, attribute, shlex.split(node.text))
+            except ValueError as err:
+                reader.problem(node, f"{what} cannot be split into words: {err}")
+            return
+        setattr(step, attribute, reader.strings(node, what) or None)
+    return handler
+
+
+def _settings(node: Node, reader: Reader, what: str) -> list[tuple[str, Node]]:
+    """Return the (name, value) pairs of a `settings:` map."""
+    mapping = reader.mapping(node, what)
+    if mapping is None:
+        return []
+    return [(name, value) for name, _, value in reader.keys(mapping, (), what)]
+
+
+_HANDLERS: dict[str, Callable[[StepDef, Node, Reader, str], None]] = {
+    "image": _image,
+    "commands": _commands,
+    "environment": _environment,
+    "secrets": _secrets,
+    "when": _when,
+    "group": _group,
+    "depends_on": _depends_on,
+    "failure": _failure,
+    "directory": _directory,
+    "network_mode": _network_mode,
+    "entrypoint": _argv("entrypoint"),
+    "command": _argv("command"),
+}
