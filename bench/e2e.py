@@ -29,9 +29,15 @@ import gevent.event  # noqa: E402
 import requests  # noqa: E402
 import websocket  # noqa: E402
 
+import importlib.util  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-from e2e.harness import Server, clean_env, free_port, make_repo  # noqa: E402
+# The harness of the end-to-end tests, loaded by path: this script is itself called e2e.
+_spec = importlib.util.spec_from_file_location("circle_e2e_harness", ROOT / "tests" / "e2e" / "harness.py")
+harness = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = harness
+_spec.loader.exec_module(harness)
+Server, clean_env, free_port, make_repo = harness.Server, harness.clean_env, harness.free_port, harness.make_repo
 
 ONE_STEP = "skip_clone: true\nsteps:\n  hello:\n    image: x\n    commands: [echo hello]\n"
 
@@ -176,7 +182,7 @@ def dispatch(count: int, idle_agents: int = 0) -> dict:
             while not stop.is_set():
                 try:
                     agent.session.headers["X-Circle-Agent-Id"] = str(agent.id)
-                    task = agent.call("next", labels={"pool": "idle"})
+                    task = agent.call("next", labels={"platform": "none/idle"})
                 except Exception:
                     continue
                 if task:
@@ -208,41 +214,52 @@ def dispatch(count: int, idle_agents: int = 0) -> dict:
         bench.close()
 
 
-def logs(batches: int, per_batch: int) -> dict:
-    """Lines/s into the DB through `log`, and out through a websocket tail."""
-    bench = Bench(agents=0)
-    try:
-        agent = FakeAgent(bench.server, "logger")
-        number = bench.trigger()
-        task = agent.call("next", labels={})
-        agent.call("init", id=task["id"], state={"started": int(time.time())})
-        agent.call("update", id=task["id"], state={"proc": "hello", "started": int(time.time())})
-        pid = next(p["pid"] for p in bench.server.build(bench.repo_id, number)["procs"] if p["name"] == "hello")
-        tail = websocket.create_connection(
+def _log_rate(bench: Bench, agent: FakeAgent, batches: int, per_batch: int, tail: bool) -> tuple[float, float]:
+    """Send batches of lines for a fresh build's step; return (lines/s stored, lines/s through a tail or 0)."""
+    number = bench.trigger()
+    task = agent.call("next", labels={})
+    agent.call("init", id=task["id"], state={"started": int(time.time())})
+    agent.call("update", id=task["id"], state={"proc": "hello", "started": int(time.time())})
+    pid = next(p["pid"] for p in bench.server.build(bench.repo_id, number)["procs"] if p["name"] == "hello")
+    total = batches * per_batch
+    received = gevent.event.AsyncResult()
+    if tail:
+        conn = websocket.create_connection(
             bench.server.url.replace("http", "ws") + f"/ws/logs/{bench.repo_id}/{number}/{pid}",
             header=[f"Authorization: Bearer {bench.server.token}"])
-        total = batches * per_batch
-        received = gevent.event.AsyncResult()
 
         def read() -> None:
             count = 0
             while count < total:
-                message = json.loads(tail.recv())
-                if "pos" in message:
+                if "pos" in json.loads(conn.recv()):
                     count += 1
             received.set(time.perf_counter())
 
         gevent.spawn(read)
-        line = "x" * 80
-        t0 = time.perf_counter()
-        for b in range(batches):
-            agent.call("log", id=task["id"], lines=[{"proc": "hello", "pos": b * per_batch + i, "time": 0,
-                                                      "out": f"{b * per_batch + i} {line}"} for i in range(per_batch)])
-        stored = time.perf_counter() - t0
-        out = received.get(timeout=300) - t0
-        tail.close()
-        return {"lines": total, "batch": per_batch, "into_db_lines_per_s": round(total / stored),
-                "to_websocket_lines_per_s": round(total / out)}
+    text = "x" * 80
+    payloads = [json.dumps({"jsonrpc": "2.0", "method": "log", "id": 1, "params": {"id": task["id"], "lines": [
+        {"proc": "hello", "pos": b * per_batch + i, "time": 0, "out": f"{b * per_batch + i} {text}"}
+        for i in range(per_batch)]}}) for b in range(batches)]
+    headers = {"Content-Type": "application/json"}
+    t0 = time.perf_counter()
+    for payload in payloads:
+        answer = agent.session.post(bench.server.url + "/rpc", data=payload, headers=headers, timeout=60).json()
+        assert answer.get("result") == per_batch, answer
+    stored = total / (time.perf_counter() - t0)
+    through = total / (received.get(timeout=300) - t0) if tail else 0.0
+    agent.call("done", id=task["id"], state={"finished": int(time.time()), "exit_code": 0})
+    return stored, through
+
+
+def logs(batches: int, per_batch: int) -> dict:
+    """Lines/s into the DB through `log` calls, then with a websocket tail following the same step."""
+    bench = Bench(agents=0)
+    try:
+        agent = FakeAgent(bench.server, "logger")
+        stored, _ = _log_rate(bench, agent, batches, per_batch, tail=False)
+        stored_tailed, through = _log_rate(bench, agent, batches, per_batch, tail=True)
+        return {"lines": batches * per_batch, "batch": per_batch, "into_db_lines_per_s": round(stored),
+                "into_db_with_tail_lines_per_s": round(stored_tailed), "to_websocket_lines_per_s": round(through)}
     finally:
         bench.close()
 

@@ -1,0 +1,154 @@
+"""`circle exec`: compile a pipeline file and run it here, without a server.
+
+The build metadata comes from the flags and the git checkout (circle.cli.metadata_flags): the clone
+step fetches the checked-out commit from the work tree itself. Each matrix axis runs in turn on the
+chosen backend; lines print as `[step] line` as they arrive, and one summary line per step. Ctrl-C
+cancels the running pipeline: its steps are stopped and everything it created is removed.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import TextIO
+
+from circle.cli.metadata_flags import add_metadata_flags, metadata_from_args
+from circle.compiler import DEFAULT_CLONE_IMAGE, compile_pipeline
+from circle.errors import InvalidInput, NotFound
+from circle.pipeline.backends import get_backend, resolve
+from circle.pipeline.errors import PipelineError
+from circle.pipeline.runtime import SUCCESS, Runtime, RunResult
+from circle.pipeline.types import KIND_CLONE, Config, LogLine, Step, StepState
+
+DEFAULT_FILES = (".circle.yml", ".drone.yml")
+EXIT_INTERRUPTED = 130
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `exec` command."""
+    parser = sub.add_parser("exec", help="run a pipeline here, without a server")
+    parser.add_argument("file", nargs="?", metavar="FILE", help="pipeline file (default .circle.yml, then .drone.yml)")
+    parser.add_argument("--backend", choices=("auto", "local", "docker"), default="auto",
+                        help="how steps run: local processes or docker containers (default auto)")
+    parser.add_argument("--clone-image", default=DEFAULT_CLONE_IMAGE,
+                        help=f"image of the clone step on docker (default {DEFAULT_CLONE_IMAGE})")
+    parser.add_argument("--timeout", type=float, metavar="MINUTES", help="stop the pipeline after MINUTES")
+    add_metadata_flags(parser)
+    parser.set_defaults(func=cmd_exec)
+
+
+class ConsoleTracer:
+    """Print each line as `[step] line` and one summary line per finished step."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self._started: dict[str, float] = {}
+
+    def state(self, step: Step, state: StepState) -> None:
+        """Print a summary when a step ends or is skipped."""
+        if not state.exited:
+            self._started[step.name] = time.monotonic()
+            return
+        if state.skipped:
+            summary = "skipped"
+        else:
+            seconds = time.monotonic() - self._started.pop(step.name, time.monotonic())
+            label = "killed" if state.killed else "error" if state.error else \
+                "success" if state.exit_code == 0 else "failure"
+            summary = f"{label} (exit code {state.exit_code}, {seconds:.2f}s)"
+        self.out.write(f"[{step.name}] --- {summary}\n")
+        self.out.flush()
+
+    def line(self, step: Step, line: LogLine) -> None:
+        """Print one output line."""
+        self.out.write(f"[{step.name}] {line.out}\n")
+
+
+def pipeline_file(name: str | None) -> Path:
+    """Return the pipeline file to run: FILE, else .circle.yml, else .drone.yml."""
+    if name:
+        return Path(name)
+    for candidate in DEFAULT_FILES:
+        if Path(candidate).is_file():
+            return Path(candidate)
+    raise NotFound(f"no pipeline file here: neither {' nor '.join(DEFAULT_FILES)} exists")
+
+
+def share_local_remotes(config: Config) -> None:
+    """Let clone containers read a work tree on this host: mount it read-only at its own path."""
+    for step in config.steps():
+        remote = step.environment.get("CI_REPO_REMOTE", "")
+        if step.kind == KIND_CLONE and os.path.isabs(remote) and os.path.isdir(remote):
+            step.volumes.append(f"{remote}:{remote}:ro")
+            # The work tree belongs to the user, the container runs as root: let git read it anyway.
+            step.environment.update({"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "safe.directory",
+                                     "GIT_CONFIG_VALUE_0": "*"})
+
+
+def run_interruptibly(runtime: Runtime) -> tuple[RunResult, bool]:
+    """Run the pipeline in a thread; Ctrl-C cancels it. Return the result and whether it was interrupted."""
+    results: list[RunResult] = []
+    errors: list[BaseException] = []
+    done = threading.Event()  # Thread.join can lose track of the thread when Ctrl-C lands inside it
+
+    def work() -> None:
+        try:
+            results.append(runtime.run())
+        except BaseException as err:  # handed to the main thread, which raises it
+            errors.append(err)
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name="circle-exec", daemon=True).start()
+    interrupted = False
+    while not done.is_set():
+        try:
+            done.wait(0.2)
+        except KeyboardInterrupt:
+            if not interrupted:
+                print("circle: cancelling, removing what the pipeline created…", file=sys.stderr)
+            interrupted = True
+            runtime.cancel()
+    if errors:
+        raise errors[0]
+    return results[0], interrupted
+
+
+def cmd_exec(args: argparse.Namespace) -> int:
+    """Compile FILE with the metadata flags and run every matrix axis; 0 when all succeed."""
+    path = pipeline_file(args.file)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise NotFound(f"cannot read {path}: {err.strerror or err}") from err
+    meta, secrets, env = metadata_from_args(args)
+    workflows = compile_pipeline(text, meta, filename=str(path), secrets=secrets, trusted=True, env=env,
+                                 clone_image=args.clone_image)
+    if not workflows:
+        print(f"circle: {path} has nothing to run for this build", file=sys.stderr)
+        return 0
+    try:
+        backend_name = resolve(args.backend)
+    except PipelineError as err:
+        raise InvalidInput(str(err)) from err
+    failed = False
+    for workflow in workflows:
+        if len(workflows) > 1:
+            axis = " ".join(f"{k}={v}" for k, v in workflow.axis.items())
+            print(f"=== {workflow.name or 'workflow'} {axis}".rstrip(), flush=True)
+        if backend_name == "docker":
+            share_local_remotes(workflow.config)
+        runtime = Runtime(workflow.config, get_backend(backend_name), ConsoleTracer(sys.stdout),
+                          timeout=args.timeout * 60 if args.timeout else None)
+        result, interrupted = run_interruptibly(runtime)
+        sys.stdout.flush()
+        if interrupted:
+            return EXIT_INTERRUPTED
+        if result.state != SUCCESS:
+            failed = True
+            reason = f": {result.error}" if result.error else ""
+            print(f"circle: pipeline {result.state} (exit code {result.exit_code}){reason}", file=sys.stderr)
+    return 1 if failed else 0

@@ -1,0 +1,304 @@
+"""Execute a compiled pipeline (the IR of SPEC §7) on a backend.
+
+Stages run in order; the steps of one stage run in parallel, one thread each. A step runs when no
+earlier step failed and it has `on_success`, or when one failed and it has `on_failure`; a failing
+step with `failure: ignore` does not count as failed. Detached steps and services start, stream
+their output in the background and are stopped when the pipeline ends. `cancel()` (or the timeout)
+stops the running steps, reports them killed (exit code 137) and skips the rest.
+
+Concurrency uses the `threading` and `subprocess` modules: under gevent's monkey-patching (the
+agent) they are greenlets and cooperative pipes, unpatched (`circle exec`, tests) real threads, so
+blocking backend calls (the docker SDK) never stall the other steps in either mode.
+
+Every state change and every output line leaves through the `Tracer`, one call at a time (the
+runtime serialises them), lines already masked.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from circle.pipeline.backends.base import Backend
+from circle.pipeline.errors import EXIT_KILLED, EXIT_NOT_FOUND, BackendError
+from circle.pipeline.output import OUTPUT_LIMIT, Masker, StepOutput
+from circle.pipeline.types import KIND_SERVICE, Config, LogLine, Step, StepState
+
+log = logging.getLogger(__name__)
+
+SUCCESS, FAILURE, KILLED, ERROR = "success", "failure", "killed", "error"
+STATUS_VARIABLES = ("CI_BUILD_STATUS", "DRONE_BUILD_STATUS")
+NETRC_VARIABLES = ("CI_NETRC_PASSWORD", "DRONE_NETRC_PASSWORD")
+
+
+class Tracer(Protocol):
+    """Receives everything that leaves the runtime; calls come one at a time, from any thread."""
+
+    def state(self, step: Step, state: StepState) -> None:
+        """Take a step's new state: started, finished, skipped or killed."""
+
+    def line(self, step: Step, line: LogLine) -> None:
+        """Take one masked output line of a step."""
+
+
+@dataclass
+class RunResult:
+    """How a pipeline ended: `state` is success, failure, killed or error."""
+
+    state: str
+    exit_code: int = 0
+    error: str = ""
+    steps: dict[str, StepState] = field(default_factory=dict)
+
+
+def is_detached(step: Step) -> bool:
+    """Return whether the step runs in the background until the pipeline ends."""
+    return step.detach or step.kind == KIND_SERVICE
+
+
+def secret_values(config: Config) -> list[str]:
+    """Return every value to mask: masked secrets and netrc passwords given to steps."""
+    values = [s.value for s in config.secrets if s.mask and s.value]
+    values += [step.environment[n] for step in config.steps() for n in NETRC_VARIABLES
+               if step.environment.get(n)]
+    return values
+
+
+class Runtime:
+    """Run one pipeline on one backend, reporting to one tracer."""
+
+    def __init__(self, config: Config, backend: Backend, tracer: Tracer, *, timeout: float | None = None,
+                 max_output: int = OUTPUT_LIMIT) -> None:
+        self.config = config
+        self.backend = backend
+        self.tracer = tracer
+        self.timeout = timeout
+        self.max_output = max_output
+        self.masker = Masker(secret_values(config))
+        self._lock = threading.RLock()  # guards the fields below and serialises tracer calls
+        self._stop_reason = ""  # "", "cancel" or "timeout"
+        self._running: dict[str, Step] = {}
+        self._killed: set[str] = set()
+        self._detached: list[tuple[Step, threading.Thread]] = []
+        self._tearing_down = False
+        self._failure: StepState | None = None
+        self._states: dict[str, StepState] = {}
+
+    # -- control ----------------------------------------------------------------------------
+
+    def cancel(self) -> None:
+        """Stop the running steps (reported killed) and skip the rest; returns at once."""
+        self._stop("cancel")
+
+    def _stop(self, reason: str) -> None:
+        with self._lock:
+            if self._stop_reason:
+                return
+            self._stop_reason = reason
+            steps = list(self._running.values())
+            self._killed.update(s.name for s in steps)
+        log.info("pipeline %s: stopping %d running steps", reason, len(steps))
+        for step in steps:
+            threading.Thread(target=self._destroy, args=(step,), name=f"circle-stop-{step.name}",
+                             daemon=True).start()
+
+    @property
+    def stopped(self) -> bool:
+        """Return whether the pipeline was cancelled or timed out."""
+        return bool(self._stop_reason)
+
+    # -- reporting --------------------------------------------------------------------------
+
+    def _report(self, step: Step, state: StepState) -> None:
+        state.error = self.masker.mask(state.error)
+        with self._lock:
+            self._states[step.name] = state
+            self.tracer.state(step, state)
+
+    def _emitter(self, step: Step) -> Callable[[LogLine], None]:
+        tracer_line, lock = self.tracer.line, self._lock
+
+        def emit(line: LogLine) -> None:
+            with lock:
+                tracer_line(step, line)
+        return emit
+
+    def _skip(self, step: Step) -> None:
+        self._report(step, StepState(proc=step.name, skipped=True, exited=True))
+
+    # -- running ----------------------------------------------------------------------------
+
+    def run(self) -> RunResult:
+        """Run every stage, tear down, and return how the pipeline ended."""
+        deadline = time.monotonic() + self.timeout if self.timeout else None
+        setup_error = ""
+        try:
+            try:
+                self.backend.setup(self.config)
+            except BackendError as err:
+                setup_error = str(err)
+                self._fail_setup(setup_error)
+            else:
+                for stage in self.config.stages:
+                    self._run_stage(stage.steps, deadline)
+        finally:
+            self._teardown()
+        return self._result(self.masker.mask(setup_error))
+
+    def _fail_setup(self, error: str) -> None:
+        steps = self.config.steps()
+        log.warning("pipeline setup failed: %s", error)
+        for index, step in enumerate(steps):
+            if index:
+                self._skip(step)
+                continue
+            now = int(time.time())
+            StepOutput(step.name, self.masker, self._emitter(step)).notice(error)
+            self._report(step, StepState(proc=step.name, started=now, finished=now, exited=True,
+                                         exit_code=1, error=error))
+
+    def _run_stage(self, steps: Iterable[Step], deadline: float | None) -> None:
+        threads = []
+        for step in steps:
+            step = self._with_status(step)
+            if self.stopped or not self._should_run(step):
+                self._skip(step)
+                continue
+            thread = threading.Thread(target=self._guarded, args=(step, self._exec, step),
+                                      name=f"circle-step-{step.name}", daemon=True)
+            thread.start()
+            threads.append(thread)
+        for thread in threads:
+            self._join(thread, deadline)
+
+    def _join(self, thread: threading.Thread, deadline: float | None) -> None:
+        while thread.is_alive():
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0 and not self.stopped:
+                self._stop("timeout")
+            thread.join(None if self.stopped or remaining is None else max(remaining, 0.01))
+
+    def _should_run(self, step: Step) -> bool:
+        return step.on_failure if self._failure else step.on_success
+
+    def _with_status(self, step: Step) -> Step:
+        status = FAILURE if self._failure else SUCCESS
+        environment = {**step.environment, **dict.fromkeys(STATUS_VARIABLES, status)}
+        return dataclasses.replace(step, environment=environment)
+
+    def _guarded(self, step: Step, func: Callable[..., None], *args: object) -> None:
+        """Call `func(*args)` for `step`; an unexpected error becomes the step's error, not a dead thread."""
+        try:
+            func(*args)
+        except Exception as err:  # a thread boundary: report, clean up, never leave it running
+            log.exception("step %s crashed", step.name)
+            self._destroy(step)
+            known = self._states.get(step.name)
+            self._finish(step, StepState(proc=step.name, exited=True, exit_code=1, error=f"internal error: {err}"),
+                         known.started if known and known.started else time.time())
+
+    def _exec(self, step: Step) -> None:
+        started = time.time()
+        with self._lock:
+            if self.stopped:
+                self._skip(step)
+                return
+            self._running[step.name] = step
+        self._report(step, StepState(proc=step.name, started=int(started)))
+        output = StepOutput(step.name, self.masker, self._emitter(step), max_output=self.max_output)
+        try:
+            self.backend.start_step(step)
+        except BackendError as err:
+            output.notice(str(err))
+            self._destroy(step)
+            self._finish(step, StepState(proc=step.name, exited=True, exit_code=err.exit_code, error=str(err)),
+                         started)
+            return
+        if self.stopped:  # a cancel that came while the step was starting
+            self._destroy(step)
+        if is_detached(step):
+            thread = threading.Thread(target=self._guarded, args=(step, self._follow, step, output, started),
+                                      name=f"circle-detached-{step.name}", daemon=True)
+            with self._lock:
+                self._detached.append((step, thread))
+            thread.start()
+            return
+        self._follow(step, output, started)
+        self._destroy(step)
+
+    def _follow(self, step: Step, output: StepOutput, started: float) -> None:
+        """Stream the step's output, wait for it and report its final state."""
+        try:
+            for chunk in self.backend.tail_step(step):
+                output.feed(chunk)
+            output.close()
+            state = self.backend.wait_step(step)
+        except BackendError as err:
+            output.notice(str(err))
+            state = StepState(proc=step.name, exited=True, exit_code=err.exit_code, error=str(err))
+        if state.exit_code == EXIT_NOT_FOUND and not state.error:
+            last = output.last_line
+            state.error = last if "not found" in last else "a command was not found (exit code 127)"
+        self._finish(step, state, started)
+
+    def _finish(self, step: Step, state: StepState, started: float) -> None:
+        state = dataclasses.replace(state, proc=step.name, started=int(started), finished=int(time.time()),
+                                    exited=True)
+        with self._lock:
+            self._running.pop(step.name, None)
+            if step.name in self._killed:
+                state.killed, state.exit_code = True, EXIT_KILLED
+            elif self._tearing_down and is_detached(step):
+                state.killed, state.exit_code = False, 0  # a service stopped because the pipeline ended
+            if state.oom_killed and not state.error:
+                state.error = "the step ran out of memory and was killed"
+            failed = (state.exit_code != 0 or bool(state.error)) and not state.killed
+            if failed and step.failure != "ignore" and not is_detached(step) and self._failure is None:
+                self._failure = state
+            self._report(step, state)
+
+    def _destroy(self, step: Step) -> None:
+        try:
+            self.backend.destroy_step(step)
+        except Exception:  # teardown must go on whatever one step's removal does
+            log.exception("could not remove step %s", step.name)
+
+    def _teardown(self) -> None:
+        with self._lock:
+            self._tearing_down = True
+            detached = list(self._detached)
+        stoppers = [threading.Thread(target=self._destroy, args=(step,), daemon=True) for step, _ in detached]
+        for thread in stoppers:
+            thread.start()
+        for thread in stoppers + [thread for _, thread in detached]:
+            thread.join()
+        try:
+            self.backend.destroy(self.config)
+        except Exception:  # the pipeline's result stands; the leftover is logged
+            log.exception("could not tear the pipeline down")
+
+    def _result(self, setup_error: str) -> RunResult:
+        states = dict(self._states)
+        if setup_error:
+            return RunResult(ERROR, 1, setup_error, states)
+        if self._stop_reason == "timeout":
+            error = f"the pipeline timed out after {_duration(self.timeout or 0)}"
+            return RunResult(KILLED, EXIT_KILLED, error, states)
+        if self._stop_reason == "cancel":
+            return RunResult(KILLED, EXIT_KILLED, "", states)
+        failure = self._failure
+        if failure is None:
+            return RunResult(SUCCESS, 0, "", states)
+        return RunResult(ERROR if failure.error else FAILURE, failure.exit_code or 1, failure.error, states)
+
+
+def _duration(seconds: float) -> str:
+    """Return `seconds` as words: "90 minutes", "1.5 seconds"."""
+    if seconds >= 60 and seconds % 60 == 0:
+        minutes = int(seconds // 60)
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{seconds:g} second{'s' if seconds != 1 else ''}"

@@ -1,0 +1,16 @@
+"""The shell script a step's commands become: `set -e`, then each command echoed as `+ cmd`.
+
+Both the local and the docker backend run it with `sh -e`, so a step behaves the same on either.
+The clone step is no exception: the compiler gives it its git commands (circle.compiler.clone).
+The script sends its stderr to its stdout: one stream keeps the order in which lines were written
+(docker copies a container's two streams separately and may swap lines written close together).
+"""
+from __future__ import annotations
+
+import shlex
+
+
+def step_script(commands: list[str]) -> str:
+    """Return a `sh -e` script that echoes each command as `+ cmd` before running it."""
+    body = [f"printf '%s\\n' {shlex.quote('+ ' + command)}\n{command}\n" for command in commands]
+    return "set -e\nexec 2>&1\n" + "".join(body)

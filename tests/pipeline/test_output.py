@@ -1,0 +1,83 @@
+"""Line splitting, masking and capping of step output (circle.pipeline.output)."""
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from circle.pipeline.output import LINE_TRUNCATED, TRUNCATED, Masker, StepOutput
+from circle.pipeline.types import MASK, LogLine
+
+
+def collect(masker: Masker, chunks: list[bytes | str], **options: int) -> list[LogLine]:
+    lines: list[LogLine] = []
+    output = StepOutput("step", masker, lines.append, **options)
+    for chunk in chunks:
+        output.feed(chunk)
+    output.close()
+    return lines
+
+
+def cut(data: bytes, points: list[int]) -> list[bytes]:
+    """Split `data` at the given offsets."""
+    edges = sorted({0, len(data), *(p % (len(data) + 1) for p in points)})
+    return [data[a:b] for a, b in zip(edges, edges[1:])]
+
+
+TEXT = "héllo wörld\nplain line\r\nsecret=hunter2-xyz in the middle\nmulti-A\nmulti-B\nlast without newline"
+SECRETS = ["hunter2-xyz", "multi-A\nmulti-B"]
+
+
+@given(st.lists(st.integers(min_value=0, max_value=200), max_size=12))
+def test_chunk_boundaries_never_change_the_lines(points):
+    lines = collect(Masker(SECRETS), cut(TEXT.encode(), points))
+    assert [line.out for line in lines] == [
+        "héllo wörld", "plain line", f"secret={MASK} in the middle", MASK, MASK, "last without newline"]
+    assert [line.pos for line in lines] == list(range(6))
+    assert {line.proc for line in lines} == {"step"}
+
+
+def test_str_chunks_and_invalid_utf8_are_accepted():
+    lines = collect(Masker([]), ["from a str\n", b"bad \xff byte\n"])
+    assert [line.out for line in lines] == ["from a str", "bad \ufffd byte"]
+
+
+def test_longest_secret_wins_over_its_prefix():
+    assert Masker(["abc", "abcdef"]).mask("xabcdefx abc") == f"x{MASK}x {MASK}"
+
+
+def test_blank_and_empty_secrets_mask_nothing():
+    masker = Masker(["", "  \n", "\n"])
+    assert masker.longest == 0 and masker.mask("some text") == "some text"
+
+
+def test_an_overlong_line_is_cut_with_a_marker_and_the_rest_dropped():
+    data = [b"x" * 700, b"y" * 700, b"z" * 700, b"\nnext\n"]
+    lines = collect(Masker([]), data, line_limit=1000)
+    assert [len(line.out) for line in lines] == [1000 + len(LINE_TRUNCATED), 4]
+    assert lines[0].out.endswith(LINE_TRUNCATED) and lines[1].out == "next"
+
+
+def test_a_secret_across_the_line_cut_is_still_masked():
+    secret = "S" * 10 + "T" * 10
+    data = b"a" * 995 + secret.encode() + b"b" * 3000 + b"\n"
+    for chunks in ([data], cut(data, [500, 1000, 1005, 1010])):
+        out = collect(Masker([secret]), chunks, line_limit=1000)[0].out
+        assert "SSSSS" not in out and "TTTTT" not in out
+        assert out.startswith("a" * 995 + "*****")
+
+
+def test_total_output_over_the_cap_ends_with_one_marker():
+    lines = collect(Masker([]), [f"line {i}\n".encode() for i in range(100)], max_output=100)
+    texts = [line.out for line in lines]
+    assert texts[-1] == TRUNCATED and texts.count(TRUNCATED) == 1
+    assert sum(len(t) + 1 for t in texts[:-1]) <= 100
+    assert [line.pos for line in lines] == list(range(len(lines)))
+
+
+def test_notice_lines_are_masked_and_numbered_after_the_output():
+    lines: list[LogLine] = []
+    output = StepOutput("step", Masker(["pw-123"]), lines.append)
+    output.feed(b"partial")
+    output.notice("cannot pull with password pw-123")
+    assert [(line.pos, line.out) for line in lines] == [(0, "partial"), (1, f"cannot pull with password {MASK}")]
+    assert output.last_line == f"cannot pull with password {MASK}"
