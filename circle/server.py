@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import threading
 
 import gevent
@@ -11,6 +12,16 @@ from flask import Flask
 from gevent.pywsgi import WSGIServer
 
 log = logging.getLogger(__name__)
+
+
+class Server(WSGIServer):
+    """gevent's WSGI server with Nagle off: responses written in two parts must not wait for a delayed ACK."""
+
+    def handle(self, sock: socket.socket, address: tuple) -> None:
+        """Serve one connection."""
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().handle(sock, address)
 
 
 def _embedded_agents(app: Flask, port: int, count: int) -> list:
@@ -35,7 +46,7 @@ def serve(app: Flask, host: str, port: int, *, agents: int = 0) -> None:
     """Serve HTTP and websockets on host:port until SIGINT or SIGTERM."""
     from circle.service.reaper import Reaper
 
-    server = WSGIServer((host, port), app, log=None, error_log=logging.getLogger("circle.http"))
+    server = Server((host, port), app, log=None, error_log=logging.getLogger("circle.http"))
     server.start()
     log.info("circle listening on http://%s:%d", host, server.server_port)
     print(f"circle is listening on http://{host}:{server.server_port}", flush=True)

@@ -104,7 +104,7 @@ class LocalRemote(Remote):
         clean = path.strip("/")
         if not clean or any(p in ("", ".", "..") for p in clean.split("/")):
             raise InvalidInput(f"'{path}' is not a file path inside a repository")
-        sha = git.resolve(git_dir, ref, full_name)
+        sha = ref if git.is_sha(ref) else git.resolve(git_dir, ref, full_name)
         proc = git.run(git_dir, "cat-file", "blob", f"{sha}:{clean}", check=False)
         if proc.returncode != 0:
             raise NotFound(f"{path} not found in {full_name} at {ref}")
@@ -121,8 +121,11 @@ class LocalRemote(Remote):
     def commit(self, full_name: str, ref: str) -> Commit:
         """Read a commit's metadata with git log."""
         git_dir = self.git_dir(full_name)
-        sha = git.resolve(git_dir, ref, full_name)
-        out = git.run(git_dir, "log", "-1", f"--format={_LOG_FORMAT}", sha).stdout.decode(errors="replace")
+        sha = ref if git.is_sha(ref) else git.resolve(git_dir, ref, full_name)
+        proc = git.run(git_dir, "log", "-1", f"--format={_LOG_FORMAT}", sha, "--", check=False)
+        if proc.returncode != 0:
+            raise NotFound(f"{full_name} has no commit {ref}")
+        out = proc.stdout.decode(errors="replace")
         sha, name, email, message = (out.split("\x00", 3) + ["", "", ""])[:4]
         return Commit(sha=sha, message=message.rstrip("\n"), author=name, author_name=name, author_email=email)
 
