@@ -19,6 +19,7 @@ from circle.models import User
 from circle.service import permissions, status
 from circle.service.events import ALL_EVENTS
 from circle.store import builds as build_store
+from circle.store import repos
 from circle.store import users
 from circle.store.base import release
 
@@ -89,14 +90,15 @@ def events(ws: Any) -> None:
                 continue
             repo_id = message.get("repo_id")
             if repo_id not in readable:
-                readable[repo_id] = admin or permissions.allows(users.get(user_id), _repo(repo_id), "pull")
+                readable[repo_id] = admin or _may_read(user_id, repo_id)
                 release()
             if readable[repo_id]:
                 ws.send(json.dumps(message))
 
 
-def _repo(repo_id: int):
-    """Return a repo row by id."""
-    from circle.store import repos
-
-    return repos.get(repo_id)
+def _may_read(user_id: int, repo_id: int) -> bool:
+    """Tell whether the user may read the repo (False when either is gone)."""
+    try:
+        return permissions.allows(users.get(user_id), repos.get(repo_id), "pull")
+    except NotFound:
+        return False
