@@ -37,6 +37,14 @@ def file_path(path: str) -> str:
     return quote(clean, safe="/")
 
 
+# circle's build states in the four-state vocabulary of GitHub and Gitea commit statuses.
+FOUR_STATES = {
+    "pending": "pending", "blocked": "pending", "running": "pending",
+    "success": "success", "skipped": "success",
+    "failure": "failure", "declined": "failure",
+    "killed": "error", "error": "error",
+}
+
 class ApiRemote(Remote):
     """A code host reached over its REST API with a token or a username and password."""
 

@@ -5,7 +5,7 @@ from typing import Iterable, Mapping
 from urllib.parse import quote
 
 from circle.errors import NotFound
-from circle.remote.api import ApiRemote, file_path, repo_path
+from circle.remote.api import FOUR_STATES, ApiRemote, file_path, repo_path
 from circle.remote.gitea import convert
 from circle.remote.gitea.hook import GiteaHook
 from circle.remote.http import HttpClient
@@ -21,17 +21,7 @@ class GiteaRemote(ApiRemote):
     label = "Gitea"
     hook_type = "gitea"
     hooks = GiteaHook()
-    states = {
-        "pending": "pending",
-        "blocked": "pending",
-        "running": "pending",
-        "success": "success",
-        "skipped": "success",
-        "failure": "failure",
-        "declined": "failure",
-        "killed": "error",
-        "error": "error",
-    }
+    states = FOUR_STATES
 
     def api_base(self) -> str:
         """Return <url>/api/v1."""

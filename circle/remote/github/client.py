@@ -7,7 +7,7 @@ from typing import Any, Iterable, Mapping
 from urllib.parse import quote, urlsplit
 
 from circle.errors import NotFound, RemoteError
-from circle.remote.api import ApiRemote, file_path, repo_path
+from circle.remote.api import FOUR_STATES, ApiRemote, file_path, repo_path
 from circle.remote.github import convert, hook
 from circle.remote.http import HttpClient
 from circle.remote.types import Commit, HookEvent, Perm, RemoteRepo, RemoteUser, Team
@@ -20,17 +20,7 @@ class GithubRemote(ApiRemote):
 
     kind = "github"
     label = "GitHub"
-    states = {
-        "pending": "pending",
-        "blocked": "pending",
-        "running": "pending",
-        "success": "success",
-        "skipped": "success",
-        "failure": "failure",
-        "declined": "failure",
-        "killed": "error",
-        "error": "error",
-    }
+    states = FOUR_STATES
 
     def api_base(self) -> str:
         """Return api.github.com for github.com, else the Enterprise API root."""
