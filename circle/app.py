@@ -58,8 +58,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from circle.api import hooks, live, register_api, uploads
     from circle.rpc.endpoint import bp as rpc_bp
+    from circle.web import register_web
 
     register_api(app)
+    register_web(app)
     app.register_blueprint(rpc_bp)
     app.register_blueprint(uploads.bp)
     app.register_blueprint(live.bp)

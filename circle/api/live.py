@@ -32,6 +32,31 @@ IDLE_CHECK = 5.0
 POLICY_VIOLATION = 1008
 
 
+class _WholeFrames:
+    """The websocket's socket, with `send` writing everything.
+
+    simple-websocket 1.1 calls `sock.send`, which under gevent may write part of a frame to a slow reader
+    and corrupt the stream (simple-websocket issue #45); `sendall` never does.
+    """
+
+    def __init__(self, sock: Any) -> None:
+        self._sock = sock
+
+    def send(self, data: bytes) -> int:
+        """Write all of `data`."""
+        self._sock.sendall(data)
+        return len(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+def _whole_frames(ws: Any) -> Any:
+    """Make the websocket write whole frames."""
+    ws.sock = _WholeFrames(ws.sock)
+    return ws
+
+
 def _caller() -> User:
     """Return the websocket's user from cookie, header or ?access_token=, or raise Unauthorized."""
     token = request.args.get("access_token", "")
@@ -55,6 +80,7 @@ def _refuse(ws: Any, err: CircleError) -> None:
 @sock.route("/ws/logs/<int:repo_id>/<int:number>/<int:pid>", bp=bp)
 def logs(ws: Any, repo_id: int, number: int, pid: int) -> None:
     """Stream one proc's log: the whole history, then live lines, then {"eof": true}."""
+    _whole_frames(ws)
     try:
         permissions.repo_for(_caller(), repo_id)
         build = build_store.get_by_number(repo_id, number)
@@ -75,6 +101,7 @@ def logs(ws: Any, repo_id: int, number: int, pid: int) -> None:
 @sock.route("/ws/events", bp=bp)
 def events(ws: Any) -> None:
     """Send every build and proc change of the repos the caller may read."""
+    _whole_frames(ws)
     try:
         user = _caller()
     except CircleError as err:

@@ -5,13 +5,13 @@ import abc
 import logging
 import re
 from typing import Any, ClassVar, Iterable, Mapping
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import requests.auth
 
 from circle.errors import InvalidInput
 from circle.remote.base import DESCRIPTIONS, Remote, map_state, same_hook
-from circle.remote.http import HttpClient
+from circle.remote.http import HttpClient, redact
 from circle.remote.types import Netrc, RemoteUser
 
 log = logging.getLogger(__name__)
@@ -57,8 +57,11 @@ class ApiRemote(Remote):
             raise InvalidInput(f"unknown {self.kind} SCM option(s): {', '.join(sorted(unknown))}")
         parts = urlsplit(url.strip())
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise InvalidInput(f"'{url}' is not an http(s) URL of a {self.label} server")
-        self.url = url.strip().rstrip("/")
+            raise InvalidInput(f"'{redact(url)}' is not an http(s) URL of a {self.label} server")
+        # Credentials written into the URL become the username/password; the URL in messages never carries them.
+        username = username or unquote(parts.username or "")
+        password = password or unquote(parts.password or "")
+        self.url = redact(url.strip()).rstrip("/")
         self.username = username
         self.password = password
         self.token = token

@@ -48,6 +48,14 @@ def forge_message(resp: requests.Response) -> str:
     return str(data)[:300]
 
 
+def redact(url: str) -> str:
+    """Return `url` without any user:password@ part, for messages and logs."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
+
+
 def _reason(err: Exception) -> str:
     """Describe a connection failure in a few words."""
     text = str(err)
@@ -117,7 +125,7 @@ class HttpClient:
             except requests.RequestException as err:
                 sent = isinstance(err, requests.ReadTimeout)
                 if attempt < self.retries and (retry_5xx or not sent):
-                    self._sleep(attempt, f"{method} {url}: {_reason(err)}")
+                    self._sleep(attempt, f"{method} {redact(url)}: {_reason(err)}")
                     attempt += 1
                     continue
                 raise RemoteError(
@@ -129,7 +137,7 @@ class HttpClient:
             wait = self._rate_limit_wait(resp, attempt)
             if wait is not None:
                 if attempt < self.retries and wait <= self.max_wait:
-                    log.warning("%s rate-limited %s %s; retrying in %.1fs", self.label, method, url, wait)
+                    log.warning("%s rate-limited %s %s; retrying in %.1fs", self.label, method, redact(url), wait)
                     time.sleep(wait)
                     attempt += 1
                     continue
@@ -138,7 +146,7 @@ class HttpClient:
                     f"try again in {int(wait)} s"
                 )
             if resp.status_code >= 500 and retry_5xx and attempt < self.retries:
-                self._sleep(attempt, f"{method} {url}: {resp.status_code}")
+                self._sleep(attempt, f"{method} {redact(url)}: {resp.status_code}")
                 attempt += 1
                 continue
             raise self.error(resp, method, url, attempt + 1)

@@ -79,3 +79,24 @@ def test_websocket_without_credentials_is_refused(server):
     conn = websocket.create_connection(server.url.replace("http", "ws") + "/ws/events", timeout=10)
     message = json.loads(conn.recv())
     assert message["error"] == "Unauthorized"
+
+
+def test_a_long_history_arrives_intact(server, agent, activate):
+    """50 000 lines replayed at once to a slow reader arrive as whole frames, in order."""
+    pipeline = ("pipeline:\n  many:\n    image: x\n    commands:\n"
+                "      - seq 1 50000 | sed 's/$/ ................................................................................................................................................................................................/'\n")
+    repo_id, _ = activate({".circle.yml": pipeline})
+    number = server.ok("POST", f"/api/repos/{repo_id}/builds", json={})[0]["number"]
+    build = server.wait_build(repo_id, number)
+    pid = next(p["pid"] for p in build["procs"] if p["name"] == "many")
+    conn = _ws(server, f"/ws/logs/{repo_id}/{number}/{pid}")
+    time.sleep(2)
+    numbers = []
+    while True:
+        message = json.loads(conn.recv())
+        if message.get("eof"):
+            break
+        head = message["out"].split(" ")[0]
+        if head.isdigit():
+            numbers.append(int(head))
+    assert numbers == list(range(1, 50001))

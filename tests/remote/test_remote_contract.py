@@ -71,3 +71,15 @@ def test_hook_event_round_trips_through_json() -> None:
     event = HookEvent(kind="pull_request", event="pull_request", number=3, sha="abc", source_branch="f")
     assert HookEvent.from_json({**event.to_json(), "unknown": 1}) == event
 
+
+
+def test_credentials_in_the_url_never_reach_messages():
+    """user:password@ in an SCM URL becomes the login, and error messages show the URL without it."""
+    from circle.errors import RemoteError
+    from circle.remote import get_remote
+
+    remote = get_remote("gitea", "http://robot:s3cret-pw@127.0.0.1:9", retries=0, timeout=1)
+    assert (remote.username, remote.password, remote.url) == ("robot", "s3cret-pw", "http://127.0.0.1:9")
+    with pytest.raises(RemoteError) as caught:
+        remote.repos()
+    assert "s3cret-pw" not in str(caught.value) and "127.0.0.1:9" in str(caught.value)

@@ -1,0 +1,41 @@
+"""The agents page `/agents` (administrators): agents with last contact, labels and running tasks; queue counts."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import render_template
+
+from circle.hub import hub
+from circle.models import Agent, Build, Proc, Repo
+from circle.store import agents, builds, repos, tasks
+from circle.store.base import ALL
+from circle.web.blueprint import bp
+from circle.web.guard import admin_only
+
+
+@dataclass(frozen=True)
+class Running:
+    """A task an agent holds, with the build and workflow it runs."""
+
+    repo: Repo
+    build: Build
+    proc: Proc
+
+
+def _running() -> dict[int, list[Running]]:
+    """Return the running tasks grouped by the id of the agent holding them."""
+    held: dict[int, list[Running]] = {}
+    for task in tasks.list_running():
+        build = builds.get(task.build_id)
+        entry = Running(repos.get(build.repo_id), build, builds.get_proc(task.proc_id))
+        held.setdefault(task.agent_id or 0, []).append(entry)
+    return held
+
+
+@bp.route("/agents")
+@admin_only
+def agents_page() -> str:
+    """List the agents and what they run, and count the queue."""
+    held = _running()
+    rows: list[tuple[Agent, list[Running]]] = [(agent, held.get(agent.id, [])) for agent in agents.list_all(ALL)]
+    return render_template("agents/index.html", rows=rows, queue=hub().queue.info())

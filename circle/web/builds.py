@@ -1,0 +1,64 @@
+"""The build page `/repos/{repo_id}/builds/{number}`: proc tree, live log of the selected step, artifacts, actions."""
+from __future__ import annotations
+
+from flask import render_template, request
+
+from circle.errors import NotFound
+from circle.models import Proc
+from circle.service import permissions, status
+from circle.store import builds, configs, files
+from circle.web.blueprint import bp
+from circle.web.guard import signed_in, viewer
+
+FAILED = frozenset({status.FAILURE, status.ERROR, status.KILLED})
+
+
+def default_pid(procs: list[Proc]) -> int:
+    """Return the step to show first: the first that failed or is running, else the last (0 when none)."""
+    steps = [proc for proc in procs if proc.ppid] or list(procs)
+    for proc in steps:
+        if proc.state in FAILED or proc.state == status.RUNNING:
+            return proc.pid
+    return steps[-1].pid if steps else 0
+
+
+def selected_pid(procs: list[Proc], requested: str | None) -> int:
+    """Return the `?pid=` asked for when the build has it, else `default_pid`."""
+    if requested and requested.isdigit() and any(proc.pid == int(requested) for proc in procs):
+        return int(requested)
+    return default_pid(procs)
+
+
+def process_tree(procs: list[Proc]) -> list[tuple[Proc, list[Proc]]]:
+    """Group procs into (workflow, its steps) pairs, in pid order."""
+    children: dict[int, list[Proc]] = {}
+    for proc in procs:
+        if proc.ppid:
+            children.setdefault(proc.ppid, []).append(proc)
+    return [(proc, children.get(proc.pid, [])) for proc in procs if not proc.ppid]
+
+
+def _config_name(config_id: int | None) -> str:
+    """Return the name of the config a build ran ("" when it was deleted)."""
+    if config_id is None:
+        return ""
+    try:
+        return configs.get(config_id).name
+    except NotFound:
+        return ""
+
+
+@bp.route("/repos/<int:repo_id>/builds/<int:number>")
+@signed_in
+def build(repo_id: int, number: int) -> str:
+    """Show a build of a repo the caller may read; `?pid=N` selects the step whose log is shown."""
+    user = viewer()
+    repo = permissions.repo_for(user, repo_id)
+    found = builds.get_by_number(repo.id, number)
+    procs = builds.list_procs(found.id)
+    by_pid = {proc.pid: proc for proc in procs}
+    return render_template(
+        "builds/build.html", repo=repo, build=found, tree=process_tree(procs), by_pid=by_pid,
+        selected=by_pid.get(selected_pid(procs, request.args.get("pid"))), pinned="pid" in request.args,
+        artifacts=files.list_by_build(found.id), config_name=_config_name(found.config_id),
+        can_push=permissions.allows(user, repo, permissions.PUSH))

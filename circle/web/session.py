@@ -1,0 +1,72 @@
+"""Signing in and out of the dashboard: /login (form fields `login`, `password`) and /logout."""
+from __future__ import annotations
+
+import functools
+import logging
+
+from flask import Response, redirect, render_template, request, url_for
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from circle.api.auth import current_user, login_user, logout_user
+from circle.errors import InvalidInput, NotFound
+from circle.models import User
+from circle.store import users
+from circle.web.blueprint import bp
+from circle.web.guard import check_csrf, safe_next
+
+log = logging.getLogger(__name__)
+
+WRONG = "Wrong login or password."
+
+
+@functools.cache
+def _decoy_hash() -> str:
+    """Return a password hash to check against when the login is unknown (same cost as a real check)."""
+    return generate_password_hash("decoy password")
+
+
+def _authenticate(login: str, password: str) -> User | None:
+    """Return the active user with this login and password, or None."""
+    try:
+        user = users.get_by_login(login)
+    except NotFound:
+        check_password_hash(_decoy_hash(), password)
+        return None
+    if not users.check_password(user, password) or not user.active:
+        return None
+    return user
+
+
+def _form(status: int, error: str = "", login: str = "") -> tuple[str, int]:
+    """Render the login form, with an error message when there is one."""
+    target = safe_next(request.values.get("next"))
+    return render_template("session/login.html", error=error, login=login, next=target), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | tuple[str, int]:
+    """Show the login form; on POST check the credentials, start a session and go to `?next=` (local paths only)."""
+    if request.method == "GET":
+        if current_user() is not None:
+            return redirect(safe_next(request.args.get("next")))
+        return _form(200)
+    try:
+        check_csrf()
+    except InvalidInput as err:
+        return _form(400, str(err).capitalize() + ".", request.form.get("login", ""))
+    name = request.form.get("login", "").strip()
+    user = _authenticate(name, request.form.get("password", ""))
+    if user is None:
+        log.info("failed dashboard login for %r from %s", name[:64], request.remote_addr)
+        return _form(401, WRONG, name)
+    login_user(user)
+    return redirect(safe_next(request.form.get("next")))
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout() -> Response:
+    """End the session (a POST must carry the form's CSRF token) and show the login form."""
+    if request.method == "POST":
+        check_csrf()
+    logout_user()
+    return redirect(url_for("web.login"))

@@ -1,0 +1,127 @@
+// The build page: follows /ws/events to keep the status, steps, actions and artifacts current, and tails
+// the selected step's log. Clicking a step switches the log without reloading (the URL keeps ?pid=N).
+
+import { ACTIVE, api, formatBytes, refreshTimes, setDuration, setStatus } from "./page.js";
+import { followEvents } from "./events.js";
+import { LogView } from "./logview.js";
+
+const root = document.getElementById("build");
+const repoId = Number(root.dataset.repoId);
+const number = Number(root.dataset.number);
+const pane = document.getElementById("logpane");
+const procs = document.getElementById("procs");
+const box = document.getElementById("log");
+const view = box ? new LogView(box, document.getElementById("log-note"), document.getElementById("log-follow")) : null;
+let selected = Number(pane.dataset.pid || 0);
+let pinned = pane.dataset.pinned === "yes";
+
+const procNode = (pid) => procs.querySelector(`.proc[data-pid="${pid}"]`);
+const procName = (pid) => procNode(pid)?.querySelector(".name")?.textContent || "";
+
+function showProcHead(pid) {
+  const node = procNode(pid);
+  if (!node || !view) return;
+  document.getElementById("log-title").textContent = procName(pid);
+  setStatus(document.getElementById("log-state"), node.dataset.state);
+  document.getElementById("log-raw").href = `/api/repos/${repoId}/builds/${number}/logs/${pid}?format=text`;
+  const error = document.getElementById("log-error");
+  error.textContent = node.dataset.error || "";
+  error.hidden = !node.dataset.error;
+}
+
+function select(pid, remember) {
+  if (!view || !procNode(pid)) return;
+  selected = pid;
+  for (const link of procs.querySelectorAll("a.proc-link")) link.classList.toggle("selected", Number(link.dataset.pid) === pid);
+  pane.dataset.pid = String(pid);
+  showProcHead(pid);
+  if (ACTIVE.has(procNode(pid).dataset.state)) view.tail(`/ws/logs/${repoId}/${number}/${pid}`);
+  else view.load(`/api/repos/${repoId}/builds/${number}/logs/${pid}?format=text`);
+  if (remember) history.pushState({ pid }, "", `?pid=${pid}`);
+}
+
+procs.addEventListener("click", (event) => {
+  const link = event.target.closest("a.proc-link");
+  if (!link || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+  event.preventDefault();
+  pinned = true;
+  select(Number(link.dataset.pid), true);
+});
+
+window.addEventListener("popstate", () => {
+  const pid = Number(new URLSearchParams(location.search).get("pid"));
+  if (pid && pid !== selected) select(pid, false);
+});
+
+function applyBuild(build) {
+  const was = root.dataset.status;
+  if (!ACTIVE.has(was) && ACTIVE.has(build.status)) { location.reload(); return; } // restarted in place
+  root.dataset.status = build.status;
+  setStatus(root.querySelector(".build-title .status"), build.status);
+  setDuration(document.querySelector("#build-duration .duration"), build.started, build.finished);
+  const error = document.getElementById("build-error");
+  error.textContent = build.error || "";
+  error.hidden = !build.error;
+  for (const button of root.querySelectorAll("#actions [data-when]")) {
+    const when = button.dataset.when;
+    button.hidden = !(when === "active" ? ACTIVE.has(build.status)
+      : when === "blocked" ? build.status === "blocked" : !ACTIVE.has(build.status));
+  }
+  if (ACTIVE.has(was) && !ACTIVE.has(build.status)) refreshArtifacts();
+  document.title = `${build.status === "success" ? "✓" : ACTIVE.has(build.status) ? "…" : "✗"} ${document.title.replace(/^[✓✗…] /, "")}`;
+}
+
+function applyProc(proc) {
+  const node = procNode(proc.pid);
+  if (!node || procName(proc.pid) !== proc.name) { location.reload(); return; } // a new process tree
+  node.dataset.state = proc.state;
+  node.dataset.error = proc.error || "";
+  const link = node.querySelector("a.proc-link");
+  link.title = `${proc.name}: ${proc.state}`;
+  setDuration(link.querySelector(".duration"), proc.started, proc.finished);
+  const exit = node.querySelector("[data-field=exit_code]");
+  if (exit) { exit.textContent = `exit ${proc.exit_code}`; exit.hidden = !proc.exit_code; }
+  const machine = node.querySelector("[data-field=machine]");
+  if (machine && proc.machine) machine.textContent = proc.machine;
+  if (proc.pid === selected) showProcHead(proc.pid);
+  if (!pinned && proc.ppid && proc.state === "running" && proc.pid !== selected) select(proc.pid, false);
+}
+
+async function refreshArtifacts() {
+  const list = document.getElementById("artifacts");
+  const template = document.getElementById("artifact-template");
+  let files;
+  try { files = await api("GET", `/api/repos/${repoId}/builds/${number}/files?per_page=200`); } catch (err) { return; }
+  list.replaceChildren(...files.map((file) => {
+    const item = template.content.firstElementChild.cloneNode(true);
+    item.querySelector("[data-field=download]").href = `/api/repos/${repoId}/builds/${number}/files/${file.id}`;
+    item.querySelector("[data-field=name]").textContent = file.name;
+    item.querySelector("[data-field=size]").textContent = formatBytes(file.size);
+    item.querySelector("[data-field=step]").textContent = procName(file.pid) || "the build";
+    return item;
+  }));
+  const none = document.getElementById("no-artifacts");
+  none.textContent = "No artifacts.";
+  none.hidden = files.length > 0;
+}
+
+// Catch up with whatever changed while the feed was not connected.
+async function catchUp() {
+  let build;
+  try { build = await api("GET", `/api/repos/${repoId}/builds/${number}`); } catch (err) { return; }
+  applyBuild(build);
+  for (const proc of build.procs) applyProc(proc);
+  refreshTimes();
+}
+
+root.addEventListener("api:done", (event) => {
+  if (event.detail && event.detail.number === number) applyBuild(event.detail);
+});
+
+followEvents((message) => {
+  if (message.repo_id !== repoId) return;
+  if (message.type === "build" && message.build.number === number) applyBuild(message.build);
+  else if (message.type === "proc" && message.number === number) applyProc(message.proc);
+}, catchUp);
+
+if (view && selected) select(selected, false);
