@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from pathlib import Path
 from typing import Iterator
 
+from circle import process
 from circle.errors import InvalidInput, NotFound, RemoteError
 
 TIMEOUT = 60
@@ -44,16 +44,14 @@ def find_bare(root: Path) -> Iterator[Path]:
             dirs.sort()
 
 
-def run(git_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+def run(git_dir: Path, *args: str, check: bool = True) -> process.Completed:
     """Run `git --git-dir=<git_dir> args…` and return the completed process."""
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
     try:
-        proc = subprocess.run(
-            ["git", f"--git-dir={git_dir}", *args], capture_output=True, env=env, timeout=TIMEOUT, check=False
-        )
+        proc = process.run(["git", f"--git-dir={git_dir}", *args], env=env, timeout=TIMEOUT)
     except FileNotFoundError:
         raise RemoteError("the local SCM needs git, and git is not installed on the server") from None
-    except subprocess.TimeoutExpired:
+    except TimeoutError:
         raise RemoteError(f"git {args[0]} in {git_dir} took longer than {TIMEOUT} s") from None
     if check and proc.returncode != 0:
         message = proc.stderr.decode(errors="replace").strip().splitlines()

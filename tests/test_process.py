@@ -1,0 +1,55 @@
+"""circle.process.run gives the same answers with and without gevent's monkey patching."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from circle import process
+
+PROBE = """
+from gevent import monkey; monkey.patch_all()
+import json, gevent
+from circle import process
+ticks = []
+ticker = gevent.spawn(lambda: [ticks.append(gevent.sleep(0.01)) for _ in range(1000)])
+results = {}
+ok = process.run(["sh", "-c", "echo out; echo err >&2; exit 3"])
+results["ok"] = [ok.returncode, ok.stdout.decode(), ok.stderr.decode()]
+big = process.run(["sh", "-c", "head -c 300000 /dev/zero"])
+results["big"] = len(big.stdout)
+slow = process.run(["sleep", "0.3"])
+results["ticks_while_sleeping"] = len(ticks)
+try:
+    process.run(["sleep", "5"], timeout=0.2)
+except TimeoutError as err:
+    results["timeout"] = str(err)
+try:
+    process.run(["no-such-command-anywhere"])
+except FileNotFoundError:
+    results["missing"] = True
+print(json.dumps(results))
+"""
+
+
+def test_under_gevent_the_loop_keeps_running():
+    """Patched: exit code and both streams come back, other greenlets run meanwhile, timeouts kill."""
+    result = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    answers = json.loads(result.stdout)
+    assert answers["ok"] == [3, "out\n", "err\n"]
+    assert answers["big"] == 300000
+    assert answers["ticks_while_sleeping"] >= 5
+    assert "took longer than 0.2 s" in answers["timeout"] and answers["missing"] is True
+
+
+def test_unpatched():
+    """Unpatched: the same answers through subprocess."""
+    done = process.run(["sh", "-c", "echo out; echo err >&2; exit 3"])
+    assert (done.returncode, done.stdout, done.stderr) == (3, b"out\n", b"err\n")
+    with pytest.raises(TimeoutError):
+        process.run(["sleep", "5"], timeout=0.2)
+    with pytest.raises(FileNotFoundError):
+        process.run(["no-such-command-anywhere"])
