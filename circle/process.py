@@ -84,3 +84,76 @@ def _run_spawned(argv: Sequence[str], env: Mapping[str, str] | None, timeout: fl
         stdout.close()
         stderr.close()
     return Completed(code, out, err)
+
+
+class Child:
+    """A long-running child started with posix_spawn under gevent: the part of Popen the local backend uses."""
+
+    def __init__(self, pid: int, stdout_fd: int) -> None:
+        import gevent
+        from gevent.event import AsyncResult
+        from gevent.fileobject import FileObjectPosix
+
+        self.pid = pid
+        self.returncode: int | None = None
+        self._status: AsyncResult = AsyncResult()
+        hub = gevent.get_hub()
+        self._watcher = hub.loop.child(pid, False)
+        self._watcher.start(self._exited)
+        self.stdout = FileObjectPosix(stdout_fd, "rb")
+
+    def _exited(self) -> None:
+        """Record the exit status (called by the event loop)."""
+        self._watcher.stop()
+        self.returncode = os.waitstatus_to_exitcode(self._watcher.rstatus)
+        self._status.set(self.returncode)
+
+    def poll(self) -> int | None:
+        """Return the exit code, or None while running."""
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Wait for the exit code; raise subprocess.TimeoutExpired after `timeout` seconds."""
+        from gevent import Timeout
+
+        try:
+            return self._status.get(timeout=timeout)
+        except Timeout:
+            raise subprocess.TimeoutExpired([str(self.pid)], timeout) from None
+
+
+# Runs the command in a directory: posix_spawn has no chdir action before Python 3.13.
+_IN_DIR = 'cd -- "$1" || exit 126; shift; exec "$@"'
+
+
+def spawn(argv: Sequence[str], *, cwd: str, env: Mapping[str, str]) -> subprocess.Popen[bytes] | Child:
+    """Start a command in its own session with stdout and stderr on one pipe and stdin from /dev/null."""
+    if not _gevent_patched():
+        return subprocess.Popen(list(argv), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    import gevent
+
+    gevent.get_hub().loop.install_sigchld()
+    executable = argv[0] if os.sep in argv[0] else _which(argv[0], env)
+    out_r, out_w = os.pipe()
+    actions = [(os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, out_w, 2),
+               (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)]
+    try:
+        pid = os.posix_spawn("/bin/sh", ["sh", "-c", _IN_DIR, "circle", cwd, executable, *argv[1:]], dict(env),
+                             file_actions=actions, setsid=True)
+    except OSError:
+        os.close(out_r)
+        raise
+    finally:
+        os.close(out_w)
+    return Child(pid, out_r)
+
+
+def _which(name: str, env: Mapping[str, str]) -> str:
+    """Return the path of command `name` on the step's PATH, or raise FileNotFoundError."""
+    import shutil
+
+    found = shutil.which(name, path=env.get("PATH", os.defpath))
+    if found is None:
+        raise FileNotFoundError(name)
+    return found

@@ -30,6 +30,20 @@ try:
     process.run(["no-such-command-anywhere"])
 except FileNotFoundError:
     results["missing"] = True
+import os, signal
+child = process.spawn(["sh", "-c", "pwd; echo oops >&2; exit 4"], cwd="/usr", env=dict(os.environ))
+results["spawn"] = [child.stdout.read().decode(), child.wait()]
+sleeper = process.spawn(["sleep", "30"], cwd="/tmp", env=dict(os.environ))
+try:
+    sleeper.wait(0.2)
+except Exception as err:
+    results["spawn_timeout"] = type(err).__name__
+os.killpg(sleeper.pid, signal.SIGKILL)
+results["spawn_killed"] = sleeper.wait()
+try:
+    process.spawn(["no-such-command-anywhere"], cwd="/tmp", env=dict(os.environ))
+except FileNotFoundError:
+    results["spawn_missing"] = True
 print(json.dumps(results))
 """
 
@@ -43,6 +57,9 @@ def test_under_gevent_the_loop_keeps_running():
     assert answers["big"] == 300000
     assert answers["ticks_while_sleeping"] >= 5
     assert "took longer than 0.2 s" in answers["timeout"] and answers["missing"] is True
+    assert answers["spawn"] == ["/usr\noops\n", 4]
+    assert answers["spawn_timeout"] == "TimeoutExpired" and answers["spawn_killed"] == -9
+    assert answers["spawn_missing"] is True
 
 
 def test_unpatched():

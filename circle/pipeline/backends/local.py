@@ -24,6 +24,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 
+from circle import process
 from circle.pipeline.errors import EXIT_KILLED, EXIT_NOT_FOUND, BackendError
 from circle.pipeline.script import step_script
 from circle.pipeline.types import KIND_CLONE, Config, Step, StepState
@@ -54,7 +55,7 @@ class LocalBackend:
         self.dir = ""
         self._default_dir = ""
         self._base = ("", "")
-        self._procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._procs: dict[str, subprocess.Popen[bytes] | process.Child] = {}
         self._stopped: set[str] = set()
         self._lock = threading.Lock()
 
@@ -112,8 +113,7 @@ class LocalBackend:
         except OSError as err:
             raise BackendError(f"cannot prepare step {step.name}: {err.strerror or err}") from err
         try:
-            proc = subprocess.Popen(argv, cwd=cwd, env=self._environment(step), stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+            proc = process.spawn(argv, cwd=cwd, env=self._environment(step))
         except FileNotFoundError as err:
             raise BackendError(f"{argv[0]}: command not found", EXIT_NOT_FOUND) from err
         except OSError as err:
@@ -123,7 +123,7 @@ class LocalBackend:
         threading.Thread(target=self._reap, args=(proc,), name=f"circle-reap-{proc.pid}", daemon=True).start()
 
     @staticmethod
-    def _reap(proc: subprocess.Popen[bytes]) -> None:
+    def _reap(proc: subprocess.Popen[bytes] | process.Child) -> None:
         """Once the step's shell exits, kill what it left in its group, so its output ends."""
         proc.wait()
         _kill_group(proc.pid, signal.SIGKILL)
