@@ -151,12 +151,11 @@ class Peer:
             by_proc.setdefault(line["proc"], []).append((line["pos"], int(line.get("time") or 0), line.get("out", "")))
         if size > MAX_LOG_BATCH:
             raise ProtocolError(TOO_LARGE, f"log batch of {size} bytes is over the {MAX_LOG_BATCH} byte limit")
-        build, workflow = build_store.get(task.build_id), build_store.get_proc(task.proc_id)
-        procs = {name: self._step(build, workflow, name) for name in by_proc}
-        stored = 0
-        for name, batch in by_proc.items():
-            stored += hub().logs.write(procs[name].id, batch)
-        return stored
+        ids = build_store.step_ids(task.build_id, task.proc_id, list(by_proc))
+        unknown = sorted(set(by_proc) - set(ids))
+        if unknown:
+            raise ProtocolError(INVALID_PARAMS, f"build {task.build_id} has no step {unknown[0]!r}")
+        return sum(hub().logs.write(ids[name], batch) for name, batch in by_proc.items())
 
     @staticmethod
     def _step(build, workflow, name: str):

@@ -157,14 +157,15 @@ def cancel(repo: Repo, build: Build) -> Build:
     """Kill a pending, blocked or running build; agents are told to stop through `wait`."""
     if build.status not in status.ACTIVE:
         raise Conflict(f"build #{build.number} is already {build.status}")
-    queue = hub().queue
-    for task in task_store.list_by_build(build.id):
-        queue.cancel(task)
     for proc in build_store.list_procs(build.id):
         if proc.state == status.PENDING:
             build_store.update_proc(proc, state=status.SKIPPED if proc.ppid else status.KILLED, finished=now())
             events.proc_changed(build, proc)
     build_store.update(build, status=status.KILLED, finished=now())
+    # Agents hear of the cancel only now, so their reports cannot be overwritten by the lines above.
+    queue = hub().queue
+    for task in task_store.list_by_build(build.id):
+        queue.cancel(task)
     events.build_changed(build)
     log.info("build %s canceled", build.id)
     return build

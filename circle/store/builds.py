@@ -1,7 +1,7 @@
 """Builds and their procs."""
 from __future__ import annotations
 
-from sqlalchemy import delete as sql_delete
+from sqlalchemy import delete as sql_delete, select
 
 from circle.extensions import db
 from circle.models import Build, Proc
@@ -76,3 +76,11 @@ def delete_procs(build_id: int) -> None:
     """Delete every proc of a build (their logs and tasks go with them)."""
     db.session.execute(sql_delete(Proc).where(Proc.build_id == build_id))
     commit("proc")
+
+
+def step_ids(build_id: int, workflow_proc_id: int, names: list[str]) -> dict[str, int]:
+    """Return name → id of the named steps under a workflow proc, in one query."""
+    workflow_pid = select(Proc.pid).where(Proc.id == workflow_proc_id).scalar_subquery()
+    rows = db.session.execute(select(Proc.name, Proc.id).where(
+        Proc.build_id == build_id, Proc.ppid == workflow_pid, Proc.name.in_(names)))
+    return {name: proc_id for name, proc_id in rows}
