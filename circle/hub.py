@@ -1,4 +1,8 @@
-"""The process-wide services one app holds: settings, pubsub, queue and log stream."""
+"""The process-wide services one app holds: settings, pubsub, queue and log stream.
+
+The PubSub comes from CIRCLE_PUBSUB_URL: in-process when empty, else a shared bus that is
+connected here, so an app (and so `circle server`) does not start when the bus does not answer.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,7 +11,7 @@ from flask import Flask, current_app
 
 from circle.config import Settings
 from circle.logstream import LogStream
-from circle.pubsub import PubSub
+from circle.pubsub import PubSub, create_pubsub
 from circle.queue import Queue
 
 
@@ -22,8 +26,8 @@ class Hub:
 
 
 def init_app(app: Flask, settings: Settings, *, lease_seconds: float = 30.0) -> Hub:
-    """Create the services of `app` and attach them to it."""
-    pubsub = PubSub()
+    """Create the services of `app` and attach them to it; raise SettingsError when the pubsub bus is unusable."""
+    pubsub = create_pubsub(settings.pubsub_url)
     hub_ = Hub(settings=settings, pubsub=pubsub, queue=Queue(pubsub, lease_seconds=lease_seconds),
                logs=LogStream(pubsub))
     app.extensions["circle"] = hub_

@@ -1,24 +1,31 @@
-"""Events and log fan-out between the parts of one server process.
+"""Events and log fan-out: in-process by default, Redis or PostgreSQL when several server processes share work.
 
-`publish(topic, message)` hands a JSON-able dict to every current subscriber of the topic;
-`subscribe(topics)` returns a Subscription to read them from. Delivery is best effort and in
-memory: the database stays the truth, subscribers only learn sooner. Stdlib queues and locks are
-used so that the same code serves greenlets (gevent-patched server) and threads (tests).
+`publish(topic, message)` hands a JSON-able dict to every subscriber of the topic, in this process
+and (with a bus, see circle.pubsub_bus) in every other process on the same CIRCLE_PUBSUB_URL;
+`subscribe(topics)` returns a Subscription to read them from, `watch(topics, callback)` calls a
+function instead. Delivery is best effort: the database stays the truth, subscribers only learn
+sooner. Stdlib queues and locks serve greenlets (gevent-patched server) and threads (tests) alike.
+See docs/pubsub.md.
 
-Topics: "build:<repo_id>" (build and proc changes of a repo), "logs:<proc_id>" (lines of a proc),
-"task:<task_id>" (cancel/done of a queued workflow), "queue" (a task was pushed).
+Topics: "events" and "build:<repo_id>" (build and proc changes), "logs:<proc_id>" (lines of a proc),
+"task:<task_id>" (cancel/done of a queued workflow), "queue" (a task can be taken: wake a poller).
 """
 from __future__ import annotations
 
+import importlib
 import logging
 import queue
 import threading
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
+
+from circle.errors import SettingsError
 
 log = logging.getLogger(__name__)
 
 # A subscriber that does not read keeps at most this many messages; older ones are dropped.
 BACKLOG = 10_000
+
+Message = dict[str, Any]
 
 
 class Subscription:
@@ -27,17 +34,17 @@ class Subscription:
     def __init__(self, broker: PubSub, topics: tuple[str, ...]) -> None:
         self.topics = topics
         self._broker = broker
-        self._queue: queue.Queue[dict[str, Any]] = queue.Queue(BACKLOG)
+        self._queue: queue.Queue[Message] = queue.Queue(BACKLOG)
         self.dropped = 0
 
-    def deliver(self, message: dict[str, Any]) -> None:
+    def deliver(self, message: Message) -> None:
         """Queue a message for this subscriber, dropping it when the subscriber has fallen far behind."""
         try:
             self._queue.put_nowait(message)
         except queue.Full:
             self.dropped += 1
 
-    def get(self, timeout: float | None = None) -> dict[str, Any] | None:
+    def get(self, timeout: float | None = None) -> Message | None:
         """Return the next message, or None after `timeout` seconds."""
         try:
             return self._queue.get(timeout=timeout)
@@ -55,15 +62,40 @@ class Subscription:
         self.close()
 
 
+class Watch(Subscription):
+    """A subscriber that is a function, called in the publishing (or bus listener) thread."""
+
+    def __init__(self, broker: PubSub, topics: tuple[str, ...], callback: Callable[[Message], None]) -> None:
+        super().__init__(broker, topics)
+        self._callback = callback
+
+    def deliver(self, message: Message) -> None:
+        """Call the callback; its failure is logged and never reaches the publisher."""
+        try:
+            self._callback(message)
+        except Exception:  # a pubsub callback is a boundary: one failing watcher must not break publishing
+            log.exception("pubsub callback for %s failed", ", ".join(self.topics))
+
+
 class PubSub:
-    """In-process publish/subscribe."""
+    """In-process publish/subscribe; the base of the shared-bus implementations."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._topics: dict[str, set[Subscription]] = {}
 
-    def publish(self, topic: str, message: dict[str, Any]) -> None:
+    def start(self) -> None:
+        """Get ready to deliver (nothing to do in-process)."""
+
+    def close(self) -> None:
+        """Release what the PubSub holds (nothing in-process)."""
+
+    def publish(self, topic: str, message: Message) -> None:
         """Send `message` to every subscriber of `topic`."""
+        self.fan_out(topic, message)
+
+    def fan_out(self, topic: str, message: Message) -> None:
+        """Deliver `message` to this process's subscribers of `topic` only."""
         with self._lock:
             subscribers = list(self._topics.get(topic, ()))
         for subscription in subscribers:
@@ -71,7 +103,14 @@ class PubSub:
 
     def subscribe(self, topics: Iterable[str]) -> Subscription:
         """Start receiving the messages of `topics`."""
-        subscription = Subscription(self, tuple(topics))
+        return self._add(Subscription(self, tuple(topics)))
+
+    def watch(self, topics: Iterable[str], callback: Callable[[Message], None]) -> Subscription:
+        """Call `callback(message)` for every message of `topics`; it must return quickly and never block."""
+        return self._add(Watch(self, tuple(topics), callback))
+
+    def _add(self, subscription: Subscription) -> Subscription:
+        """Register a subscription under each of its topics."""
         with self._lock:
             for topic in subscription.topics:
                 self._topics.setdefault(topic, set()).add(subscription)
@@ -91,3 +130,35 @@ class PubSub:
         """Return how many subscribers a topic has."""
         with self._lock:
             return len(self._topics.get(topic, ()))
+
+
+# URL scheme → (module, class, driver module, extra that installs it)
+BUSES = {
+    "redis": ("circle.pubsub_redis", "RedisPubSub", "redis", "redis"),
+    "rediss": ("circle.pubsub_redis", "RedisPubSub", "redis", "redis"),
+    "postgresql": ("circle.pubsub_postgres", "PostgresPubSub", "psycopg", "postgres"),
+    "postgres": ("circle.pubsub_postgres", "PostgresPubSub", "psycopg", "postgres"),
+    "postgresql+psycopg": ("circle.pubsub_postgres", "PostgresPubSub", "psycopg", "postgres"),
+}
+
+
+def create_pubsub(url: str) -> PubSub:
+    """Return a started PubSub for CIRCLE_PUBSUB_URL `url` (empty: in-process); raise SettingsError if unusable."""
+    if not url:
+        return PubSub()
+    scheme = url.partition("://")[0].lower() if "://" in url else ""
+    if scheme not in BUSES:
+        shown = f"{scheme}://…" if scheme else url
+        raise SettingsError(f"CIRCLE_PUBSUB_URL must be empty (one process), redis://… or postgresql://…, "
+                            f"not {shown!r}")
+    module_name, class_name, driver, extra = BUSES[scheme]
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as err:
+        if err.name != driver:
+            raise
+        raise SettingsError(f"CIRCLE_PUBSUB_URL names a {scheme} bus but the {driver} package is not "
+                            f"installed: pip install 'circle-ci[{extra}]'") from None
+    pubsub: PubSub = getattr(module, class_name)(url)
+    pubsub.start()
+    return pubsub

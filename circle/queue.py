@@ -4,6 +4,10 @@ An agent's claim is one conditional UPDATE (store.tasks.claim), so two agents or
 processes can never lease the same task. Long-polling agents register a waiter *before* looking at
 the database, so a push between their look and their sleep still wakes them; a push wakes only the
 first idle waiter whose labels fit, so 1 000 idle agents cost nothing until work arrives.
+
+A push (or a lease taken back) is announced on the pubsub topic "queue" as {"labels": …}; every
+Queue watches that topic and wakes one of its own waiters, so with a shared bus (CIRCLE_PUBSUB_URL)
+a push in one server process wakes a poller in another, and each process exactly once.
 """
 from __future__ import annotations
 
@@ -23,6 +27,8 @@ from circle.store.base import Page, release
 log = logging.getLogger(__name__)
 
 CANCELED = task_store.CANCELED
+# The pubsub topic on which a task that can be taken is announced.
+QUEUE_TOPIC = "queue"
 # How many pending tasks one poll looks at (oldest first) for one whose labels fit.
 SCAN = 100
 
@@ -53,6 +59,7 @@ class Queue:
         self.recheck_seconds = recheck_seconds
         self._lock = threading.Lock()
         self._waiters: list[_Waiter] = []
+        self._watch = pubsub.watch([QUEUE_TOPIC], self._on_announce)
 
     def push(self, *, build_id: int, proc_id: int, payload: str, labels: dict[str, str], timeout: int) -> Task:
         """Store a pending task and wake one waiting agent that can take it."""
@@ -62,7 +69,16 @@ class Queue:
         return task
 
     def wake(self, labels: dict[str, str]) -> None:
-        """Wake the oldest waiter whose labels fit a task with `labels`."""
+        """Announce a task with `labels` to every process, so each wakes its oldest waiter that fits."""
+        self.pubsub.publish(QUEUE_TOPIC, {"labels": labels})
+
+    def _on_announce(self, message: dict[str, Any]) -> None:
+        """Wake a local waiter for an announced task (called by the pubsub, here or from the bus)."""
+        labels = message.get("labels")
+        self.wake_local(labels if isinstance(labels, dict) else {})
+
+    def wake_local(self, labels: dict[str, str]) -> None:
+        """Wake this process's oldest waiter whose labels fit a task with `labels`."""
         with self._lock:
             for waiter in self._waiters:
                 if labels_match(labels, waiter.labels):
@@ -88,6 +104,10 @@ class Queue:
                 return task
             if time.monotonic() >= deadline:
                 return None
+
+    def close(self) -> None:
+        """Stop watching for announced tasks (a Queue that is thrown away before its PubSub)."""
+        self._watch.close()
 
     def _claim_first(self, agent_id: int, labels: dict[str, str]) -> Task | None:
         """Try to lease one fitting pending task; release the DB connection before returning."""

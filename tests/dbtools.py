@@ -62,3 +62,16 @@ def table_names(app: Flask) -> set[str]:
     """Return the names of the tables in the app's database."""
     with app.app_context():
         return set(inspect(db.engine).get_table_names())
+
+
+def make_workflow() -> tuple[int, int]:
+    """Create a build with one workflow proc; return (build id, proc id)."""
+    from circle.store import builds, repos, scms, users
+
+    user = users.create("u", "pw")
+    scm = scms.create(kind="local", name="s", url="/x", owner_id=user.id)
+    repo = repos.create(scm_id=scm.id, full_name="a/b", owner="a", name="b", clone_url="/x/a/b")
+    build = builds.create(repo_id=repo.id, number=1, event="push", status="pending")
+    proc = builds.create_procs([builds.Proc(build_id=build.id, pid=1, name="default")])[0]
+    builds.create_procs([builds.Proc(build_id=build.id, pid=2, ppid=1, name="step")])
+    return build.id, proc.id

@@ -8,23 +8,13 @@ from circle.extensions import db
 from circle.hub import hub
 from circle.queue import Queue, labels_match
 from circle.service import reaper
-from circle.store import agents, builds, repos, scms, tasks, users
-
-
-def _workflow(app) -> tuple[int, int]:
-    """Create a build with one workflow proc; return (build id, proc id)."""
-    user = users.create("u", "pw")
-    scm = scms.create(kind="local", name="s", url="/x", owner_id=user.id)
-    repo = repos.create(scm_id=scm.id, full_name="a/b", owner="a", name="b", clone_url="/x/a/b")
-    build = builds.create(repo_id=repo.id, number=1, event="push", status="pending")
-    proc = builds.create_procs([builds.Proc(build_id=build.id, pid=1, name="default")])[0]
-    builds.create_procs([builds.Proc(build_id=build.id, pid=2, ppid=1, name="step")])
-    return build.id, proc.id
+from circle.store import agents, builds, tasks
+from dbtools import make_workflow
 
 
 def test_concurrent_claimers_never_share_a_task(app):
     """Eight threads polling 30 tasks lease each exactly once."""
-    build_id, proc_id = _workflow(app)
+    build_id, proc_id = make_workflow()
     queue = hub().queue
     pushed = {queue.push(build_id=build_id, proc_id=proc_id, payload="{}", labels={}, timeout=60).id
               for _ in range(30)}
@@ -50,7 +40,7 @@ def test_concurrent_claimers_never_share_a_task(app):
 
 def test_a_push_wakes_a_waiting_poller(app):
     """A long-poll that started before the push returns the task instead of timing out."""
-    build_id, proc_id = _workflow(app)
+    build_id, proc_id = make_workflow()
     queue, agent_id = hub().queue, agents.create(name="waiter").id
     result: dict[str, object] = {}
 
@@ -79,7 +69,7 @@ def test_label_matching():
 
 def test_pending_tasks_survive_a_new_queue(app):
     """Rows are the truth: a fresh Queue (a restarted server) leases what the old one was given."""
-    build_id, proc_id = _workflow(app)
+    build_id, proc_id = make_workflow()
     pushed = hub().queue.push(build_id=build_id, proc_id=proc_id, payload="{}", labels={}, timeout=1)
     fresh = Queue(hub().pubsub)
     assert fresh.poll(agents.create(name="after-restart").id, {}, 0).id == pushed.id
@@ -87,7 +77,7 @@ def test_pending_tasks_survive_a_new_queue(app):
 
 def test_expired_lease_is_requeued_once_then_the_workflow_errors(app):
     """A lease nobody extends goes back to the queue once; the second expiry ends it as agent lost."""
-    build_id, proc_id = _workflow(app)
+    build_id, proc_id = make_workflow()
     queue = hub().queue
     queue.push(build_id=build_id, proc_id=proc_id, payload="{}", labels={}, timeout=1)
     agent_id = agents.create(name="flaky").id
@@ -107,7 +97,7 @@ def test_expired_lease_is_requeued_once_then_the_workflow_errors(app):
 
 def test_extended_lease_is_not_reaped(app):
     """Extending keeps a task leased past its first deadline."""
-    build_id, proc_id = _workflow(app)
+    build_id, proc_id = make_workflow()
     queue = hub().queue
     queue.push(build_id=build_id, proc_id=proc_id, payload="{}", labels={}, timeout=1)
     agent_id = agents.create(name="steady").id

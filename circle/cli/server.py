@@ -50,8 +50,7 @@ def cmd_server(args: argparse.Namespace) -> int:
         from circle.errors import InvalidInput
         raise InvalidInput("--agents must be 0 or more")
     app = create_app()
-    logging.basicConfig(level=app.config["CIRCLE_SETTINGS"].log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(app.config["CIRCLE_SETTINGS"].log_level.upper())
     open_database(app)
     with app.app_context():
         credentials = ensure_admin()
