@@ -11,8 +11,7 @@ from typing import Iterator
 import pytest
 from flask import Flask
 
-from circle.extensions import db
-from dbtools import DATABASES, IN_CI, clear_rows, database_url, make_app, reset_schema
+from dbtools import DATABASES, IN_CI, database_url, disposed_after, emptied, make_app, reset_schema
 
 _ran_per_database: Counter[str] = Counter()
 _skipped_in_ci: list[str] = []
@@ -28,19 +27,15 @@ def migrated_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     app.config["CIRCLE_DB_KIND"] = request.param
     reset_schema(app)
     upgrade(app)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with disposed_after(app):
+        yield app
 
 
 @pytest.fixture
 def app(migrated_app: Flask) -> Iterator[Flask]:
     """The migrated app with empty tables and an active app context."""
-    clear_rows(migrated_app)
-    with migrated_app.app_context():
+    with emptied(migrated_app):
         yield migrated_app
-        db.session.remove()
 
 
 @pytest.hookimpl(hookwrapper=True)

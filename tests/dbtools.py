@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from flask import Flask
@@ -75,3 +77,21 @@ def make_workflow() -> tuple[int, int]:
     proc = builds.create_procs([builds.Proc(build_id=build.id, pid=1, name="default")])[0]
     builds.create_procs([builds.Proc(build_id=build.id, pid=2, ppid=1, name="step")])
     return build.id, proc.id
+
+
+@contextmanager
+def disposed_after(app: Flask) -> Iterator[Flask]:
+    """Yield the app; then close its sessions and connections."""
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@contextmanager
+def emptied(app: Flask) -> Iterator[Flask]:
+    """Yield the app with empty tables inside an app context."""
+    clear_rows(app)
+    with app.app_context():
+        yield app
+        db.session.remove()

@@ -32,13 +32,14 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 @dataclass
 class Server:
-    """A `circle server` process on loopback with its admin token."""
+    """A `circle server` process on loopback with its bootstrap admin's token and password."""
 
     data_dir: Path
     port: int
     env: dict[str, str]
     process: subprocess.Popen | None = None
     token: str = ""
+    password: str = ""
     output: list[str] = field(default_factory=list)
     scm_id: int = 0
     git_root: Path | None = None
@@ -63,8 +64,9 @@ class Server:
         while time.monotonic() < deadline:
             line = self.process.stdout.readline()
             self.output.append(line)
-            if line.strip().startswith("token:"):
-                self.token = line.split(":", 1)[1].strip()
+            key, _, value = line.strip().partition(":")
+            if key in ("token", "password"):
+                setattr(self, key, value.strip())
             if "listening on" in line:
                 return
             if not line and self.process.poll() is not None:

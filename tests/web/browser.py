@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -11,11 +9,9 @@ from typing import Any, Callable
 import pytest
 
 from dbtools import IN_CI
-from e2e.harness import Server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-LAUNCHER = Path(__file__).with_name("launch.py")
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--disable-dev-shm-usage", "--no-proxy-server", "--window-size=1400,1000")
@@ -48,31 +44,6 @@ def start_chromium(profile: Path) -> Any:
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
     return driver
-
-
-class WebServer(Server):
-    """A `circle server` process whose app has the dashboard registered (see launch.py)."""
-
-    password: str = ""
-
-    def start(self, agents: int = 0) -> None:
-        """Start the server, wait until it listens, and keep the bootstrap admin's credentials."""
-        log = open(self.data_dir / "server.log", "a")
-        self.process = subprocess.Popen([sys.executable, str(LAUNCHER), "--port", str(self.port),
-                                         "--agents", str(agents)],
-                                        env=self.env, stdout=subprocess.PIPE, stderr=log, text=True)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            line = self.process.stdout.readline()
-            self.output.append(line)
-            key, _, value = line.strip().partition(":")
-            if key in ("token", "password"):
-                setattr(self, key, value.strip())
-            if "listening on" in line:
-                return
-            if not line and self.process.poll() is not None:
-                break
-        raise RuntimeError(f"server did not start: {''.join(self.output)}")
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 20, what: str = "the page") -> Any:

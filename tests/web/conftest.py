@@ -10,11 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from circle.database import upgrade
-from circle.extensions import db
-from circle.web import register_web
-from dbtools import clear_rows, make_app
-from e2e.harness import clean_env, free_port, start_agent
-from web.browser import WebServer, require_browser, start_chromium
+from dbtools import disposed_after, emptied, make_app
+from e2e.harness import Server, clean_env, free_port, start_agent
+from web.browser import require_browser, start_chromium
 
 
 @pytest.fixture(scope="session")
@@ -22,21 +20,16 @@ def site_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """The app with the dashboard on a migrated SQLite database, once per session."""
     data_dir = tmp_path_factory.mktemp("web-data")
     app = make_app(f"sqlite:///{data_dir / 'circle.db'}", data_dir)
-    register_web(app)
     upgrade(app)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with disposed_after(app):
+        yield app
 
 
 @pytest.fixture
 def site(site_app: Flask) -> Iterator[Flask]:
     """The dashboard app with empty tables and an active app context."""
-    clear_rows(site_app)
-    with site_app.app_context():
+    with emptied(site_app):
         yield site_app
-        db.session.remove()
 
 
 @pytest.fixture
@@ -46,12 +39,12 @@ def client(site: Flask) -> FlaskClient:
 
 
 @pytest.fixture(scope="module")
-def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
+def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A running server with the dashboard, its bootstrap admin, a directory of bare git repos, and one agent."""
     require_browser()
     data = tmp_path_factory.mktemp("web-server")
     port = free_port()
-    server = WebServer(data_dir=data, port=port, env=clean_env(
+    server = Server(data_dir=data, port=port, env=clean_env(
         CIRCLE_DATA_DIR=str(data), CIRCLE_LEASE_SECONDS="3", CIRCLE_HOST=f"http://127.0.0.1:{port}"))
     server.start()
     server.git_root = data / "git"
@@ -64,7 +57,7 @@ def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
 
 
 @pytest.fixture(scope="module")
-def browser(web_server: WebServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def browser(web_server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """Headless Chromium with a fresh profile."""
     driver = start_chromium(tmp_path_factory.mktemp("chromium-profile"))
     yield driver

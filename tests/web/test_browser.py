@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from e2e.harness import make_repo
-from web.browser import WebServer, wait_for
+from e2e.harness import Server, make_repo
+from web.browser import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -42,7 +42,7 @@ def text_of(driver: Any, selector: str) -> str:
     return by_css(driver, selector).get_attribute("textContent")
 
 
-def log_in(driver: Any, server: WebServer, login: str, password: str, path: str = "/") -> None:
+def log_in(driver: Any, server: Server, login: str, password: str, path: str = "/") -> None:
     """Open `path`, get sent to the login form, and log in through it."""
     driver.delete_all_cookies()
     driver.get(server.url + path)
@@ -53,7 +53,7 @@ def log_in(driver: Any, server: WebServer, login: str, password: str, path: str 
     wait_for(lambda: "/login" not in driver.current_url, what="the page after logging in")
 
 
-def activate(server: WebServer, files: dict[str, str]) -> int:
+def activate(server: Server, files: dict[str, str]) -> int:
     """Create a bare repo holding `files` on a local SCM and activate it through the API; return its id."""
     full_name = f"acme/api{next(_names)}"
     make_repo(server.git_root, full_name, files)
@@ -62,7 +62,7 @@ def activate(server: WebServer, files: dict[str, str]) -> int:
     return server.ok("POST", "/api/repos", json={"scm_id": scm["id"], "full_name": full_name})["id"]
 
 
-def open_build(driver: Any, server: WebServer, repo_id: int, number: int, query: str = "") -> None:
+def open_build(driver: Any, server: Server, repo_id: int, number: int, query: str = "") -> None:
     """Open a build page and wait until its script has selected a step."""
     driver.get(f"{server.url}/repos/{repo_id}/builds/{number}{query}")
     wait_for(lambda: text_of(driver, ".build-title .status"), what="the build page")
