@@ -1,4 +1,8 @@
-"""GET /api/agents and GET /api/queue (administrators): who runs what, and what waits."""
+"""GET, POST /api/agents · DELETE /api/agents/{agent_id} · GET /api/queue (administrators).
+
+Who runs what, and what waits; an agent created here authenticates on /rpc with its own token
+instead of the shared CIRCLE_AGENT_SECRET, and deleting it revokes that token.
+"""
 from __future__ import annotations
 
 from typing import Any
@@ -8,7 +12,7 @@ from flask import Blueprint
 from circle.api.routing import api_route
 from circle.hub import hub
 from circle.models import Agent, Task
-from circle.schemas.agents import AgentSchema, QueueSchema
+from circle.schemas.agents import AgentCreateSchema, AgentSchema, AgentTokenSchema, QueueSchema
 from circle.store import agents, tasks
 from circle.store.base import Page
 
@@ -22,6 +26,19 @@ def list_agents(page: Page) -> tuple[list[tuple[Agent, list[Task]]], int]:
     for task in tasks.list_running():
         held.setdefault(task.agent_id or 0, []).append(task)
     return [(agent, held.get(agent.id, [])) for agent in agents.list_all(page)], agents.count()
+
+
+@api_route(bp, "POST", "/api/agents", auth="admin", body=AgentCreateSchema, answer=AgentTokenSchema, status=201)
+def create_agent(body: dict[str, Any]) -> dict[str, Any]:
+    """Create an agent with its own token (shown once)."""
+    agent, token = agents.create_with_token(body["name"])
+    return {"id": agent.id, "name": agent.name, "token": token}
+
+
+@api_route(bp, "DELETE", "/api/agents/<int:agent_id>", auth="admin", status=204)
+def delete_agent(agent_id: int) -> None:
+    """Delete an agent; its token stops working and its leased tasks go back to the queue when their lease ends."""
+    agents.delete(agents.get(agent_id))
 
 
 @api_route(bp, "GET", "/api/queue", auth="admin", answer=QueueSchema)

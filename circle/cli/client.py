@@ -271,8 +271,18 @@ def scm_add(args: argparse.Namespace) -> int:
 
 
 def agents(args: argparse.Namespace) -> int:
-    """List the agents (administrators)."""
-    return _show(args, _client(args).every("/api/agents"), lambda rows: table(
+    """List the agents, or add one with its own token (printed last), or delete one (administrators)."""
+    client = _client(args)
+    if args.action in ("add", "rm") and not args.target:
+        raise InvalidInput(f"`circle agents {args.action}` needs {'a NAME' if args.action == 'add' else 'an ID'}")
+    if args.action == "add":
+        agent = client.call("POST", "/api/agents", body={"name": args.target})
+        return _show(args, agent, lambda a: f"created agent {a['name']} ({a['id']}); its token, shown once:\n"
+                                            f"{a['token']}")
+    if args.action == "rm":
+        client.call("DELETE", f"/api/agents/{args.target}")
+        return _show(args, {"deleted": args.target}, lambda _: f"deleted agent {args.target}")
+    return _show(args, client.every("/api/agents"), lambda rows: table(
         ["ID", "NAME", "PLATFORM", "BACKEND", "CAPACITY", "RUNNING", "LAST CONTACT", "LABELS"],
         ([a["id"], a["name"], a["platform"], a["backend"], a["capacity"], len(a["tasks"]), when(a["last_contact"]),
           ",".join(f"{k}={v}" for k, v in sorted(a["labels"].items()))] for a in rows)))
@@ -374,4 +384,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--scm-token", help="the SCM's API token")
     add.set_defaults(func=scm_add)
 
-    sub.add_parser("agents", parents=[common], help="list the agents (administrators)").set_defaults(func=agents)
+    agent = sub.add_parser("agents", parents=[common],
+                           help="list the agents; `add NAME` makes one with its own token, `rm ID` deletes one")
+    agent.add_argument("action", nargs="?", choices=("ls", "add", "rm"), default="ls")
+    agent.add_argument("target", nargs="?", help="NAME for add, ID for rm")
+    agent.set_defaults(func=agents)

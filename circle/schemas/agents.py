@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import fields, pre_dump
+from marshmallow import fields, pre_dump, validate
 
 from circle.models import Agent, Task
 from circle.schemas import Strict, unix_time
@@ -45,3 +45,17 @@ class QueueSchema(Strict):
     pending = fields.Integer(dump_only=True)
     running = fields.Integer(dump_only=True)
     waiting_agents = fields.Integer(dump_only=True)
+
+
+class AgentCreateSchema(Strict):
+    """A new agent that will authenticate with its own token."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=255))
+
+
+class AgentTokenSchema(Strict):
+    """A new agent and its token, which is shown only in this answer."""
+
+    id = fields.Integer(dump_only=True)
+    name = fields.String(dump_only=True)
+    token = fields.String(dump_only=True, metadata={"description": "Bearer token for POST /rpc; shown once"})

@@ -33,3 +33,9 @@ def list_all(page: Page = ALL) -> list[Agent]:
 def touch(agent: Agent) -> Agent:
     """Record that the agent made contact now."""
     return _crud.update(agent, last_contact=now())
+
+
+def create_with_token(name: str) -> tuple[Agent, str]:
+    """Create an agent that authenticates with its own token; return it and the token (stored only hashed)."""
+    token = crypto.new_token()
+    return _crud.create(name=name, token_hash=crypto.hash_token(token)), token

@@ -100,6 +100,13 @@ def test_agents_command(circle, app: Flask):
     agents.create(name="runner-1", labels={"zone": "a"})
     code, out, _ = circle("agents")
     assert code == 0 and out.splitlines()[1].split()[1] == "runner-1" and "zone=a" in out
+    code, out, _ = circle("agents", "add", "runner-2")
+    token = out.strip().splitlines()[-1]
+    assert code == 0 and agents.get_by_token(token).name == "runner-2"
+    code, out, _ = circle("agents", "rm", str(agents.get_by_token(token).id))
+    assert code == 0 and "deleted agent" in out
+    code, _, err = circle("agents", "add")
+    assert code == 1 and "needs a NAME" in err
 
 
 def test_errors_are_one_sentence(circle, monkeypatch: pytest.MonkeyPatch):
