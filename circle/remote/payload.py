@@ -80,3 +80,13 @@ def split_author(raw: str) -> tuple[str, str]:
     if not sep:
         return raw.strip(), ""
     return name.strip(), rest.split(">", 1)[0].strip()
+
+
+def commit_fields(commit: Any, sender: str) -> dict[str, str]:
+    """Return the message and author fields of a GitHub-shaped commit object (Gitea and Gogs send it too)."""
+    return {
+        "message": text(commit, "message"),
+        "author": first(text(commit, "author", "username"), sender),
+        "author_name": text(commit, "author", "name"),
+        "author_email": text(commit, "author", "email"),
+    }

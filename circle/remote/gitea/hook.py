@@ -12,6 +12,7 @@ from typing import Any, Mapping
 from circle.errors import InvalidInput
 from circle.remote import signature
 from circle.remote.payload import (
+    commit_fields,
     TAGS,
     dig,
     first,
@@ -108,11 +109,8 @@ class GiteaHook:
             kind=KIND_PUSH,
             event=KIND_PUSH,
             sha=after,
-            message=text(commit, "message"),
-            author=first(text(commit, "author", "username"), base["sender"]),
-            author_name=text(commit, "author", "name"),
-            author_email=text(commit, "author", "email"),
             link=first(text(data, "compare_url"), text(commit, "url")),
+            **commit_fields(commit, base["sender"]),
             **base,
         )
 

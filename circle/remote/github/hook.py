@@ -10,7 +10,7 @@ from typing import Any, Callable, Mapping
 
 from circle.errors import InvalidInput
 from circle.remote import signature
-from circle.remote.payload import dig, first, header, load_json, need, short_ref, text
+from circle.remote.payload import commit_fields, dig, first, header, load_json, need, short_ref, text
 from circle.remote.types import (
     KIND_DEPLOYMENT,
     KIND_IGNORE,
@@ -62,11 +62,8 @@ def _push(data: dict[str, Any]) -> HookEvent:
         kind=kind,
         event=kind,
         sha=after,
-        message=text(commit, "message"),
-        author=first(text(commit, "author", "username"), base["sender"]),
-        author_name=text(commit, "author", "name"),
-        author_email=text(commit, "author", "email"),
         link=first(text(data, "compare"), text(commit, "url")),
+        **commit_fields(commit, base["sender"]),
         **base,
     )
 
