@@ -78,6 +78,7 @@ class Remote(abc.ABC):
 
     kind: ClassVar[str] = ""
     requires_admin: ClassVar[bool] = False  # only admins may register this kind (it reads the server's disk)
+    shows_statuses: ClassVar[bool] = True  # False: the host has no commit statuses, so none are sent
 
     def login(self, username: str, password: str) -> RemoteUser:
         """Check a username and password at the code host and return that account."""

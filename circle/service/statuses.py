@@ -37,9 +37,17 @@ def _changed(build_id: int, state: str) -> bool:
         return True
 
 
+def _shows_statuses(build: Build) -> bool:
+    """Tell whether the build's code host shows commit statuses at all (a local SCM does not)."""
+    from circle.remote.factory import remote_class
+    from circle.store import repos, scms
+
+    return remote_class(scms.get(repos.get(build.repo_id).scm_id).kind).shows_statuses
+
+
 def report(build: Build) -> None:
     """Send the build's status to its SCM in the background when it changed."""
-    if not build.commit or not _changed(build.id, build.status):
+    if not build.commit or not _shows_statuses(build) or not _changed(build.id, build.status):
         return
     app = current_app._get_current_object()
     threading.Thread(target=_send, args=(app, build.id), name=f"circle-status-{build.id}", daemon=True).start()

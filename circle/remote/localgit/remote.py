@@ -41,6 +41,7 @@ class LocalRemote(Remote):
 
     kind = "local"
     requires_admin = True
+    shows_statuses = False
 
     def __init__(self, url: str, *, username: str = "", password: str = "", token: str = "", **options: Any) -> None:
         if options:
