@@ -5,6 +5,7 @@ import json
 from typing import Any, Mapping
 
 from circle.errors import InvalidInput
+from circle.remote.types import KIND_IGNORE, KIND_PULL_REQUEST, KIND_PULL_REQUEST_CLOSED
 
 HEADS = "refs/heads/"
 TAGS = "refs/tags/"
@@ -90,3 +91,12 @@ def commit_fields(commit: Any, sender: str) -> dict[str, str]:
         "author_name": text(commit, "author", "name"),
         "author_email": text(commit, "author", "email"),
     }
+
+
+def pull_request_kind(action: str, number: int, build_actions: frozenset[str]) -> tuple[str, str]:
+    """Return (kind, reason) of a GitHub-shaped pull_request delivery: build, closed, or ignored."""
+    if action in build_actions:
+        return KIND_PULL_REQUEST, ""
+    if action == "closed":
+        return KIND_PULL_REQUEST_CLOSED, f"pull request #{number} was closed: nothing to build"
+    return KIND_IGNORE, f"pull request #{number} {action or 'changed'}: nothing to build"

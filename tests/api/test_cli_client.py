@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 from pathlib import Path
 from typing import Iterator
 
@@ -15,16 +14,14 @@ from api.helpers import Caller, add_build, closed_port
 from circle.cli import main
 from circle.models import Proc
 from circle.store import builds, logs
+from loopback import serving
 
 
 @pytest.fixture
 def server(app: Flask) -> Iterator[str]:
     """The app served over real HTTP on a free loopback port."""
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
+    with serving(make_server("127.0.0.1", 0, app, threaded=True)) as url:
+        yield url
 
 
 @pytest.fixture

@@ -4,13 +4,14 @@ from __future__ import annotations
 import json
 import re
 import socket
-import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterator
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+
+from loopback import serving
 
 Answer = tuple[int, dict[str, str], Any]
 
@@ -96,13 +97,9 @@ def _handler(host: FakeHost) -> type[BaseHTTPRequestHandler]:
 def fake_host() -> Iterator[FakeHost]:
     """Start a fake code host on 127.0.0.1 for one test."""
     host = FakeHost()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(host))
-    host.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    yield host
-    server.shutdown()
-    server.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _handler(host))) as url:
+        host.url = url
+        yield host
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ plus hook URLs, SCM remotes and repo permissions."""
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterator
@@ -19,6 +18,7 @@ from circle.service.hook_url import hook_token, hook_url, verify_hook_token
 from circle.store import configs, secrets, users
 from circle.store import repos as repo_store
 from circle.store import scms as scm_store
+from loopback import serving
 
 REPO_JSON = {"full_name": "acme/app", "name": "app", "owner": {"login": "acme"}, "default_branch": "trunk",
              "clone_url": "http://127.0.0.1/acme/app.git", "html_url": "http://127.0.0.1/acme/app", "private": True}
@@ -87,13 +87,9 @@ def _handler(forge: Forge) -> type[BaseHTTPRequestHandler]:
 def forge() -> Iterator[Forge]:
     """A fake Gitea listening on 127.0.0.1."""
     state = Forge()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))) as url:
+        state.url = url
+        yield state
 
 
 @pytest.fixture

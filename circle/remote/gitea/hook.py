@@ -13,6 +13,7 @@ from circle.errors import InvalidInput
 from circle.remote import signature
 from circle.remote.payload import (
     commit_fields,
+    pull_request_kind,
     TAGS,
     dig,
     first,
@@ -25,7 +26,6 @@ from circle.remote.payload import (
 from circle.remote.types import (
     KIND_IGNORE,
     KIND_PULL_REQUEST,
-    KIND_PULL_REQUEST_CLOSED,
     KIND_PUSH,
     KIND_TAG,
     ZERO_SHA,
@@ -146,12 +146,7 @@ class GiteaHook:
         pr = need(data, self.forge, "pull_request")
         number = int(data.get("number") or pr.get("number") or 0)
         action = text(data, "action")
-        if action in PR_BUILD_ACTIONS:
-            kind, reason = KIND_PULL_REQUEST, ""
-        elif action == "closed":
-            kind, reason = KIND_PULL_REQUEST_CLOSED, f"pull request #{number} was closed: nothing to build"
-        else:
-            kind, reason = KIND_IGNORE, f"pull request #{number} {action or 'changed'}: nothing to build"
+        kind, reason = pull_request_kind(action, number, PR_BUILD_ACTIONS)
         target = first(text(pr, "base", "ref"), text(pr, "base_branch"))
         title = text(pr, "title")
         return HookEvent(

@@ -10,13 +10,13 @@ from typing import Any, Callable, Mapping
 
 from circle.errors import InvalidInput
 from circle.remote import signature
-from circle.remote.payload import commit_fields, dig, first, header, load_json, need, short_ref, text
+from circle.remote.payload import (commit_fields, dig, first, header, load_json, need, pull_request_kind,
+                                   short_ref, text)
 from circle.remote.types import (
     KIND_DEPLOYMENT,
     KIND_IGNORE,
     KIND_PING,
     KIND_PULL_REQUEST,
-    KIND_PULL_REQUEST_CLOSED,
     KIND_PUSH,
     KIND_TAG,
     ZERO_SHA,
@@ -73,12 +73,7 @@ def _pull_request(data: dict[str, Any]) -> HookEvent:
     pr = need(data, FORGE, "pull_request")
     number = int(data.get("number") or pr.get("number") or 0)
     action = text(data, "action")
-    if action in PR_BUILD_ACTIONS:
-        kind, reason = KIND_PULL_REQUEST, ""
-    elif action == "closed":
-        kind, reason = KIND_PULL_REQUEST_CLOSED, f"pull request #{number} was closed: nothing to build"
-    else:
-        kind, reason = KIND_IGNORE, f"pull request #{number} {action or 'changed'}: nothing to build"
+    kind, reason = pull_request_kind(action, number, PR_BUILD_ACTIONS)
     title = text(pr, "title")
     return HookEvent(
         kind=kind,
