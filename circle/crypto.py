@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+import zlib
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -50,6 +51,19 @@ def decrypt(token: str) -> str:
         return _cipher().decrypt(token.encode()).decode()
     except InvalidToken:
         raise SettingsError("a stored secret cannot be decrypted: was CIRCLE_SECRET_KEY changed?") from None
+
+
+def seal(plain: bytes) -> bytes:
+    """Return `plain` compressed and encrypted (for large values at rest, such as compiled pipelines)."""
+    return _cipher().encrypt(zlib.compress(plain, 6))
+
+
+def unseal(sealed: bytes) -> bytes:
+    """Return the plaintext of a value sealed by `seal`."""
+    try:
+        return zlib.decompress(_cipher().decrypt(bytes(sealed)))
+    except InvalidToken:
+        raise SettingsError("a stored value cannot be decrypted: was CIRCLE_SECRET_KEY changed?") from None
 
 
 def new_token() -> str:

@@ -95,3 +95,25 @@ def emptied(app: Flask) -> Iterator[Flask]:
     with app.app_context():
         yield app
         db.session.remove()
+
+
+def fresh_database_url(kind: str, tmp_dir: Path, suffix: str) -> str:
+    """Return the URL of an empty database of `kind` of its own (`<test db>_<suffix>`), for server processes."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = database_url(kind, tmp_dir)
+    if kind == "sqlite":
+        return base
+    url = make_url(base)
+    name = f"{url.database}_{suffix}"
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        quoted = f'"{name}"' if kind == "postgres" else f"`{name}`"
+        if kind == "postgres":
+            conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+        conn.execute(text(f"DROP DATABASE IF EXISTS {quoted}"))
+        extra = " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci" if kind == "mysql" else ""
+        conn.execute(text(f"CREATE DATABASE {quoted}{extra}"))
+    engine.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)

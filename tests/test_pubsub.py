@@ -290,7 +290,7 @@ def test_a_push_wakes_a_poller_in_another_process(app, bus_url: str):
     thread.start()
     try:
         assert _until(lambda: poller.info()["waiting_agents"] == 1)
-        pushed = pusher.push(build_id=build_id, proc_id=proc_id, payload="{}", labels={"platform": "linux/amd64"},
+        pushed = pusher.push(build_id=build_id, proc_id=proc_id, payload={}, labels={"platform": "linux/amd64"},
                              timeout=60)
         thread.join(WAIT + 5)
         assert result == {"task": pushed.id}

@@ -16,7 +16,7 @@ def test_concurrent_claimers_never_share_a_task(app):
     """Eight threads polling 30 tasks lease each exactly once."""
     build_id, proc_id = make_workflow()
     queue = hub().queue
-    pushed = {queue.push(build_id=build_id, proc_id=proc_id, payload="{}", labels={}, timeout=60).id
+    pushed = {queue.push(build_id=build_id, proc_id=proc_id, payload={}, labels={}, timeout=60).id
               for _ in range(30)}
     agent_ids = [agents.create(name=f"a{i}").id for i in range(8)]
     claimed: list[int] = []
@@ -54,7 +54,7 @@ def test_a_push_wakes_a_waiting_poller(app):
     thread = threading.Thread(target=wait)
     thread.start()
     time.sleep(0.2)
-    task = queue.push(build_id=build_id, proc_id=proc_id, payload="{}", labels={"platform": "linux/amd64"}, timeout=1)
+    task = queue.push(build_id=build_id, proc_id=proc_id, payload={}, labels={"platform": "linux/amd64"}, timeout=1)
     thread.join(30)
     assert result["task"] == task.id and result["elapsed"] < 20
 
@@ -70,7 +70,7 @@ def test_label_matching():
 def test_pending_tasks_survive_a_new_queue(app):
     """Rows are the truth: a fresh Queue (a restarted server) leases what the old one was given."""
     build_id, proc_id = make_workflow()
-    pushed = hub().queue.push(build_id=build_id, proc_id=proc_id, payload="{}", labels={}, timeout=1)
+    pushed = hub().queue.push(build_id=build_id, proc_id=proc_id, payload={}, labels={}, timeout=1)
     fresh = Queue(hub().pubsub)
     assert fresh.poll(agents.create(name="after-restart").id, {}, 0).id == pushed.id
 
@@ -79,7 +79,7 @@ def test_expired_lease_is_requeued_once_then_the_workflow_errors(app):
     """A lease nobody extends goes back to the queue once; the second expiry ends it as agent lost."""
     build_id, proc_id = make_workflow()
     queue = hub().queue
-    queue.push(build_id=build_id, proc_id=proc_id, payload="{}", labels={}, timeout=1)
+    queue.push(build_id=build_id, proc_id=proc_id, payload={}, labels={}, timeout=1)
     agent_id = agents.create(name="flaky").id
     task = queue.poll(agent_id, {}, 0)
     assert reaper.reap(time.time() + queue.lease_seconds + 1) == 1
@@ -99,7 +99,7 @@ def test_extended_lease_is_not_reaped(app):
     """Extending keeps a task leased past its first deadline."""
     build_id, proc_id = make_workflow()
     queue = hub().queue
-    queue.push(build_id=build_id, proc_id=proc_id, payload="{}", labels={}, timeout=1)
+    queue.push(build_id=build_id, proc_id=proc_id, payload={}, labels={}, timeout=1)
     agent_id = agents.create(name="steady").id
     task = queue.poll(agent_id, {}, 0)
     assert queue.extend(task.id, agent_id)

@@ -6,8 +6,8 @@ from circle.models.log import LogEntry
 from circle.models.repo import Perm, Repo
 from circle.models.scm import Scm
 from circle.models.secret import Registry, Secret
-from circle.models.task import Agent, Task
+from circle.models.task import Agent, Task, TaskPayload
 from circle.models.user import Token, User
 
 __all__ = ["Agent", "Build", "Config", "File", "LogEntry", "Perm", "Proc", "Registry", "Repo", "Scm", "Secret",
-           "Task", "Token", "User"]
+           "Task", "TaskPayload", "Token", "User"]

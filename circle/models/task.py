@@ -5,7 +5,7 @@ from sqlalchemy import JSON, Double, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from circle.extensions import db
-from circle.models.types import LongText, now
+from circle.models.types import SealedJson, now
 
 
 class Task(db.Model):
@@ -18,13 +18,21 @@ class Task(db.Model):
     build_id: Mapped[int] = mapped_column(ForeignKey("builds.id", ondelete="CASCADE"), index=True)
     proc_id: Mapped[int] = mapped_column(ForeignKey("procs.id", ondelete="CASCADE"), index=True)
     labels: Mapped[dict] = mapped_column(JSON, default=lambda: {})
-    payload: Mapped[str] = mapped_column(LongText, default="")
     timeout: Mapped[int] = mapped_column(Integer, default=60)
     state: Mapped[str] = mapped_column(String(16), default="pending")
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
     lease_deadline: Mapped[float] = mapped_column(Double, default=0.0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created: Mapped[int] = mapped_column(Integer, default=now)
+
+
+class TaskPayload(db.Model):
+    """The compiled workflow a task hands out, sealed (compressed and encrypted: it holds secret values)."""
+
+    __tablename__ = "task_payloads"
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    data: Mapped[dict] = mapped_column(SealedJson)
 
 
 class Agent(db.Model):

@@ -1,6 +1,7 @@
-"""Column types shared by the models: long text, binary blobs, encrypted text, epoch time."""
+"""Column types shared by the models: long text, binary blobs, encrypted text and JSON, epoch time."""
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -28,6 +29,21 @@ class EncryptedText(TypeDecorator):
     def process_result_value(self, value: Any, dialect: Any) -> str | None:
         """Decrypt on the way out of the database."""
         return None if value is None else crypto.decrypt(value)
+
+
+class SealedJson(TypeDecorator):
+    """A JSON document stored compressed and encrypted (crypto.seal); Python sees the decoded value."""
+
+    impl = LongBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> bytes | None:
+        """Encode, compress and encrypt on the way into the database."""
+        return None if value is None else crypto.seal(json.dumps(value, separators=(",", ":")).encode())
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        """Decrypt and decode on the way out of the database."""
+        return None if value is None else json.loads(crypto.unseal(value))
 
 
 def now() -> int:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import logging
 from typing import Any, Callable
 
@@ -101,7 +100,7 @@ class Peer:
         task = hub().queue.poll(self.agent.id, offered, LONG_POLL_SECONDS)
         if task is None:
             return None
-        payload = json.loads(task.payload)
+        payload = task_store.payload(task.id)
         log.info("task %s (build %s) leased to agent %s", task.id, task.build_id, self.agent.id)
         return {"id": str(task.id), "config": payload["config"], "timeout": task.timeout,
                 "lease": hub().queue.lease_seconds}

@@ -1,7 +1,6 @@
 """The build lifecycle: create, start (compile → procs → tasks), restart, fork, cancel, approve, decline."""
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,7 +84,7 @@ def start(repo: Repo, config: Config, build: Build) -> None:
     for workflow, proc in zip(workflows, procs):
         labels = {"platform": DEFAULT_PLATFORM, **workflow.labels}
         queue.push(build_id=build.id, proc_id=proc.id, labels=labels, timeout=repo.timeout,
-                   payload=json.dumps({"config": workflow.config.to_json(), "pid": proc.pid}))
+                   payload={"config": workflow.config.to_json(), "pid": proc.pid})
 
 
 def _end(build: Build, state: str, error: str) -> None:

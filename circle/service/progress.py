@@ -22,10 +22,10 @@ def _workflow(task: Task) -> tuple[Build, Proc]:
 
 def step_proc(build: Build, workflow: Proc, name: str) -> Proc:
     """Return the step proc called `name` under a workflow, or raise NotFound."""
-    for proc in build_store.list_procs(build.id):
-        if proc.ppid == workflow.pid and proc.name == name:
-            return proc
-    raise NotFound(f"build {build.id} has no step {name!r}")
+    try:
+        return build_store.get_step(build.id, workflow.pid, name)
+    except NotFound:
+        raise NotFound(f"build {build.id} has no step {name!r}") from None
 
 
 def workflow_started(task: Task, agent: Agent, started: int) -> None:
@@ -73,8 +73,8 @@ def finish_workflow(build: Build, workflow: Proc, final: str, *, exit_code: int,
     build_store.update_proc(workflow, state=final, exit_code=exit_code, error=error, finished=finished)
     events.proc_changed(build, workflow)
     hub().logs.close(workflow.id)
-    for proc in build_store.list_procs(build.id):
-        if proc.ppid == workflow.pid and proc.state not in status.FINAL:
+    for proc in build_store.list_steps(build.id, workflow.pid):
+        if proc.state not in status.FINAL:
             leftover = status.KILLED if proc.state == status.RUNNING else status.SKIPPED
             build_store.update_proc(proc, state=leftover, finished=finished,
                                     exit_code=137 if leftover == status.KILLED else 0)
@@ -84,7 +84,7 @@ def finish_workflow(build: Build, workflow: Proc, final: str, *, exit_code: int,
 
 def settle_build(build: Build) -> Build:
     """Recompute a build's status from its workflows; stamp `finished` when all have ended."""
-    workflows = [p for p in build_store.list_procs(build.id) if p.ppid == 0]
+    workflows = build_store.list_workflows(build.id)
     combined = status.combine(p.state for p in workflows)
     if build.status == status.KILLED:
         combined = status.KILLED

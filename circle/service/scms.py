@@ -36,8 +36,8 @@ def scm_for(user: User, scm_id: int) -> Scm:
     return scm
 
 
-def list_for(user: User, page: Page) -> tuple[list[Scm], int]:
-    """Return one page of the SCMs `user` may use (all of them for an admin) and their total."""
+def list_for(user: User, page: Page | None = None) -> tuple[list[Scm], int]:
+    """Return the SCMs `user` may use (all of them for an admin; one `page` if given) and their total."""
     if user.admin:
         return scm_store.list_all(page), scm_store.count()
     return scm_store.list_by_owner(user.id, page), scm_store.count_by_owner(user.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from circle import crypto
 from circle.models import Agent
 from circle.models.types import now
-from circle.store.base import ALL, Crud, Page
+from circle.store.base import Crud, Page
 
 _crud = Crud(Agent, "agent")
 
@@ -25,7 +25,7 @@ def get_by_name(name: str) -> Agent:
     return _crud.find(repr(name), Agent.name == name)
 
 
-def list_all(page: Page = ALL) -> list[Agent]:
+def list_all(page: Page | None = None) -> list[Agent]:
     """Return one page of agents ordered by name."""
     return _crud.list(order_by=(Agent.name, Agent.id), page=page)
 

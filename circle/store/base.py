@@ -38,8 +38,6 @@ class Page:
         return min(max(self.per_page, 1), MAX_PER_PAGE)
 
 
-ALL = Page(1, MAX_PER_PAGE)
-
 
 def commit(noun: str) -> None:
     """Commit the session; a unique or foreign-key violation becomes a clear Conflict."""
@@ -81,10 +79,12 @@ class Crud(Generic[M]):
             raise NotFound(f"{self.noun} {what} not found")
         return row
 
-    def list(self, *where: ColumnElement[bool], order_by: Sequence[Any] = (), page: Page = ALL) -> list[M]:
-        """Return one page of the rows matching `where`, ordered by `order_by` (default: id)."""
+    def list(self, *where: ColumnElement[bool], order_by: Sequence[Any] = (), page: Page | None = None) -> list[M]:
+        """Return the rows matching `where` ordered by `order_by` (default: id): all of them, or one `page`."""
         order = order_by or (self.model.id,)  # type: ignore[attr-defined]
-        stmt = select(self.model).where(*where).order_by(*order).offset(page.offset).limit(page.limit)
+        stmt = select(self.model).where(*where).order_by(*order)
+        if page is not None:
+            stmt = stmt.offset(page.offset).limit(page.limit)
         return list(db.session.scalars(stmt))
 
     def count(self, *where: ColumnElement[bool]) -> int:

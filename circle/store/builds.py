@@ -5,7 +5,7 @@ from sqlalchemy import delete as sql_delete, select
 
 from circle.extensions import db
 from circle.models import Build, Proc
-from circle.store.base import ALL, Crud, Page, commit
+from circle.store.base import Crud, Page, commit
 
 _builds = Crud(Build, "build")
 _procs = Crud(Proc, "proc")
@@ -34,7 +34,7 @@ def _filters(repo_id: int, branch: str | None, status: str | None, event: str | 
 
 
 def list_by_repo(repo_id: int, *, branch: str | None = None, status: str | None = None,
-                 event: str | None = None, page: Page = ALL) -> list[Build]:
+                 event: str | None = None, page: Page | None = None) -> list[Build]:
     """Return one page of a repo's builds, newest first."""
     return _builds.list(*_filters(repo_id, branch, status, event), order_by=(Build.number.desc(),), page=page)
 
@@ -84,3 +84,19 @@ def step_ids(build_id: int, workflow_proc_id: int, names: list[str]) -> dict[str
     rows = db.session.execute(select(Proc.name, Proc.id).where(
         Proc.build_id == build_id, Proc.ppid == workflow_pid, Proc.name.in_(names)))
     return {name: proc_id for name, proc_id in rows}
+
+
+def get_step(build_id: int, workflow_pid: int, name: str) -> Proc:
+    """Return the step called `name` under workflow `workflow_pid` of a build, or raise NotFound."""
+    return _procs.find(f"{name!r} of build {build_id}", Proc.build_id == build_id, Proc.ppid == workflow_pid,
+                       Proc.name == name)
+
+
+def list_workflows(build_id: int) -> list[Proc]:
+    """Return the workflow procs of a build ordered by pid."""
+    return _procs.list(Proc.build_id == build_id, Proc.ppid == 0, order_by=(Proc.pid,))
+
+
+def list_steps(build_id: int, workflow_pid: int) -> list[Proc]:
+    """Return the steps of one workflow of a build ordered by pid."""
+    return _procs.list(Proc.build_id == build_id, Proc.ppid == workflow_pid, order_by=(Proc.pid,))

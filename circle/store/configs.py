@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from circle.models import Config
-from circle.store.base import ALL, Crud, Page
+from circle.store.base import Crud, Page
 
 _crud = Crud(Config, "config")
 
@@ -23,7 +23,7 @@ def get_by_name(repo_id: int, name: str) -> Config:
     return _crud.find(repr(name), Config.repo_id == repo_id, Config.name == name)
 
 
-def list_by_repo(repo_id: int, page: Page = ALL) -> list[Config]:
+def list_by_repo(repo_id: int, page: Page | None = None) -> list[Config]:
     """Return one page of a repo's configs, oldest first."""
     return _crud.list(Config.repo_id == repo_id, page=page)
 

@@ -5,7 +5,7 @@ from sqlalchemy import select, update as sql_update
 
 from circle.extensions import db
 from circle.models import Perm, Repo
-from circle.store.base import ALL, Crud, Page, commit
+from circle.store.base import Crud, Page, commit
 
 _repos = Crud(Repo, "repo")
 _perms = Crud(Perm, "permission")
@@ -32,7 +32,7 @@ def _visible(user_id: int, admin: bool, full_name: str | None) -> list:
     return where
 
 
-def list_for_user(user_id: int, admin: bool, *, full_name: str | None = None, page: Page = ALL) -> list[Repo]:
+def list_for_user(user_id: int, admin: bool, *, full_name: str | None = None, page: Page | None = None) -> list[Repo]:
     """Return one page of the repos a user may read (all of them for an admin)."""
     return _repos.list(*_visible(user_id, admin, full_name), order_by=(Repo.full_name, Repo.id), page=page)
 

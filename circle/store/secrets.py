@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func
 
 from circle.models import Registry, Secret
-from circle.store.base import ALL, Crud, Page
+from circle.store.base import Crud, Page
 
 _secrets = Crud(Secret, "secret")
 _registries = Crud(Registry, "registry")
@@ -21,7 +21,7 @@ def get_by_name(repo_id: int, name: str) -> Secret:
     return _secrets.find(repr(name), Secret.repo_id == repo_id, Secret.name == name)
 
 
-def list_by_repo(repo_id: int, page: Page = ALL) -> list[Secret]:
+def list_by_repo(repo_id: int, page: Page | None = None) -> list[Secret]:
     """Return one page of a repo's secrets ordered by name."""
     return _secrets.list(Secret.repo_id == repo_id, order_by=(Secret.name,), page=page)
 
@@ -37,7 +37,7 @@ def get_registry_by_address(repo_id: int, address: str) -> Registry:
     return _registries.find(repr(address), Registry.repo_id == repo_id, Registry.address == address)
 
 
-def list_registries(repo_id: int, page: Page = ALL) -> list[Registry]:
+def list_registries(repo_id: int, page: Page | None = None) -> list[Registry]:
     """Return one page of a repo's registry credentials ordered by address."""
     return _registries.list(Registry.repo_id == repo_id, order_by=(Registry.address,), page=page)
 

@@ -1,11 +1,14 @@
 """Queue rows: pending and leased workflows. A claim is one conditional UPDATE."""
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import delete as sql_delete, update as sql_update
 
 from circle.extensions import db
-from circle.models import Task
-from circle.store.base import ALL, Crud, Page, commit
+from circle.errors import NotFound
+from circle.models import Task, TaskPayload
+from circle.store.base import Crud, Page, commit
 
 PENDING = "pending"
 RUNNING = "running"
@@ -15,18 +18,35 @@ LEASED = (RUNNING, CANCELED)
 _crud = Crud(Task, "task")
 
 get = _crud.get
-create = _crud.create
 update = _crud.update
 delete = _crud.delete
 count = _crud.count
 
 
-def list_pending(page: Page = ALL) -> list[Task]:
+def create(*, payload: dict[str, Any], **values: Any) -> Task:
+    """Insert a task and its sealed payload."""
+    task = Task(**values)
+    db.session.add(task)
+    db.session.flush()
+    db.session.add(TaskPayload(task_id=task.id, data=payload))
+    commit("task")
+    return task
+
+
+def payload(task_id: int) -> dict[str, Any]:
+    """Return the payload a task hands out, or raise NotFound."""
+    row = db.session.get(TaskPayload, task_id)
+    if row is None:
+        raise NotFound(f"task {task_id} has no payload")
+    return row.data
+
+
+def list_pending(page: Page | None = None) -> list[Task]:
     """Return pending tasks, oldest first."""
     return _crud.list(Task.state == PENDING, page=page)
 
 
-def list_running(page: Page = ALL) -> list[Task]:
+def list_running(page: Page | None = None) -> list[Task]:
     """Return leased tasks, oldest first."""
     return _crud.list(Task.state == RUNNING, page=page)
 

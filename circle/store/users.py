@@ -9,7 +9,7 @@ from circle.errors import Conflict, NotFound
 from circle.extensions import db
 from circle.models import Token, User
 from circle.models.types import now
-from circle.store.base import ALL, Crud, Page, commit
+from circle.store.base import Crud, Page, commit
 
 _users = Crud(User, "user")
 _tokens = Crud(Token, "token")
@@ -25,7 +25,7 @@ def get_by_login(login: str) -> User:
     return _users.find(repr(login), User.login == login)
 
 
-def list_all(page: Page = ALL) -> list[User]:
+def list_all(page: Page | None = None) -> list[User]:
     """Return one page of users ordered by login."""
     return _users.list(order_by=(User.login,), page=page)
 

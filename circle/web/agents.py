@@ -8,7 +8,6 @@ from flask import render_template
 from circle.hub import hub
 from circle.models import Agent, Build, Proc, Repo
 from circle.store import agents, builds, repos, tasks
-from circle.store.base import ALL
 from circle.web.blueprint import bp
 from circle.web.guard import admin_only
 
@@ -37,5 +36,5 @@ def _running() -> dict[int, list[Running]]:
 def agents_page() -> str:
     """List the agents and what they run, and count the queue."""
     held = _running()
-    rows: list[tuple[Agent, list[Running]]] = [(agent, held.get(agent.id, [])) for agent in agents.list_all(ALL)]
+    rows: list[tuple[Agent, list[Running]]] = [(agent, held.get(agent.id, [])) for agent in agents.list_all()]
     return render_template("agents/index.html", rows=rows, queue=hub().queue.info())

@@ -8,7 +8,6 @@ from circle.models import Repo, Scm, User
 from circle.remote.factory import KINDS, remote_class
 from circle.service import permissions, scms
 from circle.store import repos as repo_store
-from circle.store.base import ALL
 from circle.web.blueprint import bp
 from circle.web.filters import public_url
 from circle.web.guard import signed_in, viewer
@@ -31,7 +30,7 @@ def _activated(user: User, scm: Scm) -> dict[str, Repo | None]:
 def scms_page() -> str:
     """Show the caller's SCMs, the registration form, and the repositories of the chosen SCM."""
     user = viewer()
-    rows, _ = scms.list_for(user, ALL)
+    rows, _ = scms.list_for(user)
     chosen = _chosen(rows)
     offered, active, problem = [], {}, ""
     if chosen is not None:

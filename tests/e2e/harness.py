@@ -98,14 +98,15 @@ class Server:
         """Return a build with its procs."""
         return self.ok("GET", f"/api/repos/{repo_id}/builds/{number}")
 
-    def wait_build(self, repo_id: int, number: int, states: set[str] = FINAL, timeout: float = 60) -> dict[str, Any]:
-        """Poll a build until its status is in `states`."""
+    def wait_build(self, repo_id: int, number: int, states: set[str] = FINAL, timeout: float = 60,
+                   every: float = 0.1) -> dict[str, Any]:
+        """Poll a build every `every` seconds until its status is in `states`."""
         deadline = time.monotonic() + timeout
         while True:
             build = self.build(repo_id, number)
             if build["status"] in states or time.monotonic() > deadline:
                 return build
-            time.sleep(0.1)
+            time.sleep(every)
 
     def log_text(self, repo_id: int, number: int, name: str) -> str:
         """Return the plain-text log of the step called `name`."""

@@ -53,3 +53,53 @@ def test_sqlite_file_does_not_contain_the_secret(tmp_path):
         db.engine.dispose()
     blobs = [p.read_bytes() for p in tmp_path.glob("circle.db*")]
     assert blobs and all(PLAIN.encode() not in blob for blob in blobs)
+
+
+SECRET_PIPELINE = """
+pipeline:
+  deploy:
+    image: busybox
+    secrets: [deploy_key]
+    commands: [echo deploying]
+"""
+
+
+def _queue_build_with_secret():
+    """Store a secret used by a pipeline and queue a build of it; return the task payload's config."""
+    from circle.service import builds
+    from circle.store import configs, tasks
+
+    _, repo = _setup()
+    configs.create(repo_id=repo.id, name="default", content=SECRET_PIPELINE)
+    build = builds.create(repo, configs.list_by_repo(repo.id)[0], builds.Trigger(
+        event="push", ref="refs/heads/main", branch="main", commit="a" * 40))
+    [task] = tasks.list_by_build(build.id)
+    return tasks.payload(task.id)["config"]
+
+
+def _every_stored_value() -> list[bytes]:
+    """Return every raw value (no type decoding) of every column of every table, as bytes."""
+    values = []
+    for table in db.metadata.sorted_tables:
+        for row in db.session.execute(text(f"SELECT * FROM {table.name}")):
+            values += [v if isinstance(v, bytes) else str(v).encode() for v in row]
+    return values
+
+
+def test_a_queued_build_stores_no_secret_value(app):
+    """The compiled pipeline a task hands out holds the secret, but no table holds it in plain text."""
+    config = _queue_build_with_secret()
+    assert PLAIN in str(config)
+    stored = _every_stored_value()
+    assert stored and not [v for v in stored if PLAIN.encode() in v]
+
+
+def test_sqlite_file_holds_no_secret_after_a_build_is_queued(tmp_path):
+    """grep over the SQLite file and WAL after a build with a secret was queued finds no secret."""
+    app = make_app(f"sqlite:///{tmp_path / 'circle.db'}", tmp_path)
+    upgrade(app)
+    with app.app_context():
+        assert PLAIN in str(_queue_build_with_secret())
+        db.session.remove()
+    blobs = [p.read_bytes() for p in tmp_path.glob("circle.db*")]
+    assert blobs and all(PLAIN.encode() not in blob for blob in blobs)

@@ -110,7 +110,7 @@ SPECS = {
         updated=lambda r: r.capacity == 4,
         delete=agents.delete),
     "task": Spec(
-        create=lambda w, i: tasks.create(build_id=w.build.id, proc_id=_proc(w).id, labels={"n": str(i)}),
+        create=lambda w, i: tasks.create(payload={}, build_id=w.build.id, proc_id=_proc(w).id, labels={"n": str(i)}),
         get=lambda w, r: tasks.get(r.id),
         page=lambda w, p: tasks.list_pending(p),
         update=lambda r: tasks.update(r, attempts=2),
