@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete as sql_delete, select
 
+from circle.errors import NotFound
 from circle.extensions import db
 from circle.models import Build, Proc
 from circle.store.base import ALL, Crud, Page, commit
@@ -76,6 +77,15 @@ def delete_procs(build_id: int) -> None:
     """Delete every proc of a build (their logs and tasks go with them)."""
     db.session.execute(sql_delete(Proc).where(Proc.build_id == build_id))
     commit("proc")
+
+
+def get_step(build_id: int, workflow_pid: int, name: str) -> Proc:
+    """Return the step called `name` under the workflow proc `workflow_pid` of a build, or raise NotFound."""
+    row = db.session.scalars(select(Proc).where(
+        Proc.build_id == build_id, Proc.ppid == workflow_pid, Proc.name == name).limit(1)).first()
+    if row is None:
+        raise NotFound(f"build {build_id} has no step {name!r} in workflow {workflow_pid}")
+    return row
 
 
 def step_ids(build_id: int, workflow_proc_id: int, names: list[str]) -> dict[str, int]:
