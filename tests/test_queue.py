@@ -119,3 +119,13 @@ def test_every_claim_gets_a_fresh_lease_and_a_requeue_clears_it(app):
     assert reaper.reap(time.time() + queue.lease_seconds + 1) == 1
     assert tasks.list_by_build(build_id)[0].lease is None
     assert queue.poll(agent_id, {}, 0).lease not in (None, first)
+
+
+def test_a_finished_tasks_id_is_never_reused(app):
+    """Deleting the newest task does not hand its id to the next one (SQLite's AUTOINCREMENT)."""
+    build_id, proc_id = make_workflow()
+    queue = hub().queue
+    first = queue.push(build_id=build_id, proc_id=proc_id, payload="{}", labels={}, timeout=1)
+    first_id = first.id
+    queue.finish(first)
+    assert queue.push(build_id=build_id, proc_id=proc_id, payload="{}", labels={}, timeout=1).id > first_id

@@ -159,7 +159,8 @@ class Assignment:
         """Parse the result of `next`."""
         data = _object(data, "the next result")
         return cls(id=_field(data, "id", str), config=_field(data, "config", dict),
-                   timeout=_field(data, "timeout", int, default=60), lease=float(_field(data, "lease", float, default=30.0)))
+                   timeout=_field(data, "timeout", int, default=60),
+                   lease=float(_field(data, "lease", float, default=30.0)))
 
     def to_json(self) -> dict[str, Any]:
         """Return the result object."""
@@ -177,7 +178,8 @@ class WaitResult:
     def from_json(cls, data: Any) -> WaitResult:
         """Parse the result of `wait`."""
         data = _object(data, "the wait result")
-        return cls(canceled=_field(data, "canceled", bool, default=False), done=_field(data, "done", bool, default=False))
+        return cls(canceled=_field(data, "canceled", bool, default=False),
+                   done=_field(data, "done", bool, default=False))
 
     def to_json(self) -> dict[str, Any]:
         """Return the result object."""
@@ -311,7 +313,8 @@ class DoneState:
         """Parse the state of `done`."""
         data = _object(data, "state")
         return cls(finished=_field(data, "finished", int, "state.", 0),
-                   exit_code=_field(data, "exit_code", int, "state.", 0), error=_field(data, "error", str, "state.", ""))
+                   exit_code=_field(data, "exit_code", int, "state.", 0),
+                   error=_field(data, "error", str, "state.", ""))
 
     def to_json(self) -> dict[str, Any]:
         """Return the state object."""
@@ -362,7 +365,7 @@ _TASK_BODIES: dict[str, tuple[str, Callable[[Any], Any]] | None] = {
 
 
 def decode_params(method: str, params: dict[str, Any]) -> tuple[Any, ...]:
-    """Return the typed arguments of the Peer method `method`; raise RpcError for an unknown method or bad params."""
+    """Return the typed arguments of the Peer method `method`; raise RpcError for unknown methods or bad params."""
     check_params(method, params)
     if method == "register":
         return (RegisterParams.from_json(params),)

@@ -135,7 +135,8 @@ def test_a_build_runs_through_the_client(app, url, agent, make_build):
     agent.done(task.id, DoneState(finished=103))
     _fresh()
     assert build_store.get(build.id).status == "success" and set(_states(build.id).values()) == {"success"}
-    assert [e.out for e in log_store.list_by_proc(build_store.get_proc_by_pid(build.id, 3).id)] == ["build 0", "build 1"]
+    build_step = build_store.get_proc_by_pid(build.id, 3)
+    assert [e.out for e in log_store.list_by_proc(build_step.id)] == ["build 0", "build 1"]
     assert (file_store.get(file_id).pid, file_store.get(file_id).data) == (3, b"<x/>")
 
 
