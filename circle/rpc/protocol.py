@@ -125,8 +125,8 @@ class Registration:
         return cls(agent_id=_field(data, "agent_id", int), token=_field(data, "token", str, default=None))
 
     def to_json(self) -> dict[str, Any]:
-        """Return the result object."""
-        return asdict(self)
+        """Return the result object (without `token` when none was made)."""
+        return {"agent_id": self.agent_id} if self.token is None else asdict(self)
 
 
 @dataclass
