@@ -159,8 +159,9 @@ class FakeAgent:
         self.server = server
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {server.agent_secret}"
-        self.id = self.call("register", name=name)["agent_id"]
-        self.session.headers["X-Circle-Agent-Id"] = str(self.id)
+        registration = self.call("register", name=name)
+        self.id = registration["agent_id"]
+        self.session.headers["Authorization"] = f"Bearer {registration['token']}"
 
     def call(self, method: str, **params):
         """Make one call and return its result."""
@@ -181,7 +182,6 @@ def dispatch(count: int, idle_agents: int = 0) -> dict:
         def idle(agent: FakeAgent) -> None:
             while not stop.is_set():
                 try:
-                    agent.session.headers["X-Circle-Agent-Id"] = str(agent.id)
                     task = agent.call("next", labels={"platform": "none/idle"})
                 except Exception:
                     continue

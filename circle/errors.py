@@ -14,7 +14,7 @@
     │   └── RemoteAuthError          the code host refused our credentials
     ├── NotSupported                 an SCM kind does not offer this call
     ├── IgnoreEvent                  a webhook that is valid but builds nothing (ping, deletion)
-    └── RpcError                     a JSON-RPC application error with its code
+    └── RpcError                     a JSON-RPC error with its code (defined in circle.rpc.protocol)
 
 The HTTP status of each lives in `http_status`; the API turns any CircleError into
 `{"error": reason, "message": str(err)}` with that status.
@@ -123,11 +123,3 @@ class IgnoreEvent(CircleError):
     """A valid webhook delivery that must build nothing (ping, deletion, closed PR…)."""
 
     http_status = 200
-
-
-class RpcError(CircleError):
-    """A JSON-RPC error with its spec or application code (-32000…-32099)."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code

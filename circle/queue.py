@@ -121,9 +121,9 @@ class Queue:
         finally:
             release()
 
-    def extend(self, task_id: int, agent_id: int) -> bool:
-        """Renew the lease of a task the agent holds."""
-        return task_store.extend(task_id, agent_id, time.time() + self.lease_seconds)
+    def extend(self, task_id: int, agent_id: int, lease: str) -> bool:
+        """Renew the lease of a task the agent holds under the lease token `lease`."""
+        return task_store.extend(task_id, agent_id, lease, time.time() + self.lease_seconds)
 
     def finish(self, task: Task) -> None:
         """Remove a finished task and tell whoever waits on it."""

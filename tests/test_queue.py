@@ -102,6 +102,30 @@ def test_extended_lease_is_not_reaped(app):
     queue.push(build_id=build_id, proc_id=proc_id, payload={}, labels={}, timeout=1)
     agent_id = agents.create(name="steady").id
     task = queue.poll(agent_id, {}, 0)
-    assert queue.extend(task.id, agent_id)
+    assert queue.extend(task.id, agent_id, task.lease)
     assert reaper.reap(time.time()) == 0
-    assert not queue.extend(task.id, agent_id + 1000)
+    assert not queue.extend(task.id, agent_id + 1000, task.lease)
+    assert not queue.extend(task.id, agent_id, "another-lease")
+
+
+def test_every_claim_gets_a_fresh_lease_and_a_requeue_clears_it(app):
+    """A claim sets a random lease token; taking the lease back clears it; the next claim gets a new one."""
+    build_id, proc_id = make_workflow()
+    queue = hub().queue
+    queue.push(build_id=build_id, proc_id=proc_id, payload="{}", labels={}, timeout=1)
+    agent_id = agents.create(name="flaky").id
+    first = queue.poll(agent_id, {}, 0).lease
+    assert first and len(first) == 32
+    assert reaper.reap(time.time() + queue.lease_seconds + 1) == 1
+    assert tasks.list_by_build(build_id)[0].lease is None
+    assert queue.poll(agent_id, {}, 0).lease not in (None, first)
+
+
+def test_a_finished_tasks_id_is_never_reused(app):
+    """Deleting the newest task does not hand its id to the next one (SQLite's AUTOINCREMENT)."""
+    build_id, proc_id = make_workflow()
+    queue = hub().queue
+    first = queue.push(build_id=build_id, proc_id=proc_id, payload="{}", labels={}, timeout=1)
+    first_id = first.id
+    queue.finish(first)
+    assert queue.push(build_id=build_id, proc_id=proc_id, payload="{}", labels={}, timeout=1).id > first_id

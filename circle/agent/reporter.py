@@ -3,7 +3,8 @@
 The runtime calls `state()` and `line()` (the Tracer protocol); they only enqueue, so a slow server
 never stalls a step. One sender thread drains the queue: consecutive lines become one `log` call
 (flushed every ≤ 200 ms or 256 KiB), and a state is sent after every line queued before it, so a
-step's lines are stored before it is reported finished. Calls are retried while the server is down.
+step's lines are stored before it is reported finished. Calls are retried while the server is unwell;
+a call the server refuses is logged and dropped, and the workflow is told (it stops only for a lost lease).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import time
 from typing import Any, Callable
 
 from circle.pipeline.types import LogLine, Step, StepState
+from circle.rpc import protocol
 from circle.rpc.client import RpcClient
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,7 @@ class Reporter:
 
     def _run(self) -> None:
         """Drain the queue until closed."""
-        batch: list[dict[str, Any]] = []
+        batch: list[protocol.LogLine] = []
         size, started = 0, 0.0
         while True:
             timeout = None if not batch else max(0.0, started + FLUSH_SECONDS - time.monotonic())
@@ -60,7 +62,7 @@ class Reporter:
             if isinstance(item, LogLine):
                 if not batch:
                     started = time.monotonic()
-                batch.append(item.to_json())
+                batch.append(protocol.LogLine(proc=item.proc, pos=item.pos, time=item.time, out=item.out))
                 size += len(item.out)
                 if size < FLUSH_BYTES:
                     continue
@@ -70,10 +72,10 @@ class Reporter:
             if item is _CLOSE:
                 return
             if isinstance(item, StepState):
-                self._send("update", lambda s=item: self.client.update(self.task_id, s.to_json()))
+                self._send("update", lambda s=item: self.client.update(self.task_id, protocol.StepReport.of(s)))
 
     def _send(self, what: str, call: Callable[[], None]) -> None:
-        """Make one call, retrying while the server is down; report rejection once."""
+        """Make one call, retrying while the server is unwell; tell the workflow when it was refused."""
         try:
             self.client.retrying(call, what=f"task {self.task_id} {what}")
         except Exception as err:  # thread boundary: the workflow must learn its reports are refused

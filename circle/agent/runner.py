@@ -8,8 +8,8 @@ from circle import __version__
 from circle.agent.options import AgentOptions
 from circle.agent.task import TaskRun
 from circle.pipeline.backends import resolve
-from circle.rpc.client import AgentRejected, RpcCallError, RpcClient, ServerUnavailable
-from circle.rpc.protocol import NOT_REGISTERED
+from circle.rpc.client import MAX_BACKOFF, AgentRejected, RpcClient, ServerUnavailable
+from circle.rpc.protocol import NOT_REGISTERED, NextParams, RegisterParams, RpcError
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +33,10 @@ class Agent:
         """Register with the server, retrying until it answers or the agent stops."""
         backend = resolve(self.options.backend)
         self.options.backend = backend
-        self.client.retrying(
-            lambda: self.client.register(self.options.name, self.options.platform, backend,
-                                         self.options.max_procs, self.labels(), __version__),
-            what="register", give_up_after=float("inf"), should_stop=self._stopping.is_set)
+        params = RegisterParams(name=self.options.name, platform=self.options.platform, backend=backend,
+                                capacity=self.options.max_procs, labels=self.labels(), version=__version__)
+        self.client.retrying(lambda: self.client.register(params), what="register", give_up_after=float("inf"),
+                             should_stop=self._stopping.is_set)
         log.info("agent %r registered as %s with backend %s", self.options.name, self.client.agent_id, backend)
 
     def run(self) -> None:
@@ -61,20 +61,20 @@ class Agent:
         delay = 0.25
         while not self._stopping.is_set():
             try:
-                task = self.client.next(self.labels())
+                task = self.client.next(NextParams(self.labels()))
                 delay = 0.25
-            except RpcCallError as err:
+            except RpcError as err:
                 if err.code == NOT_REGISTERED:
                     self.register()
                     continue
                 log.warning("agent %r: next refused (%s)", self.options.name, err)
                 self._stopping.wait(delay)
-                delay = min(delay * 2, 10.0)
+                delay = min(delay * 2, MAX_BACKOFF)
                 continue
             except ServerUnavailable as err:
                 log.warning("agent %r: next failed (%s); retrying in %.1fs", self.options.name, err, delay)
                 self._stopping.wait(delay)
-                delay = min(delay * 2, 10.0)
+                delay = min(delay * 2, MAX_BACKOFF)
                 continue
             except AgentRejected as err:
                 log.error("agent %r: %s; stopping", self.options.name, err)

@@ -1,30 +1,43 @@
-"""One leased workflow: init, run with the runtime, keep the lease, watch for cancel, report done."""
+"""One leased workflow: init, run with the runtime, keep the lease, watch for cancel, report done.
+
+Only NOT_LEASED means the task is no longer ours: the steps are stopped and nothing more is sent.
+A server that is unreachable or answers INTERNAL_ERROR is retried with backoff while the steps keep
+running; a report the server refuses for itself (e.g. an unknown step) is logged and dropped.
+"""
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from typing import Any
+from typing import Callable, TypeVar
 
 from circle.agent.options import AgentOptions
 from circle.agent.reporter import Reporter
 from circle.pipeline.backends import get_backend
 from circle.pipeline.runtime import Runtime, RunResult
 from circle.pipeline.types import Config
-from circle.rpc.client import RpcCallError, RpcClient, ServerUnavailable
+from circle.rpc.client import MAX_BACKOFF, RpcClient, ServerUnavailable
+from circle.rpc.protocol import NOT_LEASED, Assignment, DoneState, InitState, RpcError
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def lease_lost(err: Exception) -> bool:
+    """Tell whether a failed call means the server took the task back."""
+    return isinstance(err, RpcError) and err.code == NOT_LEASED
 
 
 class TaskRun:
     """Run one task from `next` to `done`."""
 
-    def __init__(self, client: RpcClient, task: dict[str, Any], options: AgentOptions) -> None:
+    def __init__(self, client: RpcClient, task: Assignment, options: AgentOptions) -> None:
         self.client = client
-        self.task_id = str(task["id"])
-        self.config = Config.from_json(task["config"])
-        self.timeout = float(task.get("timeout") or 60) * 60
-        self.lease = float(task.get("lease") or 30)
+        self.task_id = task.id
+        self.config = Config.from_json(task.config)
+        self.timeout = float(task.timeout or 60) * 60
+        self.lease = float(task.lease or 30)
         self.options = options
         self.runtime: Runtime | None = None
         self._finished = threading.Event()
@@ -34,9 +47,8 @@ class TaskRun:
         """Run the workflow and report it; never raises."""
         log.info("task %s: starting (%d stages)", self.task_id, len(self.config.stages))
         try:
-            self.client.retrying(lambda: self.client.init(self.task_id, {"started": int(time.time())}),
-                                 what=f"task {self.task_id} init")
-        except (RpcCallError, ServerUnavailable) as err:
+            self._retrying("init", lambda: self.client.init(self.task_id, InitState(started=int(time.time()))))
+        except (RpcError, ServerUnavailable) as err:
             log.warning("task %s: init refused (%s); dropping it", self.task_id, err)
             return
         threads = [threading.Thread(target=self._keep_lease, daemon=True, name=f"circle-lease-{self.task_id}"),
@@ -48,12 +60,17 @@ class TaskRun:
         if self._lost.is_set():
             log.warning("task %s: lease lost; the server took it back", self.task_id)
             return
-        state = {"finished": int(time.time()), "exit_code": result.exit_code, "error": result.error}
+        state = DoneState(finished=int(time.time()), exit_code=result.exit_code, error=result.error)
         try:
-            self.client.retrying(lambda: self.client.done(self.task_id, state), what=f"task {self.task_id} done")
-        except (RpcCallError, ServerUnavailable) as err:
+            self._retrying("done", lambda: self.client.done(self.task_id, state))
+        except (RpcError, ServerUnavailable) as err:
             log.warning("task %s: done refused: %s", self.task_id, err)
         log.info("task %s: %s (exit code %d)", self.task_id, result.state, result.exit_code)
+
+    def _retrying(self, what: str, call: Callable[[], T], *, while_running: bool = False) -> T:
+        """Make one call of this task, retrying while the server is unwell (only while it runs, if asked)."""
+        return self.client.retrying(call, what=f"task {self.task_id} {what}",
+                                    should_stop=self._finished.is_set if while_running else lambda: False)
 
     def _execute(self) -> RunResult:
         """Run the pipeline on the configured backend, reporting through a Reporter."""
@@ -71,8 +88,8 @@ class TaskRun:
             reporter.close()
 
     def _rejected(self, err: Exception) -> None:
-        """Stop the workflow when the server refuses its reports (the task is no longer ours)."""
-        if isinstance(err, RpcCallError):
+        """Stop the workflow when a report is refused because the task is no longer ours; drop it otherwise."""
+        if lease_lost(err):
             self._lose()
 
     def _lose(self) -> None:
@@ -82,35 +99,32 @@ class TaskRun:
             self.runtime.cancel()
 
     def _keep_lease(self) -> None:
-        """Extend the lease every third of its length until the workflow ends."""
+        """Extend the lease every third of its length until the workflow ends (or the lease is lost)."""
         while not self._finished.wait(max(self.lease / 3, 0.2)):
             try:
-                self.client.extend(self.task_id)
-            except RpcCallError as err:
-                log.warning("task %s: extend refused: %s", self.task_id, err)
-                self._lose()
-                return
-            except ServerUnavailable as err:
-                log.warning("task %s: extend failed, will retry: %s", self.task_id, err)
+                self._retrying("extend", lambda: self.client.extend(self.task_id), while_running=True)
+            except (RpcError, ServerUnavailable) as err:
+                log.warning("task %s: extend failed: %s", self.task_id, err)
+                if lease_lost(err):
+                    self._lose()
+                    return
 
     def _watch_cancel(self) -> None:
         """Long-poll `wait`; cancel the runtime when the server says the task was canceled."""
-        delay = 0.25
         while not self._finished.is_set():
             try:
-                answer = self.client.wait(self.task_id)
-                delay = 0.25
-            except RpcCallError:
-                self._lose()
-                return
-            except ServerUnavailable:
-                self._finished.wait(delay)
-                delay = min(delay * 2, 10.0)
+                answer = self._retrying("wait", lambda: self.client.wait(self.task_id), while_running=True)
+            except (RpcError, ServerUnavailable) as err:
+                if lease_lost(err):
+                    self._lose()
+                    return
+                log.warning("task %s: wait failed: %s", self.task_id, err)
+                self._finished.wait(MAX_BACKOFF)
                 continue
-            if answer.get("canceled"):
+            if answer.canceled:
                 log.info("task %s: canceled by the server", self.task_id)
                 if self.runtime is not None:
                     self.runtime.cancel()
                 return
-            if answer.get("done"):
+            if answer.done:
                 return

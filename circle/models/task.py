@@ -12,7 +12,7 @@ class Task(db.Model):
     """A workflow waiting for (pending) or leased by (running) an agent; the row is the truth."""
 
     __tablename__ = "tasks"
-    __table_args__ = (Index("ix_tasks_state_created", "state", "id"),)
+    __table_args__ = (Index("ix_tasks_state_created", "state", "id"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     build_id: Mapped[int] = mapped_column(ForeignKey("builds.id", ondelete="CASCADE"), index=True)
@@ -22,6 +22,8 @@ class Task(db.Model):
     state: Mapped[str] = mapped_column(String(16), default="pending")
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
     lease_deadline: Mapped[float] = mapped_column(Double, default=0.0)
+    # A fresh random token per claim: every RPC names it, so a stale agent's calls change nothing.
+    lease: Mapped[str | None] = mapped_column(String(32), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created: Mapped[int] = mapped_column(Integer, default=now)
 

@@ -7,14 +7,15 @@ import logging
 from typing import Any
 
 from flask import Blueprint, Response, request
+from sqlalchemy.exc import DBAPIError
 
 from circle.api.errors import error_response
-from circle.errors import NotFound
+from circle.errors import NotFound, Unauthorized
 from circle.extensions import db
 from circle.hub import hub
 from circle.models import Agent
 from circle.rpc import protocol
-from circle.rpc.protocol import ProtocolError
+from circle.rpc.protocol import RpcError
 from circle.rpc.server import Peer
 from circle.store import agents as agent_store
 
@@ -22,31 +23,21 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("rpc", __name__)
 
-AGENT_HEADER = "X-Circle-Agent-Id"
-
-
-class AuthFailed(Exception):
-    """The caller is not an agent."""
+DB_UNAVAILABLE = "the server's database is unavailable; retry"
 
 
 def _caller() -> Agent | None:
-    """Return the calling agent (None for the shared secret before registering), or raise AuthFailed."""
+    """Return the agent owning the bearer token (None for the shared secret, which only registers)."""
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else ""
     if not token:
-        raise AuthFailed("missing agent credentials")
+        raise Unauthorized("missing agent credentials")
     if hmac.compare_digest(token.encode(), hub().settings.agent_secret.encode()):
-        agent_id = request.headers.get(AGENT_HEADER, "")
-        if not agent_id:
-            return None
-        try:
-            return agent_store.get(int(agent_id))
-        except (ValueError, NotFound):
-            return None
+        return None
     try:
         return agent_store.get_by_token(token)
     except NotFound:
-        raise AuthFailed("invalid agent credentials") from None
+        raise Unauthorized("invalid agent credentials") from None
 
 
 def _answer(peer: Peer, obj: Any) -> dict[str, Any] | None:
@@ -55,13 +46,16 @@ def _answer(peer: Peer, obj: Any) -> dict[str, Any] | None:
     try:
         call = protocol.parse_request(obj)
         request_id = call.id
-        protocol.check_params(call.method, call.params)
         value = peer.call(call.method, call.params)
-    except ProtocolError as err:
+    except RpcError as err:
         db.session.rollback()
         if isinstance(obj, dict) and "id" not in obj and err.code != protocol.INVALID_REQUEST:
             return None
         return protocol.error(request_id, err.code, str(err))
+    except DBAPIError:
+        db.session.rollback()
+        log.warning("rpc %s: the database failed", obj.get("method"), exc_info=True)
+        return None if "id" not in obj else protocol.error(request_id, protocol.INTERNAL_ERROR, DB_UNAVAILABLE)
     except Exception as err:  # process boundary: one failing call must not break the endpoint
         db.session.rollback()
         log.exception("rpc %s failed", obj.get("method") if isinstance(obj, dict) else "?")
@@ -81,8 +75,12 @@ def rpc() -> Response:
     """Serve one JSON-RPC 2.0 call or batch from an agent."""
     try:
         peer = Peer(_caller())
-    except AuthFailed as err:
+    except Unauthorized as err:
         return error_response(401, str(err))
+    except DBAPIError:
+        db.session.rollback()
+        log.warning("rpc: the database failed while authenticating the agent", exc_info=True)
+        return error_response(503, DB_UNAVAILABLE)
     try:
         body = json.loads(request.get_data(cache=False))
     except (ValueError, UnicodeDecodeError):

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from circle.errors import NotFound
 from circle.hub import hub
 from circle.models import Agent, Build, Proc, Task
 from circle.models.types import now
+from circle.rpc.protocol import DoneState, StepReport
 from circle.service import events, status
 from circle.store import builds as build_store
 from circle.store import tasks as task_store
@@ -20,14 +19,6 @@ def _workflow(task: Task) -> tuple[Build, Proc]:
     return build_store.get(task.build_id), build_store.get_proc(task.proc_id)
 
 
-def step_proc(build: Build, workflow: Proc, name: str) -> Proc:
-    """Return the step proc called `name` under a workflow, or raise NotFound."""
-    try:
-        return build_store.get_step(build.id, workflow.pid, name)
-    except NotFound:
-        raise NotFound(f"build {build.id} has no step {name!r}") from None
-
-
 def workflow_started(task: Task, agent: Agent, started: int) -> None:
     """Mark the workflow running on `agent`, and the build running when it was pending."""
     build, workflow = _workflow(task)
@@ -38,32 +29,30 @@ def workflow_started(task: Task, agent: Agent, started: int) -> None:
         events.build_changed(build)
 
 
-def step_changed(task: Task, state: dict[str, Any]) -> None:
-    """Apply one step's reported state (the `update` RPC)."""
+def step_changed(task: Task, report: StepReport) -> None:
+    """Apply one step's reported state (the `update` RPC); raise NotFound when the workflow has no such step."""
     build, workflow = _workflow(task)
-    proc = step_proc(build, workflow, str(state.get("proc", "")))
-    new_state = status.step_state(skipped=bool(state.get("skipped")), exited=bool(state.get("exited")),
-                                  killed=bool(state.get("killed")), error=str(state.get("error") or ""),
-                                  exit_code=int(state.get("exit_code") or 0))
-    build_store.update_proc(proc, state=new_state, exit_code=int(state.get("exit_code") or 0),
-                            error=str(state.get("error") or ""), machine=workflow.machine,
-                            started=int(state.get("started") or proc.started or 0),
-                            finished=int(state.get("finished") or 0) if new_state in status.FINAL else 0)
+    proc = build_store.get_step(build.id, workflow.pid, report.proc)
+    new_state = status.step_state(skipped=report.skipped, exited=report.exited, killed=report.killed,
+                                  error=report.error, exit_code=report.exit_code)
+    build_store.update_proc(proc, state=new_state, exit_code=report.exit_code,
+                            error=report.error, machine=workflow.machine,
+                            started=report.started or proc.started or 0,
+                            finished=report.finished if new_state in status.FINAL else 0)
     events.proc_changed(build, proc)
     if new_state in status.FINAL:
         hub().logs.close(proc.id)
 
 
-def workflow_done(task: Task, state: dict[str, Any]) -> Build:
+def workflow_done(task: Task, state: DoneState) -> Build:
     """End a workflow with its reported state, settle its steps, and update the build's status."""
     build, workflow = _workflow(task)
     canceled = task.state == task_store.CANCELED or build.status == status.KILLED
-    error = str(state.get("error") or "")
-    exit_code = int(state.get("exit_code") or 0)
+    error, exit_code = state.error, state.exit_code
     final = status.KILLED if canceled else status.ERROR if error else \
         status.SUCCESS if exit_code == 0 else status.FAILURE
     finish_workflow(build, workflow, final, exit_code=exit_code, error=error,
-                    finished=int(state.get("finished") or 0) or now())
+                    finished=state.finished or now())
     hub().queue.finish(task)
     return settle_build(build)
 

@@ -1,6 +1,8 @@
 """Registered agents."""
 from __future__ import annotations
 
+from typing import Any
+
 from circle import crypto
 from circle.models import Agent
 from circle.models.types import now
@@ -35,7 +37,7 @@ def touch(agent: Agent) -> Agent:
     return _crud.update(agent, last_contact=now())
 
 
-def create_with_token(name: str) -> tuple[Agent, str]:
+def create_with_token(name: str, **values: Any) -> tuple[Agent, str]:
     """Create an agent that authenticates with its own token; return it and the token (stored only hashed)."""
     token = crypto.new_token()
-    return _crud.create(name=name, token_hash=crypto.hash_token(token)), token
+    return _crud.create(name=name, token_hash=crypto.hash_token(token), **values), token

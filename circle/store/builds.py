@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete as sql_delete, select
 
+from circle.errors import NotFound
 from circle.extensions import db
 from circle.models import Build, Proc
 from circle.store.base import Crud, Page, commit
@@ -78,18 +79,21 @@ def delete_procs(build_id: int) -> None:
     commit("proc")
 
 
+def get_step(build_id: int, workflow_pid: int, name: str) -> Proc:
+    """Return the step called `name` under the workflow proc `workflow_pid` of a build, or raise NotFound."""
+    row = db.session.scalars(select(Proc).where(
+        Proc.build_id == build_id, Proc.ppid == workflow_pid, Proc.name == name).limit(1)).first()
+    if row is None:
+        raise NotFound(f"build {build_id} has no step {name!r} in workflow {workflow_pid}")
+    return row
+
+
 def step_ids(build_id: int, workflow_proc_id: int, names: list[str]) -> dict[str, int]:
     """Return name → id of the named steps under a workflow proc, in one query."""
     workflow_pid = select(Proc.pid).where(Proc.id == workflow_proc_id).scalar_subquery()
     rows = db.session.execute(select(Proc.name, Proc.id).where(
         Proc.build_id == build_id, Proc.ppid == workflow_pid, Proc.name.in_(names)))
     return {name: proc_id for name, proc_id in rows}
-
-
-def get_step(build_id: int, workflow_pid: int, name: str) -> Proc:
-    """Return the step called `name` under workflow `workflow_pid` of a build, or raise NotFound."""
-    return _procs.find(f"{name!r} of build {build_id}", Proc.build_id == build_id, Proc.ppid == workflow_pid,
-                       Proc.name == name)
 
 
 def list_workflows(build_id: int) -> list[Proc]:

@@ -1,6 +1,7 @@
 """Queue rows: pending and leased workflows. A claim is one conditional UPDATE."""
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from sqlalchemy import delete as sql_delete, update as sql_update
@@ -61,19 +62,27 @@ def list_by_build(build_id: int) -> list[Task]:
     return _crud.list(Task.build_id == build_id)
 
 
+def get_leased(task_id: int, agent_id: int, lease: str) -> Task:
+    """Return the task an agent holds under the lease token `lease`, or raise NotFound."""
+    return _crud.find(str(task_id), Task.id == task_id, Task.state.in_(LEASED), Task.agent_id == agent_id,
+                      Task.lease == lease)
+
+
 def claim(task_id: int, agent_id: int, deadline: float) -> bool:
-    """Lease a pending task to an agent; False when someone else got it first."""
+    """Lease a pending task to an agent under a fresh lease token; False when someone else got it first."""
     result = db.session.execute(
         sql_update(Task).where(Task.id == task_id, Task.state == PENDING)
-        .values(state=RUNNING, agent_id=agent_id, lease_deadline=deadline, attempts=Task.attempts + 1))
+        .values(state=RUNNING, agent_id=agent_id, lease=secrets.token_hex(16), lease_deadline=deadline,
+                attempts=Task.attempts + 1))
     commit("task")
     return result.rowcount == 1
 
 
-def extend(task_id: int, agent_id: int, deadline: float) -> bool:
-    """Push a leased task's deadline; False when the agent does not hold it."""
+def extend(task_id: int, agent_id: int, lease: str, deadline: float) -> bool:
+    """Push a leased task's deadline; False when the agent does not hold it under `lease`."""
     result = db.session.execute(
-        sql_update(Task).where(Task.id == task_id, Task.state.in_(LEASED), Task.agent_id == agent_id)
+        sql_update(Task).where(Task.id == task_id, Task.state.in_(LEASED), Task.agent_id == agent_id,
+                               Task.lease == lease)
         .values(lease_deadline=deadline))
     commit("task")
     return result.rowcount == 1
@@ -83,7 +92,7 @@ def requeue(task_id: int, deadline_before: float) -> bool:
     """Hand an expired lease back to the queue; False when it was extended or finished meanwhile."""
     result = db.session.execute(
         sql_update(Task).where(Task.id == task_id, Task.state == RUNNING, Task.lease_deadline < deadline_before)
-        .values(state=PENDING, agent_id=None, lease_deadline=0.0))
+        .values(state=PENDING, agent_id=None, lease=None, lease_deadline=0.0))
     commit("task")
     return result.rowcount == 1
 

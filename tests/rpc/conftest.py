@@ -40,18 +40,24 @@ def make_build(repo) -> Callable[..., Any]:
 
 
 class Rpc:
-    """Calls /rpc through the Flask test client as one agent."""
+    """Calls /rpc through the Flask test client as one agent (with the shared secret until it registers)."""
 
-    def __init__(self, client, agent_id: int | None = None) -> None:
+    def __init__(self, client, token: str = SECRET) -> None:
         self.client = client
-        self.agent_id = agent_id
+        self.token = token
+        self.agent_id: int | None = None
         self.ids = 0
 
-    def raw(self, body: Any, *, token: str = SECRET, data: bytes | None = None):
-        """POST a body (JSON or raw bytes) and return the response."""
-        headers = {"Authorization": f"Bearer {token}"}
-        if self.agent_id is not None:
-            headers["X-Circle-Agent-Id"] = str(self.agent_id)
+    def register(self, name: str, **params: Any) -> Rpc:
+        """Register; use the answered token from now on; return self."""
+        answer = self.ok("register", name=name, **params)
+        self.agent_id = answer["agent_id"]
+        self.token = answer.get("token") or self.token
+        return self
+
+    def raw(self, body: Any, *, token: str | None = None, data: bytes | None = None):
+        """POST a body (JSON or raw bytes) with this caller's token (or `token`) and return the response."""
+        headers = {"Authorization": f"Bearer {token or self.token}"}
         if data is not None:
             return self.client.post("/rpc", data=data, headers=headers, content_type="application/json")
         return self.client.post("/rpc", json=body, headers=headers)
@@ -73,8 +79,7 @@ class Rpc:
 @pytest.fixture
 def rpc(app) -> Rpc:
     """A registered agent's RPC caller."""
-    caller = Rpc(app.test_client())
-    caller.agent_id = caller.ok("register", name="agent-1", platform="linux/amd64", backend="dummy",
-                                capacity=1, labels={})["agent_id"]
+    caller = Rpc(app.test_client()).register("agent-1", platform="linux/amd64", backend="dummy", capacity=1,
+                                             labels={})
     app.extensions["circle"].queue.lease_seconds = 30
     return caller

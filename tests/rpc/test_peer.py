@@ -62,8 +62,7 @@ def test_second_done_and_foreign_tasks_are_errors(app, repo, make_build, rpc):
     """A second done, or a call on a task another agent holds, is a -32001 error and changes nothing."""
     make_build()
     task = rpc.ok("next", labels={})
-    other = type(rpc)(rpc.client)
-    other.agent_id = other.ok("register", name="agent-2")["agent_id"]
+    other = type(rpc)(rpc.client).register("agent-2")
     answer = other("update", id=task["id"], state={"proc": "build", "exited": True, "exit_code": 1})
     assert answer["error"]["code"] == NOT_LEASED
     rpc.ok("done", id=task["id"], state={"finished": 2, "exit_code": 0})

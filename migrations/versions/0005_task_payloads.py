@@ -1,7 +1,7 @@
 """task payloads move to their own table, sealed (compressed and encrypted: the compiled pipeline holds secrets)
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-02
 
 """
@@ -13,8 +13,8 @@ from sqlalchemy.dialects import mysql
 
 from circle import crypto
 
-revision = '0004'
-down_revision = '0003'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
@@ -34,13 +34,13 @@ def upgrade():
     tasks = sa.table('tasks', sa.column('id'), sa.column('payload'))
     for task_id, payload in conn.execute(sa.select(tasks.c.id, tasks.c.payload)).fetchall():
         conn.execute(payloads.insert().values(task_id=task_id, data=crypto.seal((payload or '{}').encode())))
-    with op.batch_alter_table('tasks', schema=None) as batch_op:
+    with op.batch_alter_table('tasks', schema=None, table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.drop_column('payload')
 
 
 def downgrade():
     """Put the payloads back into tasks.payload in plain text."""
-    with op.batch_alter_table('tasks', schema=None) as batch_op:
+    with op.batch_alter_table('tasks', schema=None, table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.add_column(sa.Column('payload', LONG_TEXT, nullable=True))
     conn = op.get_bind()
     tasks = sa.table('tasks', sa.column('id'), sa.column('payload'))
