@@ -12,6 +12,7 @@ from circle.pipeline.backends import get_backend
 from circle.pipeline.runtime import Runtime, RunResult
 from circle.pipeline.types import Config
 from circle.rpc.client import RpcCallError, RpcClient, ServerUnavailable
+from circle.states import ERROR
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class TaskRun:
             return self.runtime.run()
         except Exception as err:  # process boundary: a backend that cannot start ends the workflow in error
             log.exception("task %s: the workflow could not run", self.task_id)
-            return RunResult(state="error", exit_code=1, error=f"the agent could not run the workflow: {err}")
+            return RunResult(state=ERROR, exit_code=1, error=f"the agent could not run the workflow: {err}")
         finally:
             reporter.close()
 

@@ -9,9 +9,9 @@ import logging
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-log = logging.getLogger(__name__)
+from circle.origin import Origin
 
-EVENTS = ("push", "tag", "pull_request", "deployment", "manual")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -42,6 +42,12 @@ class CommitInfo:
     link: str = ""
     files: list[str] | None = None  # changed files, when known (Woodpecker's `when: path`)
 
+    @classmethod
+    def from_origin(cls, origin: Origin) -> CommitInfo:
+        """Return the commit a build's origin names."""
+        return cls(sha=origin.commit, ref=origin.ref, branch=origin.branch, message=origin.message,
+                   author=origin.author, author_email=origin.email, author_avatar=origin.avatar, link=origin.link)
+
 
 @dataclass
 class BuildInfo:
@@ -60,6 +66,12 @@ class BuildInfo:
     source_branch: str = ""
     target_branch: str = ""
     cron: str = ""  # name of the cron job that started the build
+
+    @classmethod
+    def from_origin(cls, origin: Origin, **build: Any) -> BuildInfo:
+        """Return the build info of an origin; `build` adds number, times, status and link."""
+        return cls(event=origin.event, deploy_to=origin.deploy_to, tag=origin.tag, pull_request=origin.pr_number,
+                   source_branch=origin.source_branch, target_branch=origin.target_branch, **build)
 
 
 @dataclass
