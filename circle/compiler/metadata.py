@@ -9,6 +9,7 @@ import logging
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from circle import states
 from circle.origin import Origin
 
 log = logging.getLogger(__name__)
@@ -55,10 +56,10 @@ class BuildInfo:
 
     number: int = 0
     parent: int = 0
-    event: str = "push"
+    event: str = states.PUSH
     created: int = 0
     started: int = 0
-    status: str = "success"
+    status: str = states.SUCCESS
     link: str = ""
     deploy_to: str = ""
     tag: str = ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any, TypeVar
 
+from circle import states
 from circle.origin import Origin
 
 T = TypeVar("T", bound="Value")
@@ -16,11 +17,11 @@ ZERO_SHA = "0" * 40
 
 # What a parsed hook asks for. The first five are HookEvent.kind values that hook() returns;
 # "ping" and "ignore" only come out of parse() (hook() raises IgnoreEvent for them).
-KIND_PUSH = "push"
-KIND_TAG = "tag"
-KIND_PULL_REQUEST = "pull_request"
+KIND_PUSH = states.PUSH
+KIND_TAG = states.TAG
+KIND_PULL_REQUEST = states.PULL_REQUEST
 KIND_PULL_REQUEST_CLOSED = "pull_request_closed"
-KIND_DEPLOYMENT = "deployment"
+KIND_DEPLOYMENT = states.DEPLOYMENT
 KIND_PING = "ping"
 KIND_IGNORE = "ignore"
 

@@ -1,6 +1,8 @@
 """The build lifecycle without agents: compile errors, skips, restart/fork rules, approve/decline, cancel."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from circle.errors import Conflict
@@ -53,6 +55,7 @@ def test_restart_refuses_an_active_build_and_fork_numbers_onwards(app, repo):
         builds.restart(repo, build)
     forked = builds.fork(repo, build, params={"X": "1"})
     assert (forked.number, forked.parent, forked.params) == (build.number + 1, build.number, {"X": "1"})
+    assert Origin.from_columns(forked) == replace(Origin.from_columns(build), params={"X": "1"})
     assert tasks.count() == 2
 
 
