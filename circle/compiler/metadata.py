@@ -161,13 +161,13 @@ class Metadata:
             "CI_SYSTEM_VERSION": system.version,
             "CI_MACHINE": system.machine,
         }
-        if build.event == "tag" or build.tag:
+        if build.event == states.TAG or build.tag:
             env["CI_TAG"] = env["CI_COMMIT_TAG"] = build.tag
-        if build.event == "pull_request":
+        if build.event == states.PULL_REQUEST:
             env["CI_PULL_REQUEST"] = env["CI_COMMIT_PULL_REQUEST"] = str(build.pull_request)
             env["CI_COMMIT_SOURCE_BRANCH"] = build.source_branch
             env["CI_COMMIT_TARGET_BRANCH"] = build.target_branch
-        if build.event == "deployment":
+        if build.event == states.DEPLOYMENT:
             env["CI_BUILD_DEPLOY_TARGET"] = env["CI_BUILD_TARGET"] = build.deploy_to
         return env
 
@@ -180,13 +180,13 @@ class Metadata:
             "DRONE_REPO_BRANCH": self.repo.default_branch,
             "DRONE_REPO_SCM": "git",
         }
-        if self.build.event == "deployment":
+        if self.build.event == states.DEPLOYMENT:
             extras["DRONE_DEPLOY_TO"] = self.build.deploy_to
         return extras
 
     def _refspec(self) -> str:
         """Return `source:target` for pull requests, else empty (Drone 0.8's CI_COMMIT_REFSPEC)."""
-        if self.build.event == "pull_request" and self.build.source_branch:
+        if self.build.event == states.PULL_REQUEST and self.build.source_branch:
             return f"{self.build.source_branch}:{self.build.target_branch}"
         return ""
 
