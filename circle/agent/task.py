@@ -18,6 +18,7 @@ from circle.pipeline.runtime import Runtime, RunResult
 from circle.pipeline.types import Config
 from circle.rpc.client import MAX_BACKOFF, RpcClient, ServerUnavailable
 from circle.rpc.protocol import NOT_LEASED, Assignment, DoneState, InitState, RpcError
+from circle.states import ERROR
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ class TaskRun:
             return self.runtime.run()
         except Exception as err:  # process boundary: a backend that cannot start ends the workflow in error
             log.exception("task %s: the workflow could not run", self.task_id)
-            return RunResult(state="error", exit_code=1, error=f"the agent could not run the workflow: {err}")
+            return RunResult(state=ERROR, exit_code=1, error=f"the agent could not run the workflow: {err}")
         finally:
             reporter.close()
 

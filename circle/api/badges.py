@@ -10,6 +10,7 @@ from xml.etree import ElementTree
 
 from flask import Blueprint, Response, current_app
 
+from circle import states
 from circle.api.routing import api_route
 from circle.models import Build, Repo
 from circle.schemas.badges import BadgeQuery
@@ -17,15 +18,6 @@ from circle.store import builds, repos
 
 bp = Blueprint("badges", __name__)
 
-COLORS = {"success": "#4c1", "failure": "#e05d44", "error": "#e05d44", "killed": "#9f9f9f",
-          "declined": "#9f9f9f", "skipped": "#9f9f9f", "pending": "#dfb317", "blocked": "#dfb317",
-          "running": "#dfb317"}
-LABELS = {"success": "passing", "failure": "failing", "error": "error", "killed": "killed",
-          "declined": "declined", "skipped": "skipped", "pending": "pending", "blocked": "blocked",
-          "running": "running"}
-CC_STATUS = {"success": "Success", "failure": "Failure", "error": "Exception", "killed": "Exception",
-             "declined": "Exception"}
-BUILDING = frozenset({"pending", "running", "blocked"})
 NO_CACHE = {"Cache-Control": "no-cache, no-store, must-revalidate"}
 
 SVG = """<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="20" role="img" aria-label="build: {label}">
@@ -43,10 +35,10 @@ def _latest(repo_id: int, query: dict[str, Any]) -> tuple[Repo, Build | None]:
 
 def svg(status: str | None) -> str:
     """Return the SVG badge of a build status (None: no build yet)."""
-    label = LABELS.get(status or "", "none")
+    label = states.BADGE_LABELS.get(status or "", "none")
     right = 7 * len(label) + 10
     return SVG.format(width=37 + right, right=right, middle=37 + right / 2, label=label,
-                      color=COLORS.get(status or "", "#9f9f9f"))
+                      color=states.BADGE_COLORS.get(status or "", states.GREY))
 
 
 def cc_xml(repo: Repo, build: Build | None, host: str) -> str:
@@ -55,8 +47,8 @@ def cc_xml(repo: Repo, build: Build | None, host: str) -> str:
                "webUrl": f"{host}/repos/{repo.id}"}
     if build is not None:
         project.update(
-            activity="Building" if build.status in BUILDING else "Sleeping",
-            lastBuildStatus=CC_STATUS.get(build.status, "Unknown"), lastBuildLabel=str(build.number),
+            activity="Building" if build.status in states.ACTIVE else "Sleeping",
+            lastBuildStatus=states.CC_STATUSES[build.status], lastBuildLabel=str(build.number),
             lastBuildTime=datetime.fromtimestamp(build.finished or build.created, timezone.utc).strftime(
                 "%Y-%m-%dT%H:%M:%SZ"),
             webUrl=f"{host}/repos/{repo.id}/builds/{build.number}")

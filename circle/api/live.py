@@ -11,12 +11,13 @@ from typing import Any
 
 from flask import Blueprint, request
 
+from circle import states
 from circle.api.auth import current_user
 from circle.errors import CircleError, NotFound, Unauthorized
 from circle.extensions import db, sock
 from circle.hub import hub
 from circle.models import User
-from circle.service import permissions, status
+from circle.service import permissions
 from circle.service.events import ALL_EVENTS
 from circle.store import builds as build_store
 from circle.store import repos
@@ -91,7 +92,7 @@ def logs(ws: Any, repo_id: int, number: int, pid: int) -> None:
 
     def finished() -> bool:
         """Tell whether the proc has ended."""
-        return db.session.get(build_store.Proc, proc_id, populate_existing=True).state in status.FINAL
+        return db.session.get(build_store.Proc, proc_id, populate_existing=True).state in states.FINAL
 
     for message in hub().logs.tail(proc_id, finished):
         ws.send(json.dumps(message))

@@ -16,12 +16,12 @@ import requests
 
 from circle.errors import (CircleError, Conflict, Forbidden, InvalidInput, NotFound, SettingsError, TooLarge,
                            Unauthorized)
+from circle.states import EVENTS
 
 ERRORS: dict[int, type[CircleError]] = {400: InvalidInput, 401: Unauthorized, 403: Forbidden, 404: NotFound,
                                         409: Conflict, 413: TooLarge}
 TIMEOUT = 30
 PER_PAGE = 200
-EVENTS = ("push", "tag", "pull_request", "deployment", "manual")
 
 
 class Client:

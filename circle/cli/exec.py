@@ -20,8 +20,9 @@ from circle.compiler import DEFAULT_CLONE_IMAGE, compile_pipeline
 from circle.errors import InvalidInput, NotFound
 from circle.pipeline.backends import get_backend, resolve
 from circle.pipeline.errors import PipelineError
-from circle.pipeline.runtime import SUCCESS, Runtime, RunResult
+from circle.pipeline.runtime import Runtime, RunResult
 from circle.pipeline.types import KIND_CLONE, Config, LogLine, Step, StepState
+from circle.states import SKIPPED, SUCCESS, step_state
 
 DEFAULT_FILES = (".circle.yml", ".drone.yml")
 EXIT_INTERRUPTED = 130
@@ -53,11 +54,11 @@ class ConsoleTracer:
             self._started[step.name] = time.monotonic()
             return
         if state.skipped:
-            summary = "skipped"
+            summary = SKIPPED
         else:
             seconds = time.monotonic() - self._started.pop(step.name, time.monotonic())
-            label = "killed" if state.killed else "error" if state.error else \
-                "success" if state.exit_code == 0 else "failure"
+            label = step_state(skipped=False, exited=True, killed=state.killed, error=state.error,
+                               exit_code=state.exit_code)
             summary = f"{label} (exit code {state.exit_code}, {seconds:.2f}s)"
         self.out.write(f"[{step.name}] --- {summary}\n")
         self.out.flush()

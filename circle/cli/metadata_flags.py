@@ -13,9 +13,10 @@ import subprocess
 import time
 from pathlib import Path
 
-from circle.compiler.metadata import EVENTS, BuildInfo, CommitInfo, Metadata, RepoInfo
+from circle.compiler.metadata import BuildInfo, CommitInfo, Metadata, RepoInfo
 from circle.compiler.secrets import SecretSpec
 from circle.errors import InvalidInput
+from circle.states import EVENTS, PUSH, TAG
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 def add_metadata_flags(parser: argparse.ArgumentParser) -> None:
     """Add --event --branch --ref --commit --repo --secret --env to `parser`."""
     group = parser.add_argument_group("build metadata")
-    group.add_argument("--event", choices=EVENTS, default="push", help="build event (default push)")
+    group.add_argument("--event", choices=EVENTS, default=PUSH, help="build event (default push)")
     group.add_argument("--branch", help="branch (default: the checked-out branch, else main)")
     group.add_argument("--ref", help="git ref (default refs/heads/BRANCH, or refs/tags/TAG for --event tag)")
     group.add_argument("--commit", help="commit sha (default: HEAD of the checkout)")
@@ -50,7 +51,7 @@ def _metadata(args: argparse.Namespace, cwd: Path) -> Metadata:
     if branch in ("", "HEAD"):
         branch = "main"
     tag = ref.removeprefix("refs/tags/") if ref.startswith("refs/tags/") else ""
-    if event == "tag" and not tag:
+    if event == TAG and not tag:
         tag = _git(cwd, "describe", "--tags", "--exact-match") or branch
         ref = ref or f"refs/tags/{tag}"
     ref = ref or f"refs/heads/{branch}"

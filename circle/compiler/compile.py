@@ -36,6 +36,7 @@ from circle.compiler.yamlnodes import Scalar as ScalarNode
 from circle.errors import CompileError
 from circle.pipeline.types import (KIND_CLONE, KIND_SERVICE, Config, Network, Registry, Secret, Stage, Step,
                                    Volume, Workflow, Workspace)
+from circle.states import PULL_REQUEST
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +165,7 @@ class _Job:
 def _facts(meta: Metadata, pipeline: PipelineDef, axis: dict[str, str], env: dict[str, str]) -> Facts:
     """Return what `when` conditions are matched against."""
     branch = meta.commit.branch
-    if meta.build.event == "pull_request" and meta.build.target_branch:
+    if meta.build.event == PULL_REQUEST and meta.build.target_branch:
         branch = meta.build.target_branch
     return Facts(event=meta.build.event, branch=branch, ref=meta.commit.ref, tag=meta.build.tag,
                  environment=meta.build.deploy_to, platform=pipeline.labels.get("platform") or meta.system.platform,

@@ -9,9 +9,10 @@ import logging
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-log = logging.getLogger(__name__)
+from circle import states
+from circle.origin import Origin
 
-EVENTS = ("push", "tag", "pull_request", "deployment", "manual")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -42,6 +43,12 @@ class CommitInfo:
     link: str = ""
     files: list[str] | None = None  # changed files, when known (Woodpecker's `when: path`)
 
+    @classmethod
+    def from_origin(cls, origin: Origin) -> CommitInfo:
+        """Return the commit a build's origin names."""
+        return cls(sha=origin.commit, ref=origin.ref, branch=origin.branch, message=origin.message,
+                   author=origin.author, author_email=origin.email, author_avatar=origin.avatar, link=origin.link)
+
 
 @dataclass
 class BuildInfo:
@@ -49,10 +56,10 @@ class BuildInfo:
 
     number: int = 0
     parent: int = 0
-    event: str = "push"
+    event: str = states.PUSH
     created: int = 0
     started: int = 0
-    status: str = "success"
+    status: str = states.SUCCESS
     link: str = ""
     deploy_to: str = ""
     tag: str = ""
@@ -60,6 +67,12 @@ class BuildInfo:
     source_branch: str = ""
     target_branch: str = ""
     cron: str = ""  # name of the cron job that started the build
+
+    @classmethod
+    def from_origin(cls, origin: Origin, **build: Any) -> BuildInfo:
+        """Return the build info of an origin; `build` adds number, times, status and link."""
+        return cls(event=origin.event, deploy_to=origin.deploy_to, tag=origin.tag, pull_request=origin.pr_number,
+                   source_branch=origin.source_branch, target_branch=origin.target_branch, **build)
 
 
 @dataclass
@@ -148,13 +161,13 @@ class Metadata:
             "CI_SYSTEM_VERSION": system.version,
             "CI_MACHINE": system.machine,
         }
-        if build.event == "tag" or build.tag:
+        if build.event == states.TAG or build.tag:
             env["CI_TAG"] = env["CI_COMMIT_TAG"] = build.tag
-        if build.event == "pull_request":
+        if build.event == states.PULL_REQUEST:
             env["CI_PULL_REQUEST"] = env["CI_COMMIT_PULL_REQUEST"] = str(build.pull_request)
             env["CI_COMMIT_SOURCE_BRANCH"] = build.source_branch
             env["CI_COMMIT_TARGET_BRANCH"] = build.target_branch
-        if build.event == "deployment":
+        if build.event == states.DEPLOYMENT:
             env["CI_BUILD_DEPLOY_TARGET"] = env["CI_BUILD_TARGET"] = build.deploy_to
         return env
 
@@ -167,13 +180,13 @@ class Metadata:
             "DRONE_REPO_BRANCH": self.repo.default_branch,
             "DRONE_REPO_SCM": "git",
         }
-        if self.build.event == "deployment":
+        if self.build.event == states.DEPLOYMENT:
             extras["DRONE_DEPLOY_TO"] = self.build.deploy_to
         return extras
 
     def _refspec(self) -> str:
         """Return `source:target` for pull requests, else empty (Drone 0.8's CI_COMMIT_REFSPEC)."""
-        if self.build.event == "pull_request" and self.build.source_branch:
+        if self.build.event == states.PULL_REQUEST and self.build.source_branch:
             return f"{self.build.source_branch}:{self.build.target_branch}"
         return ""
 

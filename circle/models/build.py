@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from circle import states
 from circle.extensions import db
 from circle.models.types import now
 
@@ -25,7 +26,7 @@ class Build(db.Model):
     number: Mapped[int] = mapped_column(Integer)
     parent: Mapped[int] = mapped_column(Integer, default=0)
     event: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(32), default="pending")
+    status: Mapped[str] = mapped_column(String(32), default=states.PENDING)
     ref: Mapped[str] = mapped_column(String(512), default="")
     branch: Mapped[str] = mapped_column(String(255), default="")
     commit: Mapped[str] = mapped_column(String(64), default="")
@@ -60,7 +61,7 @@ class Proc(db.Model):
     pid: Mapped[int] = mapped_column(Integer)
     ppid: Mapped[int] = mapped_column(Integer, default=0)
     name: Mapped[str] = mapped_column(String(255))
-    state: Mapped[str] = mapped_column(String(32), default="pending")
+    state: Mapped[str] = mapped_column(String(32), default=states.PENDING)
     exit_code: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str] = mapped_column(Text, default="")
     started: Mapped[int] = mapped_column(Integer, default=0)

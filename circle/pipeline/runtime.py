@@ -27,10 +27,10 @@ from circle.pipeline.backends.base import Backend
 from circle.pipeline.errors import EXIT_KILLED, EXIT_NOT_FOUND, BackendError
 from circle.pipeline.output import OUTPUT_LIMIT, Masker, StepOutput
 from circle.pipeline.types import KIND_SERVICE, Config, LogLine, Step, StepState
+from circle.states import ERROR, FAILURE, KILLED, SUCCESS
 
 log = logging.getLogger(__name__)
 
-SUCCESS, FAILURE, KILLED, ERROR = "success", "failure", "killed", "error"
 STATUS_VARIABLES = ("CI_BUILD_STATUS", "DRONE_BUILD_STATUS")
 NETRC_VARIABLES = ("CI_NETRC_PASSWORD", "DRONE_NETRC_PASSWORD")
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from circle.remote.base import Remote, detect_forge
 from circle.remote.factory import KINDS, get_remote
 from circle.remote.types import (
-    BUILD_STATES,
     ZERO_SHA,
     Commit,
     HookEvent,
@@ -25,7 +24,6 @@ from circle.remote.types import (
 )
 
 __all__ = [
-    "BUILD_STATES",
     "KINDS",
     "ZERO_SHA",
     "Commit",

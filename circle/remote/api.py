@@ -10,7 +10,8 @@ from urllib.parse import quote, unquote, urlsplit
 import requests.auth
 
 from circle.errors import InvalidInput
-from circle.remote.base import DESCRIPTIONS, Remote, map_state, same_hook
+from circle.states import DESCRIPTIONS
+from circle.remote.base import Remote, map_state, same_hook
 from circle.remote.http import HttpClient, redact
 from circle.remote.types import Netrc, RemoteUser
 
@@ -36,14 +37,6 @@ def file_path(path: str) -> str:
         raise InvalidInput(f"'{path}' is not a file path inside a repository")
     return quote(clean, safe="/")
 
-
-# circle's build states in the four-state vocabulary of GitHub and Gitea commit statuses.
-FOUR_STATES = {
-    "pending": "pending", "blocked": "pending", "running": "pending",
-    "success": "success", "skipped": "success",
-    "failure": "failure", "declined": "failure",
-    "killed": "error", "error": "error",
-}
 
 class ApiRemote(Remote):
     """A code host reached over its REST API with a token or a username and password."""

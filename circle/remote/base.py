@@ -38,19 +38,6 @@ FORGE_HEADERS: tuple[tuple[str, str], ...] = (
     ("X-GitHub-Event", "github"),
 )
 
-DESCRIPTIONS = {
-    "pending": "The build is pending",
-    "blocked": "The build is waiting for approval",
-    "running": "The build is running",
-    "success": "The build succeeded",
-    "failure": "The build failed",
-    "killed": "The build was cancelled",
-    "error": "The build hit an error",
-    "skipped": "The build was skipped",
-    "declined": "The build was declined",
-}
-
-
 def detect_forge(headers: Mapping[str, str]) -> str | None:
     """Name the forge that sent a hook, from its event header (None when no known header)."""
     for name, forge in FORGE_HEADERS:

@@ -8,25 +8,25 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any, TypeVar
 
+from circle import states
+from circle.origin import Origin
+
 T = TypeVar("T", bound="Value")
 
 ZERO_SHA = "0" * 40
 
 # What a parsed hook asks for. The first five are HookEvent.kind values that hook() returns;
 # "ping" and "ignore" only come out of parse() (hook() raises IgnoreEvent for them).
-KIND_PUSH = "push"
-KIND_TAG = "tag"
-KIND_PULL_REQUEST = "pull_request"
+KIND_PUSH = states.PUSH
+KIND_TAG = states.TAG
+KIND_PULL_REQUEST = states.PULL_REQUEST
 KIND_PULL_REQUEST_CLOSED = "pull_request_closed"
-KIND_DEPLOYMENT = "deployment"
+KIND_DEPLOYMENT = states.DEPLOYMENT
 KIND_PING = "ping"
 KIND_IGNORE = "ignore"
 
 # hook() answers these kinds; every other kind raises IgnoreEvent.
 BUILD_KINDS = frozenset({KIND_PUSH, KIND_TAG, KIND_PULL_REQUEST, KIND_DEPLOYMENT})
-
-# circle's build states (SPEC §4), which status() maps to each forge's vocabulary.
-BUILD_STATES = ("pending", "blocked", "running", "success", "failure", "killed", "error", "skipped", "declined")
 
 
 class Value:
@@ -147,3 +147,12 @@ class HookEvent(Value):
     def builds(self) -> bool:
         """Tell whether this event should create builds."""
         return self.kind in BUILD_KINDS
+
+    def origin(self) -> Origin:
+        """Return the origin of the builds this event creates (a pull request builds its target branch)."""
+        branch = self.target_branch if self.event == KIND_PULL_REQUEST else (self.branch or self.tag)
+        return Origin(
+            event=self.event, ref=self.ref, branch=branch, commit=self.sha, message=self.message,
+            title=self.title, author=self.author or self.author_name, email=self.author_email,
+            avatar=self.avatar, link=self.link, sender=self.sender, deploy_to=self.deploy_to,
+            pr_number=self.number, source_branch=self.source_branch, target_branch=self.target_branch)

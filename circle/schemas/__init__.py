@@ -8,9 +8,6 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
-EVENTS = ("push", "tag", "pull_request", "deployment", "manual")
-STATES = ("pending", "blocked", "running", "success", "failure", "killed", "error", "skipped", "declined")
-
 NAME = validate.Length(min=1, max=255)
 
 

@@ -6,7 +6,8 @@ from typing import Any
 from marshmallow import fields, pre_dump, validate
 
 from circle.models import Build, Proc
-from circle.schemas import EVENTS, STATES, Query, Strict, integer, unix_time
+from circle.schemas import Query, Strict, integer, unix_time
+from circle.states import EVENTS, STATES
 
 
 

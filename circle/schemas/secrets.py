@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from circle.schemas import EVENTS, Strict, unix_time
+from circle.schemas import Strict, unix_time
+from circle.states import EVENTS, TRUSTED_EVENTS
 
-DEFAULT_EVENTS = ("push", "tag", "deployment", "manual")
 SECRET_NAME = validate.Regexp(r"^[A-Za-z0-9_.-]{1,255}$",
                               error="use 1 to 255 letters, digits, '_', '.' or '-'")
 
@@ -15,7 +15,7 @@ class SecretSchema(Strict):
 
     name = fields.String(required=True, validate=SECRET_NAME)
     value = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=65536))
-    events = fields.List(fields.String(validate=validate.OneOf(EVENTS)), load_default=lambda: list(DEFAULT_EVENTS),
+    events = fields.List(fields.String(validate=validate.OneOf(EVENTS)), load_default=lambda: list(TRUSTED_EVENTS),
                          validate=validate.Length(min=1, error="name at least one event"))
     images = fields.List(fields.String(validate=validate.Length(min=1, max=255)), load_default=list,
                          metadata={"description": "image globs; empty = every image"})

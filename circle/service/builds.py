@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
+from circle import states as status  # `status.X` names the states in the bodies below
 from circle.errors import CircleError, CompileError, Conflict, InvalidInput
 from circle.hub import hub
 from circle.models import Build, Config, Proc, Repo, User
 from circle.models.types import now
 from circle.pipeline.types import Workflow
-from circle.service import events, status
+from circle.origin import Origin
+from circle.service import events
 from circle.service.pipelines import compile_build
 from circle.store import builds as build_store
 from circle.store import configs as config_store
@@ -23,38 +24,12 @@ log = logging.getLogger(__name__)
 DEFAULT_PLATFORM = "linux/amd64"
 
 
-@dataclass
-class Trigger:
-    """What a build is made of: the event and the commit it builds."""
-
-    event: str
-    ref: str
-    branch: str
-    commit: str = ""
-    message: str = ""
-    title: str = ""
-    author: str = ""
-    email: str = ""
-    avatar: str = ""
-    link: str = ""
-    sender: str = ""
-    deploy_to: str = ""
-    pr_number: int = 0
-    source_branch: str = ""
-    target_branch: str = ""
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def columns(self) -> dict[str, Any]:
-        """Return the build columns this trigger fills."""
-        return dict(self.__dict__)
-
-
-def create(repo: Repo, config: Config, trigger: Trigger, *, parent: int = 0, gated: bool = False) -> Build:
+def create(repo: Repo, config: Config, origin: Origin, *, parent: int = 0, gated: bool = False) -> Build:
     """Create one build of `config` and start it (or leave it blocked when gated)."""
     number = repo_store.next_number(repo)
     build = build_store.create(repo_id=repo.id, config_id=config.id, number=number, parent=parent,
-                               status=status.BLOCKED if gated else status.PENDING, **trigger.columns())
-    log.info("repo %s build %s created (%s %s)", repo.id, number, trigger.event, trigger.ref)
+                               status=status.BLOCKED if gated else status.PENDING, **origin.columns())
+    log.info("repo %s build %s created (%s %s)", repo.id, number, origin.event, origin.ref)
     if not gated:
         start(repo, config, build)
     events.build_changed(build)
@@ -147,9 +122,9 @@ def restart(repo: Repo, build: Build) -> Build:
 def fork(repo: Repo, build: Build, *, params: dict[str, Any] | None = None) -> Build:
     """Create a new build of the same commit, ref and config, with `parent` set to this one."""
     config = _config_of(build)
-    columns = {name: getattr(build, name) for name in Trigger.__dataclass_fields__}
-    columns["params"] = {**(build.params or {}), **(params or {})}
-    return create(repo, config, Trigger(**columns), parent=build.number)
+    origin = Origin.from_columns(build)
+    origin.params.update(params or {})
+    return create(repo, config, origin, parent=build.number)
 
 
 def cancel(repo: Repo, build: Build) -> Build:
@@ -192,12 +167,12 @@ def decline(repo: Repo, build: Build, user: User) -> Build:
 def create_manual(repo: Repo, user: User, *, branch: str | None = None, commit: str | None = None,
                   config_id: int | None = None, params: dict[str, Any] | None = None) -> list[Build]:
     """Build the head of a branch (default: the repo's default branch), one build per matching config."""
-    from circle.service.triggers import manual_trigger, matching_configs
+    from circle.service.triggers import manual_origin, matching_configs
 
     branch = branch or repo.default_branch
     configs = matching_configs(repo, branch, config_id=config_id)
     if not configs:
         raise InvalidInput(f"no config of {repo.full_name} builds branch {branch!r}",
                            {"branch": ["no config matches this branch"]})
-    trigger = manual_trigger(repo, user, branch, commit, params or {})
-    return [create(repo, config, trigger) for config in configs]
+    origin = manual_origin(repo, user, branch, commit, params or {})
+    return [create(repo, config, origin) for config in configs]

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from circle import states
 from circle.errors import IgnoreEvent, InvalidInput, NotFound, Unauthorized
 from circle.models import Build, Repo
 from circle.remote import HookEvent
@@ -25,7 +26,8 @@ MAX_BODY = 3 * 1024 * 1024
 SIGNATURE_HEADERS = ("X-Hub-Signature-256", "X-Hub-Signature", "X-Gitea-Signature", "X-Gogs-Signature",
                      "X-Gitlab-Token", "X-Circle-Signature")
 SKIP_CI = re.compile(r"\[(ci skip|skip ci)\]", re.IGNORECASE)
-SWITCHES = {"push": "allow_push", "tag": "allow_tag", "pull_request": "allow_pr", "deployment": "allow_deploy"}
+SWITCHES = {states.PUSH: "allow_push", states.TAG: "allow_tag", states.PULL_REQUEST: "allow_pr",
+            states.DEPLOYMENT: "allow_deploy"}
 
 
 @dataclass
@@ -70,24 +72,14 @@ def _build(repo: Repo, event: HookEvent) -> HookResult:
         return HookResult(skipped=f"{repo.full_name} does not build {event.event} events ({switch} is off)")
     if SKIP_CI.search(event.message or "") or SKIP_CI.search(event.title or ""):
         return HookResult(skipped="the commit message asks to skip CI")
-    branch = event.target_branch if event.event == "pull_request" else event.branch
+    origin = event.origin()
     configs = config_store.list_by_repo(repo.id)
-    if event.event != "tag":
-        configs = [c for c in configs if branch_matches(c, branch)]
+    if origin.event != states.TAG:
+        configs = [c for c in configs if branch_matches(c, origin.branch)]
     if not configs:
-        return HookResult(skipped=f"no config of {repo.full_name} builds branch {branch!r}")
-    trigger = _trigger(event)
-    gated = repo.gated and event.event == "pull_request"
-    created = [builds.create(repo, config, trigger, gated=gated) for config in configs]
+        return HookResult(skipped=f"no config of {repo.full_name} builds branch {origin.branch!r}")
+    gated = repo.gated and origin.event == states.PULL_REQUEST
+    created = [builds.create(repo, config, origin, gated=gated) for config in configs]
     log.info("repo %s: %s %s created builds %s", repo.id, event.event, event.ref, [b.number for b in created])
     return HookResult(builds=created)
 
-
-def _trigger(event: HookEvent) -> builds.Trigger:
-    """Return the build trigger of a parsed event."""
-    branch = event.target_branch if event.event == "pull_request" else (event.branch or event.tag)
-    return builds.Trigger(
-        event=event.event, ref=event.ref, branch=branch, commit=event.sha, message=event.message,
-        title=event.title, author=event.author or event.author_name, email=event.author_email,
-        avatar=event.avatar, link=event.link, sender=event.sender, deploy_to=event.deploy_to,
-        pr_number=event.number, source_branch=event.source_branch, target_branch=event.target_branch)

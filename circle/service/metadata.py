@@ -1,9 +1,11 @@
 """Build metadata for the compiler: what a pipeline sees of its repo, commit, build and system."""
 from __future__ import annotations
 
+from circle import states
 from circle.compiler.metadata import BuildInfo, CommitInfo, Metadata, Netrc, RepoInfo, SystemInfo
 from circle.hub import hub
 from circle.models import Build, Repo
+from circle.origin import Origin
 from circle.store import secrets as secret_store
 from circle.errors import NotFound
 
@@ -35,20 +37,16 @@ def _netrc(repo: Repo) -> Netrc | None:
 def for_build(repo: Repo, build: Build, *, upload_url: str = "") -> Metadata:
     """Return the compiler metadata of one build."""
     settings = hub().settings
-    tag = build.ref[len("refs/tags/"):] if build.ref.startswith("refs/tags/") else ""
+    origin = Origin.from_columns(build)
     return Metadata(
         repo=RepoInfo(full_name=repo.full_name, owner=repo.owner, name=repo.name, clone_url=repo.clone_url,
                       link=repo.link, private=repo.private, default_branch=repo.default_branch,
                       trusted=repo.trusted),
-        commit=CommitInfo(sha=build.commit, ref=build.ref, branch=build.branch, message=build.message,
-                          author=build.author, author_email=build.email, author_avatar=build.avatar,
-                          link=build.link),
-        build=BuildInfo(number=build.number, parent=build.parent, event=build.event, created=build.created,
-                        started=build.started, status="success", link=build_link(repo, build),
-                        deploy_to=build.deploy_to, tag=tag, pull_request=build.pr_number,
-                        source_branch=build.source_branch, target_branch=build.target_branch),
+        commit=CommitInfo.from_origin(origin),
+        build=BuildInfo.from_origin(origin, number=build.number, parent=build.parent, created=build.created,
+                                    started=build.started, status=states.SUCCESS, link=build_link(repo, build)),
         system=SystemInfo(name="circle", host=settings.host, link=settings.host),
-        params={str(k): str(v) for k, v in (build.params or {}).items()},
+        params=origin.params,
         netrc=_netrc(repo),
         upload_url=upload_url,
     )

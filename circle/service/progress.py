@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import logging
 
+from circle import states
 from circle.hub import hub
 from circle.models import Agent, Build, Proc, Task
 from circle.models.types import now
 from circle.rpc.protocol import DoneState, StepReport
-from circle.service import events, status
+from circle.service import events
 from circle.store import builds as build_store
 from circle.store import tasks as task_store
 
@@ -22,10 +23,10 @@ def _workflow(task: Task) -> tuple[Build, Proc]:
 def workflow_started(task: Task, agent: Agent, started: int) -> None:
     """Mark the workflow running on `agent`, and the build running when it was pending."""
     build, workflow = _workflow(task)
-    build_store.update_proc(workflow, state=status.RUNNING, started=started or now(), machine=agent.name)
+    build_store.update_proc(workflow, state=states.RUNNING, started=started or now(), machine=agent.name)
     events.proc_changed(build, workflow)
-    if build.status == status.PENDING:
-        build_store.update(build, status=status.RUNNING, started=build.started or started or now())
+    if build.status == states.PENDING:
+        build_store.update(build, status=states.RUNNING, started=build.started or started or now())
         events.build_changed(build)
 
 
@@ -33,24 +34,24 @@ def step_changed(task: Task, report: StepReport) -> None:
     """Apply one step's reported state (the `update` RPC); raise NotFound when the workflow has no such step."""
     build, workflow = _workflow(task)
     proc = build_store.get_step(build.id, workflow.pid, report.proc)
-    new_state = status.step_state(skipped=report.skipped, exited=report.exited, killed=report.killed,
+    new_state = states.step_state(skipped=report.skipped, exited=report.exited, killed=report.killed,
                                   error=report.error, exit_code=report.exit_code)
     build_store.update_proc(proc, state=new_state, exit_code=report.exit_code,
                             error=report.error, machine=workflow.machine,
                             started=report.started or proc.started or 0,
-                            finished=report.finished if new_state in status.FINAL else 0)
+                            finished=report.finished if new_state in states.FINAL else 0)
     events.proc_changed(build, proc)
-    if new_state in status.FINAL:
+    if new_state in states.FINAL:
         hub().logs.close(proc.id)
 
 
 def workflow_done(task: Task, state: DoneState) -> Build:
-    """End a workflow with its reported state, settle its steps, and update the build's status."""
+    """End a workflow with its reported state, settle its steps, and update the build's states."""
     build, workflow = _workflow(task)
-    canceled = task.state == task_store.CANCELED or build.status == status.KILLED
+    canceled = task.state == task_store.CANCELED or build.status == states.KILLED
     error, exit_code = state.error, state.exit_code
-    final = status.KILLED if canceled else status.ERROR if error else \
-        status.SUCCESS if exit_code == 0 else status.FAILURE
+    final = states.KILLED if canceled else states.ERROR if error else \
+        states.SUCCESS if exit_code == 0 else states.FAILURE
     finish_workflow(build, workflow, final, exit_code=exit_code, error=error,
                     finished=state.finished or now())
     hub().queue.finish(task)
@@ -63,10 +64,10 @@ def finish_workflow(build: Build, workflow: Proc, final: str, *, exit_code: int,
     events.proc_changed(build, workflow)
     hub().logs.close(workflow.id)
     for proc in build_store.list_steps(build.id, workflow.pid):
-        if proc.state not in status.FINAL:
-            leftover = status.KILLED if proc.state == status.RUNNING else status.SKIPPED
+        if proc.state not in states.FINAL:
+            leftover = states.KILLED if proc.state == states.RUNNING else states.SKIPPED
             build_store.update_proc(proc, state=leftover, finished=finished,
-                                    exit_code=137 if leftover == status.KILLED else 0)
+                                    exit_code=137 if leftover == states.KILLED else 0)
             events.proc_changed(build, proc)
             hub().logs.close(proc.id)
 
@@ -74,10 +75,10 @@ def finish_workflow(build: Build, workflow: Proc, final: str, *, exit_code: int,
 def settle_build(build: Build) -> Build:
     """Recompute a build's status from its workflows; stamp `finished` when all have ended."""
     workflows = build_store.list_workflows(build.id)
-    combined = status.combine(p.state for p in workflows)
-    if build.status == status.KILLED:
-        combined = status.KILLED
-    finished = all(p.state in status.FINAL for p in workflows)
+    combined = states.combine(p.state for p in workflows)
+    if build.status == states.KILLED:
+        combined = states.KILLED
+    finished = all(p.state in states.FINAL for p in workflows)
     errors = "; ".join(f"{p.name}: {p.error}" for p in workflows if p.error)
     build_store.update(build, status=combined, finished=now() if finished and not build.finished else build.finished,
                        error=errors or build.error)

@@ -7,11 +7,12 @@ import time
 
 from flask import Flask
 
+from circle import states
 from circle.extensions import db
 from circle.hub import hub
 from circle.models import Task
 from circle.models.types import now
-from circle.service import events, progress, status
+from circle.service import events, progress
 from circle.store import builds as build_store
 from circle.store import logs as log_store
 from circle.store import tasks as task_store
@@ -44,7 +45,7 @@ def _requeue(task: Task, moment: float) -> None:
     for proc in build_store.list_procs(build.id):
         if proc.pid == workflow.pid or proc.ppid == workflow.pid:
             log_store.delete_by_proc(proc.id)
-            build_store.update_proc(proc, state=status.PENDING, started=0, finished=0, exit_code=0, error="",
+            build_store.update_proc(proc, state=states.PENDING, started=0, finished=0, exit_code=0, error="",
                                     machine="")
             events.proc_changed(build, proc)
     log.warning("task %s (build %s): lease expired; queued again (attempt %d)", task.id, build.id, task.attempts)
@@ -54,7 +55,7 @@ def _requeue(task: Task, moment: float) -> None:
 def _lost(task: Task) -> None:
     """End a task's workflow in error: its agent is gone for good (or it was canceled and never answered)."""
     build, workflow = build_store.get(task.build_id), build_store.get_proc(task.proc_id)
-    final = status.KILLED if task.state == task_store.CANCELED else status.ERROR
+    final = states.KILLED if task.state == task_store.CANCELED else states.ERROR
     progress.finish_workflow(build, workflow, final, exit_code=1, error="agent lost", finished=now())
     hub().queue.finish(task)
     progress.settle_build(build)

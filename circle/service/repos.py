@@ -17,6 +17,7 @@ import logging
 import secrets
 from typing import Any
 
+from circle import states
 from circle.errors import CircleError, Conflict, Forbidden, NotFound
 from circle.models import Repo, Scm, User
 from circle.remote import Netrc, RemoteRepo
@@ -32,7 +33,6 @@ from circle.store.base import Page
 
 log = logging.getLogger(__name__)
 
-NETRC_EVENTS = ["push", "tag", "deployment", "manual"]
 DEFAULT_CONFIG = {"name": "default", "path": ".circle.yml"}
 
 
@@ -62,7 +62,7 @@ def _store_netrc(repo: Repo, netrc: Netrc) -> None:
     """Store the clone credential as the netrc_username and netrc_password secrets."""
     for name, value in ((NETRC_USER_SECRET, netrc.login), (NETRC_SECRET, netrc.password)):
         if value:
-            secret_store.create(repo_id=repo.id, name=name, value=value, events=list(NETRC_EVENTS), images=[])
+            secret_store.create(repo_id=repo.id, name=name, value=value, events=list(states.TRUSTED_EVENTS), images=[])
 
 
 def activate(user: User, scm: Scm, full_name: str) -> Repo:

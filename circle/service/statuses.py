@@ -9,16 +9,9 @@ from flask import Flask, current_app
 
 from circle.errors import CircleError
 from circle.models import Build
-from circle.service import status
 
 log = logging.getLogger(__name__)
 
-DESCRIPTIONS = {
-    status.PENDING: "the build is pending", status.BLOCKED: "the build waits for approval",
-    status.RUNNING: "the build is running", status.SUCCESS: "the build succeeded",
-    status.FAILURE: "the build failed", status.KILLED: "the build was canceled", status.ERROR: "the build errored",
-    status.SKIPPED: "the build was skipped", status.DECLINED: "the build was declined",
-}
 # Remember the last status sent per build (bounded), so repeated events send nothing.
 _MEMORY = 10_000
 _sent: OrderedDict[int, str] = OrderedDict()
@@ -66,7 +59,7 @@ def _send(app: Flask, build_id: int) -> None:
             repo = repos.get(build.repo_id)
             name = configs.get(build.config_id).name if build.config_id else "default"
             remote_for(scms.get(repo.scm_id)).status(repo.full_name, build.commit, build.status, f"circle/{name}",
-                                                      build_link(repo, build), DESCRIPTIONS.get(build.status, ""))
+                                                      build_link(repo, build))
         except CircleError as err:
             log.warning("build %s: commit status not sent: %s", build_id, err)
         except Exception:  # thread boundary: a status is best effort

@@ -1,12 +1,13 @@
-"""Which configs an event builds, and the trigger of a manual build."""
+"""Which configs an event builds, and the origin of a manual build."""
 from __future__ import annotations
 
 import fnmatch
 from typing import Any
 
+from circle import states
 from circle.errors import NotFound
 from circle.models import Config, Repo, User
-from circle.service.builds import Trigger
+from circle.origin import Origin
 from circle.store import configs as config_store
 from circle.store import scms as scm_store
 
@@ -28,8 +29,8 @@ def matching_configs(repo: Repo, branch: str, *, config_id: int | None = None) -
     return [c for c in config_store.list_by_repo(repo.id) if branch_matches(c, branch)]
 
 
-def manual_trigger(repo: Repo, user: User, branch: str, commit: str | None, params: dict[str, Any]) -> Trigger:
-    """Return the trigger of a manual build, resolving the branch head and commit details through the SCM."""
+def manual_origin(repo: Repo, user: User, branch: str, commit: str | None, params: dict[str, Any]) -> Origin:
+    """Return the origin of a manual build, resolving the branch head and commit details through the SCM."""
     from circle.service.scms import remote_for
 
     remote = remote_for(scm_store.get(repo.scm_id))
@@ -37,7 +38,7 @@ def manual_trigger(repo: Repo, user: User, branch: str, commit: str | None, para
     if not sha:
         raise NotFound(f"branch {branch!r} of {repo.full_name} not found")
     details = remote.commit(repo.full_name, sha)
-    return Trigger(event="manual", ref=f"refs/heads/{branch}", branch=branch, commit=details.sha or sha,
-                   message=details.message, author=details.author or details.author_name,
-                   email=details.author_email, avatar=details.avatar, link=details.link, sender=user.login,
-                   params={str(k): str(v) for k, v in params.items()})
+    return Origin(event=states.MANUAL, ref=f"refs/heads/{branch}", branch=branch, commit=details.sha or sha,
+                  message=details.message, author=details.author or details.author_name,
+                  email=details.author_email, avatar=details.avatar, link=details.link, sender=user.login,
+                  params={str(k): str(v) for k, v in params.items()})

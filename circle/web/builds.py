@@ -3,21 +3,22 @@ from __future__ import annotations
 
 from flask import render_template, request
 
+from circle import states
 from circle.errors import NotFound
 from circle.models import Proc
-from circle.service import permissions, status
+from circle.service import permissions
 from circle.store import builds, configs, files
 from circle.web.blueprint import bp
 from circle.web.guard import signed_in, viewer
 
-FAILED = frozenset({status.FAILURE, status.ERROR, status.KILLED})
+FAILED = frozenset({states.FAILURE, states.ERROR, states.KILLED})
 
 
 def default_pid(procs: list[Proc]) -> int:
     """Return the step to show first: the first that failed or is running, else the last (0 when none)."""
     steps = [proc for proc in procs if proc.ppid] or list(procs)
     for proc in steps:
-        if proc.state in FAILED or proc.state == status.RUNNING:
+        if proc.state in FAILED or proc.state == states.RUNNING:
             return proc.pid
     return steps[-1].pid if steps else 0
 

@@ -1,11 +1,12 @@
-"""Template filters: times, durations, short commits, first lines, URLs without credentials."""
+"""Template filters: times, durations, short commits, first lines, URLs without credentials, state classes."""
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import datetime, timezone
 
-from circle.service import status
+from circle import states
 from circle.web.blueprint import bp
 
 USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@")
@@ -65,4 +66,16 @@ def href(url: str) -> str:
 @bp.app_template_global()
 def is_active(state: str) -> bool:
     """Tell whether a build or proc state is still pending, blocked or running."""
-    return state in status.ACTIVE
+    return state in states.ACTIVE
+
+
+@bp.app_template_global()
+def state_class(state: str) -> str:
+    """Return the CSS class of a build or proc state's pill."""
+    return states.CSS_CLASSES[state]
+
+
+@bp.app_template_global()
+def states_json() -> str:
+    """Return what the dashboard scripts know of the states: the active ones and each one's CSS class."""
+    return json.dumps({"active": sorted(states.ACTIVE), "classes": states.CSS_CLASSES})

@@ -7,8 +7,7 @@ from flask import render_template, request
 
 from circle.errors import Forbidden
 from circle.models import Repo
-from circle.schemas import EVENTS, STATES
-from circle.schemas.secrets import DEFAULT_EVENTS
+from circle.states import EVENTS, STATES, TRUSTED_EVENTS
 from circle.service import permissions
 from circle.store import builds, configs, secrets
 from circle.web.blueprint import bp
@@ -42,7 +41,7 @@ def _configs(repo: Repo) -> dict[str, Any]:
 
 def _secrets(repo: Repo) -> dict[str, Any]:
     """Return the repo's secrets (names, events, images: the values never leave the store)."""
-    return {"secrets": secrets.list_by_repo(repo.id), "events": EVENTS, "default_events": DEFAULT_EVENTS}
+    return {"secrets": secrets.list_by_repo(repo.id), "events": EVENTS, "default_events": TRUSTED_EVENTS}
 
 
 def _registries(repo: Repo) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from typing import Any, Callable
 
 import pytest
 
+from circle.origin import Origin
 from circle.service import builds
 from circle.store import configs, repos, scms, users
 
@@ -35,7 +36,7 @@ def make_build(repo) -> Callable[..., Any]:
     """Create and queue a push build of the repo's config."""
     def make(**trigger: Any):
         values = {"event": "push", "ref": "refs/heads/main", "branch": "main", "commit": "a" * 40, **trigger}
-        return builds.create(repo, configs.list_by_repo(repo.id)[0], builds.Trigger(**values))
+        return builds.create(repo, configs.list_by_repo(repo.id)[0], Origin(**values))
     return make
 
 

@@ -15,6 +15,7 @@ from circle import crypto
 from circle.agent.options import AgentOptions
 from circle.agent.task import TaskRun
 from circle.extensions import db
+from circle.origin import Origin
 from circle.rpc import protocol
 from circle.rpc.client import RpcClient
 from circle.rpc.protocol import (INTERNAL_ERROR, INVALID_PARAMS, NOT_LEASED, NOT_REGISTERED, DoneState, InitState,
@@ -246,7 +247,7 @@ def test_unknown_steps_are_invalid_params(app, url, agent, make_build):
 def test_steps_are_found_under_their_own_workflow(app, url, agent, repo):
     """With two workflows of the same steps, update, log and upload of one task reach only its workflow's step."""
     config = configs.create(repo_id=repo.id, name="matrix", content=MATRIX)
-    build = builds.create(repo, config, builds.Trigger(event="push", ref="refs/heads/main", branch="main",
+    build = builds.create(repo, config, Origin(event="push", ref="refs/heads/main", branch="main",
                                                        commit="b" * 40))
     first, second = agent.next(NextParams()), agent.next(NextParams())
     agent.update(second.id, StepReport(proc="build", exited=True, exit_code=3))

@@ -1,9 +1,12 @@
 """The build lifecycle without agents: compile errors, skips, restart/fork rules, approve/decline, cancel."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from circle.errors import Conflict
+from circle.origin import Origin
 from circle.service import builds
 from circle.store import builds as build_store
 from circle.store import configs, repos, scms, tasks, users
@@ -27,7 +30,7 @@ def _build(repo, content: str | None = None, **trigger):
     if content is not None:
         configs.update(config, content=content)
     values = {"event": "push", "ref": "refs/heads/main", "branch": "main", "commit": "c" * 40, **trigger}
-    return builds.create(repo, config, builds.Trigger(**values))
+    return builds.create(repo, config, Origin(**values))
 
 
 def test_invalid_yaml_ends_the_build_in_error_with_the_position(app, repo):
@@ -52,13 +55,14 @@ def test_restart_refuses_an_active_build_and_fork_numbers_onwards(app, repo):
         builds.restart(repo, build)
     forked = builds.fork(repo, build, params={"X": "1"})
     assert (forked.number, forked.parent, forked.params) == (build.number + 1, build.number, {"X": "1"})
+    assert Origin.from_columns(forked) == replace(Origin.from_columns(build), params={"X": "1"})
     assert tasks.count() == 2
 
 
 def test_gated_builds_wait_for_approval(app, repo):
     """A blocked build creates no task until approved; a declined one never runs."""
     config = configs.list_by_repo(repo.id)[0]
-    trigger = builds.Trigger(event="pull_request", ref="refs/pull/1/head", branch="main", commit="d" * 40)
+    trigger = Origin(event="pull_request", ref="refs/pull/1/head", branch="main", commit="d" * 40)
     blocked = builds.create(repo, config, trigger, gated=True)
     declined = builds.create(repo, config, trigger, gated=True)
     assert blocked.status == "blocked" and tasks.count() == 0

@@ -66,12 +66,13 @@ pipeline:
 
 def _queue_build_with_secret():
     """Store a secret used by a pipeline and queue a build of it; return the task payload's config."""
+    from circle.origin import Origin
     from circle.service import builds
     from circle.store import configs, tasks
 
     _, repo = _setup()
     configs.create(repo_id=repo.id, name="default", content=SECRET_PIPELINE)
-    build = builds.create(repo, configs.list_by_repo(repo.id)[0], builds.Trigger(
+    build = builds.create(repo, configs.list_by_repo(repo.id)[0], Origin(
         event="push", ref="refs/heads/main", branch="main", commit="a" * 40))
     [task] = tasks.list_by_build(build.id)
     return tasks.payload(task.id)["config"]

@@ -1,8 +1,13 @@
 """The pages as the test client sees them: what each shows, to whom, and what it never shows."""
 from __future__ import annotations
 
+import html
+import json
+import re
+
 import pytest
 
+from circle import states
 from circle.store import files, secrets
 from api.helpers import closed_port
 from web import seed
@@ -42,6 +47,14 @@ def test_user_without_repos_is_pointed_to_scms(ann_client):
     """The start page of a user with no repo explains how to get one and links to /scms."""
     page = ann_client.get("/").text
     assert "No repos yet" in page and 'href="/scms"' in page
+
+
+def test_pages_hand_the_scripts_the_state_vocabulary(ann_client):
+    """<body data-states> carries the active states and each state's CSS class, read from circle.states."""
+    match = re.search(r'<body data-states="([^"]*)"', ann_client.get("/").text)
+    assert match is not None
+    assert json.loads(html.unescape(match.group(1))) == {"active": sorted(states.ACTIVE),
+                                                         "classes": states.CSS_CLASSES}
 
 
 def test_start_page_lists_readable_repos_with_their_last_build(ann_client, ann):

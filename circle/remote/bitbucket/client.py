@@ -9,6 +9,7 @@ from typing import Iterable, Mapping
 from urllib.parse import quote, urlsplit
 
 from circle.errors import NotFound
+from circle.states import BITBUCKET_STATES
 from circle.remote.api import ApiRemote, file_path, repo_path
 from circle.remote.bitbucket import convert, hook
 from circle.remote.http import HttpClient
@@ -29,17 +30,7 @@ class BitbucketRemote(ApiRemote):
 
     kind = "bitbucket"
     label = "Bitbucket"
-    states = {
-        "pending": "INPROGRESS",
-        "blocked": "INPROGRESS",
-        "running": "INPROGRESS",
-        "success": "SUCCESSFUL",
-        "failure": "FAILED",
-        "error": "FAILED",
-        "killed": "STOPPED",
-        "declined": "STOPPED",
-        "skipped": "STOPPED",
-    }
+    states = BITBUCKET_STATES
 
     def api_base(self) -> str:
         """Return api.bitbucket.org/2.0 for bitbucket.org, else <url>/2.0."""

@@ -5,7 +5,8 @@ from typing import Iterable, Mapping
 from urllib.parse import quote
 
 from circle.errors import NotFound
-from circle.remote.api import FOUR_STATES, ApiRemote, file_path, repo_path
+from circle.states import FOUR_STATES
+from circle.remote.api import ApiRemote, file_path, repo_path
 from circle.remote.gitea import convert
 from circle.remote.gitea.hook import GiteaHook
 from circle.remote.http import HttpClient

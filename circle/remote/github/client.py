@@ -7,7 +7,8 @@ from typing import Any, Iterable, Mapping
 from urllib.parse import quote, urlsplit
 
 from circle.errors import NotFound, RemoteError
-from circle.remote.api import FOUR_STATES, ApiRemote, file_path, repo_path
+from circle.states import FOUR_STATES
+from circle.remote.api import ApiRemote, file_path, repo_path
 from circle.remote.github import convert, hook
 from circle.remote.http import HttpClient
 from circle.remote.types import Commit, HookEvent, Perm, RemoteRepo, RemoteUser, Team

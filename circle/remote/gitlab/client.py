@@ -14,6 +14,7 @@ import requests
 import requests.auth
 
 from circle.errors import NotFound, RemoteAuthError, RemoteError
+from circle.states import GITLAB_STATES
 from circle.remote.api import ApiRemote, file_path, repo_path
 from circle.remote.gitlab import convert, hook
 from circle.remote.http import HttpClient
@@ -64,17 +65,7 @@ class GitlabRemote(ApiRemote):
 
     kind = "gitlab"
     label = "GitLab"
-    states = {
-        "pending": "pending",
-        "blocked": "pending",
-        "running": "running",
-        "success": "success",
-        "failure": "failed",
-        "error": "failed",
-        "killed": "canceled",
-        "declined": "canceled",
-        "skipped": "canceled",
-    }
+    states = GITLAB_STATES
 
     def api_base(self) -> str:
         """Return <url>/api/v4."""

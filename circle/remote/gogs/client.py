@@ -14,7 +14,7 @@ from circle.errors import NotSupported
 from circle.remote.api import file_path, repo_path
 from circle.remote.gitea.client import GiteaRemote
 from circle.remote.gogs.hook import GogsHook
-from circle.remote.types import HookEvent, Perm
+from circle.remote.types import KIND_PULL_REQUEST, HookEvent, Perm
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class GogsRemote(GiteaRemote):
     def hook(self, headers: Mapping[str, str], body: bytes) -> HookEvent:
         """Parse a delivery; for a pull request, fetch the source branch's head sha the payload lacks."""
         event = super().hook(headers, body)
-        if event.event == "pull_request" and not event.sha:
+        if event.event == KIND_PULL_REQUEST and not event.sha:
             event.sha = event.after = self.branch_head(event.source_repo or event.repo, event.source_branch)
             log.info("gogs: pull request #%s of %s resolved to %s", event.number, event.repo, event.sha)
         return event

@@ -13,13 +13,13 @@ import logging
 from pathlib import Path
 from typing import Any, Mapping
 
+from circle import states
 from circle.errors import InvalidInput, NotFound
 from circle.remote import signature
 from circle.remote.base import Remote
 from circle.remote.localgit import git, receive_hook
 from circle.remote.payload import header, load_json, need, short_ref, text
 from circle.remote.types import (
-    BUILD_STATES,
     KIND_IGNORE,
     KIND_PUSH,
     KIND_TAG,
@@ -132,7 +132,7 @@ class LocalRemote(Remote):
 
     def status(self, full_name: str, sha: str, state: str, context: str, link: str, description: str = "") -> None:
         """Keep nothing: a local repository shows no statuses; circle records the build state."""
-        if state not in BUILD_STATES:
+        if state not in states.STATES:
             raise InvalidInput(f"'{state}' is not a build state")
         log.debug("local SCM: %s@%s is %s (%s)", full_name, sha, state, context)
 

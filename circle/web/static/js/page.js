@@ -2,7 +2,9 @@
 // forms and buttons (data-method / data-path), status pills, and local times and ticking durations.
 // Data only ever reaches the DOM through textContent and attributes, never as HTML.
 
-export const ACTIVE = new Set(["pending", "blocked", "running"]);
+// The states come from circle/states.py through <body data-states> (the active ones, each one's CSS class).
+const STATES = JSON.parse(document.body.dataset.states);
+export const ACTIVE = new Set(STATES.active);
 
 export class ApiError extends Error {
   constructor(status, message, fields) {
@@ -46,7 +48,7 @@ export function fillPattern(pattern, data) {
 // Set a status pill's text and colour.
 export function setStatus(pill, state) {
   if (!pill) return;
-  pill.className = `status status-${state}`;
+  pill.className = `status ${STATES.classes[state]}`;
   pill.textContent = state;
 }
 
