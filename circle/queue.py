@@ -128,7 +128,11 @@ class Queue:
     def finish(self, task: Task) -> None:
         """Remove a finished task and tell whoever waits on it."""
         task_store.delete(task)
-        self.pubsub.publish(f"task:{task.id}", {"done": True})
+        self.announce_done(task.id)
+
+    def announce_done(self, task_id: int) -> None:
+        """Tell whoever waits on a task that it is gone."""
+        self.pubsub.publish(f"task:{task_id}", {"done": True})
 
     def cancel(self, task: Task) -> None:
         """Drop a pending task, or mark a leased one canceled so its agent stops it."""

@@ -112,7 +112,7 @@ def test_every_claim_gets_a_fresh_lease_and_a_requeue_clears_it(app):
     """A claim sets a random lease token; taking the lease back clears it; the next claim gets a new one."""
     build_id, proc_id = make_workflow()
     queue = hub().queue
-    queue.push(build_id=build_id, proc_id=proc_id, payload="{}", labels={}, timeout=1)
+    queue.push(build_id=build_id, proc_id=proc_id, payload={}, labels={}, timeout=1)
     agent_id = agents.create(name="flaky").id
     first = queue.poll(agent_id, {}, 0).lease
     assert first and len(first) == 32
@@ -125,7 +125,7 @@ def test_a_finished_tasks_id_is_never_reused(app):
     """Deleting the newest task does not hand its id to the next one (SQLite's AUTOINCREMENT)."""
     build_id, proc_id = make_workflow()
     queue = hub().queue
-    first = queue.push(build_id=build_id, proc_id=proc_id, payload="{}", labels={}, timeout=1)
+    first = queue.push(build_id=build_id, proc_id=proc_id, payload={}, labels={}, timeout=1)
     first_id = first.id
     queue.finish(first)
-    assert queue.push(build_id=build_id, proc_id=proc_id, payload="{}", labels={}, timeout=1).id > first_id
+    assert queue.push(build_id=build_id, proc_id=proc_id, payload={}, labels={}, timeout=1).id > first_id

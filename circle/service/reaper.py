@@ -32,32 +32,34 @@ def reap(now_: float | None = None) -> int:
         if task.attempts < MAX_ATTEMPTS and task.state == task_store.RUNNING:
             _requeue(task, moment)
         else:
-            _lost(task)
+            _lost(task, moment)
         handled += 1
     return handled
 
 
 def _requeue(task: Task, moment: float) -> None:
-    """Give a task back to the queue with its workflow reset to pending."""
+    """Give a task back to the queue: its workflow and steps read pending again, and so does the build."""
     if not task_store.requeue(task.id, moment):
         return
     build, workflow = build_store.get(task.build_id), build_store.get_proc(task.proc_id)
-    for proc in build_store.list_procs(build.id):
-        if proc.pid == workflow.pid or proc.ppid == workflow.pid:
-            log_store.delete_by_proc(proc.id)
-            build_store.update_proc(proc, state=states.PENDING, started=0, finished=0, exit_code=0, error="",
-                                    machine="")
-            events.proc_changed(build, proc)
+    for proc in [workflow, *build_store.list_steps(build.id, workflow.pid)]:
+        log_store.delete_by_proc(proc.id)
+        build_store.update_proc(proc, state=states.PENDING, started=0, finished=0, exit_code=0, error="",
+                                machine="")
+        events.proc_changed(build, proc)
+    progress.settle_build(build)
     log.warning("task %s (build %s): lease expired; queued again (attempt %d)", task.id, build.id, task.attempts)
     hub().queue.wake(task.labels or {})
 
 
-def _lost(task: Task) -> None:
+def _lost(task: Task, moment: float) -> None:
     """End a task's workflow in error: its agent is gone for good (or it was canceled and never answered)."""
+    if not task_store.remove_expired(task.id, moment):
+        return  # another server's reaper, or the agent, got there first
+    hub().queue.announce_done(task.id)
     build, workflow = build_store.get(task.build_id), build_store.get_proc(task.proc_id)
     final = states.KILLED if task.state == task_store.CANCELED else states.ERROR
     progress.finish_workflow(build, workflow, final, exit_code=1, error="agent lost", finished=now())
-    hub().queue.finish(task)
     progress.settle_build(build)
     log.warning("task %s (build %s): agent lost; workflow %s", task.id, build.id, final)
 
@@ -72,9 +74,10 @@ class Reaper:
         self._thread = threading.Thread(target=self._run, name="circle-reaper", daemon=True)
 
     def start(self) -> None:
-        """Give leased tasks one lease of grace (their agents could not extend while the server was down), then reap."""
+        """Give leases that ended while no server ran one lease of grace (their agents could not extend), then reap."""
         with self.app.app_context():
-            granted = task_store.extend_all(time.time() + hub().queue.lease_seconds)
+            moment = time.time()
+            granted = task_store.extend_expired(moment, moment + hub().queue.lease_seconds)
             db.session.remove()
         if granted:
             log.info("gave %d leased tasks a lease of grace after the start", granted)

@@ -103,10 +103,18 @@ def delete_by_build(build_id: int) -> None:
     commit("task")
 
 
-def extend_all(deadline: float) -> int:
-    """Push the deadline of every leased task to at least `deadline` (a server restart's grace)."""
+def remove_expired(task_id: int, deadline_before: float) -> bool:
+    """Delete a task whose lease ended before `deadline_before`; False when it was extended or finished meanwhile."""
     result = db.session.execute(
-        sql_update(Task).where(Task.state.in_(LEASED), Task.lease_deadline < deadline)
+        sql_delete(Task).where(Task.id == task_id, Task.state.in_(LEASED), Task.lease_deadline < deadline_before))
+    commit("task")
+    return result.rowcount == 1
+
+
+def extend_expired(now: float, deadline: float) -> int:
+    """Give leases that ended before `now` a new `deadline` (a restart's grace); leases still running keep theirs."""
+    result = db.session.execute(
+        sql_update(Task).where(Task.state.in_(LEASED), Task.lease_deadline < now)
         .values(lease_deadline=deadline))
     commit("task")
     return result.rowcount

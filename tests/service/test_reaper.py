@@ -1,0 +1,58 @@
+"""Taking back expired leases: the build follows its workflows, and one reaper never undoes another's work."""
+from __future__ import annotations
+
+import time
+
+from circle.extensions import db
+from circle.hub import hub
+from circle.service import progress, reaper
+from circle.store import agents, builds, tasks
+from dbtools import make_workflow
+
+
+def _leased(name: str = "agent") -> tuple[int, int, tasks.Task]:
+    """Queue one workflow and lease it to a new agent; return (build id, proc id, task)."""
+    build_id, proc_id = make_workflow()
+    queue = hub().queue
+    queue.push(build_id=build_id, proc_id=proc_id, payload={}, labels={}, timeout=1)
+    agent = agents.create(name=name)
+    return build_id, proc_id, queue.poll(agent.id, {}, 0)
+
+
+def test_a_requeued_running_build_reads_pending_again(app):
+    """After its only workflow's lease expires, a running build and all its procs read pending."""
+    build_id, proc_id, task = _leased()
+    progress.workflow_started(task, agents.get(task.agent_id), int(time.time()))
+    assert builds.get(build_id).status == "running"
+    assert reaper.reap(time.time() + hub().queue.lease_seconds + 1) == 1
+    db.session.expire_all()
+    assert builds.get(build_id).status == "pending"
+    assert {p.state for p in builds.list_procs(build_id)} == {"pending"}
+    assert builds.get_proc(proc_id).machine == ""
+
+
+def test_a_lease_extended_after_the_reaper_looked_is_not_lost(app):
+    """The reaper's "agent lost" is conditional: a task extended since it was listed keeps running."""
+    build_id, proc_id, task = _leased()
+    tasks.update(task, attempts=reaper.MAX_ATTEMPTS)
+    later = time.time() + hub().queue.lease_seconds + 1
+    [stale] = tasks.list_expired(later)
+    tasks.update(task, lease_deadline=later + 60)  # the agent (through another server) extended meanwhile
+    reaper._lost(stale, later)
+    db.session.expire_all()
+    assert tasks.get(task.id).state == "running"
+    assert builds.get_proc(proc_id).state == "pending" and builds.get(build_id).status == "pending"
+
+
+def test_a_start_grants_grace_only_to_leases_that_already_ended(app):
+    """A server start extends expired leases once; a lease its agent still renews keeps its own deadline."""
+    build_id, proc_id, expired = _leased("gone")
+    hub().queue.push(build_id=build_id, proc_id=proc_id, payload={}, labels={}, timeout=1)
+    live = hub().queue.poll(agents.create(name="alive").id, {}, 0)
+    moment = time.time()
+    tasks.update(expired, lease_deadline=moment - 5)
+    tasks.update(live, lease_deadline=moment + 7)
+    assert tasks.extend_expired(moment, moment + 30) == 1
+    db.session.expire_all()
+    assert tasks.get(live.id).lease_deadline == moment + 7
+    assert tasks.get(expired.id).lease_deadline == moment + 30
