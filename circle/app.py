@@ -11,6 +11,7 @@ from circle import config as settings_module
 from circle import crypto, hub
 from circle import models  # noqa: F401  (registers every table on db.metadata)
 from circle.extensions import db, migrate, sock
+from circle.store.base import install_session_events
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
@@ -55,6 +56,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
+    install_session_events()
 
     from circle.api import hooks, live, register_api, uploads
     from circle.rpc.endpoint import bp as rpc_bp

@@ -5,6 +5,7 @@ import secrets
 from dataclasses import dataclass
 
 from circle.store import users
+from circle.store.base import transaction
 
 ADMIN_LOGIN = "admin"
 
@@ -23,5 +24,7 @@ def ensure_admin() -> AdminCredentials | None:
     if users.count() > 0:
         return None
     password = secrets.token_urlsafe(12)
-    user = users.create(ADMIN_LOGIN, password, admin=True)
-    return AdminCredentials(ADMIN_LOGIN, password, users.create_token(user, name="bootstrap"))
+    with transaction("user"):
+        user = users.create(ADMIN_LOGIN, password, admin=True)
+        token = users.create_token(user, name="bootstrap")
+    return AdminCredentials(ADMIN_LOGIN, password, token)

@@ -6,7 +6,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from circle.pubsub import PubSub
 from circle.store import logs as log_store
-from circle.store.base import release
+from circle.store.base import after_commit, release
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +32,8 @@ class LogStream:
         return stored
 
     def close(self, proc_id: int) -> None:
-        """Tell tailers the proc has finished."""
-        self.pubsub.publish(_topic(proc_id), EOF)
+        """Tell tailers the proc has finished (once that is committed)."""
+        after_commit(lambda: self.pubsub.publish(_topic(proc_id), EOF))
 
     def tail(self, proc_id: int, finished: Callable[[], bool], *, poll: float = 5.0) -> Iterator[dict[str, Any]]:
         """Yield {"pos","time","out"} for the history, then live lines, then {"eof": True}.

@@ -22,7 +22,7 @@ from circle.extensions import db
 from circle.models import Task
 from circle.pubsub import PubSub
 from circle.store import tasks as task_store
-from circle.store.base import Page, release
+from circle.store.base import Page, after_commit, release
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +69,8 @@ class Queue:
         return task
 
     def wake(self, labels: dict[str, str]) -> None:
-        """Announce a task with `labels` to every process, so each wakes its oldest waiter that fits."""
-        self.pubsub.publish(QUEUE_TOPIC, {"labels": labels})
+        """Announce a task with `labels` to every process once it is committed, so each wakes a waiter that fits."""
+        after_commit(lambda: self.pubsub.publish(QUEUE_TOPIC, {"labels": labels}))
 
     def _on_announce(self, message: dict[str, Any]) -> None:
         """Wake a local waiter for an announced task (called by the pubsub, here or from the bus)."""
@@ -131,8 +131,8 @@ class Queue:
         self.announce_done(task.id)
 
     def announce_done(self, task_id: int) -> None:
-        """Tell whoever waits on a task that it is gone."""
-        self.pubsub.publish(f"task:{task_id}", {"done": True})
+        """Tell whoever waits on a task that it is gone (once that is committed)."""
+        after_commit(lambda: self.pubsub.publish(f"task:{task_id}", {"done": True}))
 
     def cancel(self, task: Task) -> None:
         """Drop a pending task, or mark a leased one canceled so its agent stops it."""
@@ -140,7 +140,8 @@ class Queue:
             task_store.delete(task)
         else:
             task_store.update(task, state=CANCELED)
-        self.pubsub.publish(f"task:{task.id}", {"canceled": True})
+        task_id = task.id
+        after_commit(lambda: self.pubsub.publish(f"task:{task_id}", {"canceled": True}))
 
     def wait(self, task_id: int, timeout: float) -> dict[str, bool]:
         """Block until the task is canceled or gone, or `timeout` passes; answer {"canceled", "done"}."""

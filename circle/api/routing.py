@@ -22,6 +22,7 @@ from circle.api.auth import require_admin, require_user
 from circle.errors import InvalidInput, TooLarge
 from circle.schemas import PageQuery
 from circle.store.base import Page
+from circle.store.base import transaction
 
 BODY_LIMIT = 1024 * 1024
 JSON = "application/json"
@@ -148,7 +149,8 @@ def api_route(bp: Blueprint, method: str, rule: str, *, auth: str = "user", body
                 kwargs["query"] = query().load(request.args)
             if paginated:
                 kwargs["page"] = load_page()
-            return _answer(route, view(**kwargs))
+            with transaction(route.endpoint):
+                return _answer(route, view(**kwargs))
 
         bp.add_url_rule(rule, view.__name__, wrapper, methods=[method])
         ROUTES.append(route)

@@ -35,12 +35,13 @@ def _app():
 def cmd_user_add(args: argparse.Namespace) -> int:
     """Create a user; print its login, password when generated, and its token last."""
     from circle.store import users
+    from circle.store.base import transaction
 
     login = args.login.strip()
     if not login or len(login) > 255 or any(c.isspace() for c in login):
         raise InvalidInput(f"invalid login {args.login!r}: use 1 to 255 characters without spaces")
     password = args.password or secrets.token_urlsafe(12)
-    with _app().app_context():
+    with _app().app_context(), transaction("user"):
         user = users.create(login, password, admin=args.admin)
         token = users.create_token(user, name="cli")
     print(f"created user {login}{' (admin)' if args.admin else ''}")
@@ -53,8 +54,9 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 def cmd_token(args: argparse.Namespace) -> int:
     """Print a new API token for an existing user."""
     from circle.store import users
+    from circle.store.base import transaction
 
-    with _app().app_context():
+    with _app().app_context(), transaction("token"):
         token = users.create_token(users.get_by_login(args.login), name="cli")
     print(token)
     return 0

@@ -13,8 +13,8 @@ from circle.compiler.yamlnodes import Node, Sequence
 
 log = logging.getLogger(__name__)
 
-MAX_AXES = 25           # variables in one matrix
-MAX_COMBINATIONS = 10_000
+MAX_AXES = 25  # variables in one matrix
+MAX_COMBINATIONS = 256  # workflows one build may have (Drone 0.8 stopped at 25); each becomes a task
 
 
 def parse_matrix(node: Node | None, reader: Reader) -> list[dict[str, str]]:

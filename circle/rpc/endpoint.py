@@ -18,6 +18,7 @@ from circle.rpc import protocol
 from circle.rpc.protocol import RpcError
 from circle.rpc.server import Peer
 from circle.store import agents as agent_store
+from circle.store.base import transaction
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,8 @@ def _answer(peer: Peer, obj: Any) -> dict[str, Any] | None:
     try:
         call = protocol.parse_request(obj)
         request_id = call.id
-        value = peer.call(call.method, call.params)
+        with transaction("rpc"):
+            value = peer.call(call.method, call.params)
     except RpcError as err:
         db.session.rollback()
         if isinstance(obj, dict) and "id" not in obj and err.code != protocol.INVALID_REQUEST:

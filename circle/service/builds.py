@@ -18,6 +18,7 @@ from circle.store import configs as config_store
 from circle.store import files as file_store
 from circle.store import repos as repo_store
 from circle.store import tasks as task_store
+from circle.store.base import commit, transaction
 
 log = logging.getLogger(__name__)
 
@@ -25,19 +26,34 @@ DEFAULT_PLATFORM = "linux/amd64"
 
 
 def create(repo: Repo, config: Config, origin: Origin, *, parent: int = 0, gated: bool = False) -> Build:
-    """Create one build of `config` and start it (or leave it blocked when gated)."""
-    number = repo_store.next_number(repo)
-    build = build_store.create(repo_id=repo.id, config_id=config.id, number=number, parent=parent,
-                               status=status.BLOCKED if gated else status.PENDING, **origin.columns())
+    """Create one build of `config` and start it (or leave it blocked when gated).
+
+    The build row is committed first, pending, so that the slow part (fetching and compiling the
+    pipeline) holds no write lock; its procs and tasks are then written in one transaction. A crash in
+    between leaves a pending build without tasks, which the sweeper (service.reaper.sweep) ends in error.
+    """
+    with transaction("build"):
+        number = repo_store.next_number(repo)
+        build = build_store.create(repo_id=repo.id, config_id=config.id, number=number, parent=parent,
+                                   status=status.BLOCKED if gated else status.PENDING, **origin.columns())
+        events.build_changed(build)
+    commit("build")
     log.info("repo %s build %s created (%s %s)", repo.id, number, origin.event, origin.ref)
     if not gated:
         start(repo, config, build)
-    events.build_changed(build)
     return build
 
 
 def start(repo: Repo, config: Config, build: Build) -> None:
-    """Compile the build and queue one task per workflow; compile problems end the build in error."""
+    """Compile the build and queue one task per workflow, in one transaction; compile problems end it in error."""
+    with transaction("build"):
+        _start(repo, config, build)
+        events.build_changed(build)
+    commit("build")
+
+
+def _start(repo: Repo, config: Config, build: Build) -> None:
+    """Compile, then write the procs, the tasks and the build's status (or end the build in error)."""
     try:
         workflows = compile_build(repo, config, build)
     except CompileError as err:
@@ -114,8 +130,8 @@ def restart(repo: Repo, build: Build) -> Build:
     build_store.delete_procs(build.id)
     build_store.update(build, status=status.PENDING, error="", started=0, finished=0, enqueued=0,
                        reviewer="", created=now())
+    commit("build")
     start(repo, config, build)
-    events.build_changed(build)
     return build
 
 
@@ -149,9 +165,9 @@ def approve(repo: Repo, build: Build, user: User) -> Build:
     """Let a blocked build run."""
     if build.status != status.BLOCKED:
         raise Conflict(f"build #{build.number} is {build.status}, not blocked")
-    build_store.update(build, status=status.PENDING, reviewer=user.login)
+    build_store.update(build, status=status.PENDING, reviewer=user.login, enqueued=now())
+    commit("build")
     start(repo, _config_of(build), build)
-    events.build_changed(build)
     return build
 
 

@@ -6,6 +6,7 @@ from typing import Any
 from circle.hub import hub
 from circle.models import Build, Proc
 from circle.service import statuses
+from circle.store.base import after_commit
 
 ALL_EVENTS = "events"
 
@@ -30,10 +31,10 @@ def repo_topic(repo_id: int) -> str:
 
 
 def build_changed(build: Build) -> None:
-    """Publish the new state of a build."""
+    """Publish the new state of a build once it is committed, and report it to the SCM."""
     message = {"type": "build", "repo_id": build.repo_id, "build": build_json(build)}
     _publish(build.repo_id, message)
-    statuses.report(build)
+    after_commit(lambda: statuses.report(build))
 
 
 def proc_changed(build: Build, proc: Proc) -> None:
@@ -43,7 +44,10 @@ def proc_changed(build: Build, proc: Proc) -> None:
 
 
 def _publish(repo_id: int, message: dict[str, Any]) -> None:
-    """Send a message to the repo's topic and to the all-events topic."""
+    """Send a message to the repo's topic and to the all-events topic once the change is committed."""
     pubsub = hub().pubsub
-    pubsub.publish(repo_topic(repo_id), message)
-    pubsub.publish(ALL_EVENTS, message)
+
+    def send() -> None:
+        pubsub.publish(repo_topic(repo_id), message)
+        pubsub.publish(ALL_EVENTS, message)
+    after_commit(send)

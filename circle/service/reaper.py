@@ -16,12 +16,17 @@ from circle.service import events, progress
 from circle.store import builds as build_store
 from circle.store import logs as log_store
 from circle.store import tasks as task_store
+from circle.store.base import transaction
 
 log = logging.getLogger(__name__)
 
 # A workflow whose agent vanished is handed to another agent this many times before it errors.
 MAX_ATTEMPTS = 2
 INTERVAL = 1.0
+# An active build without tasks is left alone this long (seconds): it may be compiling right now.
+ORPHAN_GRACE = 300
+# The sweep for such builds runs every this many reaper rounds.
+SWEEP_EVERY = 30
 
 
 def reap(now_: float | None = None) -> int:
@@ -29,10 +34,11 @@ def reap(now_: float | None = None) -> int:
     handled = 0
     moment = now_ if now_ is not None else time.time()
     for task in task_store.list_expired(moment):
-        if task.attempts < MAX_ATTEMPTS and task.state == task_store.RUNNING:
-            _requeue(task, moment)
-        else:
-            _lost(task, moment)
+        with transaction("task"):
+            if task.attempts < MAX_ATTEMPTS and task.state == task_store.RUNNING:
+                _requeue(task, moment)
+            else:
+                _lost(task, moment)
         handled += 1
     return handled
 
@@ -64,6 +70,27 @@ def _lost(task: Task, moment: float) -> None:
     log.warning("task %s (build %s): agent lost; workflow %s", task.id, build.id, final)
 
 
+def sweep(now_: float | None = None) -> int:
+    """End every active build that no task carries (a crash between its creation and its queueing); return how many."""
+    moment = int(now_ if now_ is not None else time.time())
+    swept = 0
+    for build in build_store.list_orphans(moment - ORPHAN_GRACE):
+        with transaction("build"):
+            for workflow in build_store.list_workflows(build.id):
+                if workflow.state not in states.FINAL:
+                    progress.finish_workflow(build, workflow, states.ERROR, exit_code=1, finished=moment,
+                                             error="no agent task was left for this workflow")
+            if not build_store.list_workflows(build.id):
+                build_store.update(build, status=states.ERROR, finished=moment,
+                                   error="the server stopped before this build was queued; restart it")
+                events.build_changed(build)
+            else:
+                progress.settle_build(build)
+        log.warning("build %s: active without a task; ended in error", build.id)
+        swept += 1
+    return swept
+
+
 class Reaper:
     """A background thread (greenlet under gevent) calling `reap` every second."""
 
@@ -74,10 +101,9 @@ class Reaper:
         self._thread = threading.Thread(target=self._run, name="circle-reaper", daemon=True)
 
     def start(self) -> None:
-        """Give leases that ended while no server ran one lease of grace (their agents could not extend), then reap."""
+        """Give leased tasks one lease of grace (their agents could not extend while the server was down), then reap."""
         with self.app.app_context():
-            moment = time.time()
-            granted = task_store.extend_expired(moment, moment + hub().queue.lease_seconds)
+            granted = task_store.extend_all(time.time() + hub().queue.lease_seconds)
             db.session.remove()
         if granted:
             log.info("gave %d leased tasks a lease of grace after the start", granted)
@@ -89,10 +115,14 @@ class Reaper:
 
     def _run(self) -> None:
         """Reap until stopped; a failing round is logged and the next one tried."""
+        rounds = 0
         while not self._stop.wait(self.interval):
+            rounds += 1
             with self.app.app_context():
                 try:
                     reap()
+                    if rounds % SWEEP_EVERY == 0:
+                        sweep()
                 except Exception:  # process boundary: the reaper must outlive one bad round
                     log.exception("reaper round failed")
                     db.session.rollback()

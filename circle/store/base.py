@@ -1,14 +1,23 @@
-"""The shared verbs of every store module: get, find, list, count, create, update, delete.
+"""The shared verbs of every store module (get, find, list, count, create, update, delete) and the unit of work.
 
 Each entity module builds one `Crud` for its model and adds its own `get_by_<key>` and
 `list_<scope>` functions on top. Integrity errors become `Conflict`, missing rows `NotFound`.
+
+Inside a unit of work (`transaction()`: every API view, RPC call, reaper step and build creation opens
+one) store verbs only flush, so a failure anywhere rolls back everything the operation wrote. Outside one
+(tests, one-off scripts) each verb is its own transaction. What must be told to others (events, wake-ups,
+commit statuses) is registered with `after_commit` and runs only once the change is committed; a
+rollback drops it.
 """
 from __future__ import annotations
 
+import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Generic, Sequence, TypeVar
+from typing import Any, Callable, Generic, Iterator, Sequence, TypeVar
 
-from sqlalchemy import func, select
+from flask import has_app_context
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ColumnElement
 
@@ -16,6 +25,10 @@ from circle.errors import Conflict, NotFound
 from circle.extensions import db
 
 M = TypeVar("M")
+
+log = logging.getLogger(__name__)
+_AFTER_COMMIT = "circle.after_commit"
+_IN_TRANSACTION = "circle.in_transaction"
 
 MAX_PER_PAGE = 200
 
@@ -39,13 +52,77 @@ class Page:
 
 
 
-def commit(noun: str) -> None:
-    """Commit the session; a unique or foreign-key violation becomes a clear Conflict."""
+def flush(noun: str) -> None:
+    """Send pending changes inside the open unit of work (or commit them when none is open); clashes: Conflict."""
+    if not db.session.info.get(_IN_TRANSACTION):
+        commit(noun)
+        return
+    try:
+        db.session.flush()
+    except IntegrityError as err:
+        raise Conflict(_conflict_message(noun, err)) from None
+
+
+def commit(noun: str = "change") -> None:
+    """Commit the transaction, then run what waited for it; a constraint violation becomes a clear Conflict."""
     try:
         db.session.commit()
     except IntegrityError as err:
         db.session.rollback()
         raise Conflict(_conflict_message(noun, err)) from None
+    _run_after_commit()
+
+
+def rollback() -> None:
+    """Roll the transaction back and forget what waited for its commit."""
+    db.session.rollback()
+
+
+@contextmanager
+def transaction(noun: str = "change") -> Iterator[None]:
+    """Run the block as one transaction: commit at its end, roll back if it raises; inner blocks join the outer."""
+    info = db.session.info
+    if info.get(_IN_TRANSACTION):
+        yield
+        return
+    info[_IN_TRANSACTION] = True
+    try:
+        yield
+        info[_IN_TRANSACTION] = False
+        commit(noun)
+    except BaseException:
+        info[_IN_TRANSACTION] = False
+        rollback()
+        raise
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` once the current unit of work commits (never if it rolls back); at once outside one."""
+    if not has_app_context() or not db.session.info.get(_IN_TRANSACTION):
+        callback()
+        return
+    db.session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+def _run_after_commit() -> None:
+    """Run the callbacks the committed transaction collected, in order; one failing does not stop the rest."""
+    callbacks = db.session.info.pop(_AFTER_COMMIT, [])
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # boundary: a failed notification must not undo or hide a committed change
+            log.exception("after-commit callback %r failed", callback)
+
+
+def _forget_after_commit(session: Any, *_: Any) -> None:
+    """Drop the callbacks of a transaction that rolled back."""
+    session.info.pop(_AFTER_COMMIT, None)
+
+
+def install_session_events() -> None:
+    """Make every rollback of the app's sessions forget what waited for a commit (called once by create_app)."""
+    if not event.contains(db.session, "after_soft_rollback", _forget_after_commit):
+        event.listen(db.session, "after_soft_rollback", _forget_after_commit)
 
 
 def _conflict_message(noun: str, err: IntegrityError) -> str:
@@ -92,27 +169,27 @@ class Crud(Generic[M]):
         return db.session.scalar(select(func.count()).select_from(self.model).where(*where)) or 0
 
     def create(self, **values: Any) -> M:
-        """Insert a row and commit it."""
+        """Insert a row (flushed: its id is known)."""
         row = self.model(**values)
         db.session.add(row)
-        commit(self.noun)
+        flush(self.noun)
         return row
 
     def update(self, row: M, **values: Any) -> M:
-        """Set the given attributes of `row` and commit."""
+        """Set the given attributes of `row` and flush."""
         for key, value in values.items():
             if not hasattr(self.model, key):
                 raise AttributeError(f"{self.noun} has no attribute {key}")
             setattr(row, key, value)
-        commit(self.noun)
+        flush(self.noun)
         return row
 
     def delete(self, row: M) -> None:
-        """Delete `row` and commit."""
+        """Delete `row` and flush."""
         db.session.delete(row)
-        commit(self.noun)
+        flush(self.noun)
 
 
 def release() -> None:
     """End the session's transaction so its connection returns to the pool (before a long wait)."""
-    db.session.commit()
+    commit()

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from sqlalchemy import delete as sql_delete, select
 
+from circle import states
 from circle.errors import NotFound
 from circle.extensions import db
-from circle.models import Build, Proc
-from circle.store.base import Crud, Page, commit
+from circle.models import Build, Proc, Task
+from circle.store.base import Crud, Page, flush
 
 _builds = Crud(Build, "build")
 _procs = Crud(Proc, "proc")
@@ -57,9 +58,9 @@ update_proc = _procs.update
 
 
 def create_procs(procs: list[Proc]) -> list[Proc]:
-    """Insert several procs in one commit."""
+    """Insert several procs at once."""
     db.session.add_all(procs)
-    commit("proc")
+    flush("proc")
     return procs
 
 
@@ -76,7 +77,7 @@ def list_procs(build_id: int) -> list[Proc]:
 def delete_procs(build_id: int) -> None:
     """Delete every proc of a build (their logs and tasks go with them)."""
     db.session.execute(sql_delete(Proc).where(Proc.build_id == build_id))
-    commit("proc")
+    flush("proc")
 
 
 def get_step(build_id: int, workflow_pid: int, name: str) -> Proc:
@@ -104,3 +105,10 @@ def list_workflows(build_id: int) -> list[Proc]:
 def list_steps(build_id: int, workflow_pid: int) -> list[Proc]:
     """Return the steps of one workflow of a build ordered by pid."""
     return _procs.list(Proc.build_id == build_id, Proc.ppid == workflow_pid, order_by=(Proc.pid,))
+
+
+def list_orphans(before: int) -> list[Build]:
+    """Return pending or running builds, untouched since `before`, that no task carries any more."""
+    carried = select(Task.id).where(Task.build_id == Build.id).exists()
+    return _builds.list(Build.status.in_((states.PENDING, states.RUNNING)), Build.created < before,
+                        Build.enqueued < before, ~carried)

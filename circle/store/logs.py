@@ -61,4 +61,3 @@ def list_by_proc(proc_id: int, *, after: int = -1) -> list[Line]:
 def delete_by_proc(proc_id: int) -> None:
     """Delete every line of a proc."""
     db.session.execute(sql_delete(LogEntry).where(LogEntry.proc_id == proc_id))
-    commit("log batch")

@@ -5,7 +5,7 @@ from sqlalchemy import select, update as sql_update
 
 from circle.extensions import db
 from circle.models import Perm, Repo
-from circle.store.base import Crud, Page, commit
+from circle.store.base import Crud, Page, flush
 
 _repos = Crud(Repo, "repo")
 _perms = Crud(Perm, "permission")
@@ -51,7 +51,7 @@ def next_number(repo: Repo) -> int:
     """Atomically increment the repo's build counter and return the new value."""
     db.session.execute(sql_update(Repo).where(Repo.id == repo.id).values(counter=Repo.counter + 1))
     number = db.session.scalar(select(Repo.counter).where(Repo.id == repo.id))
-    commit("repo")
+    flush("repo")
     db.session.refresh(repo)
     return int(number or 0)
 

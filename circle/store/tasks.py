@@ -9,7 +9,7 @@ from sqlalchemy import delete as sql_delete, update as sql_update
 from circle.extensions import db
 from circle.errors import NotFound
 from circle.models import Task, TaskPayload
-from circle.store.base import Crud, Page, commit
+from circle.store.base import Crud, Page, commit, flush
 
 PENDING = "pending"
 RUNNING = "running"
@@ -30,7 +30,7 @@ def create(*, payload: dict[str, Any], **values: Any) -> Task:
     db.session.add(task)
     db.session.flush()
     db.session.add(TaskPayload(task_id=task.id, data=payload))
-    commit("task")
+    flush("task")
     return task
 
 
@@ -84,7 +84,7 @@ def extend(task_id: int, agent_id: int, lease: str, deadline: float) -> bool:
         sql_update(Task).where(Task.id == task_id, Task.state.in_(LEASED), Task.agent_id == agent_id,
                                Task.lease == lease)
         .values(lease_deadline=deadline))
-    commit("task")
+    flush("task")
     return result.rowcount == 1
 
 
@@ -93,28 +93,28 @@ def requeue(task_id: int, deadline_before: float) -> bool:
     result = db.session.execute(
         sql_update(Task).where(Task.id == task_id, Task.state == RUNNING, Task.lease_deadline < deadline_before)
         .values(state=PENDING, agent_id=None, lease=None, lease_deadline=0.0))
-    commit("task")
+    flush("task")
     return result.rowcount == 1
 
 
 def delete_by_build(build_id: int) -> None:
     """Delete every task of a build."""
     db.session.execute(sql_delete(Task).where(Task.build_id == build_id))
-    commit("task")
+    flush("task")
 
 
 def remove_expired(task_id: int, deadline_before: float) -> bool:
     """Delete a task whose lease ended before `deadline_before`; False when it was extended or finished meanwhile."""
     result = db.session.execute(
         sql_delete(Task).where(Task.id == task_id, Task.state.in_(LEASED), Task.lease_deadline < deadline_before))
-    commit("task")
+    flush("task")
     return result.rowcount == 1
 
 
-def extend_expired(now: float, deadline: float) -> int:
-    """Give leases that ended before `now` a new `deadline` (a restart's grace); leases still running keep theirs."""
+def extend_all(deadline: float) -> int:
+    """Push the deadline of every leased task to at least `deadline` (a server restart's grace)."""
     result = db.session.execute(
-        sql_update(Task).where(Task.state.in_(LEASED), Task.lease_deadline < now)
+        sql_update(Task).where(Task.state.in_(LEASED), Task.lease_deadline < deadline)
         .values(lease_deadline=deadline))
     commit("task")
     return result.rowcount

@@ -9,7 +9,7 @@ from circle.errors import Conflict, NotFound
 from circle.extensions import db
 from circle.models import Token, User
 from circle.models.types import now
-from circle.store.base import Crud, Page, commit
+from circle.store.base import Crud, Page, flush
 
 _users = Crud(User, "user")
 _tokens = Crud(Token, "token")
@@ -63,7 +63,7 @@ def get_by_token(token: str) -> User:
         raise NotFound("token not found")
     if now() - row.last_used > 60:
         row.last_used = now()
-        commit("token")
+        flush("token")
     return user
 
 

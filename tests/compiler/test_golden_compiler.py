@@ -114,3 +114,12 @@ def test_golden(case: str) -> None:
         expected_path.write_text(json.dumps(got, indent=1, ensure_ascii=False) + "\n")
     assert expected_path.exists(), f"no {expected_path.name}: run with CIRCLE_UPDATE_GOLDEN=1 and review it"
     assert got == json.loads(expected_path.read_text())
+
+
+def test_a_100_by_100_matrix_is_refused_at_its_position():
+    """A 2 KiB file asking for 10 000 workflows is one clear error, not 10 000 tasks."""
+    values = ", ".join(str(n) for n in range(100))
+    text = f"matrix:\n  A: [{values}]\n  B: [{values}]\npipeline:\n  s:\n    image: busybox\n    commands: [true]\n"
+    with pytest.raises(CompileError) as caught:
+        compile_pipeline(text, Metadata())
+    assert ".circle.yml:2:3: `matrix` makes 10000 combinations; the limit is 256" in str(caught.value)

@@ -43,16 +43,3 @@ def test_a_lease_extended_after_the_reaper_looked_is_not_lost(app):
     assert tasks.get(task.id).state == "running"
     assert builds.get_proc(proc_id).state == "pending" and builds.get(build_id).status == "pending"
 
-
-def test_a_start_grants_grace_only_to_leases_that_already_ended(app):
-    """A server start extends expired leases once; a lease its agent still renews keeps its own deadline."""
-    build_id, proc_id, expired = _leased("gone")
-    hub().queue.push(build_id=build_id, proc_id=proc_id, payload={}, labels={}, timeout=1)
-    live = hub().queue.poll(agents.create(name="alive").id, {}, 0)
-    moment = time.time()
-    tasks.update(expired, lease_deadline=moment - 5)
-    tasks.update(live, lease_deadline=moment + 7)
-    assert tasks.extend_expired(moment, moment + 30) == 1
-    db.session.expire_all()
-    assert tasks.get(live.id).lease_deadline == moment + 7
-    assert tasks.get(expired.id).lease_deadline == moment + 30
