@@ -125,10 +125,12 @@ class Queue:
         """Renew the lease of a task the agent holds under the lease token `lease`."""
         return task_store.extend(task_id, agent_id, lease, time.time() + self.lease_seconds)
 
-    def finish(self, task: Task) -> None:
-        """Remove a finished task and tell whoever waits on it."""
-        task_store.delete(task)
+    def finish(self, task: Task) -> bool:
+        """Remove a finished task still held under its lease and tell whoever waits on it; False if taken back."""
+        if not task_store.remove_leased(task.id, task.lease):
+            return False
         self.announce_done(task.id)
+        return True
 
     def announce_done(self, task_id: int) -> None:
         """Tell whoever waits on a task that it is gone (once that is committed)."""

@@ -146,5 +146,8 @@ class Peer:
     def done(self, task_id: str, state: DoneState) -> None:
         """End the workflow with its final state."""
         task = self._held(task_id)
-        build = progress.workflow_done(task, state)
+        try:
+            build = progress.workflow_done(task, state)
+        except NotFound as err:
+            raise RpcError(NOT_LEASED, str(err)) from None
         log.info("task %s done by agent %s; build %s is %s", task.id, self.agent.id, build.id, build.status)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from circle import states
+from circle.errors import NotFound
 from circle.hub import hub
 from circle.models import Agent, Build, Proc, Task
 from circle.models.types import now
@@ -46,7 +47,11 @@ def step_changed(task: Task, report: StepReport) -> None:
 
 
 def workflow_done(task: Task, state: DoneState) -> Build:
-    """End a workflow with its reported state, settle its steps, and update the build's states."""
+    """End a workflow with its reported state, settle its steps, and update the build's states.
+
+    Raises NotFound (and so changes nothing once the transaction rolls back) when the lease was taken back
+    between the caller's check and this delete.
+    """
     build, workflow = _workflow(task)
     canceled = task.state == task_store.CANCELED or build.status == states.KILLED
     error, exit_code = state.error, state.exit_code
@@ -54,7 +59,8 @@ def workflow_done(task: Task, state: DoneState) -> Build:
         states.SUCCESS if exit_code == 0 else states.FAILURE
     finish_workflow(build, workflow, final, exit_code=exit_code, error=error,
                     finished=state.finished or now())
-    hub().queue.finish(task)
+    if not hub().queue.finish(task):
+        raise NotFound(f"task {task.id} is not leased by this agent any more")
     return settle_build(build)
 
 

@@ -91,6 +91,20 @@ def sweep(now_: float | None = None) -> int:
     return swept
 
 
+def grant_start_grace() -> int:
+    """Give leased tasks one lease of grace when this server was the only one (no agent could extend meanwhile).
+
+    With a shared bus (CIRCLE_PUBSUB_URL) other servers kept serving while this one was down, so agents could
+    extend through them: no grace, or rolling restarts would keep dead agents' leases alive forever.
+    """
+    if hub().settings.pubsub_url:
+        return 0
+    granted = task_store.extend_all(time.time() + hub().queue.lease_seconds)
+    if granted:
+        log.info("gave %d leased tasks a lease of grace after the start", granted)
+    return granted
+
+
 class Reaper:
     """A background thread (greenlet under gevent) calling `reap` every second."""
 
@@ -101,12 +115,10 @@ class Reaper:
         self._thread = threading.Thread(target=self._run, name="circle-reaper", daemon=True)
 
     def start(self) -> None:
-        """Give leased tasks one lease of grace (their agents could not extend while the server was down), then reap."""
+        """Grant the start's lease of grace, then reap."""
         with self.app.app_context():
-            granted = task_store.extend_all(time.time() + hub().queue.lease_seconds)
+            grant_start_grace()
             db.session.remove()
-        if granted:
-            log.info("gave %d leased tasks a lease of grace after the start", granted)
         self._thread.start()
 
     def stop(self) -> None:

@@ -103,6 +103,13 @@ def delete_by_build(build_id: int) -> None:
     flush("task")
 
 
+def remove_leased(task_id: int, lease: str | None) -> bool:
+    """Delete a task still held under `lease`; False when it was taken back (or finished) meanwhile."""
+    result = db.session.execute(sql_delete(Task).where(Task.id == task_id, Task.lease == lease))
+    flush("task")
+    return result.rowcount == 1
+
+
 def remove_expired(task_id: int, deadline_before: float) -> bool:
     """Delete a task whose lease ended before `deadline_before`; False when it was extended or finished meanwhile."""
     result = db.session.execute(

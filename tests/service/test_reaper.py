@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from circle.extensions import db
 from circle.hub import hub
@@ -43,3 +44,39 @@ def test_a_lease_extended_after_the_reaper_looked_is_not_lost(app):
     assert tasks.get(task.id).state == "running"
     assert builds.get_proc(proc_id).state == "pending" and builds.get(build_id).status == "pending"
 
+
+
+def test_a_start_grants_grace_only_when_no_other_server_could_serve(app):
+    """A lone server's start extends leases once; with a shared bus (other servers running) a start grants none."""
+    _, _, task = _leased()
+    moment = time.time()
+    tasks.update(task, lease_deadline=moment - 1)
+    alone = hub().settings
+    try:
+        hub().settings = replace(alone, pubsub_url="redis://127.0.0.1:6379/0")
+        assert reaper.grant_start_grace() == 0
+        db.session.expire_all()
+        assert tasks.get(task.id).lease_deadline == moment - 1
+    finally:
+        hub().settings = alone
+    assert reaper.grant_start_grace() == 1
+    db.session.expire_all()
+    assert tasks.get(task.id).lease_deadline >= moment + hub().queue.lease_seconds - 1
+
+
+def test_a_done_racing_a_requeue_changes_nothing(app):
+    """`done` checked under a lease that the reaper took back before the delete is refused and rolls back."""
+    import pytest
+
+    from circle.errors import NotFound
+    from circle.rpc.protocol import DoneState
+    from circle.store.base import transaction
+
+    build_id, proc_id, task = _leased()
+    stale = tasks.Task(id=task.id, build_id=build_id, proc_id=proc_id, state="running", lease=task.lease)
+    assert reaper.reap(time.time() + hub().queue.lease_seconds + 1) == 1
+    with pytest.raises(NotFound), transaction("task"):
+        progress.workflow_done(stale, DoneState(finished=1, exit_code=0, error=""))
+    db.session.expire_all()
+    assert tasks.get(task.id).state == "pending" and builds.get_proc(proc_id).state == "pending"
+    assert builds.get(build_id).status == "pending"
