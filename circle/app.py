@@ -8,8 +8,11 @@ from flask import Flask
 from sqlalchemy import event
 
 from circle import config as settings_module
-from circle import crypto, hub
-from circle import models  # noqa: F401  (registers every table on db.metadata)
+from circle import (
+    crypto,
+    hub,
+    models,  # noqa: F401  (registers every table on db.metadata)
+)
 from circle.extensions import db, migrate, sock
 from circle.store.base import install_session_events
 

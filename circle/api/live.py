@@ -20,8 +20,7 @@ from circle.models import User
 from circle.service import permissions
 from circle.service.events import ALL_EVENTS
 from circle.store import builds as build_store
-from circle.store import repos
-from circle.store import users
+from circle.store import repos, users
 from circle.store.base import release
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify
 
 from circle import __version__
 from circle.api.jsonschema import Components
-from circle.api.routing import ROUTES, JSON, Route, api_route
+from circle.api.routing import JSON, ROUTES, Route, api_route
 from circle.schemas import PageQuery
 
 bp = Blueprint("openapi", __name__)

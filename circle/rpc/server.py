@@ -13,9 +13,26 @@ from circle.hub import hub
 from circle.models import Agent, Proc, Task
 from circle.models.types import now
 from circle.rpc import protocol
-from circle.rpc.protocol import (INVALID_PARAMS, LONG_POLL_SECONDS, MAX_LOG_BATCH, MAX_UPLOAD, NOT_LEASED,
-                                 NOT_REGISTERED, TOO_LARGE, Assignment, DoneState, InitState, LogLine, NextParams,
-                                 RegisterParams, Registration, RpcError, StepReport, UploadFile, WaitResult)
+from circle.rpc.protocol import (
+    INVALID_PARAMS,
+    LONG_POLL_SECONDS,
+    MAX_LOG_BATCH,
+    MAX_UPLOAD,
+    NOT_LEASED,
+    NOT_REGISTERED,
+    TOO_LARGE,
+    Assignment,
+    DoneState,
+    InitState,
+    LogLine,
+    NextParams,
+    RegisterParams,
+    Registration,
+    RpcError,
+    StepReport,
+    UploadFile,
+    WaitResult,
+)
 from circle.service import progress
 from circle.store import agents as agent_store
 from circle.store import builds as build_store

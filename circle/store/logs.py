@@ -9,7 +9,8 @@ import json
 from dataclasses import dataclass
 from typing import Iterable
 
-from sqlalchemy import delete as sql_delete, func, insert, select
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from circle.errors import Conflict
@@ -34,7 +35,10 @@ def last_pos(proc_id: int) -> int:
 
 
 def append(proc_id: int, lines: Iterable[tuple[int, int, str]]) -> int:
-    """Store (pos, time, out) lines of a proc as one batch; lines already stored are skipped. Return how many were new."""
+    """Store (pos, time, out) lines of a proc as one batch; lines already stored are skipped.
+
+    Return how many were new.
+    """
     known = last_pos(proc_id)
     fresh = sorted((pos, time, out) for pos, time, out in lines if pos > known)
     if not fresh:

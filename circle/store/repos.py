@@ -1,7 +1,8 @@
 """Activated repositories and per-user permissions."""
 from __future__ import annotations
 
-from sqlalchemy import select, update as sql_update
+from sqlalchemy import select
+from sqlalchemy import update as sql_update
 
 from circle.extensions import db
 from circle.models import Perm, Repo

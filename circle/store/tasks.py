@@ -4,10 +4,11 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import delete as sql_delete, update as sql_update
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import update as sql_update
 
-from circle.extensions import db
 from circle.errors import NotFound
+from circle.extensions import db
 from circle.models import Task, TaskPayload
 from circle.store.base import Crud, Page, commit, flush
 
