@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from flask import Response, redirect, render_template, url_for
+from flask import redirect, render_template, url_for
+from werkzeug.wrappers import Response
 from werkzeug.exceptions import HTTPException
 
 from circle.errors import CircleError, Unauthorized

@@ -4,7 +4,8 @@ from __future__ import annotations
 import functools
 import logging
 
-from flask import Response, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from circle.api.auth import current_user, login_user, logout_user
