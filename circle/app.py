@@ -33,7 +33,7 @@ def _engine_options(url: str) -> dict[str, Any]:
     """Return SQLAlchemy engine options suited to the database kind."""
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30, "check_same_thread": False}}
-    options = {"pool_pre_ping": True, "pool_recycle": 1800, "pool_size": 10, "max_overflow": 20}
+    options: dict[str, Any] = {"pool_pre_ping": True, "pool_recycle": 1800, "pool_size": 10, "max_overflow": 20}
     if url.startswith(("mysql", "mariadb")):
         # Long-polls re-read rows they read before; REPEATABLE READ would show them a stale snapshot.
         options["isolation_level"] = "READ COMMITTED"

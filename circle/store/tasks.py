@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete as sql_delete
+from sqlalchemy import CursorResult
 from sqlalchemy import update as sql_update
 
 from circle.errors import NotFound
@@ -71,29 +72,29 @@ def get_leased(task_id: int, agent_id: int, lease: str) -> Task:
 
 def claim(task_id: int, agent_id: int, deadline: float) -> bool:
     """Lease a pending task to an agent under a fresh lease token; False when someone else got it first."""
-    result = db.session.execute(
+    result = cast(CursorResult[Any], db.session.execute(
         sql_update(Task).where(Task.id == task_id, Task.state == PENDING)
         .values(state=RUNNING, agent_id=agent_id, lease=secrets.token_hex(16), lease_deadline=deadline,
-                attempts=Task.attempts + 1))
+                attempts=Task.attempts + 1)))
     commit("task")
     return result.rowcount == 1
 
 
 def extend(task_id: int, agent_id: int, lease: str, deadline: float) -> bool:
     """Push a leased task's deadline; False when the agent does not hold it under `lease`."""
-    result = db.session.execute(
+    result = cast(CursorResult[Any], db.session.execute(
         sql_update(Task).where(Task.id == task_id, Task.state.in_(LEASED), Task.agent_id == agent_id,
                                Task.lease == lease)
-        .values(lease_deadline=deadline))
+        .values(lease_deadline=deadline)))
     flush("task")
     return result.rowcount == 1
 
 
 def requeue(task_id: int, deadline_before: float) -> bool:
     """Hand an expired lease back to the queue; False when it was extended or finished meanwhile."""
-    result = db.session.execute(
+    result = cast(CursorResult[Any], db.session.execute(
         sql_update(Task).where(Task.id == task_id, Task.state == RUNNING, Task.lease_deadline < deadline_before)
-        .values(state=PENDING, agent_id=None, lease=None, lease_deadline=0.0))
+        .values(state=PENDING, agent_id=None, lease=None, lease_deadline=0.0)))
     flush("task")
     return result.rowcount == 1
 
@@ -106,16 +107,16 @@ def delete_by_build(build_id: int) -> None:
 
 def remove_expired(task_id: int, deadline_before: float) -> bool:
     """Delete a task whose lease ended before `deadline_before`; False when it was extended or finished meanwhile."""
-    result = db.session.execute(
-        sql_delete(Task).where(Task.id == task_id, Task.state.in_(LEASED), Task.lease_deadline < deadline_before))
+    result = cast(CursorResult[Any], db.session.execute(
+        sql_delete(Task).where(Task.id == task_id, Task.state.in_(LEASED), Task.lease_deadline < deadline_before)))
     flush("task")
     return result.rowcount == 1
 
 
 def extend_all(deadline: float) -> int:
     """Push the deadline of every leased task to at least `deadline` (a server restart's grace)."""
-    result = db.session.execute(
+    result = cast(CursorResult[Any], db.session.execute(
         sql_update(Task).where(Task.state.in_(LEASED), Task.lease_deadline < deadline)
-        .values(lease_deadline=deadline))
+        .values(lease_deadline=deadline)))
     commit("task")
     return result.rowcount
