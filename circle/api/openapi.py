@@ -37,7 +37,8 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
     components = Components()
     for schema in ([PageQuery] if route.paginated else []) + ([route.query] if route.query else []):
         for name, field in schema().fields.items():
-            param: dict[str, Any] = {"name": name, "in": "query", "required": field.required, "schema": components.field(field)}
+            param: dict[str, Any] = {"name": name, "in": "query", "required": field.required,
+                                     "schema": components.field(field)}
             if "description" in param["schema"]:
                 param["description"] = param["schema"].pop("description")
             params.append(param)

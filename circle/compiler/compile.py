@@ -185,7 +185,7 @@ def _facts(meta: Metadata, pipeline: PipelineDef, axis: dict[str, str], env: dic
 class _ConditionFailed(Exception):
     """An `evaluate` expression failed while filtering a step."""
 
-    def __init__(self, node: object, what: str, error: ExprError) -> None:
+    def __init__(self, node: Node | None, what: str, error: ExprError) -> None:
         super().__init__(str(error))
         self.node = node
         self.what = what

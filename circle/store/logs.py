@@ -9,8 +9,8 @@ import json
 from dataclasses import dataclass
 from typing import Iterable, cast
 
-from sqlalchemy import delete as sql_delete
 from sqlalchemy import Table, func, insert, select
+from sqlalchemy import delete as sql_delete
 from sqlalchemy.exc import IntegrityError
 
 from circle.errors import Conflict

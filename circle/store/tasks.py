@@ -4,8 +4,8 @@ from __future__ import annotations
 import secrets
 from typing import Any, cast
 
-from sqlalchemy import delete as sql_delete
 from sqlalchemy import CursorResult
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import update as sql_update
 
 from circle.errors import NotFound

@@ -4,8 +4,8 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from flask import redirect, render_template, url_for
-from werkzeug.wrappers import Response
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 
 from circle.errors import CircleError, Unauthorized
 from circle.web.blueprint import bp

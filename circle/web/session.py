@@ -5,8 +5,8 @@ import functools
 import logging
 
 from flask import redirect, render_template, request, url_for
-from werkzeug.wrappers import Response
 from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.wrappers import Response
 
 from circle.api.auth import current_user, login_user, logout_user
 from circle.errors import InvalidInput, NotFound
