@@ -15,10 +15,9 @@ from gevent import monkey
 monkey.patch_all()
 
 import argparse  # noqa: E402
+import importlib.util  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -28,8 +27,6 @@ import gevent  # noqa: E402
 import gevent.event  # noqa: E402
 import requests  # noqa: E402
 import websocket  # noqa: E402
-
-import importlib.util  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 # The harness of the end-to-end tests, loaded by path: this script is itself called e2e.

@@ -8,8 +8,11 @@ from flask import Flask
 from sqlalchemy import event
 
 from circle import config as settings_module
-from circle import crypto, hub
-from circle import models  # noqa: F401  (registers every table on db.metadata)
+from circle import (
+    crypto,
+    hub,
+    models,  # noqa: F401  (registers every table on db.metadata)
+)
 from circle.extensions import db, migrate, sock
 from circle.store.base import install_session_events
 
@@ -30,7 +33,7 @@ def _engine_options(url: str) -> dict[str, Any]:
     """Return SQLAlchemy engine options suited to the database kind."""
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30, "check_same_thread": False}}
-    options = {"pool_pre_ping": True, "pool_recycle": 1800, "pool_size": 10, "max_overflow": 20}
+    options: dict[str, Any] = {"pool_pre_ping": True, "pool_recycle": 1800, "pool_size": 10, "max_overflow": 20}
     if url.startswith(("mysql", "mariadb")):
         # Long-polls re-read rows they read before; REPEATABLE READ would show them a stale snapshot.
         options["isolation_level"] = "READ COMMITTED"

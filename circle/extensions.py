@@ -1,6 +1,8 @@
 """Unbound Flask extension singletons, bound to an app in circle.app.create_app."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_migrate import Migrate
 from flask_sock import Sock
 from flask_sqlalchemy import SQLAlchemy
@@ -24,5 +26,12 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+
+# The base class of the models. At run time it is db.Model (Base with Flask-SQLAlchemy's mixins); type
+# checkers cannot use a variable as a base class, so they see Base, whose typed columns it shares.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 sock = Sock()

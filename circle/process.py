@@ -119,6 +119,7 @@ class Child:
         try:
             return self._status.get(timeout=timeout)
         except Timeout:
+            assert timeout is not None  # gevent times out only when given a timeout
             raise subprocess.TimeoutExpired([str(self.pid)], timeout) from None
 
 

@@ -135,10 +135,10 @@ class PostgresPubSub(BusPubSub):
         payloads = split(text, self.origin, next(self._seq))
         with self._send_lock:
             while True:
-                fresh = self._sender is None or self._sender.closed
-                if fresh:
-                    self._sender = self._connect("publish")
                 sender = self._sender
+                fresh = sender is None or sender.closed
+                if sender is None or fresh:
+                    sender = self._sender = self._connect("publish")
                 try:
                     if len(payloads) == 1:
                         sender.execute(NOTIFY, (self.channel, payloads[0]))

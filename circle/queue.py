@@ -61,7 +61,9 @@ class Queue:
         self._waiters: list[_Waiter] = []
         self._watch = pubsub.watch([QUEUE_TOPIC], self._on_announce)
 
-    def push(self, *, build_id: int, proc_id: int, payload: dict[str, Any], labels: dict[str, str], timeout: int) -> Task:
+    def push(
+        self, *, build_id: int, proc_id: int, payload: dict[str, Any], labels: dict[str, str], timeout: int
+    ) -> Task:
         """Store a pending task and wake one waiting agent that can take it."""
         task = task_store.create(build_id=build_id, proc_id=proc_id, payload=payload, labels=labels,
                                  timeout=timeout)

@@ -1,9 +1,6 @@
 """The migrations build the whole schema from empty, match the models, and go back down to base."""
 from __future__ import annotations
 
-import io
-from contextlib import redirect_stdout
-
 import flask_migrate
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext

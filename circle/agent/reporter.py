@@ -8,6 +8,7 @@ a call the server refuses is logged and dropped, and the workflow is told (it st
 """
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import threading
@@ -67,14 +68,18 @@ class Reporter:
                 if size < FLUSH_BYTES:
                     continue
             if batch:
-                self._send("log", lambda b=batch: self.client.log(self.task_id, b))
+                self._send("log", functools.partial(self.client.log, self.task_id, batch))
                 batch, size = [], 0
             if item is _CLOSE:
                 return
             if isinstance(item, StepState):
-                self._send("update", lambda s=item: self.client.update(self.task_id, protocol.StepReport.of(s)))
+                self._send("update", functools.partial(self._update, item))
 
-    def _send(self, what: str, call: Callable[[], None]) -> None:
+    def _update(self, state: StepState) -> None:
+        """Report one step's state."""
+        self.client.update(self.task_id, protocol.StepReport.of(state))
+
+    def _send(self, what: str, call: Callable[[], object]) -> None:
         """Make one call, retrying while the server is unwell; tell the workflow when it was refused."""
         try:
             self.client.retrying(call, what=f"task {self.task_id} {what}")

@@ -14,7 +14,7 @@ from typing import Callable, TypeVar
 from circle.agent.options import AgentOptions
 from circle.agent.reporter import Reporter
 from circle.pipeline.backends import get_backend
-from circle.pipeline.runtime import Runtime, RunResult
+from circle.pipeline.runtime import RunResult, Runtime
 from circle.pipeline.types import Config
 from circle.rpc.client import MAX_BACKOFF, RpcClient, ServerUnavailable
 from circle.rpc.protocol import NOT_LEASED, Assignment, DoneState, InitState, RpcError

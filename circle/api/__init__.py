@@ -10,8 +10,21 @@ from flask import Flask
 
 def register_api(app: Flask) -> None:
     """Register every API blueprint and the JSON error handlers on `app`."""
-    from circle.api import (agents, artifacts, badges, builds, configs, errors, health, openapi, registries, repos,
-                            scms, secrets, users)
+    from circle.api import (
+        agents,
+        artifacts,
+        badges,
+        builds,
+        configs,
+        errors,
+        health,
+        openapi,
+        registries,
+        repos,
+        scms,
+        secrets,
+        users,
+    )
 
     errors.register(app)
     # Session cookies are not sent on cross-site POSTs, so a foreign page cannot act for a logged-in user.

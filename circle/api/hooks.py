@@ -1,6 +1,8 @@
 """POST /hook/{scm_id}/{repo_id}: the code host's webhook (SPEC §5)."""
 from __future__ import annotations
 
+from typing import Mapping, cast
+
 from flask import Blueprint, jsonify, request
 
 from circle.errors import TooLarge
@@ -18,7 +20,9 @@ def receive(scm_id: int, repo_id: int):
     body = request.stream.read(hooks.MAX_BODY + 1)
     if len(body) > hooks.MAX_BODY:
         raise TooLarge(f"webhook bodies are limited to {hooks.MAX_BODY} bytes")
-    result = hooks.receive(scm_id, repo_id, request.args.get("access_token", ""), request.headers, body)
+    result = hooks.receive(scm_id, repo_id, request.args.get("access_token", ""),
+                           # werkzeug Headers has the lookups of a Mapping without being one
+                           cast(Mapping[str, str], request.headers), body)
     if result.skipped:
         return jsonify(skipped=result.skipped)
     return jsonify(builds=[build_json(b) for b in result.builds]), 201

@@ -20,8 +20,7 @@ from circle.models import User
 from circle.service import permissions
 from circle.service.events import ALL_EVENTS
 from circle.store import builds as build_store
-from circle.store import repos
-from circle.store import users
+from circle.store import repos, users
 from circle.store.base import release
 
 log = logging.getLogger(__name__)
@@ -92,7 +91,9 @@ def logs(ws: Any, repo_id: int, number: int, pid: int) -> None:
 
     def finished() -> bool:
         """Tell whether the proc has ended."""
-        return db.session.get(build_store.Proc, proc_id, populate_existing=True).state in states.FINAL
+        proc = db.session.get(build_store.Proc, proc_id, populate_existing=True)
+        assert proc is not None  # a proc goes only with its build, after its log ended
+        return proc.state in states.FINAL
 
     for message in hub().logs.tail(proc_id, finished):
         ws.send(json.dumps(message))
@@ -109,7 +110,7 @@ def events(ws: Any) -> None:
         _refuse(ws, err)
         return
     user_id, admin = user.id, user.admin
-    readable: dict[int, bool] = {}
+    readable: dict[int | None, bool] = {}
     release()
     with hub().pubsub.subscribe([ALL_EVENTS]) as subscription:
         while ws.connected:
@@ -118,7 +119,7 @@ def events(ws: Any) -> None:
                 continue
             repo_id = message.get("repo_id")
             if repo_id not in readable:
-                readable[repo_id] = admin or _may_read(user_id, repo_id)
+                readable[repo_id] = admin or (repo_id is not None and _may_read(user_id, repo_id))
                 release()
             if readable[repo_id]:
                 ws.send(json.dumps(message))

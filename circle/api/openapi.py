@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify
 
 from circle import __version__
 from circle.api.jsonschema import Components
-from circle.api.routing import ROUTES, JSON, Route, api_route
+from circle.api.routing import JSON, ROUTES, Route, api_route
 from circle.schemas import PageQuery
 
 bp = Blueprint("openapi", __name__)
@@ -37,7 +37,8 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
     components = Components()
     for schema in ([PageQuery] if route.paginated else []) + ([route.query] if route.query else []):
         for name, field in schema().fields.items():
-            param = {"name": name, "in": "query", "required": field.required, "schema": components.field(field)}
+            param: dict[str, Any] = {"name": name, "in": "query", "required": field.required,
+                                     "schema": components.field(field)}
             if "description" in param["schema"]:
                 param["description"] = param["schema"].pop("description")
             params.append(param)

@@ -21,8 +21,7 @@ from marshmallow import Schema
 from circle.api.auth import require_admin, require_user
 from circle.errors import InvalidInput, TooLarge
 from circle.schemas import PageQuery
-from circle.store.base import Page
-from circle.store.base import transaction
+from circle.store.base import Page, transaction
 
 BODY_LIMIT = 1024 * 1024
 JSON = "application/json"

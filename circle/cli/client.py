@@ -14,8 +14,16 @@ from typing import Any, Callable, Iterable
 
 import requests
 
-from circle.errors import (CircleError, Conflict, Forbidden, InvalidInput, NotFound, SettingsError, TooLarge,
-                           Unauthorized)
+from circle.errors import (
+    CircleError,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    SettingsError,
+    TooLarge,
+    Unauthorized,
+)
 from circle.states import EVENTS
 
 ERRORS: dict[int, type[CircleError]] = {400: InvalidInput, 401: Unauthorized, 403: Forbidden, 404: NotFound,

@@ -20,7 +20,7 @@ from circle.compiler import DEFAULT_CLONE_IMAGE, compile_pipeline
 from circle.errors import InvalidInput, NotFound
 from circle.pipeline.backends import get_backend, resolve
 from circle.pipeline.errors import PipelineError
-from circle.pipeline.runtime import Runtime, RunResult
+from circle.pipeline.runtime import RunResult, Runtime
 from circle.pipeline.types import KIND_CLONE, Config, LogLine, Step, StepState
 from circle.states import SKIPPED, SUCCESS, step_state
 

@@ -11,12 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 
-from circle.compiler.clone import (CLONE_COMMANDS, CLONE_STEP_NAME, DEFAULT_CLONE_IMAGE, is_git_plugin,
-                                   netrc_environment)
+from circle.compiler.clone import CLONE_COMMANDS, CLONE_STEP_NAME, DEFAULT_CLONE_IMAGE, is_git_plugin, netrc_environment
 from circle.compiler.constraints import Condition, Facts
 from circle.compiler.document import dialect_of, load_root, parse_root
-from circle.compiler.environment import (StepEnvironment, apply_platform, builtin_environment,
-                                         substitution_environment)
+from circle.compiler.environment import StepEnvironment, apply_platform, builtin_environment, substitution_environment
 from circle.compiler.expr import ExprError
 from circle.compiler.images import with_tag
 from circle.compiler.linter import check_file, sorted_problems
@@ -34,8 +32,19 @@ from circle.compiler.yamlnodes import Mapping as MappingNode
 from circle.compiler.yamlnodes import Node
 from circle.compiler.yamlnodes import Scalar as ScalarNode
 from circle.errors import CompileError
-from circle.pipeline.types import (KIND_CLONE, KIND_SERVICE, Config, Network, Registry, Secret, Stage, Step,
-                                   Volume, Workflow, Workspace)
+from circle.pipeline.types import (
+    KIND_CLONE,
+    KIND_SERVICE,
+    Config,
+    Network,
+    Registry,
+    Secret,
+    Stage,
+    Step,
+    Volume,
+    Workflow,
+    Workspace,
+)
 from circle.states import PULL_REQUEST
 
 log = logging.getLogger(__name__)
@@ -176,7 +185,7 @@ def _facts(meta: Metadata, pipeline: PipelineDef, axis: dict[str, str], env: dic
 class _ConditionFailed(Exception):
     """An `evaluate` expression failed while filtering a step."""
 
-    def __init__(self, node: object, what: str, error: ExprError) -> None:
+    def __init__(self, node: Node | None, what: str, error: ExprError) -> None:
         super().__init__(str(error))
         self.node = node
         self.what = what

@@ -42,8 +42,9 @@ def compile_expr(source: str) -> Evaluator:
     """Parse `source` and return a function of the environment giving its value."""
     parser = _Parser(_tokenize(source))
     evaluator = parser.expr()
-    if parser.peek() is not None:
-        raise ExprError(f"unexpected `{parser.peek()[1]}` in expression")
+    extra = parser.peek()
+    if extra is not None:
+        raise ExprError(f"unexpected `{extra[1]}` in expression")
     return evaluator
 
 

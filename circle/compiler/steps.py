@@ -139,14 +139,14 @@ def _environment(step: StepDef, node: Node, reader: Reader, what: str) -> None:
     mapping = reader.mapping(node, what)
     if mapping is None:
         return
-    for name, _, value in reader.keys(mapping, (), what):
-        secret = secret_ref(value, reader, f"`{name}` of {what}")
+    for name, _, item in reader.keys(mapping, (), what):
+        secret = secret_ref(item, reader, f"`{name}` of {what}")
         if secret is not None:
             step.environment[name] = secret
-        elif isinstance(value, Scalar):
-            step.environment[name] = "" if value.is_null() else value.text
+        elif isinstance(item, Scalar):
+            step.environment[name] = "" if item.is_null() else item.text
         else:
-            step.environment[name] = encode(value, canonical_bools=False)
+            step.environment[name] = encode(item, canonical_bools=False)
 
 
 def _secrets(step: StepDef, node: Node, reader: Reader, what: str) -> None:

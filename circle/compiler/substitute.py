@@ -15,7 +15,8 @@ from __future__ import annotations
 import fnmatch
 import logging
 import re
-from collections.abc import Callable, Mapping as MappingABC
+from collections.abc import Callable
+from collections.abc import Mapping as MappingABC
 
 from circle.compiler.yamlnodes import Mapping, Node, Scalar, Sequence
 

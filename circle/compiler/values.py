@@ -68,7 +68,7 @@ class Reader:
         An empty `allowed` accepts every name.
         """
         seen: set[str] = set()
-        out = []
+        out: list[tuple[str, Node, Node]] = []
         for key, value in mapping.pairs:
             if not isinstance(key, Scalar) or key.is_null():
                 self.problem(key, f"keys of {what} must be strings, not {shape(key)}")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -20,7 +20,7 @@ from ruamel.yaml.error import YAMLError
 try:  # the C parser is ~25x faster; the pure one gives the same events
     from ruamel.yaml.cyaml import CBaseLoader
 except ImportError:  # pragma: no cover - depends on the installed wheel
-    CBaseLoader = None
+    CBaseLoader = None  # type: ignore[misc,assignment]
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +229,7 @@ def _hashable(value: Any) -> Any:
 def _event_source(text: str) -> Callable[[], Any]:
     """Return a function giving the next parser event over `text` (the last is a StreamEndEvent)."""
     if CBaseLoader is not None:
-        return CBaseLoader(text).get_event  # type: ignore[no-any-return]
+        return CBaseLoader(text).get_event
     events = iter(YAML(typ="base", pure=True).parse(text))
     return lambda: next(events)
 
@@ -255,7 +255,7 @@ class _Builder:
                 break
             if kind is ev.ScalarEvent:
                 mark = event.start_mark
-                node: Node | None = Scalar(event.value, bool(event.implicit[0]), mark.line + 1, mark.column + 1)
+                node: Node = Scalar(event.value, bool(event.implicit[0]), mark.line + 1, mark.column + 1)
                 self._anchor(event.anchor, node)
             elif kind is ev.AliasEvent:
                 node = self._alias(event)

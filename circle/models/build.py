@@ -5,11 +5,11 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from circle import states
-from circle.extensions import db
+from circle.extensions import Model
 from circle.models.types import now
 
 
-class Build(db.Model):
+class Build(Model):
     """One run of one config for one event, numbered per repo."""
 
     __tablename__ = "builds"
@@ -50,7 +50,7 @@ class Build(db.Model):
     finished: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class Proc(db.Model):
+class Proc(Model):
     """A node of a build's process tree: a workflow (ppid 0) or one of its steps."""
 
     __tablename__ = "procs"

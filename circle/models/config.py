@@ -4,11 +4,11 @@ from __future__ import annotations
 from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from circle.extensions import db
+from circle.extensions import Model
 from circle.models.types import LongText, now
 
 
-class Config(db.Model):
+class Config(Model):
     """A pipeline of a repo: read from `path` at the build's commit, or stored `content`."""
 
     __tablename__ = "configs"

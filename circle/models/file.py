@@ -4,11 +4,11 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from circle.extensions import db
+from circle.extensions import Model
 from circle.models.types import LongBinary, now
 
 
-class File(db.Model):
+class File(Model):
     """An artifact of a build: the bytes in `data`, or on disk at `path`."""
 
     __tablename__ = "files"

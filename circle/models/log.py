@@ -5,13 +5,13 @@ from sqlalchemy import ForeignKey, Integer, Text, UniqueConstraint
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column
 
-from circle.extensions import db
+from circle.extensions import Model
 
 # A batch is at most 4 MiB of text; JSON escaping can grow it past MEDIUMTEXT's 16 MiB.
 BatchText = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
 
 
-class LogEntry(db.Model):
+class LogEntry(Model):
     """A batch of consecutive output lines of one proc: positions `pos`…`last`, `lines` as JSON [[pos, time, out]…]."""
 
     __tablename__ = "log_entries"

@@ -4,11 +4,11 @@ from __future__ import annotations
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from circle.extensions import db
+from circle.extensions import Model
 from circle.models.types import EncryptedText, now
 
 
-class Repo(db.Model):
+class Repo(Model):
     """A repository of an SCM that circle builds."""
 
     __tablename__ = "repos"
@@ -37,7 +37,7 @@ class Repo(db.Model):
     updated: Mapped[int] = mapped_column(Integer, default=now, onupdate=now)
 
 
-class Perm(db.Model):
+class Perm(Model):
     """What one user may do on one repo."""
 
     __tablename__ = "perms"

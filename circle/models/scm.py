@@ -4,11 +4,11 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from circle.extensions import db
+from circle.extensions import Model
 from circle.models.types import EncryptedText, now
 
 
-class Scm(db.Model):
+class Scm(Model):
     """A code host registered by a user: kind + url + credentials (encrypted)."""
 
     __tablename__ = "scms"

@@ -4,11 +4,11 @@ from __future__ import annotations
 from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from circle.extensions import db
+from circle.extensions import Model
 from circle.models.types import EncryptedText, now
 
 
-class Secret(db.Model):
+class Secret(Model):
     """A named secret of a repo, exposed to the steps that ask for it on the allowed events/images."""
 
     __tablename__ = "secrets"
@@ -24,7 +24,7 @@ class Secret(db.Model):
     updated: Mapped[int] = mapped_column(Integer, default=now, onupdate=now)
 
 
-class Registry(db.Model):
+class Registry(Model):
     """Credentials the agent uses to pull images of one registry host for a repo."""
 
     __tablename__ = "registries"

@@ -4,11 +4,11 @@ from __future__ import annotations
 from sqlalchemy import JSON, Double, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from circle.extensions import db
+from circle.extensions import Model
 from circle.models.types import SealedJson, now
 
 
-class Task(db.Model):
+class Task(Model):
     """A workflow waiting for (pending) or leased by (running) an agent; the row is the truth."""
 
     __tablename__ = "tasks"
@@ -28,7 +28,7 @@ class Task(db.Model):
     created: Mapped[int] = mapped_column(Integer, default=now)
 
 
-class TaskPayload(db.Model):
+class TaskPayload(Model):
     """The compiled workflow a task hands out, sealed (compressed and encrypted: it holds secret values)."""
 
     __tablename__ = "task_payloads"
@@ -37,7 +37,7 @@ class TaskPayload(db.Model):
     data: Mapped[dict] = mapped_column(SealedJson)
 
 
-class Agent(db.Model):
+class Agent(Model):
     """A machine that runs workflows; authenticates with the shared secret or its own token."""
 
     __tablename__ = "agents"

@@ -4,11 +4,11 @@ from __future__ import annotations
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from circle.extensions import db
+from circle.extensions import Model
 from circle.models.types import now
 
 
-class User(db.Model):
+class User(Model):
     """A person (or bot) who logs in to the dashboard or calls the API."""
 
     __tablename__ = "users"
@@ -22,7 +22,7 @@ class User(db.Model):
     created: Mapped[int] = mapped_column(Integer, default=now)
 
 
-class Token(db.Model):
+class Token(Model):
     """An API token of a user, stored only as its SHA-256 digest."""
 
     __tablename__ = "tokens"

@@ -10,10 +10,10 @@ from urllib.parse import quote, unquote, urlsplit
 import requests.auth
 
 from circle.errors import InvalidInput
-from circle.states import DESCRIPTIONS
 from circle.remote.base import Remote, map_state, same_hook
 from circle.remote.http import HttpClient, redact
 from circle.remote.types import Netrc, RemoteUser
+from circle.states import DESCRIPTIONS
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from typing import Any, Mapping, TypedDict
 
 from circle.errors import InvalidInput
 from circle.remote.types import KIND_IGNORE, KIND_PULL_REQUEST, KIND_PULL_REQUEST_CLOSED
@@ -83,7 +83,16 @@ def split_author(raw: str) -> tuple[str, str]:
     return name.strip(), rest.split(">", 1)[0].strip()
 
 
-def commit_fields(commit: Any, sender: str) -> dict[str, str]:
+class CommitFields(TypedDict):
+    """The HookEvent fields read from a commit object."""
+
+    message: str
+    author: str
+    author_name: str
+    author_email: str
+
+
+def commit_fields(commit: Any, sender: str) -> CommitFields:
     """Return the message and author fields of a GitHub-shaped commit object (Gitea and Gogs send it too)."""
     return {
         "message": text(commit, "message"),

@@ -14,8 +14,19 @@ from typing import Any, Callable, TypeVar
 import requests
 
 from circle.rpc import protocol
-from circle.rpc.protocol import (Assignment, DoneState, InitState, LogLine, NextParams, RegisterParams, Registration,
-                                 RpcError, StepReport, UploadFile, WaitResult)
+from circle.rpc.protocol import (
+    Assignment,
+    DoneState,
+    InitState,
+    LogLine,
+    NextParams,
+    RegisterParams,
+    Registration,
+    RpcError,
+    StepReport,
+    UploadFile,
+    WaitResult,
+)
 
 log = logging.getLogger(__name__)
 

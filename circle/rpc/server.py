@@ -6,16 +6,33 @@ issued for, so an agent whose lease was taken back (or whose task row id was reu
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from circle.errors import NotFound
 from circle.hub import hub
 from circle.models import Agent, Proc, Task
 from circle.models.types import now
 from circle.rpc import protocol
-from circle.rpc.protocol import (INVALID_PARAMS, LONG_POLL_SECONDS, MAX_LOG_BATCH, MAX_UPLOAD, NOT_LEASED,
-                                 NOT_REGISTERED, TOO_LARGE, Assignment, DoneState, InitState, LogLine, NextParams,
-                                 RegisterParams, Registration, RpcError, StepReport, UploadFile, WaitResult)
+from circle.rpc.protocol import (
+    INVALID_PARAMS,
+    LONG_POLL_SECONDS,
+    MAX_LOG_BATCH,
+    MAX_UPLOAD,
+    NOT_LEASED,
+    NOT_REGISTERED,
+    TOO_LARGE,
+    Assignment,
+    DoneState,
+    InitState,
+    LogLine,
+    NextParams,
+    RegisterParams,
+    Registration,
+    RpcError,
+    StepReport,
+    UploadFile,
+    WaitResult,
+)
 from circle.service import progress
 from circle.store import agents as agent_store
 from circle.store import builds as build_store
@@ -58,11 +75,18 @@ class Peer:
         if now() - self.agent.last_contact >= CONTACT_EVERY:
             agent_store.touch(self.agent)
 
+    @property
+    def _caller(self) -> Agent:
+        """The calling agent; every method but register runs after _touch, which requires one."""
+        if self.agent is None:
+            raise RpcError(NOT_REGISTERED, "register first: the shared agent secret only registers")
+        return self.agent
+
     def _held(self, ref: str) -> Task:
         """Return the task named by `ref` if this agent holds it under that lease."""
         row_id, _, lease = ref.partition(".")
         try:
-            return task_store.get_leased(int(row_id), self.agent.id, lease)
+            return task_store.get_leased(int(row_id), self._caller.id, lease)
         except (ValueError, NotFound):
             raise RpcError(NOT_LEASED, f"task {row_id} is not leased by this agent") from None
 
@@ -87,11 +111,11 @@ class Peer:
 
     def next(self, params: NextParams) -> Assignment | None:
         """Lease the next fitting task, waiting up to ~30 s; None means call again."""
-        offered = {"platform": self.agent.platform, **(self.agent.labels or {}), **params.labels}
-        task = hub().queue.poll(self.agent.id, offered, LONG_POLL_SECONDS)
+        offered = {"platform": self._caller.platform, **(self._caller.labels or {}), **params.labels}
+        task = hub().queue.poll(self._caller.id, offered, LONG_POLL_SECONDS)
         if task is None:
             return None
-        log.info("task %s (build %s) leased to agent %s", task.id, task.build_id, self.agent.id)
+        log.info("task %s (build %s) leased to agent %s", task.id, task.build_id, self._caller.id)
         return Assignment(id=task_ref(task), config=task_store.payload(task.id)["config"], timeout=task.timeout,
                           lease=hub().queue.lease_seconds)
 
@@ -103,12 +127,13 @@ class Peer:
     def extend(self, task_id: str) -> None:
         """Renew the lease of a held task."""
         task = self._held(task_id)
-        if not hub().queue.extend(task.id, self.agent.id, task.lease):
+        # _held found the task under its lease, so it has one.
+        if not hub().queue.extend(task.id, self._caller.id, cast(str, task.lease)):
             raise RpcError(NOT_LEASED, f"task {task.id} is not leased by this agent")
 
     def init(self, task_id: str, state: InitState) -> None:
         """Mark the workflow started."""
-        progress.workflow_started(self._held(task_id), self.agent, state.started)
+        progress.workflow_started(self._held(task_id), self._caller, state.started)
 
     def update(self, task_id: str, report: StepReport) -> None:
         """Apply one step's state."""
@@ -150,4 +175,4 @@ class Peer:
             build = progress.workflow_done(task, state)
         except NotFound as err:
             raise RpcError(NOT_LEASED, str(err)) from None
-        log.info("task %s done by agent %s; build %s is %s", task.id, self.agent.id, build.id, build.status)
+        log.info("task %s done by agent %s; build %s is %s", task.id, self._caller.id, build.id, build.status)

@@ -10,7 +10,6 @@ from circle.schemas import Query, Strict, integer, unix_time
 from circle.states import EVENTS, STATES
 
 
-
 def params_field() -> fields.Dict:
     """Return the field of build parameters: environment names to string values."""
     return fields.Dict(keys=fields.String(validate=validate.Regexp(

@@ -16,7 +16,8 @@ class BranchesSchema(Strict):
     """Branch globs a push or PR target must match (`include`, empty = all) and must not match (`exclude`)."""
 
     include = fields.List(fields.String(validate=GLOB), load_default=list)
-    exclude = fields.List(fields.String(validate=GLOB), load_default=list)
+    # The metaclass moves declared fields off the class, so this does not shadow Schema.exclude at run time.
+    exclude = fields.List(fields.String(validate=GLOB), load_default=list)  # type: ignore[assignment]
 
 
 class ConfigSchema(Strict):

@@ -9,8 +9,8 @@ from circle.errors import CircleError, CompileError, Conflict, InvalidInput
 from circle.hub import hub
 from circle.models import Build, Config, Proc, Repo, User
 from circle.models.types import now
-from circle.pipeline.types import Workflow
 from circle.origin import Origin
+from circle.pipeline.types import Workflow
 from circle.service import events
 from circle.service.pipelines import compile_build
 from circle.store import builds as build_store

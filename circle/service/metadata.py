@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from circle import states
 from circle.compiler.metadata import BuildInfo, CommitInfo, Metadata, Netrc, RepoInfo, SystemInfo
+from circle.errors import NotFound
 from circle.hub import hub
 from circle.models import Build, Repo
 from circle.origin import Origin
 from circle.store import secrets as secret_store
-from circle.errors import NotFound
 
 # The secret holding the clone credential of a repo (written at activation when the SCM has one).
 NETRC_SECRET = "netrc_password"

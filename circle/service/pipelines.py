@@ -31,6 +31,7 @@ def pipeline_text(repo: Repo, config: Config, build: Build) -> str:
         return config.content
     from circle.service.scms import remote_for
 
+    assert config.path is not None  # a config has a path or content
     remote = remote_for(scm_store.get(repo.scm_id))
     ref = build.commit or build.ref
     for attempt in range(1, FETCH_ATTEMPTS + 1):

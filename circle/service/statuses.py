@@ -42,7 +42,7 @@ def report(build: Build) -> None:
     """Send the build's status to its SCM in the background when it changed."""
     if not build.commit or not _shows_statuses(build) or not _changed(build.id, build.status):
         return
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's app, for the thread
     threading.Thread(target=_send, args=(app, build.id), name=f"circle-status-{build.id}", daemon=True).start()
 
 

@@ -1,7 +1,8 @@
 """Builds and their procs."""
 from __future__ import annotations
 
-from sqlalchemy import delete as sql_delete, select
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import select
 
 from circle import states
 from circle.errors import NotFound

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, cast
 
-from sqlalchemy import delete as sql_delete, func, insert, select
+from sqlalchemy import Table, func, insert, select
+from sqlalchemy import delete as sql_delete
 from sqlalchemy.exc import IntegrityError
 
 from circle.errors import Conflict
@@ -34,13 +35,16 @@ def last_pos(proc_id: int) -> int:
 
 
 def append(proc_id: int, lines: Iterable[tuple[int, int, str]]) -> int:
-    """Store (pos, time, out) lines of a proc as one batch; lines already stored are skipped. Return how many were new."""
+    """Store (pos, time, out) lines of a proc as one batch; lines already stored are skipped.
+
+    Return how many were new.
+    """
     known = last_pos(proc_id)
     fresh = sorted((pos, time, out) for pos, time, out in lines if pos > known)
     if not fresh:
         return 0
     try:
-        db.session.execute(insert(LogEntry.__table__), [{
+        db.session.execute(insert(cast(Table, LogEntry.__table__)), [{
             "proc_id": proc_id, "pos": fresh[0][0], "last": fresh[-1][0],
             "lines": json.dumps(fresh, ensure_ascii=False, separators=(",", ":"))}])
         commit("log batch")

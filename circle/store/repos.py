@@ -1,7 +1,8 @@
 """Activated repositories and per-user permissions."""
 from __future__ import annotations
 
-from sqlalchemy import select, update as sql_update
+from sqlalchemy import ColumnElement, select
+from sqlalchemy import update as sql_update
 
 from circle.extensions import db
 from circle.models import Perm, Repo
@@ -22,9 +23,9 @@ def get_by_full_name(scm_id: int, full_name: str) -> Repo:
     return _repos.find(repr(full_name), Repo.scm_id == scm_id, Repo.full_name == full_name)
 
 
-def _visible(user_id: int, admin: bool, full_name: str | None) -> list:
+def _visible(user_id: int, admin: bool, full_name: str | None) -> list[ColumnElement[bool]]:
     """Return the WHERE clauses selecting the repos a user may read."""
-    where = []
+    where: list[ColumnElement[bool]] = []
     if not admin:
         where.append(Repo.id.in_(select(Perm.repo_id).where(Perm.user_id == user_id, Perm.pull.is_(True))))
     if full_name:

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete as sql_delete, update as sql_update
+from sqlalchemy import CursorResult
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import update as sql_update
+from sqlalchemy.sql import Executable
 
-from circle.extensions import db
 from circle.errors import NotFound
+from circle.extensions import db
 from circle.models import Task, TaskPayload
 from circle.store.base import Crud, Page, commit, flush
 
@@ -68,33 +71,38 @@ def get_leased(task_id: int, agent_id: int, lease: str) -> Task:
                       Task.lease == lease)
 
 
+def _changed(statement: Executable) -> int:
+    """Execute an UPDATE or DELETE and return how many rows it changed."""
+    return cast(CursorResult[Any], db.session.execute(statement)).rowcount
+
+
 def claim(task_id: int, agent_id: int, deadline: float) -> bool:
     """Lease a pending task to an agent under a fresh lease token; False when someone else got it first."""
-    result = db.session.execute(
+    changed = _changed(
         sql_update(Task).where(Task.id == task_id, Task.state == PENDING)
         .values(state=RUNNING, agent_id=agent_id, lease=secrets.token_hex(16), lease_deadline=deadline,
                 attempts=Task.attempts + 1))
     commit("task")
-    return result.rowcount == 1
+    return changed == 1
 
 
 def extend(task_id: int, agent_id: int, lease: str, deadline: float) -> bool:
     """Push a leased task's deadline; False when the agent does not hold it under `lease`."""
-    result = db.session.execute(
+    changed = _changed(
         sql_update(Task).where(Task.id == task_id, Task.state.in_(LEASED), Task.agent_id == agent_id,
                                Task.lease == lease)
         .values(lease_deadline=deadline))
     flush("task")
-    return result.rowcount == 1
+    return changed == 1
 
 
 def requeue(task_id: int, deadline_before: float) -> bool:
     """Hand an expired lease back to the queue; False when it was extended or finished meanwhile."""
-    result = db.session.execute(
+    changed = _changed(
         sql_update(Task).where(Task.id == task_id, Task.state == RUNNING, Task.lease_deadline < deadline_before)
         .values(state=PENDING, agent_id=None, lease=None, lease_deadline=0.0))
     flush("task")
-    return result.rowcount == 1
+    return changed == 1
 
 
 def delete_by_build(build_id: int) -> None:
@@ -105,23 +113,23 @@ def delete_by_build(build_id: int) -> None:
 
 def remove_leased(task_id: int, lease: str | None) -> bool:
     """Delete a task still held under `lease`; False when it was taken back (or finished) meanwhile."""
-    result = db.session.execute(sql_delete(Task).where(Task.id == task_id, Task.lease == lease))
+    changed = _changed(sql_delete(Task).where(Task.id == task_id, Task.lease == lease))
     flush("task")
-    return result.rowcount == 1
+    return changed == 1
 
 
 def remove_expired(task_id: int, deadline_before: float) -> bool:
     """Delete a task whose lease ended before `deadline_before`; False when it was extended or finished meanwhile."""
-    result = db.session.execute(
+    changed = _changed(
         sql_delete(Task).where(Task.id == task_id, Task.state.in_(LEASED), Task.lease_deadline < deadline_before))
     flush("task")
-    return result.rowcount == 1
+    return changed == 1
 
 
 def extend_all(deadline: float) -> int:
     """Push the deadline of every leased task to at least `deadline` (a server restart's grace)."""
-    result = db.session.execute(
+    changed = _changed(
         sql_update(Task).where(Task.state.in_(LEASED), Task.lease_deadline < deadline)
         .values(lease_deadline=deadline))
     commit("task")
-    return result.rowcount
+    return changed

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from flask import Response, redirect, render_template, url_for
+from flask import redirect, render_template, url_for
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 
 from circle.errors import CircleError, Unauthorized
 from circle.web.blueprint import bp

@@ -7,8 +7,8 @@ from flask import render_template, request
 
 from circle.errors import Forbidden
 from circle.models import Repo
-from circle.states import EVENTS, STATES, TRUSTED_EVENTS
 from circle.service import permissions
+from circle.states import EVENTS, STATES, TRUSTED_EVENTS
 from circle.store import builds, configs, secrets
 from circle.web.blueprint import bp
 from circle.web.guard import signed_in, viewer

@@ -4,8 +4,9 @@ from __future__ import annotations
 import functools
 import logging
 
-from flask import Response, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.wrappers import Response
 
 from circle.api.auth import current_user, login_user, logout_user
 from circle.errors import InvalidInput, NotFound

@@ -10,6 +10,8 @@ from typing import Any
 from circle.models import Build, User
 from circle.models.types import now
 from circle.store import builds, repos, users
+
+
 @dataclass
 class Caller:
     """A user with an API token."""

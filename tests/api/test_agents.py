@@ -14,7 +14,8 @@ def test_agents_with_their_leases(client: FlaskClient, admin: Caller, repo: dict
     agents.create(name="idle")
     build = add_build(repo["id"], 1, status="running")
     [proc] = builds.create_procs([Proc(build_id=build.id, pid=1, ppid=0, name="default")])
-    leased = tasks.create(payload={}, build_id=build.id, proc_id=proc.id, state="running", agent_id=busy.id, lease_deadline=5.0)
+    leased = tasks.create(payload={}, build_id=build.id, proc_id=proc.id, state="running", agent_id=busy.id,
+                          lease_deadline=5.0)
     tasks.create(payload={}, build_id=build.id, proc_id=proc.id)
     answer = client.get("/api/agents", headers=admin.headers)
     assert answer.status_code == 200 and answer.headers["X-Total-Count"] == "2"

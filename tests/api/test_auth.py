@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 
+from api.helpers import Caller
 from circle.api.auth import SESSION_KEY, current_user, login_user, logout_user
 from circle.store import users
-from api.helpers import Caller
 
 
 def test_no_credentials_is_401_with_a_bearer_challenge(client: FlaskClient):

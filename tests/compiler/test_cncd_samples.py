@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from cncd_samples import SAMPLES, drone_stages, metadata_of, read_env
 from circle.compiler import compile_pipeline
 from circle.pipeline.types import Step
+from cncd_samples import SAMPLES, drone_stages, metadata_of, read_env
 
 DRONE_CLONE_IMAGE = "plugins/git:latest"
 

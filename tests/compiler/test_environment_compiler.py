@@ -15,7 +15,8 @@ SPEC_VARIABLES = ["CI", "CIRCLE", "CI_REPO", "CI_REPO_OWNER", "CI_REPO_NAME", "C
 def meta(**build: object) -> Metadata:
     return Metadata(repo=RepoInfo(full_name="octo/hello", owner="octo", name="hello",
                                   clone_url="https://h/octo/hello.git"),
-                    commit=CommitInfo(sha="c" * 40, ref="refs/heads/main", branch="main", message="fix it", author="octo"),
+                    commit=CommitInfo(sha="c" * 40, ref="refs/heads/main", branch="main", message="fix it",
+                                      author="octo"),
                     build=BuildInfo(**{"number": 12, "parent": 11, "event": "push",  # type: ignore[arg-type]
                                        "link": "http://ci/octo/hello/12", **build}),
                     system=SystemInfo(machine="agent-7"), upload_url="http://ci/api/upload/xyz",

@@ -35,7 +35,7 @@ def test_manual_build_succeeds_with_its_logs(server, agent, activate):
     states = {p["name"]: p["state"] for p in done["procs"]}
     assert states == {"default": "success", "clone": "success", "build": "success"}
     log = server.log_text(repo_id, build["number"], "build")
-    assert f"hello from acme/app" in log and "readme text" in log and "+ cat README" in log
+    assert "hello from acme/app" in log and "readme text" in log and "+ cat README" in log
 
 
 def test_failing_step_fails_the_build(server, agent, activate):
@@ -52,7 +52,8 @@ def test_failing_step_fails_the_build(server, agent, activate):
 def test_cancel_stops_a_running_build_within_5s(server, agent, activate):
     """Cancel while a step sleeps: the build is killed within 5 s and the process is gone."""
     marker = f"{time.time_ns()}"
-    repo_id, _ = activate({".circle.yml": f"pipeline:\n  slow:\n    image: x\n    commands: [sleep 300{marker[-3:]}]\n"})
+    pipeline = f"pipeline:\n  slow:\n    image: x\n    commands: [sleep 300{marker[-3:]}]\n"
+    repo_id, _ = activate({".circle.yml": pipeline})
     number = _manual(server, repo_id)["number"]
     running = server.wait_build(repo_id, number, {"running"})
     deadline = time.monotonic() + 30
@@ -76,14 +77,16 @@ def test_cancel_stops_a_running_build_within_5s(server, agent, activate):
 
 def test_restart_and_fork(server, agent, activate):
     """Restart reruns in place with fresh procs; fork makes the next number with parent set and params."""
-    repo_id, _ = activate({".circle.yml": "pipeline:\n  show:\n    image: x\n    commands: [echo \"param=$GREETING\"]\n"})
+    pipeline = "pipeline:\n  show:\n    image: x\n    commands: [echo \"param=$GREETING\"]\n"
+    repo_id, _ = activate({".circle.yml": pipeline})
     first = _manual(server, repo_id, params={"GREETING": "one"})
     server.wait_build(repo_id, first["number"])
     restarted = server.ok("POST", f"/api/repos/{repo_id}/builds/{first['number']}/restart")
     assert restarted["number"] == first["number"]
     again = server.wait_build(repo_id, first["number"])
     assert again["status"] == "success" and server.log_text(repo_id, first["number"], "show").count("param=one") == 1
-    forked = server.ok("POST", f"/api/repos/{repo_id}/builds/{first['number']}/fork", json={"params": {"GREETING": "two"}})
+    forked = server.ok("POST", f"/api/repos/{repo_id}/builds/{first['number']}/fork",
+                       json={"params": {"GREETING": "two"}})
     assert forked["number"] == first["number"] + 1 and forked["parent"] == first["number"]
     done = server.wait_build(repo_id, forked["number"])
     assert done["status"] == "success" and "param=two" in server.log_text(repo_id, forked["number"], "show")

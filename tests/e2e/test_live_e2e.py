@@ -84,7 +84,7 @@ def test_websocket_without_credentials_is_refused(server):
 def test_a_long_history_arrives_intact(server, agent, activate):
     """50 000 lines replayed at once to a slow reader arrive as whole frames, in order."""
     pipeline = ("pipeline:\n  many:\n    image: x\n    commands:\n"
-                "      - seq 1 50000 | sed 's/$/ ................................................................................................................................................................................................/'\n")
+                "      - seq 1 50000 | sed 's/$/ " + "." * 192 + "/'\n")
     repo_id, _ = activate({".circle.yml": pipeline})
     number = server.ok("POST", f"/api/repos/{repo_id}/builds", json={})[0]["number"]
     build = server.wait_build(repo_id, number)

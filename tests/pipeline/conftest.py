@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from circle.pipeline.backends import docker_available, get_backend
-from circle.pipeline.runtime import Runtime, RunResult
+from circle.pipeline.runtime import RunResult, Runtime
 from circle.pipeline.types import Config, LogLine, Secret, Stage, Step, StepState, Workspace
 
 BUSYBOX = "circle-test/busybox:latest"

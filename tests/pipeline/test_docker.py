@@ -57,7 +57,7 @@ def test_a_step_whose_container_dies_fails_and_is_cleaned_up(ir, docker):
     thread.start()
     assert ready.wait(60)
     api = docker_sdk.APIClient()
-    (victim,) = api.containers(filters={"label": f"io.circle.pipeline.step=crash"})
+    (victim,) = api.containers(filters={"label": "io.circle.pipeline.step=crash"})
     api.kill(victim["Id"])
     api.close()
     thread.join(60)

@@ -9,7 +9,6 @@ import pytest
 from circle.pipeline.runtime import Runtime
 from circle.pipeline.types import MASK, Secret, Step
 
-
 # Tests that need a shell run on the backends that have one (the dummy backend runs no commands).
 shell_backends = pytest.mark.parametrize(
     "backend_name", ["local", pytest.param("docker", marks=pytest.mark.docker)], indirect=True)

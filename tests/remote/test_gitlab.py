@@ -100,7 +100,8 @@ def test_status_maps_states_and_tolerates_a_repeated_transition(fake_host, gitla
             400,
             {},
             {
-                "message": 'Cannot transition status via :run from :running (Reason(s): Status cannot transition via "run")'
+                "message": 'Cannot transition status via :run from :running'
+                ' (Reason(s): Status cannot transition via "run")'
             },
         ),
         (201, {}, {"id": 94, "status": "failed"}),

@@ -18,8 +18,20 @@ from circle.extensions import db
 from circle.origin import Origin
 from circle.rpc import protocol
 from circle.rpc.client import RpcClient
-from circle.rpc.protocol import (INTERNAL_ERROR, INVALID_PARAMS, NOT_LEASED, NOT_REGISTERED, DoneState, InitState,
-                                 LogLine, NextParams, RegisterParams, RpcError, StepReport, UploadFile)
+from circle.rpc.protocol import (
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    NOT_LEASED,
+    NOT_REGISTERED,
+    DoneState,
+    InitState,
+    LogLine,
+    NextParams,
+    RegisterParams,
+    RpcError,
+    StepReport,
+    UploadFile,
+)
 from circle.rpc.server import Peer
 from circle.service import builds, reaper
 from circle.store import agents as agent_store

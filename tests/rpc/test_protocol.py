@@ -7,8 +7,19 @@ import pytest
 
 from circle.pipeline.types import StepState
 from circle.rpc import protocol
-from circle.rpc.protocol import (INVALID_PARAMS, Assignment, DoneState, InitState, LogLine, RegisterParams,
-                                 Registration, RpcError, StepReport, UploadFile, WaitResult)
+from circle.rpc.protocol import (
+    INVALID_PARAMS,
+    Assignment,
+    DoneState,
+    InitState,
+    LogLine,
+    RegisterParams,
+    Registration,
+    RpcError,
+    StepReport,
+    UploadFile,
+    WaitResult,
+)
 
 VALUES = [RegisterParams(name="a", capacity=2, labels={"gpu": "yes"}), Registration(agent_id=3, token="t"),
           Assignment(id="4.abc", config={"stages": []}, timeout=5, lease=7.5), WaitResult(canceled=True),

@@ -7,7 +7,7 @@ from typing import Any, Callable
 import pytest
 
 from circle.errors import Conflict, NotFound
-from circle.store import agents, builds, configs, files, repos, scms, secrets, tasks, users
+from circle.store import agents, builds, configs, repos, scms, secrets, tasks, users
 from circle.store.base import Page
 
 

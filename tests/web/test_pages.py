@@ -7,9 +7,9 @@ import re
 
 import pytest
 
+from api.helpers import closed_port
 from circle import states
 from circle.store import files, secrets
-from api.helpers import closed_port
 from web import seed
 from web.forms import sign_in
 

@@ -15,6 +15,7 @@ processes die with it; `destroy_step` sends SIGTERM to the group, then SIGKILL a
 """
 from __future__ import annotations
 
+import io
 import logging
 import os
 import shutil
@@ -23,6 +24,7 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator
+from typing import cast
 
 from circle import process
 from circle.pipeline.errors import EXIT_KILLED, EXIT_NOT_FOUND, BackendError
@@ -133,7 +135,8 @@ class LocalBackend:
         proc = self._procs.get(step.name)
         if proc is None or proc.stdout is None:
             return
-        read = proc.stdout.read1
+        # A buffered pipe (or gevent's file object over it): both have read1.
+        read = cast(io.BufferedReader, proc.stdout).read1
         while chunk := read(65536):
             yield chunk
 

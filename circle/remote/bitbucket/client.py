@@ -9,12 +9,12 @@ from typing import Iterable, Mapping
 from urllib.parse import quote, urlsplit
 
 from circle.errors import NotFound
-from circle.states import BITBUCKET_STATES
 from circle.remote.api import ApiRemote, file_path, repo_path
 from circle.remote.bitbucket import convert, hook
 from circle.remote.http import HttpClient
 from circle.remote.payload import dig
 from circle.remote.types import Commit, HookEvent, Perm, RemoteRepo, RemoteUser, Team
+from circle.states import BITBUCKET_STATES
 
 HOOK_EVENTS = [
     "repo:push",

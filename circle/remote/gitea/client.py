@@ -5,12 +5,12 @@ from typing import Iterable, Mapping
 from urllib.parse import quote
 
 from circle.errors import NotFound
-from circle.states import FOUR_STATES
 from circle.remote.api import ApiRemote, file_path, repo_path
 from circle.remote.gitea import convert
 from circle.remote.gitea.hook import GiteaHook
 from circle.remote.http import HttpClient
 from circle.remote.types import Commit, HookEvent, Perm, RemoteRepo, RemoteUser, Team
+from circle.states import FOUR_STATES
 
 HOOK_EVENTS = ["push", "create", "pull_request"]
 

@@ -12,14 +12,14 @@ from typing import Any, Mapping
 from circle.errors import InvalidInput
 from circle.remote import signature
 from circle.remote.payload import (
-    commit_fields,
-    pull_request_kind,
     TAGS,
+    commit_fields,
     dig,
     first,
     header,
     load_json,
     need,
+    pull_request_kind,
     short_ref,
     text,
 )

@@ -7,11 +7,11 @@ from typing import Any, Iterable, Mapping
 from urllib.parse import quote, urlsplit
 
 from circle.errors import NotFound, RemoteError
-from circle.states import FOUR_STATES
 from circle.remote.api import ApiRemote, file_path, repo_path
 from circle.remote.github import convert, hook
 from circle.remote.http import HttpClient
 from circle.remote.types import Commit, HookEvent, Perm, RemoteRepo, RemoteUser, Team
+from circle.states import FOUR_STATES
 
 HOOK_EVENTS = ["push", "pull_request", "deployment"]
 

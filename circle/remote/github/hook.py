@@ -10,8 +10,7 @@ from typing import Any, Callable, Mapping
 
 from circle.errors import InvalidInput
 from circle.remote import signature
-from circle.remote.payload import (commit_fields, dig, first, header, load_json, need, pull_request_kind,
-                                   short_ref, text)
+from circle.remote.payload import commit_fields, dig, first, header, load_json, need, pull_request_kind, short_ref, text
 from circle.remote.types import (
     KIND_DEPLOYMENT,
     KIND_IGNORE,

@@ -14,11 +14,11 @@ import requests
 import requests.auth
 
 from circle.errors import NotFound, RemoteAuthError, RemoteError
-from circle.states import GITLAB_STATES
 from circle.remote.api import ApiRemote, file_path, repo_path
 from circle.remote.gitlab import convert, hook
 from circle.remote.http import HttpClient
 from circle.remote.types import Commit, HookEvent, Perm, RemoteRepo, RemoteUser, Team
+from circle.states import GITLAB_STATES
 
 log = logging.getLogger(__name__)
 
