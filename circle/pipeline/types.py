@@ -242,8 +242,8 @@ class LogLine:
 
     proc: str
     pos: int
-    time: int
-    out: str
+    time: int = 0
+    out: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """Return the JSON object of this line."""

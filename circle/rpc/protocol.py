@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Protocol
 
 from circle.errors import CircleError
+from circle.pipeline.types import LogLine as RuntimeLine
 from circle.pipeline.types import StepState
 
 PARSE_ERROR = -32700
@@ -203,23 +204,13 @@ class InitState:
 
 
 @dataclass
-class StepReport:
-    """The `state` of `update`: one step's state, the step named by `proc`."""
-
-    proc: str
-    started: int = 0
-    finished: int = 0
-    exited: bool = False
-    exit_code: int = 0
-    error: str = ""
-    skipped: bool = False
-    killed: bool = False
+class StepReport(StepState):
+    """The `state` of `update`: the runtime's StepState of one step (named by `proc`), parsed with checks."""
 
     @classmethod
     def of(cls, state: StepState) -> StepReport:
         """Return the report of a state the runtime produced."""
-        return cls(proc=state.proc, started=state.started, finished=state.finished, exited=state.exited,
-                   exit_code=state.exit_code, error=state.error, skipped=state.skipped, killed=state.killed)
+        return cls(**asdict(state))
 
     @classmethod
     def from_json(cls, data: Any) -> StepReport:
@@ -234,21 +225,13 @@ class StepReport:
                    exit_code=_field(data, "exit_code", int, "state.", 0),
                    error=_field(data, "error", str, "state.", ""),
                    skipped=_field(data, "skipped", bool, "state.", False),
-                   killed=_field(data, "killed", bool, "state.", False))
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the state object."""
-        return asdict(self)
+                   killed=_field(data, "killed", bool, "state.", False),
+                   oom_killed=_field(data, "oom_killed", bool, "state.", False))
 
 
 @dataclass
-class LogLine:
-    """One line of a `log` batch: step name, position from 0 per step, seconds since the step started, text."""
-
-    proc: str
-    pos: int
-    time: int = 0
-    out: str = ""
+class LogLine(RuntimeLine):
+    """One line of a `log` batch (the runtime's LogLine), parsed with checks."""
 
     @classmethod
     def from_json(cls, data: Any, where: str = "line.") -> LogLine:
@@ -263,10 +246,6 @@ class LogLine:
         if not isinstance(data, list):
             raise RpcError(INVALID_PARAMS, "lines must be a list")
         return [cls.from_json(line, f"lines[{index}].") for index, line in enumerate(data)]
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the line object."""
-        return asdict(self)
 
 
 @dataclass
