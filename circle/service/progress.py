@@ -24,10 +24,10 @@ def _workflow(task: Task) -> tuple[Build, Proc]:
 def workflow_started(task: Task, agent: Agent, started: int) -> None:
     """Mark the workflow running on `agent`, and the build running when it was pending."""
     build, workflow = _workflow(task)
-    build_store.update_proc(workflow, state=states.RUNNING, started=started or now(), machine=agent.name)
+    build_store.update_proc(workflow, state=states.RUNNING, started=started or now(), machine=agent.name, error="")
     events.proc_changed(build, workflow)
     if build.status == states.PENDING:
-        build_store.update(build, status=states.RUNNING, started=build.started or started or now())
+        build_store.update(build, status=states.RUNNING, started=build.started or started or now(), error="")
         events.build_changed(build)
 
 
@@ -87,7 +87,7 @@ def settle_build(build: Build) -> Build:
     finished = all(p.state in states.FINAL for p in workflows)
     errors = "; ".join(f"{p.name}: {p.error}" for p in workflows if p.error)
     build_store.update(build, status=combined, finished=now() if finished and not build.finished else build.finished,
-                       error=errors or build.error)
+                       error=errors)
     events.build_changed(build)
     if finished:
         log.info("build %s finished %s", build.id, combined)

@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 # A workflow whose agent vanished is handed to another agent this many times before it errors.
 MAX_ATTEMPTS = 2
 INTERVAL = 1.0
+# What a re-queued workflow (and so its build) says while it waits for another agent.
+REQUEUED = "{agent} stopped answering; waiting for another agent to run it again"
 # An active build without tasks is left alone this long (seconds): it may be compiling right now.
 ORPHAN_GRACE = 300
 # The sweep for such builds runs every this many reaper rounds.
@@ -48,10 +50,11 @@ def _requeue(task: Task, moment: float) -> None:
     if not task_store.requeue(task.id, moment):
         return
     build, workflow = build_store.get(task.build_id), build_store.get_proc(task.proc_id)
+    why = REQUEUED.format(agent=workflow.machine or "its agent")
     for proc in [workflow, *build_store.list_steps(build.id, workflow.pid)]:
         log_store.delete_by_proc(proc.id)
-        build_store.update_proc(proc, state=states.PENDING, started=0, finished=0, exit_code=0, error="",
-                                machine="")
+        build_store.update_proc(proc, state=states.PENDING, started=0, finished=0, exit_code=0, machine="",
+                                error=why if proc is workflow else "")
         events.proc_changed(build, proc)
     progress.settle_build(build)
     log.warning("task %s (build %s): lease expired; queued again (attempt %d)", task.id, build.id, task.attempts)

@@ -30,6 +30,13 @@ def test_a_requeued_running_build_reads_pending_again(app):
     assert builds.get(build_id).status == "pending"
     assert {p.state for p in builds.list_procs(build_id)} == {"pending"}
     assert builds.get_proc(proc_id).machine == ""
+    why = "agent stopped answering; waiting for another agent to run it again"
+    assert why in builds.get_proc(proc_id).error and why in builds.get(build_id).error
+    task = hub().queue.poll(agents.create(name="second").id, {}, 0)
+    progress.workflow_started(task, agents.get(task.agent_id), int(time.time()))
+    db.session.expire_all()
+    assert builds.get(build_id).status == "running" and builds.get(build_id).error == ""
+    assert builds.get_proc(proc_id).error == ""
 
 
 def test_a_lease_extended_after_the_reaper_looked_is_not_lost(app):
