@@ -1,7 +1,7 @@
 """The agent side of the protocol: the Peer methods of SPEC §6 as calls over HTTP.
 
 Uses requests (cooperative under gevent's monkey patching). Transport failures raise ServerUnavailable,
-credentials refused raise AgentRejected, and JSON-RPC errors raise protocol.RpcError. `retrying` repeats a
+credentials refused raise AgentRejected, and JSON-RPC errors raise jsonrpc.RpcError. `retrying` repeats a
 call while the server is unwell (unreachable, or answering INTERNAL_ERROR); any other RpcError is final.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any, Callable, TypeVar
 
 import requests
 
-from circle.rpc import protocol
+from circle.rpc import jsonrpc, protocol
 from circle.rpc.protocol import (
     Assignment,
     DoneState,
@@ -47,7 +47,7 @@ class AgentRejected(Exception):
 
 def is_retryable(err: Exception) -> bool:
     """Tell whether a failed call may succeed later: the server is unwell, not refusing this call."""
-    return isinstance(err, ServerUnavailable) or isinstance(err, RpcError) and err.code == protocol.INTERNAL_ERROR
+    return isinstance(err, ServerUnavailable) or isinstance(err, RpcError) and err.code == jsonrpc.INTERNAL_ERROR
 
 
 class RpcClient:
@@ -62,7 +62,7 @@ class RpcClient:
 
     def call(self, method: str, params: dict[str, Any], *, timeout: float = CALL_TIMEOUT) -> Any:
         """Make one call and return its result."""
-        body = protocol.request(method, params, next(self._ids))
+        body = jsonrpc.request(method, params, next(self._ids))
         try:
             response = self.session.post(self.url, json=body, headers={"Authorization": f"Bearer {self.token}"},
                                          timeout=timeout)

@@ -14,7 +14,7 @@ from circle.errors import NotFound, Unauthorized
 from circle.extensions import db
 from circle.hub import hub
 from circle.models import Agent
-from circle.rpc import protocol
+from circle.rpc import jsonrpc
 from circle.rpc.protocol import RpcError
 from circle.rpc.server import Peer
 from circle.store import agents as agent_store
@@ -45,26 +45,26 @@ def _answer(peer: Peer, obj: Any) -> dict[str, Any] | None:
     """Run one request object; return its response, or None for a notification."""
     request_id = obj.get("id") if isinstance(obj, dict) else None
     try:
-        call = protocol.parse_request(obj)
+        call = jsonrpc.parse_request(obj)
         request_id = call.id
         with transaction("rpc"):
             value = peer.call(call.method, call.params)
     except RpcError as err:
         db.session.rollback()
-        if isinstance(obj, dict) and "id" not in obj and err.code != protocol.INVALID_REQUEST:
+        if isinstance(obj, dict) and "id" not in obj and err.code != jsonrpc.INVALID_REQUEST:
             return None
-        return protocol.error(request_id, err.code, str(err))
+        return jsonrpc.error(request_id, err.code, str(err))
     except DBAPIError:
         db.session.rollback()
         log.warning("rpc %s: the database failed", obj.get("method"), exc_info=True)
-        return None if "id" not in obj else protocol.error(request_id, protocol.INTERNAL_ERROR, DB_UNAVAILABLE)
+        return None if "id" not in obj else jsonrpc.error(request_id, jsonrpc.INTERNAL_ERROR, DB_UNAVAILABLE)
     except Exception as err:  # process boundary: one failing call must not break the endpoint
         db.session.rollback()
         log.exception("rpc %s failed", obj.get("method") if isinstance(obj, dict) else "?")
         if isinstance(obj, dict) and "id" not in obj:
             return None
-        return protocol.error(request_id, protocol.INTERNAL_ERROR, f"internal error: {err}")
-    return None if call.notification else protocol.result(request_id, value)
+        return jsonrpc.error(request_id, jsonrpc.INTERNAL_ERROR, f"internal error: {err}")
+    return None if call.notification else jsonrpc.result(request_id, value)
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -86,10 +86,10 @@ def rpc() -> Response:
     try:
         body = json.loads(request.get_data(cache=False))
     except (ValueError, UnicodeDecodeError):
-        return _json(protocol.error(None, protocol.PARSE_ERROR, "parse error: the body is not JSON"))
+        return _json(jsonrpc.error(None, jsonrpc.PARSE_ERROR, "parse error: the body is not JSON"))
     if isinstance(body, list):
         if not body:
-            return _json(protocol.error(None, protocol.INVALID_REQUEST, "invalid request: empty batch"))
+            return _json(jsonrpc.error(None, jsonrpc.INVALID_REQUEST, "invalid request: empty batch"))
         answers = [a for a in (_answer(peer, item) for item in body) if a is not None]
         return _json(answers) if answers else Response(status=204)
     answer = _answer(peer, body)

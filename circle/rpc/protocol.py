@@ -1,4 +1,4 @@
-"""JSON-RPC 2.0 envelopes and the typed methods of the agent protocol (SPEC §6), shared by server and client.
+"""The typed methods of the agent protocol (SPEC §6), shared by server and client (the envelope: rpc.jsonrpc).
 
 Only the stdlib (and the pipeline's types): the agent imports this without Flask or SQLAlchemy.
 Every payload is a dataclass whose `from_json` checks the wire types and raises RpcError(INVALID_PARAMS)
@@ -11,16 +11,11 @@ import binascii
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Protocol
 
-from circle.errors import CircleError
 from circle.pipeline.types import LogLine as RuntimeLine
 from circle.pipeline.types import StepState
+from circle.rpc.jsonrpc import INVALID_PARAMS, METHOD_NOT_FOUND, RpcError
 
-PARSE_ERROR = -32700
-INVALID_REQUEST = -32600
-METHOD_NOT_FOUND = -32601
-INVALID_PARAMS = -32602
-INTERNAL_ERROR = -32603
-# Application errors (-32000…-32099).
+# Application errors (-32000…-32099); the spec's codes are in rpc.jsonrpc.
 NOT_LEASED = -32001
 NOT_REGISTERED = -32002
 TOO_LARGE = -32003
@@ -44,14 +39,6 @@ METHODS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "done": (frozenset({"id", "state"}), frozenset()),
     "register": (frozenset({"name"}), frozenset({"platform", "backend", "capacity", "labels", "version"})),
 }
-
-
-class RpcError(CircleError):
-    """A JSON-RPC error: `code` from the spec or the application range; raised by the server, seen by the client."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 _REQUIRED = object()
@@ -360,31 +347,6 @@ def encode_result(value: Any) -> Any:
     return value.to_json() if hasattr(value, "to_json") else value
 
 
-@dataclass
-class Request:
-    """One parsed JSON-RPC call; `notification` when it carries no id and gets no answer."""
-
-    method: str
-    params: dict[str, Any]
-    id: Any = None
-    notification: bool = False
-
-
-def parse_request(obj: Any) -> Request:
-    """Validate one request object of a call or batch; raise RpcError for what the spec rejects."""
-    if not isinstance(obj, dict) or obj.get("jsonrpc") != "2.0" or not isinstance(obj.get("method"), str):
-        raise RpcError(INVALID_REQUEST, "invalid request: need an object with jsonrpc \"2.0\" and a method")
-    if "id" in obj and not (obj["id"] is None or isinstance(obj["id"], (str, int, float))
-                            and not isinstance(obj["id"], bool)):
-        raise RpcError(INVALID_REQUEST, "invalid request: id must be a string, a number or null")
-    params = obj.get("params", {})
-    if isinstance(params, list):
-        raise RpcError(INVALID_PARAMS, "params must be passed by name (an object)")
-    if not isinstance(params, dict):
-        raise RpcError(INVALID_REQUEST, "invalid request: params must be an object")
-    return Request(method=obj["method"], params=params, id=obj.get("id"), notification="id" not in obj)
-
-
 def check_params(method: str, params: dict[str, Any]) -> None:
     """Raise RpcError when the method is unknown or its params are missing or unexpected."""
     if method not in METHODS:
@@ -396,18 +358,3 @@ def check_params(method: str, params: dict[str, Any]) -> None:
         parts = [f"missing {', '.join(missing)}"] if missing else []
         parts += [f"unknown {', '.join(unknown)}"] if unknown else []
         raise RpcError(INVALID_PARAMS, f"invalid params for {method}: {'; '.join(parts)}")
-
-
-def request(method: str, params: dict[str, Any], request_id: Any) -> dict[str, Any]:
-    """Return a JSON-RPC request object."""
-    return {"jsonrpc": "2.0", "method": method, "params": params, "id": request_id}
-
-
-def result(request_id: Any, value: Any) -> dict[str, Any]:
-    """Return a success response object."""
-    return {"jsonrpc": "2.0", "result": value, "id": request_id}
-
-
-def error(request_id: Any, code: int, message: str) -> dict[str, Any]:
-    """Return an error response object."""
-    return {"jsonrpc": "2.0", "error": {"code": code, "message": message}, "id": request_id}

@@ -16,10 +16,10 @@ from circle.agent.options import AgentOptions
 from circle.agent.task import TaskRun
 from circle.extensions import db
 from circle.origin import Origin
-from circle.rpc import protocol
+from circle.rpc import jsonrpc, protocol
 from circle.rpc.client import RpcClient
+from circle.rpc.jsonrpc import INTERNAL_ERROR
 from circle.rpc.protocol import (
-    INTERNAL_ERROR,
     INVALID_PARAMS,
     NOT_LEASED,
     NOT_REGISTERED,
@@ -223,7 +223,7 @@ def test_the_shared_secret_only_registers(app, url, agent, make_build):
     assert "register first" in _refused(NOT_REGISTERED, lambda: anonymous.next(NextParams()))
     _refused(NOT_REGISTERED, lambda: anonymous.update(task.id, StepReport(proc="build", exited=True, exit_code=1)))
     _refused(NOT_REGISTERED, lambda: anonymous.done(task.id, DoneState(exit_code=1)))
-    body = protocol.request("done", {"id": task.id, "state": {"exit_code": 1}}, 1)
+    body = jsonrpc.request("done", {"id": task.id, "state": {"exit_code": 1}}, 1)
     answer = requests.post(f"{url}/rpc", json=body, timeout=10, headers={
         "Authorization": f"Bearer {SECRET}", "X-Circle-Agent-Id": str(agent.agent_id)}).json()
     assert answer["error"]["code"] == NOT_REGISTERED

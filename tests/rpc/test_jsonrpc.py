@@ -1,7 +1,8 @@
 """POST /rpc conforms to JSON-RPC 2.0: error codes, notifications, batches, and agent authentication."""
 from __future__ import annotations
 
-from circle.rpc.protocol import INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, NOT_REGISTERED, PARSE_ERROR
+from circle.rpc.jsonrpc import INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR
+from circle.rpc.protocol import NOT_REGISTERED
 from circle.store import agents
 
 

@@ -10,23 +10,13 @@ from circle.hub import hub
 from circle.origin import Origin
 from circle.service import builds, reaper
 from circle.store import builds as build_store
-from circle.store import configs, repos, scms, tasks, users
+from circle.store import configs, tasks
 
 GOOD = "pipeline:\n  a:\n    image: busybox\n    commands: [echo a]\n  b:\n    image: busybox\n    commands: [echo b]\n"
 
 
 class Crash(Exception):
     """The injected failure."""
-
-
-@pytest.fixture
-def repo(app):
-    """A repo with one stored config of two steps."""
-    owner = users.create("owner", "pw", admin=True)
-    scm = scms.create(kind="local", name="disk", url="/srv", owner_id=owner.id)
-    row = repos.create(scm_id=scm.id, full_name="a/b", owner="a", name="b", clone_url="/srv/a/b")
-    configs.create(repo_id=row.id, name="default", content=GOOD)
-    return row
 
 
 def _create(repo):

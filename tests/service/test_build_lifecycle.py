@@ -9,19 +9,9 @@ from circle.errors import Conflict
 from circle.origin import Origin
 from circle.service import builds
 from circle.store import builds as build_store
-from circle.store import configs, repos, scms, tasks, users
+from circle.store import configs, tasks, users
 
 GOOD = "pipeline:\n  build:\n    image: busybox\n    commands: [echo hi]\n"
-
-
-@pytest.fixture
-def repo(app):
-    """A repo with one stored config."""
-    owner = users.create("owner", "pw", admin=True)
-    scm = scms.create(kind="local", name="disk", url="/srv", owner_id=owner.id)
-    row = repos.create(scm_id=scm.id, full_name="a/b", owner="a", name="b", clone_url="/srv/a/b")
-    configs.create(repo_id=row.id, name="default", content=GOOD)
-    return row
 
 
 def _build(repo, content: str | None = None, **trigger):

@@ -1,0 +1,16 @@
+"""Fixtures of the service tests: a repo whose one stored config is the test module's GOOD pipeline."""
+from __future__ import annotations
+
+import pytest
+
+from circle.store import configs, repos, scms, users
+
+
+@pytest.fixture
+def repo(app, request: pytest.FixtureRequest):
+    """A repo (of a local SCM) with one stored config holding the module's GOOD pipeline."""
+    owner = users.create("owner", "pw", admin=True)
+    scm = scms.create(kind="local", name="disk", url="/srv", owner_id=owner.id)
+    row = repos.create(scm_id=scm.id, full_name="a/b", owner="a", name="b", clone_url="/srv/a/b")
+    configs.create(repo_id=row.id, name="default", content=request.module.GOOD)
+    return row
