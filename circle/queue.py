@@ -1,127 +1,86 @@
-"""The durable task queue: rows in the tasks table are the truth, in-memory waiters only wake sooner.
+"""The durable task queue: rows in the tasks table are the truth; the dispatcher only hands them out.
 
-An agent's claim is one conditional UPDATE (store.tasks.claim), so two agents or two server
-processes can never lease the same task. Long-polling agents register a waiter *before* looking at
-the database, so a push between their look and their sleep still wakes them; a push wakes only the
-first idle waiter whose labels fit, so 1 000 idle agents cost nothing until work arrives.
+Long-polling agents wait in this process's Dispatcher (circle.dispatch), which claims tasks for them with
+one conditional UPDATE each (store.tasks.claim), so two agents or two server processes can never lease the
+same task, and idle agents cost no database queries beyond the dispatcher's periodic refresh.
 
-A push (or a lease taken back) is announced on the pubsub topic "queue" as {"labels": …}; every
-Queue watches that topic and wakes one of its own waiters, so with a shared bus (CIRCLE_PUBSUB_URL)
-a push in one server process wakes a poller in another, and each process exactly once.
+A claim is a hand-over: its deadline is `handover_seconds`, and only the agent's `init` (Queue.confirm)
+gives it a whole lease and counts a start. A task handed to a long-poll whose client was already gone
+goes back to the queue within seconds (the reaper), not after a lease, and without counting an attempt.
+
+Pushes, leases taken back and freed tasks are announced on the pubsub topic "queue"; every process's
+dispatcher refreshes on it, so with a shared bus (CIRCLE_PUBSUB_URL) a push in one server process reaches
+pollers in every other at once (without one, at the next refresh).
 """
 from __future__ import annotations
 
-import fnmatch
 import logging
-import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
+from circle.dispatch import Dispatcher
 from circle.extensions import db
 from circle.models import Task
 from circle.pubsub import PubSub
 from circle.store import tasks as task_store
-from circle.store.base import Page, after_commit, release
+from circle.store.base import after_commit, release
 
 log = logging.getLogger(__name__)
 
 CANCELED = task_store.CANCELED
-# The pubsub topic on which a task that can be taken is announced.
+# The pubsub topic on which a change of the pending tasks is announced.
 QUEUE_TOPIC = "queue"
-# How many pending tasks one poll looks at (oldest first) for one whose labels fit.
-SCAN = 100
-
-
-def labels_match(task_labels: dict[str, str], agent_labels: dict[str, str]) -> bool:
-    """Tell whether every label of the task is matched by the agent's (glob patterns on the agent side)."""
-    for key, wanted in task_labels.items():
-        offered = agent_labels.get(key)
-        if offered is None or not fnmatch.fnmatchcase(str(wanted), str(offered)):
-            return False
-    return True
-
-
-@dataclass
-class _Waiter:
-    """One long-polling caller waiting for a task."""
-
-    labels: dict[str, str]
-    event: threading.Event = field(default_factory=threading.Event)
+# An agent confirms (init) a task handed to it within this many seconds, or it goes back to the queue.
+HANDOVER_SECONDS = 10.0
+# While agents wait, the dispatcher re-reads the pending tasks at least this often (seconds).
+REFRESH_SECONDS = 5.0
 
 
 class Queue:
-    """Push, lease, extend, finish and cancel workflows."""
+    """Push, hand out, confirm, extend, finish and cancel workflows."""
 
-    def __init__(self, pubsub: PubSub, *, lease_seconds: float = 30.0, recheck_seconds: float = 5.0) -> None:
+    def __init__(self, pubsub: PubSub, *, lease_seconds: float = 30.0, handover_seconds: float = HANDOVER_SECONDS,
+                 refresh_seconds: float = REFRESH_SECONDS) -> None:
         self.pubsub = pubsub
         self.lease_seconds = lease_seconds
-        self.recheck_seconds = recheck_seconds
-        self._lock = threading.Lock()
-        self._waiters: list[_Waiter] = []
+        self.dispatcher = Dispatcher(handover_seconds=handover_seconds, refresh_seconds=refresh_seconds)
         self._watch = pubsub.watch([QUEUE_TOPIC], self._on_announce)
 
     def push(
         self, *, build_id: int, proc_id: int, payload: dict[str, Any], labels: dict[str, str], timeout: int
     ) -> Task:
-        """Store a pending task and wake one waiting agent that can take it."""
+        """Store a pending task and tell the dispatchers once it is committed."""
         task = task_store.create(build_id=build_id, proc_id=proc_id, payload=payload, labels=labels,
                                  timeout=timeout)
-        self.wake(labels)
+        self.wake()
         return task
 
-    def wake(self, labels: dict[str, str]) -> None:
-        """Announce a task with `labels` to every process once it is committed, so each wakes a waiter that fits."""
-        after_commit(lambda: self.pubsub.publish(QUEUE_TOPIC, {"labels": labels}))
+    def wake(self) -> None:
+        """Announce to every process's dispatcher, once committed, that the pending tasks changed."""
+        after_commit(lambda: self.pubsub.publish(QUEUE_TOPIC, {"changed": True}))
 
     def _on_announce(self, message: dict[str, Any]) -> None:
-        """Wake a local waiter for an announced task (called by the pubsub, here or from the bus)."""
-        labels = message.get("labels")
-        self.wake_local(labels if isinstance(labels, dict) else {})
-
-    def wake_local(self, labels: dict[str, str]) -> None:
-        """Wake this process's oldest waiter whose labels fit a task with `labels`."""
-        with self._lock:
-            for waiter in self._waiters:
-                if labels_match(labels, waiter.labels):
-                    self._waiters.remove(waiter)
-                    waiter.event.set()
-                    return
+        """Pass an announcement (from this process or, through the bus, another) to the dispatcher."""
+        self.dispatcher.announce(message)
 
     def poll(self, agent_id: int, labels: dict[str, str], timeout: float) -> Task | None:
-        """Lease the oldest pending task that fits `labels`, waiting up to `timeout` seconds; None if none came."""
-        deadline = time.monotonic() + timeout
-        while True:
-            waiter = _Waiter(labels)
-            with self._lock:
-                self._waiters.append(waiter)
-            task = self._claim_first(agent_id, labels)
-            remaining = deadline - time.monotonic()
-            if task is None and remaining > 0:
-                waiter.event.wait(min(remaining, self.recheck_seconds))
-            with self._lock:
-                if waiter in self._waiters:
-                    self._waiters.remove(waiter)
-            if task is not None:
-                return task
-            if time.monotonic() >= deadline:
-                return None
-
-    def close(self) -> None:
-        """Stop watching for announced tasks (a Queue that is thrown away before its PubSub)."""
-        self._watch.close()
-
-    def _claim_first(self, agent_id: int, labels: dict[str, str]) -> Task | None:
-        """Try to lease one fitting pending task; release the DB connection before returning."""
-        try:
-            for task in task_store.list_pending(Page(1, SCAN)):
-                if labels_match(task.labels or {}, labels):
-                    if task_store.claim(task.id, agent_id, time.time() + self.lease_seconds):
-                        db.session.refresh(task)
-                        return task
+        """Hand over the fairest pending task that fits `labels`, waiting up to `timeout` seconds; None if none."""
+        task_id = self.dispatcher.take(agent_id, labels, timeout)
+        if task_id is None:
             return None
+        try:
+            return db.session.get(Task, task_id, populate_existing=True)
         finally:
             release()
+
+    def close(self) -> None:
+        """Stop watching for announcements and end the dispatcher (a Queue thrown away before its PubSub)."""
+        self._watch.close()
+        self.dispatcher.stop()
+
+    def confirm(self, task_id: int, agent_id: int, lease: str, *, first: bool = True) -> bool:
+        """Take the agent's word that it received the task: a whole lease, and (the first time) one start counted."""
+        return task_store.confirm(task_id, agent_id, lease, time.time() + self.lease_seconds, count=first)
 
     def extend(self, task_id: int, agent_id: int, lease: str) -> bool:
         """Renew the lease of a task the agent holds under the lease token `lease`."""
@@ -132,6 +91,7 @@ class Queue:
         if not task_store.remove_leased(task.id, task.lease):
             return False
         self.announce_done(task.id)
+        self.wake()
         return True
 
     def announce_done(self, task_id: int) -> None:
@@ -148,7 +108,10 @@ class Queue:
         after_commit(lambda: self.pubsub.publish(f"task:{task_id}", {"canceled": True}))
 
     def wait(self, task_id: int, timeout: float) -> dict[str, bool]:
-        """Block until the task is canceled or gone, or `timeout` passes; answer {"canceled", "done"}."""
+        """Block until the task is canceled or gone, or `timeout` passes; answer {"canceled", "done"}.
+
+        The database is read when the wait starts and when a message or the timeout comes, never polled.
+        """
         deadline = time.monotonic() + timeout
         with self.pubsub.subscribe([f"task:{task_id}"]) as subscription:
             while True:
@@ -158,7 +121,7 @@ class Queue:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return {"canceled": False, "done": False}
-                subscription.get(timeout=min(remaining, self.recheck_seconds))
+                subscription.get(timeout=remaining)
 
     @staticmethod
     def _state(task_id: int) -> dict[str, bool] | None:
@@ -175,8 +138,6 @@ class Queue:
 
     def info(self) -> dict[str, Any]:
         """Return counts of pending and running tasks and of waiting agents."""
-        with self._lock:
-            waiting = len(self._waiters)
         return {"pending": task_store.count(Task.state == task_store.PENDING),
                 "running": task_store.count(Task.state != task_store.PENDING),
-                "waiting_agents": waiting}
+                "waiting_agents": self.dispatcher.waiting()}

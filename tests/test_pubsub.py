@@ -256,28 +256,28 @@ def test_a_restarted_redis_is_reconnected_and_later_messages_arrive(tmp_path: Pa
         server.wait(WAIT)
 
 
-def test_a_process_is_woken_once_for_its_own_push_and_once_for_anothers(pair: tuple[PubSub, PubSub]):
-    """A task announced in one process wakes a waiter in each process exactly once."""
+def test_a_process_is_told_once_of_its_own_push_and_once_of_anothers(pair: tuple[PubSub, PubSub]):
+    """A change of the pending tasks announced in one process reaches each process's dispatcher exactly once."""
     first, second = pair
-    woken: dict[str, list[dict[str, str]]] = {"first": [], "second": []}
+    told: dict[str, list[dict[str, object]]] = {"first": [], "second": []}
     here, there = Queue(first), Queue(second)
-    here.wake_local = woken["first"].append  # type: ignore[method-assign]
-    there.wake_local = woken["second"].append  # type: ignore[method-assign]
-    here.wake({"platform": "linux/amd64"})
-    assert _until(lambda: len(woken["second"]) == 1)
+    here.dispatcher.announce = told["first"].append  # type: ignore[method-assign]
+    there.dispatcher.announce = told["second"].append  # type: ignore[method-assign]
+    here.wake()
+    assert _until(lambda: len(told["second"]) == 1)
     with first.subscribe(["sync"]) as sync:
         second.publish("sync", {})  # arrives after any echo of the announcement in `first`
         assert _take(sync, 1) == [{}]
-    assert woken == {"first": [{"platform": "linux/amd64"}], "second": [{"platform": "linux/amd64"}]}
+    assert told == {"first": [{"changed": True}], "second": [{"changed": True}]}
     here.close()
     there.close()
 
 
 def test_a_push_wakes_a_poller_in_another_process(app, bus_url: str):
-    """A long-poll in one process gets a task pushed in another, though its own re-check is far away."""
+    """A long-poll in one process gets a task pushed in another, though its own refresh is far away."""
     build_id, proc_id = make_workflow()
     first, second = create_pubsub(bus_url), create_pubsub(bus_url)
-    pusher, poller = Queue(first), Queue(second, recheck_seconds=3600)
+    pusher, poller = Queue(first), Queue(second, refresh_seconds=3600)
     agent_id = agents.create(name="elsewhere").id
     result: dict[str, int | None] = {}
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 import threading
 import time
 
+from circle.dispatch import labels_match
 from circle.extensions import db
 from circle.hub import hub
-from circle.queue import Queue, labels_match
+from circle.queue import Queue
 from circle.service import reaper
 from circle.store import agents, builds, tasks
 from dbtools import make_workflow
@@ -82,10 +83,13 @@ def test_expired_lease_is_requeued_once_then_the_workflow_errors(app):
     queue.push(build_id=build_id, proc_id=proc_id, payload={}, labels={}, timeout=1)
     agent_id = agents.create(name="flaky").id
     task = queue.poll(agent_id, {}, 0)
+    assert queue.confirm(task.id, agent_id, task.lease)
     assert reaper.reap(time.time() + queue.lease_seconds + 1) == 1
     db.session.expire_all()
     assert tasks.get(task.id).state == "pending" and builds.get(build_id).status == "pending"
     again = queue.poll(agent_id, {}, 0)
+    assert queue.confirm(again.id, agent_id, again.lease)
+    db.session.refresh(again)
     assert again.id == task.id and again.attempts == 2
     assert reaper.reap(time.time() + queue.lease_seconds + 1) == 1
     db.session.expire_all()

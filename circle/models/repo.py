@@ -31,6 +31,8 @@ class Repo(Model):
     trusted: Mapped[bool] = mapped_column(Boolean, default=False)
     gated: Mapped[bool] = mapped_column(Boolean, default=False)
     timeout: Mapped[int] = mapped_column(Integer, default=60)
+    # At most this many of the repo's workflows run at once; 0 = no limit.
+    max_concurrent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     counter: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created: Mapped[int] = mapped_column(Integer, default=now)

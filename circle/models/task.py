@@ -12,12 +12,17 @@ class Task(Model):
     """A workflow waiting for (pending) or leased by (running) an agent; the row is the truth."""
 
     __tablename__ = "tasks"
-    __table_args__ = (Index("ix_tasks_state_created", "state", "id"), {"sqlite_autoincrement": True})
+    __table_args__ = (Index("ix_tasks_state_created", "state", "id"),
+                      Index("ix_tasks_dispatch", "state", "repo_id", "labels_key", "id"),
+                      {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     build_id: Mapped[int] = mapped_column(ForeignKey("builds.id", ondelete="CASCADE"), index=True)
     proc_id: Mapped[int] = mapped_column(ForeignKey("procs.id", ondelete="CASCADE"), index=True)
+    repo_id: Mapped[int] = mapped_column(ForeignKey("repos.id", ondelete="CASCADE"))
     labels: Mapped[dict] = mapped_column(JSON, default=lambda: {})
+    # sha1 of the labels' canonical JSON: pending tasks are grouped (and claimed) by it, never matched row by row.
+    labels_key: Mapped[str] = mapped_column(String(40), server_default="")
     timeout: Mapped[int] = mapped_column(Integer, default=60)
     state: Mapped[str] = mapped_column(String(16), default="pending")
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)

@@ -132,8 +132,12 @@ class Peer:
             raise RpcError(NOT_LEASED, f"task {task.id} is not leased by this agent")
 
     def init(self, task_id: str, state: InitState) -> None:
-        """Mark the workflow started."""
-        progress.workflow_started(self._held(task_id), self._caller, state.started)
+        """Confirm the hand-over (a whole lease from now) and mark the workflow started."""
+        task = self._held(task_id)
+        try:
+            progress.workflow_started(task, self._caller, state.started)
+        except NotFound as err:
+            raise RpcError(NOT_LEASED, str(err)) from None
 
     def update(self, task_id: str, report: StepReport) -> None:
         """Apply one step's state."""

@@ -8,6 +8,7 @@ from circle.schemas import NAME, Query, Strict, boolean, integer, unix_time
 from circle.service.hook_url import hook_url
 
 TIMEOUT = validate.Range(min=1, max=1440, error="the timeout is 1 to 1440 minutes")
+MAX_CONCURRENT = validate.Range(min=0, max=10_000, error="max_concurrent is 0 (no limit) to 10000 workflows")
 
 
 class RepoSchema(Strict):
@@ -30,6 +31,8 @@ class RepoSchema(Strict):
     trusted = fields.Boolean(dump_only=True)
     gated = fields.Boolean(dump_only=True)
     timeout = fields.Integer(dump_only=True, metadata={"description": "minutes"})
+    max_concurrent = fields.Integer(dump_only=True, metadata={
+        "description": "at most this many of the repo's workflows run at once; 0 = no limit"})
     private = fields.Boolean(dump_only=True)
     active = fields.Boolean(dump_only=True)
     created = unix_time()
@@ -57,6 +60,7 @@ class RepoPatchSchema(Strict):
     trusted = boolean()
     gated = boolean()
     timeout = integer(validate=TIMEOUT, metadata={"description": "minutes, 1 to 1440"})
+    max_concurrent = integer(validate=MAX_CONCURRENT, metadata={"description": "workflows at once, 0 = no limit"})
     default_branch = fields.String(validate=NAME)
 
 

@@ -22,8 +22,13 @@ def _workflow(task: Task) -> tuple[Build, Proc]:
 
 
 def workflow_started(task: Task, agent: Agent, started: int) -> None:
-    """Mark the workflow running on `agent`, and the build running when it was pending."""
+    """Confirm the agent received the task, mark the workflow running on it, and the build when it was pending.
+
+    Raise NotFound when the agent no longer holds the task. A repeated init (a lost answer) counts no new start.
+    """
     build, workflow = _workflow(task)
+    if not hub().queue.confirm(task.id, agent.id, task.lease or "", first=workflow.state == states.PENDING):
+        raise NotFound(f"task {task.id} is not leased by agent {agent.id}")
     build_store.update_proc(workflow, state=states.RUNNING, started=started or now(), machine=agent.name, error="")
     events.proc_changed(build, workflow)
     if build.status == states.PENDING:

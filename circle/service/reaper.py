@@ -46,10 +46,18 @@ def reap(now_: float | None = None) -> int:
 
 
 def _requeue(task: Task, moment: float) -> None:
-    """Give a task back to the queue: its workflow and steps read pending again, and so does the build."""
+    """Give a task back to the queue: its workflow and steps read pending again, and so does the build.
+
+    A task whose agent never confirmed the hand-over (its workflow never started) just goes back quietly.
+    """
     if not task_store.requeue(task.id, moment):
         return
+    hub().queue.wake()
     build, workflow = build_store.get(task.build_id), build_store.get_proc(task.proc_id)
+    if workflow.state == states.PENDING:
+        log.info("task %s (build %s): agent %s never confirmed the hand-over; queued again",
+                 task.id, build.id, task.agent_id)
+        return
     why = REQUEUED.format(agent=workflow.machine or "its agent")
     for proc in [workflow, *build_store.list_steps(build.id, workflow.pid)]:
         log_store.delete_by_proc(proc.id)
@@ -58,7 +66,6 @@ def _requeue(task: Task, moment: float) -> None:
         events.proc_changed(build, proc)
     progress.settle_build(build)
     log.warning("task %s (build %s): lease expired; queued again (attempt %d)", task.id, build.id, task.attempts)
-    hub().queue.wake(task.labels or {})
 
 
 def _lost(task: Task, moment: float) -> None:
@@ -66,6 +73,7 @@ def _lost(task: Task, moment: float) -> None:
     if not task_store.remove_expired(task.id, moment):
         return  # another server's reaper, or the agent, got there first
     hub().queue.announce_done(task.id)
+    hub().queue.wake()
     build, workflow = build_store.get(task.build_id), build_store.get_proc(task.proc_id)
     final = states.KILLED if task.state == task_store.CANCELED else states.ERROR
     progress.finish_workflow(build, workflow, final, exit_code=1, error="agent lost", finished=now())

@@ -1,6 +1,8 @@
 """Activated repositories and per-user permissions."""
 from __future__ import annotations
 
+from typing import Iterable
+
 from sqlalchemy import ColumnElement, select
 from sqlalchemy import update as sql_update
 
@@ -21,6 +23,15 @@ count = _repos.count
 def get_by_full_name(scm_id: int, full_name: str) -> Repo:
     """Return the repo of an SCM by its full name, or raise NotFound."""
     return _repos.find(repr(full_name), Repo.scm_id == scm_id, Repo.full_name == full_name)
+
+
+def concurrency_limits(repo_ids: Iterable[int]) -> dict[int, int]:
+    """Return {repo id: max_concurrent} of those repos that set a limit."""
+    ids = list(repo_ids)
+    if not ids:
+        return {}
+    stmt = select(Repo.id, Repo.max_concurrent).where(Repo.id.in_(ids), Repo.max_concurrent > 0)
+    return {key: value for key, value in db.session.execute(stmt)}
 
 
 def _visible(user_id: int, admin: bool, full_name: str | None) -> list[ColumnElement[bool]]:

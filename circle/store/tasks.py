@@ -1,17 +1,20 @@
 """Queue rows: pending and leased workflows. A claim is one conditional UPDATE."""
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
-from typing import Any, cast
+from dataclasses import dataclass
+from typing import Any, Iterable, cast
 
-from sqlalchemy import CursorResult
+from sqlalchemy import CursorResult, func, select
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import update as sql_update
 from sqlalchemy.sql import Executable
 
 from circle.errors import NotFound
 from circle.extensions import db
-from circle.models import Task, TaskPayload
+from circle.models import Build, Task, TaskPayload
 from circle.store.base import Crud, Page, commit, flush
 
 PENDING = "pending"
@@ -22,14 +25,37 @@ LEASED = (RUNNING, CANCELED)
 _crud = Crud(Task, "task")
 
 get = _crud.get
-update = _crud.update
 delete = _crud.delete
 count = _crud.count
 
 
+@dataclass(frozen=True)
+class PendingGroup:
+    """Pending tasks of one repo with the same labels: how many, and the oldest's id."""
+
+    repo_id: int
+    labels_key: str
+    oldest: int
+    count: int
+
+
+def labels_key(labels: dict[str, str]) -> str:
+    """Return the key that groups tasks with equal labels (sha1 of their canonical JSON)."""
+    text = json.dumps(labels, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def update(task: Task, **values: Any) -> Task:
+    """Change a task's columns (its labels key follows its labels)."""
+    if "labels" in values:
+        values["labels_key"] = labels_key(values["labels"] or {})
+    return _crud.update(task, **values)
+
+
 def create(*, payload: dict[str, Any], **values: Any) -> Task:
-    """Insert a task and its sealed payload."""
-    task = Task(**values)
+    """Insert a task (of its build's repo) and its sealed payload."""
+    values.setdefault("repo_id", select(Build.repo_id).where(Build.id == values["build_id"]).scalar_subquery())
+    task = Task(labels_key=labels_key(values.get("labels") or {}), **values)
     db.session.add(task)
     db.session.flush()
     db.session.add(TaskPayload(task_id=task.id, data=payload))
@@ -48,6 +74,46 @@ def payload(task_id: int) -> dict[str, Any]:
 def list_pending(page: Page | None = None) -> list[Task]:
     """Return pending tasks, oldest first."""
     return _crud.list(Task.state == PENDING, page=page)
+
+
+def pending_groups() -> list[PendingGroup]:
+    """Return the pending tasks grouped by repo and labels: one aggregate over an index, no rows loaded."""
+    stmt = (select(Task.repo_id, Task.labels_key, func.min(Task.id), func.count())
+            .where(Task.state == PENDING).group_by(Task.repo_id, Task.labels_key))
+    return [PendingGroup(repo_id, key, oldest, count) for repo_id, key, oldest, count in db.session.execute(stmt)]
+
+
+def labels_by_key(task_ids: Iterable[int]) -> dict[str, dict[str, str]]:
+    """Return {labels key: labels} of the given tasks."""
+    ids = list(task_ids)
+    if not ids:
+        return {}
+    stmt = select(Task.labels_key, Task.labels).where(Task.id.in_(ids))
+    return {key: labels for key, labels in db.session.execute(stmt)}
+
+
+def running_by_repo() -> dict[int, int]:
+    """Return how many leased tasks each repo has."""
+    stmt = select(Task.repo_id, func.count()).where(Task.state.in_(LEASED)).group_by(Task.repo_id)
+    return {key: value for key, value in db.session.execute(stmt)}
+
+
+def claim_oldest(repo_id: int, key: str, agent_id: int, deadline: float) -> Task | None:
+    """Lease the oldest pending task of a repo with labels `key`; None when there is none left.
+
+    PostgreSQL and MariaDB lock the row and skip rows other claimers hold (FOR UPDATE SKIP LOCKED), so
+    concurrent servers never wait on each other; SQLite, which has one writer, retries a lost race.
+    """
+    for _ in range(3):
+        task_id = db.session.scalar(
+            select(Task.id).where(Task.state == PENDING, Task.repo_id == repo_id, Task.labels_key == key)
+            .order_by(Task.id).limit(1).with_for_update(skip_locked=True))
+        if task_id is None:
+            commit("task")
+            return None
+        if claim(task_id, agent_id, deadline):
+            return db.session.get(Task, task_id, populate_existing=True)
+    return None
 
 
 def list_running(page: Page | None = None) -> list[Task]:
@@ -77,12 +143,24 @@ def _changed(statement: Executable) -> int:
 
 
 def claim(task_id: int, agent_id: int, deadline: float) -> bool:
-    """Lease a pending task to an agent under a fresh lease token; False when someone else got it first."""
+    """Lease a pending task to an agent under a fresh lease token; False when someone else got it first.
+
+    `deadline` is the hand-over's: the agent confirms it received the task (`confirm`) or loses it then.
+    """
     changed = _changed(
         sql_update(Task).where(Task.id == task_id, Task.state == PENDING)
-        .values(state=RUNNING, agent_id=agent_id, lease=secrets.token_hex(16), lease_deadline=deadline,
-                attempts=Task.attempts + 1))
+        .values(state=RUNNING, agent_id=agent_id, lease=secrets.token_hex(16), lease_deadline=deadline))
     commit("task")
+    return changed == 1
+
+
+def confirm(task_id: int, agent_id: int, lease: str, deadline: float, *, count: bool) -> bool:
+    """Give a task its agent confirmed it received a whole lease, counting a start if asked; False if not held."""
+    changed = _changed(
+        sql_update(Task).where(Task.id == task_id, Task.state.in_(LEASED), Task.agent_id == agent_id,
+                               Task.lease == lease)
+        .values(lease_deadline=deadline, attempts=Task.attempts + (1 if count else 0)))
+    flush("task")
     return changed == 1
 
 

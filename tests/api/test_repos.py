@@ -101,7 +101,7 @@ def test_get_repo_needs_read_permission(client: FlaskClient, alice: Caller, bob:
 def test_patch_changes_the_switches(client: FlaskClient, alice: Caller, repo: dict):
     grant(alice, repo["id"], "admin")
     change = {"allow_push": False, "allow_tag": False, "allow_pr": False, "allow_deploy": True, "gated": True,
-              "timeout": 1440, "default_branch": "develop"}
+              "timeout": 1440, "max_concurrent": 2, "default_branch": "develop"}
     answer = client.patch(f"/api/repos/{repo['id']}", headers=alice.headers, json=change)
     assert answer.status_code == 200
     assert {k: answer.get_json()[k] for k in change} == change
@@ -110,6 +110,7 @@ def test_patch_changes_the_switches(client: FlaskClient, alice: Caller, repo: di
 
 def test_patch_validates_its_input(client: FlaskClient, admin: Caller, repo: dict):
     for body, field in (({"timeout": 0}, "timeout"), ({"timeout": 1441}, "timeout"), ({"timeout": "5"}, "timeout"),
+                        ({"max_concurrent": -1}, "max_concurrent"),
                         ({"gated": "yes"}, "gated"), ({"full_name": "x/y"}, "full_name"),
                         ({"default_branch": ""}, "default_branch")):
         answer = client.patch(f"/api/repos/{repo['id']}", headers=admin.headers, json=body)

@@ -1,0 +1,131 @@
+"""The dispatcher on every database: no head-of-line blocking, fairness between repos, limits, quiet hand-overs."""
+from __future__ import annotations
+
+import threading
+import time
+
+from sqlalchemy import event
+
+from circle import states
+from circle.extensions import db
+from circle.hub import hub
+from circle.service import reaper
+from circle.store import agents, builds, repos, scms, tasks, users
+
+ARM = {"platform": "linux/arm64"}
+AMD = {"platform": "linux/amd64"}
+
+
+def _repo(name: str) -> int:
+    """Create a repo (and its owner and SCM on first use); return its id."""
+    user = users.get_by_login("u") if users.count() else users.create("u", "pw")
+    scm = scms.list_all()[0] if scms.count() else scms.create(kind="local", name="s", url="/x", owner_id=user.id)
+    return repos.create(scm_id=scm.id, full_name=f"a/{name}", owner="a", name=name, clone_url=f"/x/a/{name}").id
+
+
+def _push(repo_id: int, labels: dict[str, str], count: int = 1) -> list[int]:
+    """Queue `count` one-workflow builds of a repo with `labels`; return the task ids in order."""
+    queue, ids = hub().queue, []
+    for _ in range(count):
+        number = repos.next_number(repos.get(repo_id))
+        build = builds.create(repo_id=repo_id, number=number, event="push", status="pending")
+        proc = builds.create_procs([builds.Proc(build_id=build.id, pid=1, name="default")])[0]
+        ids.append(queue.push(build_id=build.id, proc_id=proc.id, payload={}, labels=labels, timeout=1).id)
+    return ids
+
+
+def test_a_runnable_task_behind_150_that_nobody_can_run_is_handed_out(app):
+    """150 pending arm64 tasks and one amd64 task behind them: an amd64 agent gets that one at once."""
+    repo_id = _repo("busy")
+    _push(repo_id, ARM, 150)
+    [runnable] = _push(repo_id, AMD)
+    started = time.monotonic()
+    task = hub().queue.poll(agents.create(name="amd").id, AMD, 5)
+    print(f"handed out after {time.monotonic() - started:.3f} s")
+    assert task is not None and task.id == runnable
+
+
+def test_one_repos_backlog_does_not_starve_another_repos_build(app):
+    """Repo A queues 100 builds, then repo B one; one agent running them one by one starts B's among the first 3."""
+    a_ids = _push(_repo("a"), AMD, 100)
+    [b_id] = _push(_repo("b"), AMD)
+    agent_id, order = agents.create(name="only").id, []
+    queue = hub().queue
+    for _ in range(3):
+        task = queue.poll(agent_id, AMD, 5)
+        assert task is not None
+        order.append(task.id)
+        assert queue.confirm(task.id, agent_id, task.lease) and queue.finish(task)
+    assert b_id in order and set(order) - {b_id} <= set(a_ids)
+
+
+def test_a_repos_concurrency_limit_holds_and_others_run_meanwhile(app):
+    """With max_concurrent 1, a repo's second task waits while its first runs; another repo's task is handed out."""
+    limited = _repo("limited")
+    repos.update(repos.get(limited), max_concurrent=1)
+    first, second = _push(limited, AMD, 2)
+    [other] = _push(_repo("other"), AMD)
+    queue = hub().queue
+    got = [queue.poll(agents.create(name=f"a{i}").id, AMD, 3) for i in range(2)]
+    assert sorted(t.id for t in got if t) == sorted([first, other])
+    assert queue.poll(agents.create(name="a2").id, AMD, 1) is None
+    running = next(t for t in got if t and t.id == first)
+    assert queue.finish(running)
+    again = queue.poll(agents.create(name="a3").id, AMD, 3)
+    assert again is not None and again.id == second
+
+
+def test_an_unconfirmed_hand_over_goes_back_quietly_within_seconds(app):
+    """A task whose agent never calls init is pending again after the hand-over time, with no attempt counted."""
+    [task_id] = _push(_repo("r"), AMD)
+    queue = hub().queue
+    task = queue.poll(agents.create(name="gone").id, AMD, 3)
+    assert task is not None and task.id == task_id
+    assert reaper.reap(time.time() + queue.dispatcher.handover_seconds + 1) == 1
+    db.session.expire_all()
+    row = tasks.get(task_id)
+    assert (row.state, row.attempts, row.lease) == ("pending", 0, None)
+    workflow = builds.get_proc(row.proc_id)
+    assert (workflow.state, workflow.error) == (states.PENDING, "")
+    again = queue.poll(agents.create(name="there").id, AMD, 3)
+    assert again is not None and again.id == task_id
+
+
+def test_a_confirmed_task_keeps_its_whole_lease(app):
+    """After init's confirmation the hand-over time passing takes nothing back; the lease does."""
+    _push(_repo("r"), AMD)
+    queue, agent_id = hub().queue, agents.create(name="steady").id
+    task = queue.poll(agent_id, AMD, 3)
+    assert queue.confirm(task.id, agent_id, task.lease)
+    assert reaper.reap(time.time() + queue.dispatcher.handover_seconds + 1) == 0
+    assert reaper.reap(time.time() + queue.lease_seconds + 1) == 1
+
+
+def test_idle_waiters_cost_no_queries_beyond_the_refresh(app):
+    """40 agents waiting with 200 pending tasks none of them can run make only the dispatcher's few queries."""
+    _push(_repo("arm"), ARM, 200)
+    agent_ids = [agents.create(name=f"idle{i}").id for i in range(40)]
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        threads = [threading.Thread(target=_wait_in_app, args=(app, agent_id, 2.0)) for agent_id in agent_ids]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    refreshes = sum("GROUP BY" in s and "min(" in s.lower() for s in statements)
+    assert refreshes <= 3
+    assert len(statements) <= 5 * refreshes + 2, statements
+
+
+def _wait_in_app(app, agent_id: int, seconds: float) -> None:
+    """Long-poll the app's queue for `seconds` in a thread of its own."""
+    with app.app_context():
+        assert hub().queue.poll(agent_id, AMD, seconds) is None
+        db.session.remove()
