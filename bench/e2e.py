@@ -56,12 +56,12 @@ def rss_mib(pid: int) -> float:
 class Bench:
     """A fresh server with one activated repo holding the 1-step pipeline."""
 
-    def __init__(self, agents: int, max_procs: int = 1) -> None:
+    def __init__(self, agents: int, max_procs: int = 1, **env: str) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="circle-bench-"))
         port = free_port()
         self.server = Server(data_dir=self.tmp, port=port, env=clean_env(
             CIRCLE_DATA_DIR=str(self.tmp), CIRCLE_HOST=f"http://127.0.0.1:{port}", CIRCLE_LOG_LEVEL="warning",
-            CIRCLE_AGENT_BACKEND="local", CIRCLE_AGENT_MAX_PROCS=str(max_procs)))
+            CIRCLE_AGENT_BACKEND="local", CIRCLE_AGENT_MAX_PROCS=str(max_procs), **env))
         self.server.start(agents=agents)
         git_root = self.tmp / "git"
         git_root.mkdir()

@@ -65,6 +65,7 @@ class Queue:
 
     def poll(self, agent_id: int, labels: dict[str, str], timeout: float) -> Task | None:
         """Hand over the fairest pending task that fits `labels`, waiting up to `timeout` seconds; None if none."""
+        release()  # no connection (nor SQLite's write lock, after the agent's contact was noted) is held while waiting
         task_id = self.dispatcher.take(agent_id, labels, timeout)
         if task_id is None:
             return None

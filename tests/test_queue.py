@@ -10,6 +10,7 @@ from circle.hub import hub
 from circle.queue import Queue
 from circle.service import reaper
 from circle.store import agents, builds, tasks
+from circle.store.base import transaction
 from dbtools import make_workflow
 
 
@@ -133,3 +134,24 @@ def test_a_finished_tasks_id_is_never_reused(app):
     first_id = first.id
     queue.finish(first)
     assert queue.push(build_id=build_id, proc_id=proc_id, payload={}, labels={}, timeout=1).id > first_id
+
+
+def test_a_long_poll_holds_no_lock_while_it_waits(app):
+    """A `next` that noted the agent's contact and then waits lets other writers commit meanwhile (SQLite's lock)."""
+    agent_id, order = agents.create(name="poller").id, []
+
+    def poll() -> None:
+        with app.app_context():
+            with transaction("rpc"):
+                agents.touch(agents.get(agent_id))
+                hub().queue.poll(agent_id, {}, 3)
+            order.append("poll ended")
+            db.session.remove()
+
+    thread = threading.Thread(target=poll)
+    thread.start()
+    time.sleep(0.5)
+    agents.create(name="another")
+    order.append("write committed")
+    thread.join(30)
+    assert order == ["write committed", "poll ended"]

@@ -1,0 +1,153 @@
+"""The queue at scale: thousands of idle long-polling agents, a backlog none of them can run, one task that can.
+
+    .venv/bin/python bench/dispatch.py [--agents 5000] [--backlog 200] [--seconds 60] [--dispatches 20]
+                                       [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/circle_bench]
+
+One fresh `circle server` process (SQLite unless --database-url), no embedded agent. `--agents` raw JSON-RPC
+agents register and long-poll `next` in a loop; `--backlog` builds wait whose workflow wants linux/arm64, which
+no agent offers. Over `--seconds` the server's CPU (% of one core), RSS and, on PostgreSQL, transactions/s are
+measured; then `--dispatches` runnable builds are triggered one at a time and the time from the POST being sent
+to some idle agent's `next` answering with it is measured (p50/p90). Prints one JSON object.
+"""
+from gevent import monkey
+
+monkey.patch_all()
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import gevent  # noqa: E402
+import gevent.event  # noqa: E402
+import gevent.pool  # noqa: E402
+import sqlalchemy  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import e2e  # noqa: E402
+
+ARM_STEP = ("skip_clone: true\nlabels:\n  platform: linux/arm64\n"
+            "steps:\n  hello:\n    image: x\n    commands: [echo hi]\n")
+
+
+def cpu_seconds(pid: int) -> float:
+    """Return the user + system CPU seconds a process has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def transactions(url: str) -> int | None:
+    """Return the committed + rolled back transactions of a PostgreSQL database so far, or None elsewhere."""
+    if not url.startswith("postgresql"):
+        return None
+    engine = sqlalchemy.create_engine(url)
+    with engine.connect() as conn:
+        value = conn.execute(sqlalchemy.text(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()")).scalar()
+    engine.dispose()
+    return int(value or 0)
+
+
+def reset_postgres(url: str) -> None:
+    """Drop and recreate the bench's PostgreSQL database, so every run starts empty."""
+    target = sqlalchemy.engine.make_url(url)
+    engine = sqlalchemy.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        conn.execute(sqlalchemy.text(f'CREATE DATABASE "{target.database}"'))
+    engine.dispose()
+
+
+def say(message: str) -> None:
+    """Print a progress line to stderr."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def run(agents: int, backlog: int, seconds: float, dispatches: int, database_url: str) -> dict:
+    """Measure one server with `agents` idle pollers and `backlog` unrunnable builds."""
+    env = {"CIRCLE_DATABASE_URL": database_url} if database_url else {}
+    if database_url.startswith("postgresql"):
+        reset_postgres(database_url)
+    bench = e2e.Bench(agents=0, **env)
+    server, pid = bench.server, bench.server.process.pid
+    try:
+        work = bench.tmp / "git"
+        e2e.make_repo(work, "bench/arm", {".circle.yml": ARM_STEP})
+        arm = server.ok("POST", "/api/repos", json={"scm_id": server.ok("GET", "/api/scms")[0]["id"],
+                                                    "full_name": "bench/arm"})["id"]
+        say(f"queueing {backlog} builds nobody can run")
+        for _ in range(backlog):
+            server.ok("POST", f"/api/repos/{arm}/builds", json={})
+        rss_before = e2e.rss_mib(pid)
+        say(f"registering {agents} agents")
+        pool = gevent.pool.Pool(50)
+        pollers = list(pool.imap_unordered(lambda i: e2e.FakeAgent(server, f"idle-{i}"), range(agents)))
+        received: list[tuple[float, str]] = []
+        got = gevent.event.Event()
+        stop = gevent.event.Event()
+
+        def poll(agent: e2e.FakeAgent) -> None:
+            while not stop.is_set():
+                try:
+                    task = agent.call("next", labels={})
+                except Exception:
+                    gevent.sleep(1)
+                    continue
+                if task:
+                    received.append((time.perf_counter(), task["id"]))
+                    got.set()
+                    agent.call("init", id=task["id"], state={"started": int(time.time())})
+                    agent.call("done", id=task["id"], state={"finished": int(time.time()), "exit_code": 0})
+
+        for agent in pollers:
+            gevent.spawn(poll, agent)
+        say("agents long-poll; waiting 35 s for the steady state")
+        gevent.sleep(35)  # every poller is in its second long-poll: the steady state
+        cpu, xacts, started = cpu_seconds(pid), transactions(database_url), time.perf_counter()
+        say(f"measuring for {seconds:.0f} s")
+        gevent.sleep(seconds)
+        elapsed = time.perf_counter() - started
+        cpu_pct = (cpu_seconds(pid) - cpu) / elapsed * 100
+        xact_rate = None if xacts is None else round((transactions(database_url) - xacts) / elapsed, 1)
+        rss_idle = e2e.rss_mib(pid)
+        say(f"triggering {dispatches} runnable builds")
+        latencies = []
+        for _ in range(dispatches):
+            got.clear()
+            count = len(received)
+            sent = time.perf_counter()
+            bench.trigger()
+            got.wait(30)
+            if len(received) > count:
+                latencies.append(received[count][0] - sent)
+            gevent.sleep(0.2)
+        stop.set()
+        return {"database": "postgresql" if database_url.startswith("postgresql") else "sqlite",
+                "idle_agents": agents, "backlog_nobody_can_run": backlog, "window_s": round(elapsed, 1),
+                "server_cpu_pct_of_one_core": round(cpu_pct, 1), "server_rss_mib_before_agents": rss_before,
+                "server_rss_mib_with_agents": rss_idle, "postgres_transactions_per_s": xact_rate,
+                "dispatch_ms_p50": e2e.pct(latencies, 0.5) if latencies else None,
+                "dispatch_ms_p90": e2e.pct(latencies, 0.9) if latencies else None,
+                "dispatched": len(latencies), "of": dispatches}
+    finally:
+        bench.close()
+
+
+def main() -> None:
+    """Parse the options, run, print JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agents", type=int, default=5000)
+    parser.add_argument("--backlog", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--dispatches", type=int, default=20)
+    parser.add_argument("--database-url", default="")
+    args = parser.parse_args()
+    result = run(args.agents, args.backlog, args.seconds, args.dispatches, args.database_url)
+    result["date"] = time.strftime("%Y-%m-%d")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
