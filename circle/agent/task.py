@@ -71,7 +71,7 @@ class TaskRun:
     def _retrying(self, what: str, call: Callable[[], T], *, while_running: bool = False) -> T:
         """Make one call of this task, retrying while the server is unwell (only while it runs, if asked)."""
         return self.client.retrying(call, what=f"task {self.task_id} {what}",
-                                    should_stop=self._finished.is_set if while_running else lambda: False)
+                                    stop=self._finished if while_running else None)
 
     def _execute(self) -> RunResult:
         """Run the pipeline on the configured backend, reporting through a Reporter."""
