@@ -9,12 +9,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterator
 
 import pytest
+from werkzeug.serving import make_server
 
+from circle.agent.options import AgentOptions
+from circle.agent.task import TaskRun
+from circle.extensions import db
 from circle.rpc.client import RpcClient, ServerUnavailable
 from circle.rpc.jsonrpc import INTERNAL_ERROR, INVALID_PARAMS
-from circle.rpc.protocol import NOT_LEASED, RpcError
+from circle.rpc.protocol import NOT_LEASED, NextParams, RegisterParams, RpcError
+from circle.store import builds as build_store
 from e2e.harness import free_port
 from loopback import serving
+from rpc.conftest import SECRET
 
 OK = "ok"
 RESET = "reset"
@@ -201,3 +207,32 @@ def test_one_server_down_is_said_once(caplog):
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warnings) == 1 and warnings[0].startswith("no server answers")
     assert switches(caplog) == []
+
+
+def test_the_real_endpoint_s_json_rpc_error_stays_on_its_server(app, stubs):
+    """-32001 from the real /rpc is raised; the second server is never asked."""
+    second = Stub("b")
+    real = stubs.enter_context(serving(make_server("127.0.0.1", 0, app, threaded=True)))
+    client = RpcClient([real, serve(stubs, second)], SECRET)
+    client.register(RegisterParams(name="agent-a", backend="dummy"))
+    with pytest.raises(RpcError) as raised:
+        client.extend("999.nosuchlease")
+    assert raised.value.code == NOT_LEASED and second.methods == []
+
+
+def test_a_task_leased_through_one_server_finishes_through_the_other(app, make_build, tmp_path):
+    """Register and lease through server A; with A gone the same token and lease finish the build through B."""
+    app.extensions["circle"].queue.lease_seconds = 30
+    build = make_build()
+    with serving(make_server("127.0.0.1", 0, app, threaded=True)) as other:
+        with serving(make_server("127.0.0.1", 0, app, threaded=True)) as first:
+            client = RpcClient([first, other], SECRET)
+            client.register(RegisterParams(name="agent-a", backend="dummy"))
+            task = client.next(NextParams())
+        assert task is not None
+        options = AgentOptions(servers=[first, other], secret=SECRET, backend="dummy", workdir=str(tmp_path))
+        TaskRun(client, task, options).run()
+        assert client.servers.current == other
+    db.session.rollback()
+    db.session.expire_all()
+    assert build_store.get(build.id).status == "success"
