@@ -78,7 +78,7 @@ class Agent:
                 self._stopping.wait(delay)
                 delay = min(delay * 2, MAX_BACKOFF)
                 continue
-            except ServerUnavailable:
+            except ServerUnavailable:  # raised only once the agent is stopping
                 continue
             except AgentRejected as err:
                 log.error("agent %r: %s; stopping", self.options.name, err)

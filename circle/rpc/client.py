@@ -102,7 +102,7 @@ class RpcClient:
             if "error" in answer:
                 raise RpcError(int(answer["error"].get("code", 0)), str(answer["error"].get("message", "")))
             return answer.get("result")
-        self.servers.all_failed()
+        self.servers.all_failed(str(failure))
         raise failure
 
     def _post(self, url: str, body: dict[str, Any], timeout: float) -> dict[str, Any]:

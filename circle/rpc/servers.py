@@ -41,14 +41,14 @@ class ServerList:
                 self._index = (self._index + 1) % len(self.urls)
                 self._reason = reason
 
-    def all_failed(self) -> None:
-        """Say once that no server answers, until one does again."""
+    def all_failed(self, reason: str) -> None:
+        """Say once that no server answers (the last one for `reason`), until one does again."""
         with self._lock:
             if self._outage:
                 return
             self._outage = True
         log.warning("no server answers (%s; last: %s); retrying with backoff until one does",
-                    ", ".join(self.urls), self._reason)
+                    ", ".join(self.urls), reason)
 
     def answered(self, url: str) -> None:
         """Note that `url` answered: log a switch to it, or the end of an outage, once."""
