@@ -108,3 +108,33 @@ def test_killing_the_agents_server_mid_step_moves_the_agent_and_its_task_to_the_
     assert [a["name"] for a in second.ok("GET", "/api/agents")] == ["survivor"]
     assert agent_log.count(f"switched to {second.url}") == 1, agent_log
     assert "Traceback" not in agent_log and "no server answers" not in agent_log, agent_log
+
+
+def test_with_every_server_down_the_agent_says_so_once_and_resumes_when_one_returns(servers, tmp_path):
+    """kill -9 both servers: the agent says once that none answers, and runs the next build once one is back."""
+    for server in servers:
+        if server.process is None or server.process.poll() is not None:
+            server.start()
+    first, second = servers
+    make_repo(first.git_root, "acme/outage", {".circle.yml": "pipeline:\n  work:\n    image: x\n"
+                                                             "    commands: [echo back]\n"})
+    repo_id = first.ok("POST", "/api/repos", json={"scm_id": first.scm_id, "full_name": "acme/outage"})["id"]
+    agent = start_agent(first, "patient", tmp_path, "--server", second.url)
+    agent_log = tmp_path / "patient.log"
+    try:
+        _wait_for("the agent registering", lambda: "registered as" in agent_log.read_text())
+        for server in servers:
+            os.kill(server.process.pid, signal.SIGKILL)
+            server.process.wait(10)
+        _wait_for("the agent noticing", lambda: "no server answers" in agent_log.read_text())
+        second.start()
+        number = second.ok("POST", f"/api/repos/{repo_id}/builds", json={})[0]["number"]
+        done = second.wait_build(repo_id, number, timeout=60)
+    finally:
+        agent.terminate()
+        agent.wait(30)
+    text = agent_log.read_text()
+    assert done["status"] == "success", (done, text)
+    assert second.log_text(repo_id, number, "work").splitlines()[-1] == "back"
+    assert text.count("no server answers") == 1 and text.count("answers again; resuming") == 1, text
+    assert f"server {second.url} answers again; resuming" in text and "Traceback" not in text, text
