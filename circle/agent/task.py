@@ -1,8 +1,9 @@
 """One leased workflow: init, run with the runtime, keep the lease, watch for cancel, report done.
 
 Only NOT_LEASED means the task is no longer ours: the steps are stopped and nothing more is sent.
-A server that is unreachable or answers INTERNAL_ERROR is retried with backoff while the steps keep
-running; a report the server refuses for itself (e.g. an unknown step) is logged and dropped.
+A server that is unreachable hands the call to the next server (the lease holds on every server of the
+database); no server answering, or one answering INTERNAL_ERROR, is retried with backoff while the steps
+keep running; a report the server refuses for itself (e.g. an unknown step) is logged and dropped.
 """
 from __future__ import annotations
 
