@@ -32,7 +32,7 @@ def _embedded_agents(app: Flask, port: int, count: int) -> list:
     settings = app.config["CIRCLE_SETTINGS"]
     agents = []
     for index in range(1, count + 1):
-        options = AgentOptions(server=f"http://127.0.0.1:{port}", secret=settings.agent_secret,
+        options = AgentOptions(servers=[f"http://127.0.0.1:{port}"], secret=settings.agent_secret,
                                backend=settings.agent_backend, max_procs=settings.agent_max_procs,
                                labels=parse_labels(settings.agent_labels), name=f"embedded-{index}",
                                workdir=str(settings.data_dir / "workspaces"))

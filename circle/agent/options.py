@@ -1,4 +1,4 @@
-"""What one agent process is told: where the server is, how to run steps, how many at once."""
+"""What one agent process is told: where the servers are, how to run steps, how many at once."""
 from __future__ import annotations
 
 import platform as platform_module
@@ -30,11 +30,23 @@ def parse_labels(text: str | list[str]) -> dict[str, str]:
     return labels
 
 
+def parse_servers(values: str | list[str]) -> list[str]:
+    """Parse server URLs given comma-separated (or as a list of such); raise InvalidInput when none is left."""
+    items = [values] if isinstance(values, str) else values
+    urls = [url.strip() for item in items for url in item.split(",") if url.strip()]
+    if not urls:
+        raise InvalidInput("an agent needs at least one server URL (--server or CIRCLE_SERVER)")
+    for url in urls:
+        if not url.startswith(("http://", "https://")):
+            raise InvalidInput(f"server URL {url!r} must start with http:// or https://")
+    return urls
+
+
 @dataclass
 class AgentOptions:
-    """Settings of one agent process."""
+    """Settings of one agent process; `servers` are interchangeable servers of one database (or one balancer)."""
 
-    server: str
+    servers: list[str]
     secret: str
     backend: str = "auto"
     max_procs: int = 1

@@ -19,7 +19,7 @@ class Agent:
 
     def __init__(self, options: AgentOptions, client: RpcClient | None = None) -> None:
         self.options = options
-        self.client = client or RpcClient(options.server, options.secret)
+        self.client = client or RpcClient(options.servers, options.secret)
         self._stopping = threading.Event()
         self._busy = 0
         self._lock = threading.Lock()
@@ -29,19 +29,25 @@ class Agent:
         """Return the labels this agent offers."""
         return {**self.options.labels, "platform": self.options.platform}
 
-    def register(self) -> None:
-        """Register with the server, retrying until it answers or the agent stops."""
+    def register(self) -> bool:
+        """Register with a server, retrying until one answers; return False when the agent stopped first."""
         backend = resolve(self.options.backend)
         self.options.backend = backend
         params = RegisterParams(name=self.options.name, platform=self.options.platform, backend=backend,
                                 capacity=self.options.max_procs, labels=self.labels(), version=__version__)
-        self.client.retrying(lambda: self.client.register(params), what="register", give_up_after=float("inf"),
-                             should_stop=self._stopping.is_set)
+        try:
+            self.client.retrying(lambda: self.client.register(params), what="register", give_up_after=float("inf"),
+                                 stop=self._stopping)
+        except ServerUnavailable:
+            return False
         log.info("agent %r registered as %s with backend %s", self.options.name, self.client.agent_id, backend)
+        return True
 
     def run(self) -> None:
         """Register, run the workers until `stop()`, then wait for running tasks to finish."""
-        self.register()
+        if not self.register():
+            log.info("agent %r stopped before a server answered", self.options.name)
+            return
         workers = [threading.Thread(target=self._work, name=f"circle-agent-worker-{i}", daemon=True)
                    for i in range(max(1, self.options.max_procs))]
         for worker in workers:
@@ -57,11 +63,12 @@ class Agent:
         self._stopping.set()
 
     def _work(self) -> None:
-        """Lease and run tasks until stopped."""
+        """Lease and run tasks until stopped; while no server answers, `retrying` waits with backoff."""
         delay = 0.25
         while not self._stopping.is_set():
             try:
-                task = self.client.next(NextParams(self.labels()))
+                task = self.client.retrying(lambda: self.client.next(NextParams(self.labels())), what="next",
+                                            give_up_after=float("inf"), stop=self._stopping)
                 delay = 0.25
             except RpcError as err:
                 if err.code == NOT_REGISTERED:
@@ -71,10 +78,7 @@ class Agent:
                 self._stopping.wait(delay)
                 delay = min(delay * 2, MAX_BACKOFF)
                 continue
-            except ServerUnavailable as err:
-                log.warning("agent %r: next failed (%s); retrying in %.1fs", self.options.name, err, delay)
-                self._stopping.wait(delay)
-                delay = min(delay * 2, MAX_BACKOFF)
+            except ServerUnavailable:  # raised only once the agent is stopping
                 continue
             except AgentRejected as err:
                 log.error("agent %r: %s; stopping", self.options.name, err)

@@ -1,8 +1,9 @@
 """One leased workflow: init, run with the runtime, keep the lease, watch for cancel, report done.
 
 Only NOT_LEASED means the task is no longer ours: the steps are stopped and nothing more is sent.
-A server that is unreachable or answers INTERNAL_ERROR is retried with backoff while the steps keep
-running; a report the server refuses for itself (e.g. an unknown step) is logged and dropped.
+A server that is unreachable hands the call to the next server (the lease holds on every server of the
+database); no server answering, or one answering INTERNAL_ERROR, is retried with backoff while the steps
+keep running; a report the server refuses for itself (e.g. an unknown step) is logged and dropped.
 """
 from __future__ import annotations
 
@@ -71,7 +72,7 @@ class TaskRun:
     def _retrying(self, what: str, call: Callable[[], T], *, while_running: bool = False) -> T:
         """Make one call of this task, retrying while the server is unwell (only while it runs, if asked)."""
         return self.client.retrying(call, what=f"task {self.task_id} {what}",
-                                    should_stop=self._finished.is_set if while_running else lambda: False)
+                                    stop=self._finished if while_running else None)
 
     def _execute(self) -> RunResult:
         """Run the pipeline on the configured backend, reporting through a Reporter."""

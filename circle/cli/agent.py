@@ -7,8 +7,15 @@ import logging
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `agent` command."""
-    agent = sub.add_parser("agent", help="run an agent that takes work from a server")
-    agent.add_argument("--server", help="server URL (default CIRCLE_SERVER or http://127.0.0.1:8000)")
+    agent = sub.add_parser(
+        "agent", help="run an agent that takes work from a server",
+        description="Run an agent that takes work from one or several servers of one database. Given several "
+                    "URLs, the agent talks to one at a time and moves on to the next when it stops answering "
+                    "(no connection, a timeout, an HTTP error such as 502/503/504; never for a JSON-RPC error), "
+                    "running tasks included. One URL of a load balancer in front of the servers works as well.")
+    agent.add_argument("--server", action="append", default=[], metavar="URL",
+                       help="a server URL; repeat it or separate URLs with commas for several servers of one "
+                            "database (default CIRCLE_SERVER, comma-separated, or http://127.0.0.1:8000)")
     agent.add_argument("--secret", help="agent secret (default CIRCLE_AGENT_SECRET)")
     agent.add_argument("--backend", choices=("auto", "docker", "local", "dummy"),
                        help="how steps run (default CIRCLE_AGENT_BACKEND or auto)")
@@ -21,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_agent(args: argparse.Namespace) -> int:
     """Run the agent until SIGTERM/SIGINT."""
-    from circle.agent.options import AgentOptions, parse_labels
+    from circle.agent.options import AgentOptions, parse_labels, parse_servers
     from circle.agent.runner import Agent, run_until_signalled
     from circle.config import raw_values
     from circle.errors import InvalidInput, SettingsError
@@ -34,7 +41,7 @@ def cmd_agent(args: argparse.Namespace) -> int:
     if max_procs < 1:
         raise InvalidInput("--max-procs must be 1 or more")
     labels = {**parse_labels(settings["CIRCLE_AGENT_LABELS"]), **parse_labels(args.label)}
-    options = AgentOptions(server=args.server or settings["CIRCLE_SERVER"], secret=secret,
+    options = AgentOptions(servers=parse_servers(args.server or settings["CIRCLE_SERVER"]), secret=secret,
                            backend=args.backend or settings["CIRCLE_AGENT_BACKEND"], max_procs=max_procs,
                            labels=labels, workdir=args.workdir)
     if args.name:

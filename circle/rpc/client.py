@@ -1,15 +1,19 @@
-"""The agent side of the protocol: the Peer methods of SPEC §6 as calls over HTTP.
+"""The agent side of the protocol: the Peer methods of SPEC §6 as calls over HTTP, to one of several servers.
 
-Uses requests (cooperative under gevent's monkey patching). Transport failures raise ServerUnavailable,
-credentials refused raise AgentRejected, and JSON-RPC errors raise jsonrpc.RpcError. `retrying` repeats a
-call while the server is unwell (unreachable, or answering INTERNAL_ERROR); any other RpcError is final.
+Uses requests (cooperative under gevent's monkey patching). A call that gets no JSON-RPC answer (no connection,
+a reset, a timeout, an HTTP error status such as 502/503/504) moves on to the next server of the ServerList at
+once, each server tried once per call; when none answers it raises ServerUnavailable. Credentials refused raise
+AgentRejected, and JSON-RPC errors raise jsonrpc.RpcError: an answer, never a reason to switch servers.
+`retrying` repeats a call with capped backoff while no server answers, or the answering one is unwell
+(INTERNAL_ERROR); any other RpcError is final.
 """
 from __future__ import annotations
 
 import itertools
 import logging
+import threading
 import time
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Sequence, TypeVar
 
 import requests
 
@@ -27,6 +31,7 @@ from circle.rpc.protocol import (
     UploadFile,
     WaitResult,
 )
+from circle.rpc.servers import ServerList
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +39,13 @@ T = TypeVar("T")
 # Blocking calls wait this much longer than the server's long poll before giving up on the socket.
 POLL_SLACK = 15.0
 CALL_TIMEOUT = 60.0
+# A server that accepts no connection within this many seconds is given up for the next one.
+CONNECT_TIMEOUT = 5.0
 MAX_BACKOFF = 10.0
 
 
 class ServerUnavailable(Exception):
-    """The server did not answer, or answered with a server-side HTTP error."""
+    """No server gave a JSON-RPC answer: unreachable, timed out, or an HTTP error status."""
 
 
 class AgentRejected(Exception):
@@ -50,48 +57,89 @@ def is_retryable(err: Exception) -> bool:
     return isinstance(err, ServerUnavailable) or isinstance(err, RpcError) and err.code == jsonrpc.INTERNAL_ERROR
 
 
-class RpcClient:
-    """JSON-RPC 2.0 client of one agent: the shared secret registers, the token it answers is used afterwards."""
+def describe(err: requests.RequestException) -> str:
+    """Return why a request got no answer in a few words, e.g. "Connection refused"."""
+    if isinstance(err, requests.Timeout):
+        return "timed out"
+    cause: BaseException | None = err
+    innermost: BaseException = err
+    while cause is not None:
+        if isinstance(cause, OSError) and not isinstance(cause, requests.RequestException) and cause.strerror:
+            return cause.strerror
+        innermost = cause
+        inner = next((arg for arg in cause.args if isinstance(arg, BaseException)), None)
+        reason = getattr(inner, "reason", None)  # urllib3's MaxRetryError names the socket error here
+        cause = cause.__cause__ or cause.__context__ or (reason if isinstance(reason, BaseException) else inner)
+    return str(innermost) or innermost.__class__.__name__
 
-    def __init__(self, server: str, secret: str, *, session: requests.Session | None = None) -> None:
-        self.url = server.rstrip("/") + "/rpc"
+
+class RpcClient:
+    """JSON-RPC 2.0 client of one agent: the shared secret registers, the token it answers is used afterwards.
+
+    `servers` is one URL or several of servers on one database: the token and every task's lease hold on each.
+    """
+
+    def __init__(self, servers: str | Sequence[str], secret: str, *, session: requests.Session | None = None) -> None:
+        self.servers = ServerList([servers] if isinstance(servers, str) else servers)
         self.token = secret
         self.agent_id: int | None = None
         self.session = session or requests.Session()
         self._ids = itertools.count(1)
 
     def call(self, method: str, params: dict[str, Any], *, timeout: float = CALL_TIMEOUT) -> Any:
-        """Make one call and return its result."""
+        """Make one call on the current server, moving on to the next while none answers; return its result."""
         body = jsonrpc.request(method, params, next(self._ids))
+        failure = ServerUnavailable("no server to call")
+        for _ in self.servers.urls:
+            url = self.servers.current
+            try:
+                answer = self._post(url, body, timeout)
+            except ServerUnavailable as err:
+                self.servers.failed(url, str(err))
+                failure = err
+                continue
+            self.servers.answered(url)
+            if "error" in answer:
+                raise RpcError(int(answer["error"].get("code", 0)), str(answer["error"].get("message", "")))
+            return answer.get("result")
+        self.servers.all_failed(str(failure))
+        raise failure
+
+    def _post(self, url: str, body: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """POST one request to the server at `url` and return its JSON-RPC answer; raise ServerUnavailable if none."""
         try:
-            response = self.session.post(self.url, json=body, headers={"Authorization": f"Bearer {self.token}"},
-                                         timeout=timeout)
+            response = self.session.post(url + "/rpc", json=body, headers={"Authorization": f"Bearer {self.token}"},
+                                         timeout=(CONNECT_TIMEOUT, timeout))
         except requests.RequestException as err:
-            raise ServerUnavailable(f"{self.url}: {err.__class__.__name__}: {err}") from None
+            raise ServerUnavailable(f"{url}: {describe(err)}") from None
         if response.status_code in (401, 403):
             raise AgentRejected(f"the server refused the agent's credentials ({response.status_code})")
         if response.status_code != 200:
-            raise ServerUnavailable(f"{self.url} answered HTTP {response.status_code}")
+            raise ServerUnavailable(f"{url} answered HTTP {response.status_code}")
         try:
             answer = response.json()
         except ValueError:
-            raise ServerUnavailable(f"{self.url} answered something that is not JSON") from None
-        if "error" in answer:
-            raise RpcError(int(answer["error"].get("code", 0)), str(answer["error"].get("message", "")))
-        return answer.get("result")
+            answer = None
+        if not isinstance(answer, dict):
+            raise ServerUnavailable(f"{url} answered something that is not a JSON-RPC answer")
+        return answer
 
     def retrying(self, call: Callable[[], T], *, what: str, give_up_after: float = 3600.0,
-                 should_stop: Callable[[], bool] = lambda: False) -> T:
-        """Repeat `call` with exponential backoff while the server is unwell (see is_retryable)."""
+                 stop: threading.Event | None = None) -> T:
+        """Repeat `call` with capped exponential backoff while no server answers or it is unwell (is_retryable)."""
         delay, deadline = 0.25, time.monotonic() + give_up_after
+        pause = stop or threading.Event()
         while True:
             try:
                 return call()
             except (ServerUnavailable, RpcError) as err:
-                if not is_retryable(err) or time.monotonic() + delay > deadline or should_stop():
+                if not is_retryable(err) or time.monotonic() + delay > deadline:
                     raise
-                log.warning("%s: the server is unwell (%s); retrying in %.1fs", what, err, delay)
-                time.sleep(delay)
+                # No server answering is logged once by the ServerList; an unwell one on every retry.
+                log.log(logging.WARNING if isinstance(err, RpcError) else logging.DEBUG,
+                        "%s: the server is unwell (%s); retrying in %.1fs", what, err, delay)
+                if pause.wait(delay):
+                    raise
                 delay = min(delay * 2, MAX_BACKOFF)
 
     def register(self, params: RegisterParams) -> Registration:

@@ -292,7 +292,7 @@ def test_the_agent_rides_out_an_outage_and_keeps_the_task(app, url, agent, make_
     build = make_build()
     monkeypatch.setattr(build_store, "get_step", _failing(3, build_store.get_step))
     task = agent.next(NextParams())
-    TaskRun(agent, task, AgentOptions(server=url, secret=SECRET, backend="dummy", workdir=str(tmp_path))).run()
+    TaskRun(agent, task, AgentOptions(servers=[url], secret=SECRET, backend="dummy", workdir=str(tmp_path))).run()
     _fresh()
     assert build_store.get(build.id).status == "success" and set(_states(build.id).values()) == {"success"}
 
@@ -300,7 +300,7 @@ def test_the_agent_rides_out_an_outage_and_keeps_the_task(app, url, agent, make_
 def test_only_a_lost_lease_drops_the_task(url, agent, tmp_path):
     """A refused report (e.g. an unknown step) is dropped; only -32001 makes the agent give the task up."""
     assignment = protocol.Assignment(id="1.x", config={"stages": []})
-    run = TaskRun(agent, assignment, AgentOptions(server=url, secret=SECRET, backend="dummy", workdir=str(tmp_path)))
+    run = TaskRun(agent, assignment, AgentOptions(servers=[url], secret=SECRET, backend="dummy", workdir=str(tmp_path)))
     run._rejected(RpcError(INVALID_PARAMS, "the workflow of task 1 has no step 'nosuch'"))
     run._rejected(RpcError(INTERNAL_ERROR, "the server's database is unavailable; retry"))
     assert not run._lost.is_set()
