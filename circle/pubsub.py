@@ -107,6 +107,9 @@ class Watch(Subscription):
 class PubSub:
     """In-process publish/subscribe; the base of the shared-bus implementations."""
 
+    # The kind of bus: "" in-process, "redis" or "postgres".
+    kind = ""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._topics: dict[str, set[Subscription]] = {}

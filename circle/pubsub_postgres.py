@@ -98,6 +98,7 @@ class Reassembler:
 class PostgresPubSub(BusPubSub):
     """PubSub shared through PostgreSQL LISTEN/NOTIFY."""
 
+    kind = "postgres"
     bus_errors = (psycopg.Error,)
 
     def __init__(self, url: str) -> None:

@@ -29,6 +29,7 @@ SUBSCRIBE_TIMEOUT = 5.0
 class RedisPubSub(BusPubSub):
     """PubSub shared through a Redis server."""
 
+    kind = "redis"
     bus_errors = (redis.RedisError, OSError)
 
     def __init__(self, url: str) -> None:
