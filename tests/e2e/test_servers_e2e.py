@@ -1,6 +1,6 @@
-"""Two `circle server` processes on one PostgreSQL database and one Redis bus, with an agent on the second.
+"""Two `circle server` processes on one PostgreSQL database and one bus (Redis, then PostgreSQL), agent on B.
 
-What happens in one server (the agent's RPCs on B) reaches the other (A's event feed and log tails)
+What happens in one server (the agent's RPCs on B) reaches the other (A's event feed)
 only through the bus: the event feed has no database fallback. Needs CIRCLE_TEST_POSTGRES_URL and the
 Redis of CIRCLE_TEST_REDIS_URL (default redis://127.0.0.1:6379/0); skipped without them, failed under CI=true.
 """
@@ -25,8 +25,11 @@ REDIS = os.environ.get("CIRCLE_TEST_REDIS_URL") or "redis://127.0.0.1:6379/0"
 PIPELINE = "pipeline:\n  hi:\n    image: x\n    commands: [echo one, echo two]\n"
 
 
-def _bus() -> str:
-    """Return a Redis bus URL with a channel of its own, or skip (fail under CI) when Redis does not answer."""
+def _bus(kind: str, database: str) -> str:
+    """Return a bus URL of `kind` with a channel of its own; skip (fail under CI) when Redis does not answer."""
+    channel = f"channel=e2e_{uuid.uuid4().hex[:8]}"
+    if kind == "postgres":
+        return f"{database}{'&' if '?' in database else '?'}{channel}"
     redis = pytest.importorskip("redis")
     try:
         redis.Redis.from_url(REDIS, socket_connect_timeout=2).ping()
@@ -34,7 +37,7 @@ def _bus() -> str:
         if IN_CI:
             pytest.fail(f"these tests need {REDIS}: {err} (CI=true: nothing may be skipped)")
         pytest.skip(f"these tests need {REDIS}: {err}")
-    return f"{REDIS}?channel=e2e_{uuid.uuid4().hex[:8]}"
+    return f"{REDIS}?{channel}"
 
 
 def _server(data: Path, database: str, bus: str) -> Server:
@@ -48,12 +51,13 @@ def _server(data: Path, database: str, bus: str) -> Server:
     return instance
 
 
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Server]]:
+@pytest.fixture(scope="module", params=["redis", "postgres"])
+def servers(request: pytest.FixtureRequest,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Server]]:
     """Servers A and B sharing the database, the bus and the keys; A has a local SCM."""
-    bus = _bus()
     root = tmp_path_factory.mktemp("servers")
     database = fresh_database_url("postgres", root, "two_servers")
+    bus = _bus(request.param, database)
     first = _server(root / "a", database, bus)
     (root / "b").mkdir()
     for name in ("secret_key", "agent_secret"):
@@ -73,9 +77,11 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, 
 
 
 def test_both_servers_see_each_other_and_no_warning(servers: tuple[Server, Server]):
-    """Each server counts two live servers on the database, both with a Redis bus, and warns of nothing."""
+    """Each server counts two live servers on the database, both with the bus, and warns of nothing."""
     for instance in servers:
-        assert instance.ok("GET", "/healthz") == {"status": "ok", "servers": 2, "pubsub": "redis", "warnings": []}
+        health = instance.ok("GET", "/healthz")
+        assert health["pubsub"] in ("redis", "postgres")
+        assert health == {"status": "ok", "servers": 2, "pubsub": health["pubsub"], "warnings": []}
 
 
 def test_a_build_run_through_one_server_is_followed_live_on_the_other(servers: tuple[Server, Server]):
