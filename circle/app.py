@@ -29,11 +29,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _engine_options(url: str) -> dict[str, Any]:
-    """Return SQLAlchemy engine options suited to the database kind."""
+def _engine_options(settings: settings_module.Settings) -> dict[str, Any]:
+    """Return SQLAlchemy engine options suited to the database kind; the pool settings do not apply to SQLite."""
+    url = settings.database_url
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30, "check_same_thread": False}}
-    options: dict[str, Any] = {"pool_pre_ping": True, "pool_recycle": 1800, "pool_size": 10, "max_overflow": 20}
+    options: dict[str, Any] = {"pool_pre_ping": True, "pool_recycle": 1800, "pool_size": settings.db_pool_size,
+                               "max_overflow": settings.db_max_overflow, "pool_timeout": settings.db_pool_timeout}
     if url.startswith(("mysql", "mariadb")):
         # Long-polls re-read rows they read before; REPEATABLE READ would show them a stale snapshot.
         options["isolation_level"] = "READ COMMITTED"
@@ -46,7 +48,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
                 else settings_module.load())
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
     app.config.update(settings.as_flask_config())
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(settings.database_url)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(settings)
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024 * 1024
     if test_config is not None:
         app.config.update({k: v for k, v in test_config.items() if not k.startswith("CIRCLE_")})

@@ -27,6 +27,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CIRCLE_HOST", str, "http://127.0.0.1:8000", "public base URL for hook URLs, links and uploads"),
     Setting("CIRCLE_AGENT_SECRET", str, "", "shared secret agents present on /rpc (generated once)"),
     Setting("CIRCLE_PUBSUB_URL", str, "", "redis://… or postgresql… for several server processes; empty = in-process"),
+    Setting("CIRCLE_DB_POOL_SIZE", int, 10, "database connections one server process keeps open (not SQLite)"),
+    Setting("CIRCLE_DB_MAX_OVERFLOW", int, 10, "extra connections a process may open beyond the pool (not SQLite)"),
+    Setting("CIRCLE_DB_POOL_TIMEOUT", int, 30, "seconds a request waits for a free connection (not SQLite)"),
     Setting("CIRCLE_LOG_LEVEL", str, "info", "debug, info, warning or error"),
     Setting("CIRCLE_SERVER", str, "http://127.0.0.1:8000",
             "where the CLI client talks to; for an agent, comma-separated URLs of servers of one database"),
@@ -50,6 +53,9 @@ class Settings:
     host: str
     agent_secret: str
     pubsub_url: str
+    db_pool_size: int
+    db_max_overflow: int
+    db_pool_timeout: int
     log_level: str
     server: str
     token: str
@@ -113,6 +119,17 @@ def _check_database_url(url: str) -> None:
         raise SettingsError(f"the database driver for CIRCLE_DATABASE_URL is not installed: {err}") from None
 
 
+# The least value each pool setting takes.
+POOL_MINIMUMS = {"CIRCLE_DB_POOL_SIZE": 1, "CIRCLE_DB_MAX_OVERFLOW": 0, "CIRCLE_DB_POOL_TIMEOUT": 1}
+
+
+def _check_pool(values: Mapping[str, Any]) -> None:
+    """Raise SettingsError when a connection pool setting is below its minimum."""
+    for name, least in POOL_MINIMUMS.items():
+        if values[name] < least:
+            raise SettingsError(f"{name} must be {least} or more, not {values[name]}")
+
+
 def load(environ: Mapping[str, str] | None = None, *, generate: bool = True) -> Settings:
     """Read every CIRCLE_* setting from `environ` (default os.environ); generate missing keys when `generate`."""
     values = raw_values(environ)
@@ -126,13 +143,16 @@ def load(environ: Mapping[str, str] | None = None, *, generate: bool = True) -> 
     level = str(values["CIRCLE_LOG_LEVEL"]).lower()
     if level not in LOG_LEVELS:
         raise SettingsError(f"CIRCLE_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
+    _check_pool(values)
     backend = values["CIRCLE_AGENT_BACKEND"]
     if backend not in ("auto", "docker", "local", "dummy"):
         raise SettingsError(f"CIRCLE_AGENT_BACKEND must be docker, local or auto, not {backend!r}")
     return Settings(
         data_dir=data_dir, database_url=database_url, secret_key=secret_key,
         host=values["CIRCLE_HOST"].rstrip("/"), agent_secret=agent_secret, pubsub_url=values["CIRCLE_PUBSUB_URL"],
-        log_level=level, server=values["CIRCLE_SERVER"].rstrip("/"), token=values["CIRCLE_TOKEN"],
+        db_pool_size=values["CIRCLE_DB_POOL_SIZE"], db_max_overflow=values["CIRCLE_DB_MAX_OVERFLOW"],
+        db_pool_timeout=values["CIRCLE_DB_POOL_TIMEOUT"], log_level=level, server=values["CIRCLE_SERVER"].rstrip("/"),
+        token=values["CIRCLE_TOKEN"],
         agent_backend=backend, agent_max_procs=values["CIRCLE_AGENT_MAX_PROCS"],
         agent_labels=values["CIRCLE_AGENT_LABELS"], lease_seconds=max(1, values["CIRCLE_LEASE_SECONDS"]),
     )

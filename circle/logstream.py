@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Iterator, Sequence
 
-from circle.pubsub import PubSub
+from circle.pubsub import OVERFLOW, PubSub
 from circle.store import logs as log_store
 from circle.store.base import after_commit, release
 
@@ -38,27 +38,29 @@ class LogStream:
     def tail(self, proc_id: int, finished: Callable[[], bool], *, poll: float = 5.0) -> Iterator[dict[str, Any]]:
         """Yield {"pos","time","out"} for the history, then live lines, then {"eof": True}.
 
-        `finished()` tells whether the proc has ended; it is asked after each catch-up from the
-        database, which happens at the start, on eof, and whenever no line came for `poll` seconds,
-        so a tail never hangs on a proc that ended in another process. No connection is held while waiting.
+        `finished()` tells whether the proc has ended; it is asked before each catch-up from the
+        database (so the lines stored before the end are all read), which happens at the start, on eof,
+        when the subscription overflowed (lines were dropped) and whenever no line came for `poll` seconds:
+        a tail never hangs on a proc that ended in another process, and never skips lines. No connection
+        is held while waiting.
         """
         with self.pubsub.subscribe([_topic(proc_id)]) as subscription:
             last = -1
             ended = False
             while True:
+                ended = ended or finished()
                 for entry in log_store.list_by_proc(proc_id, after=last):
                     last = entry.pos
                     yield {"pos": entry.pos, "time": entry.time, "out": entry.out}
-                ended = ended or finished()
                 release()
                 if ended:
                     yield EOF
                     return
                 message = subscription.get(timeout=poll)
-                while message is not None and not message.get("eof"):
+                while message is not None and message is not OVERFLOW and not message.get("eof"):
                     for line in message.get("lines", []):
                         if line["pos"] > last:
                             last = line["pos"]
                             yield line
                     message = subscription.get(timeout=poll)
-                ended = message is not None
+                ended = message is not None and message is not OVERFLOW

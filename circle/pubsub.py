@@ -9,47 +9,74 @@ See docs/pubsub.md.
 
 Topics: "events" and "build:<repo_id>" (build and proc changes), "logs:<proc_id>" (lines of a proc),
 "task:<task_id>" (cancel/done of a queued workflow), "queue" (a task can be taken: wake a poller).
+A process hears a topic from the bus only while it has a local subscriber or watcher for it.
+
+A subscriber that does not read keeps at most BACKLOG messages and MAX_BYTES of their JSON; what
+comes beyond is dropped, and `Subscription.get` then returns OVERFLOW (once per gap, in the place of
+the lost messages; compare with `is`): the reader must resync from the database.
 """
 from __future__ import annotations
 
 import importlib
+import json
 import logging
-import queue
 import threading
+from collections import deque
 from typing import Any, Callable, Iterable
 
 from circle.errors import SettingsError
 
 log = logging.getLogger(__name__)
 
-# A subscriber that does not read keeps at most this many messages; older ones are dropped.
+# A subscriber that does not read keeps at most this many messages, and this many bytes of their JSON.
 BACKLOG = 10_000
+MAX_BYTES = 8 * 1024 * 1024
 
 Message = dict[str, Any]
 
+# What `Subscription.get` returns where messages were dropped: resync from the database.
+OVERFLOW: Message = {"overflow": True}
+
+
+def encode(message: Message) -> str:
+    """Return the compact, ASCII-only JSON of a message (so its length is its size in bytes)."""
+    return json.dumps(message, separators=(",", ":"))
+
 
 class Subscription:
-    """The receiving end of one subscriber."""
+    """The receiving end of one subscriber: a buffer bounded in messages and bytes."""
 
     def __init__(self, broker: PubSub, topics: tuple[str, ...]) -> None:
         self.topics = topics
         self._broker = broker
-        self._queue: queue.Queue[Message] = queue.Queue(BACKLOG)
+        self._ready = threading.Condition(threading.Lock())
+        self._buffer: deque[tuple[Message, int]] = deque()
+        self._bytes = 0
         self.dropped = 0
 
-    def deliver(self, message: Message) -> None:
-        """Queue a message for this subscriber, dropping it when the subscriber has fallen far behind."""
-        try:
-            self._queue.put_nowait(message)
-        except queue.Full:
-            self.dropped += 1
+    def deliver(self, message: Message, size: int) -> None:
+        """Buffer a message of `size` bytes; past the bounds drop it and leave OVERFLOW in its place."""
+        with self._ready:
+            if len(self._buffer) < BACKLOG and self._bytes + size <= MAX_BYTES:
+                self._buffer.append((message, size))
+                self._bytes += size
+            else:
+                self.dropped += 1
+                if not self._buffer or self._buffer[-1][0] is not OVERFLOW:
+                    self._buffer.append((OVERFLOW, 0))
+                    log.warning("pubsub: a subscriber of %s fell behind (%d messages, %d bytes unread); "
+                                "dropping messages, it resyncs from the database", ", ".join(self.topics),
+                                len(self._buffer) - 1, self._bytes)
+            self._ready.notify()
 
     def get(self, timeout: float | None = None) -> Message | None:
-        """Return the next message, or None after `timeout` seconds."""
-        try:
-            return self._queue.get(timeout=timeout)
-        except queue.Empty:
-            return None
+        """Return the next message (OVERFLOW where some were dropped), or None after `timeout` seconds."""
+        with self._ready:
+            if not self._ready.wait_for(lambda: self._buffer, timeout):
+                return None
+            message, size = self._buffer.popleft()
+            self._bytes -= size
+            return message
 
     def close(self) -> None:
         """Stop receiving messages."""
@@ -69,7 +96,7 @@ class Watch(Subscription):
         super().__init__(broker, topics)
         self._callback = callback
 
-    def deliver(self, message: Message) -> None:
+    def deliver(self, message: Message, size: int) -> None:
         """Call the callback; its failure is logged and never reaches the publisher."""
         try:
             self._callback(message)
@@ -79,6 +106,9 @@ class Watch(Subscription):
 
 class PubSub:
     """In-process publish/subscribe; the base of the shared-bus implementations."""
+
+    # The kind of bus: "" in-process, "redis" or "postgres".
+    kind = ""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -91,15 +121,24 @@ class PubSub:
         """Release what the PubSub holds (nothing in-process)."""
 
     def publish(self, topic: str, message: Message) -> None:
-        """Send `message` to every subscriber of `topic`."""
-        self.fan_out(topic, message)
+        """Send `message` to every subscriber of `topic`; a message that is not JSON is logged and dropped."""
+        try:
+            text = encode(message)
+        except (TypeError, ValueError) as err:
+            log.error("pubsub: a message on %s is not JSON (%s); dropped", topic, err)
+            return
+        self.fan_out(topic, message, len(text))
+        self.forward(topic, text)
 
-    def fan_out(self, topic: str, message: Message) -> None:
-        """Deliver `message` to this process's subscribers of `topic` only."""
+    def forward(self, topic: str, text: str) -> None:
+        """Send the JSON of a message to the other processes (there are none in-process)."""
+
+    def fan_out(self, topic: str, message: Message, size: int) -> None:
+        """Deliver `message` (`size` bytes of JSON) to this process's subscribers of `topic` only."""
         with self._lock:
             subscribers = list(self._topics.get(topic, ()))
         for subscription in subscribers:
-            subscription.deliver(message)
+            subscription.deliver(message, size)
 
     def subscribe(self, topics: Iterable[str]) -> Subscription:
         """Start receiving the messages of `topics`."""
@@ -114,6 +153,7 @@ class PubSub:
         with self._lock:
             for topic in subscription.topics:
                 self._topics.setdefault(topic, set()).add(subscription)
+        self.topics_changed()
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
@@ -125,6 +165,15 @@ class PubSub:
                     subscribers.discard(subscription)
                     if not subscribers:
                         del self._topics[topic]
+        self.topics_changed()
+
+    def topics_changed(self) -> None:
+        """Follow the set of topics with a local subscriber (a bus listens to exactly those)."""
+
+    def topics(self) -> set[str]:
+        """Return the topics that have a local subscriber or watcher."""
+        with self._lock:
+            return set(self._topics)
 
     def subscriber_count(self, topic: str) -> int:
         """Return how many subscribers a topic has."""

@@ -1,4 +1,10 @@
-"""The PostgreSQL bus: pg_notify on one channel, one LISTEN connection per process (psycopg 3).
+"""The PostgreSQL bus: pg_notify on a channel per topic, one LISTEN connection per process (psycopg 3).
+
+The listener LISTENs on "<channel>:<topic>" while the process has a subscriber of the topic and
+UNLISTENs after the last one. A channel name is an identifier of at most 63 bytes: a longer one is
+"<channel>:" and a hash of the topic (the envelope names the topic, so a clash only costs decoding).
+The listener waits on the connection's socket without holding it, so a subscriber's LISTEN (run in its
+own thread, on the same connection) never waits for a quiet bus.
 
 A NOTIFY payload must stay under 8000 bytes, and log line batches are often longer. A message whose
 JSON is longer than PART characters is cut into parts, "#<origin> <seq> <index> <count> <part>",
@@ -7,8 +13,10 @@ them back together. The JSON is written ASCII-only, so its characters are its by
 """
 from __future__ import annotations
 
+import hashlib
 import itertools
 import logging
+import select
 import threading
 import time
 from typing import Iterator
@@ -29,6 +37,10 @@ PART = 7800
 PARTIAL_TTL = 60.0
 # PostgreSQL identifiers (channel names) are at most this many bytes.
 NAME_MAX = 63
+# Hex digits of the hash that names the channel of a long topic.
+HASH_DIGITS = 32
+# The longest `?channel=`: "<channel>:<hash>" must fit in NAME_MAX.
+CHANNEL_MAX = NAME_MAX - 1 - HASH_DIGITS
 
 
 def conninfo(url: str) -> str:
@@ -86,6 +98,7 @@ class Reassembler:
 class PostgresPubSub(BusPubSub):
     """PubSub shared through PostgreSQL LISTEN/NOTIFY."""
 
+    kind = "postgres"
     bus_errors = (psycopg.Error,)
 
     def __init__(self, url: str) -> None:
@@ -96,8 +109,8 @@ class PostgresPubSub(BusPubSub):
         except psycopg.ProgrammingError as err:
             raise SettingsError(f"CIRCLE_PUBSUB_URL {self.described} is not a usable PostgreSQL URL: "
                                 f"{err}") from None
-        if len(self.channel.encode()) > NAME_MAX:
-            raise SettingsError(f"the pubsub channel {self.channel!r} is longer than {NAME_MAX} bytes")
+        if len(self.channel.encode()) > CHANNEL_MAX:
+            raise SettingsError(f"the pubsub channel {self.channel!r} is longer than {CHANNEL_MAX} bytes")
         self._listener: psycopg.Connection | None = None
         self._sender: psycopg.Connection | None = None
         self._send_lock = threading.Lock()
@@ -110,16 +123,41 @@ class PostgresPubSub(BusPubSub):
                                application_name=f"circle-{role}-{self.origin}",
                                keepalives=1, keepalives_idle=10, keepalives_interval=5, keepalives_count=3)
 
+    def bus_name(self, topic: str) -> str:
+        """Return the channel of `topic`: "<channel>:<topic>", or "<channel>:<hash>" past 63 bytes."""
+        name = super().bus_name(topic)
+        if len(name.encode()) <= NAME_MAX:
+            return name
+        return f"{self.channel}:{hashlib.blake2b(topic.encode(), digest_size=HASH_DIGITS // 2).hexdigest()}"
+
     def _connect_listener(self) -> None:
-        """LISTEN on the channel on a fresh connection."""
+        """Open a fresh listening connection."""
         self._listener = self._connect("listen")
-        self._listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
         self._parts.clear()
 
-    def _receive(self, timeout: float) -> Iterator[str]:
-        """Yield the whole messages that arrive within `timeout` seconds."""
+    def _connected(self) -> bool:
+        """Tell whether the listening connection is open."""
+        return self._listener is not None and not self._listener.closed
+
+    def _listen(self, names: set[str]) -> None:
+        """LISTEN on the channels (done when the statement returns)."""
+        self._execute("LISTEN", names)
+
+    def _unlisten(self, names: set[str]) -> None:
+        """UNLISTEN the channels."""
+        self._execute("UNLISTEN", names)
+
+    def _execute(self, verb: str, names: set[str]) -> None:
+        """Run LISTEN or UNLISTEN for each of `names` on the listening connection."""
         assert self._listener is not None
-        for notify in self._listener.notifies(timeout=timeout):
+        for name in sorted(names):
+            self._listener.execute(sql.SQL(verb + " {}").format(sql.Identifier(name)))
+
+    def _receive(self, timeout: float) -> Iterator[str]:
+        """Yield the whole messages that arrive within `timeout` seconds (or came during a LISTEN meanwhile)."""
+        assert self._listener is not None
+        select.select([self._listener.fileno()], [], [], timeout)
+        for notify in list(self._listener.notifies(timeout=0)):
             text = self._parts.feed(notify.payload)
             if text is not None:
                 yield text
@@ -130,8 +168,8 @@ class PostgresPubSub(BusPubSub):
         if listener is not None:
             listener.close()
 
-    def _send(self, text: str) -> None:
-        """NOTIFY the message, its parts in one transaction; a connection found broken is replaced once."""
+    def _send(self, name: str, text: str) -> None:
+        """NOTIFY the message on channel `name`, its parts in one transaction; a broken connection is replaced once."""
         payloads = split(text, self.origin, next(self._seq))
         with self._send_lock:
             while True:
@@ -141,10 +179,10 @@ class PostgresPubSub(BusPubSub):
                     sender = self._sender = self._connect("publish")
                 try:
                     if len(payloads) == 1:
-                        sender.execute(NOTIFY, (self.channel, payloads[0]))
+                        sender.execute(NOTIFY, (name, payloads[0]))
                     else:
                         with sender.transaction(), sender.cursor() as cursor:
-                            cursor.executemany(NOTIFY, [(self.channel, payload) for payload in payloads])
+                            cursor.executemany(NOTIFY, [(name, payload) for payload in payloads])
                     return
                 except psycopg.Error:
                     sender.close()

@@ -1,4 +1,4 @@
-"""Serving the app with gevent's WSGI server, plus what runs beside it: the reaper and embedded agents."""
+"""Serving the app with gevent's WSGI server, plus what runs beside it: the heartbeat, the reaper, embedded agents."""
 from __future__ import annotations
 
 import logging
@@ -45,7 +45,10 @@ def _embedded_agents(app: Flask, port: int, count: int) -> list:
 def serve(app: Flask, host: str, port: int, *, agents: int = 0) -> None:
     """Serve HTTP and websockets on host:port until SIGINT or SIGTERM."""
     from circle.service.reaper import Reaper
+    from circle.service.servers import Heartbeat
 
+    heartbeat = Heartbeat(app)
+    heartbeat.start()
     server = Server((host, port), app, log=None, error_log=logging.getLogger("circle.http"))
     server.start()
     log.info("circle listening on http://%s:%d", host, server.server_port)
@@ -62,3 +65,4 @@ def serve(app: Flask, host: str, port: int, *, agents: int = 0) -> None:
         agent.stop()
     reaper.stop()
     server.stop(timeout=2)
+    heartbeat.stop()

@@ -22,8 +22,10 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
+from circle import pubsub as pubsub_module
 from circle.errors import SettingsError
-from circle.pubsub import PubSub, Subscription, create_pubsub
+from circle.pubsub import MAX_BYTES, OVERFLOW, PubSub, Subscription, create_pubsub
+from circle.pubsub_bus import BusPubSub
 from circle.queue import Queue
 from circle.store import agents
 from dbtools import IN_CI, make_app, make_workflow
@@ -74,10 +76,10 @@ def bus_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def pair(bus_url: str) -> Iterator[tuple[PubSub, PubSub]]:
+def pair(bus_url: str) -> Iterator[tuple[BusPubSub, BusPubSub]]:
     """Two processes' PubSubs on one bus."""
-    first = create_pubsub(bus_url)
-    second = create_pubsub(bus_url)
+    first, second = create_pubsub(bus_url), create_pubsub(bus_url)
+    assert isinstance(first, BusPubSub) and isinstance(second, BusPubSub)
     yield first, second
     first.close()
     second.close()
@@ -133,6 +135,108 @@ def test_a_failing_watcher_is_logged_and_the_others_still_get_the_message(caplog
         pubsub.publish("t", {"n": 1})
         assert subscription.get(0) == {"n": 1}
     assert "pubsub callback for t failed" in caplog.text and "boom" in caplog.text
+
+
+def test_a_subscriber_past_its_byte_bound_learns_it_lost_messages():
+    """Unread messages past MAX_BYTES of JSON are dropped; the reader gets OVERFLOW once, in their place."""
+    pubsub = PubSub()
+    quarter = "x" * (MAX_BYTES // 4)
+    with pubsub.subscribe(["t"]) as subscription:
+        for n in range(6):
+            pubsub.publish("t", {"n": n, "out": quarter})  # a little over a quarter each: three fit
+        pubsub.publish("t", {"n": 6})  # a small one still fits: it comes after the gap
+        assert [message["n"] for message in _take(subscription, 3)] == [0, 1, 2]
+        gap, after = _take(subscription, 2)
+        assert gap is OVERFLOW and after == {"n": 6} and subscription.dropped == 3
+        assert subscription.get(0) is None
+        pubsub.publish("t", {"n": 7, "out": quarter})  # read: there is room again
+        assert _take(subscription, 1) == [{"n": 7, "out": quarter}]
+
+
+def test_a_subscriber_past_its_message_bound_learns_it_lost_messages(monkeypatch: pytest.MonkeyPatch):
+    """The count bound (BACKLOG) still holds for small messages, and a drop is marked the same way."""
+    monkeypatch.setattr(pubsub_module, "BACKLOG", 3)
+    pubsub = PubSub()
+    with pubsub.subscribe(["t"]) as subscription, pubsub.subscribe(["t"]) as reader:
+        for n in range(5):
+            pubsub.publish("t", {"n": n})
+            assert _take(reader, 1) == [{"n": n}]  # a subscriber that reads loses nothing
+        *kept, gap = _take(subscription, 4)
+        assert kept == [{"n": 0}, {"n": 1}, {"n": 2}] and gap is OVERFLOW
+        assert subscription.dropped == 2 and reader.dropped == 0
+
+
+def test_a_message_that_is_not_json_reaches_nobody(caplog: pytest.LogCaptureFixture):
+    """Messages are measured by their JSON, so one that has none is logged and dropped, here as on a bus."""
+    pubsub = PubSub()
+    with pubsub.subscribe(["t"]) as subscription, caplog.at_level(logging.ERROR, "circle.pubsub"):
+        pubsub.publish("t", {"when": object()})
+        assert subscription.get(0) is None
+    assert "a message on t is not JSON" in caplog.text
+
+
+def test_a_process_hears_only_the_topics_it_has_subscribers_for(pair: tuple[BusPubSub, BusPubSub]):
+    """A message on a topic that no subscriber of a process follows never reaches that process at all."""
+    first, second = pair
+    with second.subscribe(["u"]) as subscription:
+        for n in range(5):
+            first.publish("t", {"n": n})
+        first.publish("u", {"end": True})  # on one connection, after the five would have come
+        assert _take(subscription, 1) == [{"end": True}]
+    assert second.received == 1
+
+
+def test_closing_the_last_subscriber_of_a_topic_stops_its_delivery(pair: tuple[BusPubSub, BusPubSub]):
+    """The bus keeps delivering a topic while one subscriber of it is left, and stops after the last one."""
+    first, second = pair
+    with second.subscribe(["u"]) as sync:
+        one, two = second.subscribe(["t"]), second.watch(["t"], lambda message: None)
+        first.publish("t", {"n": 1})
+        assert _take(one, 1) == [{"n": 1}]
+        one.close()
+        first.publish("t", {"n": 2})
+        first.publish("u", {"n": 3})
+        assert _take(sync, 1) == [{"n": 3}]
+        assert second.received == 3
+        two.close()
+        first.publish("t", {"n": 4})
+        first.publish("u", {"n": 5})
+        assert _take(sync, 1) == [{"n": 5}]
+    assert second.received == 4
+
+
+def test_a_subscription_hears_what_is_published_as_soon_as_it_returns(pair: tuple[BusPubSub, BusPubSub]):
+    """`subscribe` returns once the bus listens, so a message published right after it is never missed."""
+    first, second = pair
+    for n in range(20):
+        with second.subscribe([f"task:{n}"]) as subscription:
+            first.publish(f"task:{n}", {"n": n})
+            assert _take(subscription, 1) == [{"n": n}]
+
+
+def test_a_long_topic_name_crosses_the_bus(pair: tuple[BusPubSub, BusPubSub]):
+    """A topic whose channel would pass PostgreSQL's 63-byte names gets a hashed name, and still arrives."""
+    first, second = pair
+    long_topic, other = "logs:" + "7" * 100, "logs:" + "7" * 99 + "8"
+    with second.subscribe([long_topic]) as subscription, second.subscribe([other]) as neighbour:
+        first.publish(long_topic, {"n": 1})
+        first.publish(other, {"n": 2})
+        assert _take(subscription, 1) == [{"n": 1}] and _take(neighbour, 1) == [{"n": 2}]
+        assert subscription.get(0) is None
+
+
+def test_postgres_channel_names_fit_in_63_bytes():
+    """Channel names are "<channel>:<topic>" up to 63 bytes, else a stable hash; a longer ?channel= is refused."""
+    pytest.importorskip("psycopg")
+    from circle.pubsub_postgres import PostgresPubSub
+
+    bus = PostgresPubSub("postgresql://postgres@127.0.0.1:1/test?channel=circle")
+    assert bus.bus_name("logs:7") == "circle:logs:7"
+    hashed = bus.bus_name("logs:" + "ü" * 40)
+    assert len(hashed.encode()) <= 63 and hashed.startswith("circle:")
+    assert hashed == bus.bus_name("logs:" + "ü" * 40) != bus.bus_name("logs:" + "ü" * 41)
+    with pytest.raises(SettingsError, match="longer than 30 bytes"):
+        PostgresPubSub("postgresql://postgres@127.0.0.1:1/test?channel=" + "c" * 31)
 
 
 def test_messages_reach_the_other_process_once_each_in_order(pair: tuple[PubSub, PubSub]):
@@ -310,6 +414,9 @@ first, second = create_pubsub(sys.argv[1]), create_pubsub(sys.argv[1])
 subscription = second.subscribe(["t"])
 for n in range(20):
     first.publish("t", {"n": n, "pad": "x" * (n * 1000)})
+    with second.subscribe([f"u{n}"]) as other:  # channels change while the listener greenlet waits
+        first.publish(f"u{n}", {"n": n})
+        assert other.get(10) == {"n": n}
 deadline, got = time.monotonic() + 10, []
 while len(got) < 20 and (message := subscription.get(max(0.0, deadline - time.monotonic()))) is not None:
     got.append(message["n"])

@@ -1,5 +1,9 @@
 """Websockets: a proc's log (history, live lines, eof) and the event feed of the caller's repos.
 
+The event feed has no history: a client catches up from the API each time it connects. So when the
+feed's subscription overflowed (events were dropped), the server closes the socket, and the
+reconnecting client catches up again.
+
 Browsers cannot set headers on a websocket, so besides the session cookie and the Bearer header a
 token may come as `?access_token=`. A refused socket gets one `{"error", "message"}` message and is closed.
 """
@@ -17,6 +21,7 @@ from circle.errors import CircleError, NotFound, Unauthorized
 from circle.extensions import db, sock
 from circle.hub import hub
 from circle.models import User
+from circle.pubsub import OVERFLOW
 from circle.service import permissions
 from circle.service.events import ALL_EVENTS
 from circle.store import builds as build_store
@@ -30,6 +35,7 @@ bp = Blueprint("live", __name__)
 # How often an idle events socket checks that its client is still there (seconds).
 IDLE_CHECK = 5.0
 POLICY_VIOLATION = 1008
+TRY_AGAIN_LATER = 1013
 
 
 class _WholeFrames:
@@ -117,6 +123,10 @@ def events(ws: Any) -> None:
             message = subscription.get(timeout=IDLE_CHECK)
             if message is None:
                 continue
+            if message is OVERFLOW:
+                log.warning("events feed of user %s fell behind; closing it so the client catches up", user_id)
+                ws.close(reason=TRY_AGAIN_LATER, message="events were dropped: reconnect and catch up")
+                return
             repo_id = message.get("repo_id")
             if repo_id not in readable:
                 readable[repo_id] = admin or (repo_id is not None and _may_read(user_id, repo_id))

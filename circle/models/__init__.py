@@ -6,8 +6,9 @@ from circle.models.log import LogEntry
 from circle.models.repo import Perm, Repo
 from circle.models.scm import Scm
 from circle.models.secret import Registry, Secret
+from circle.models.server import Server
 from circle.models.task import Agent, Task, TaskPayload
 from circle.models.user import Token, User
 
 __all__ = ["Agent", "Build", "Config", "File", "LogEntry", "Perm", "Proc", "Registry", "Repo", "Scm", "Secret",
-           "Task", "TaskPayload", "Token", "User"]
+           "Server", "Task", "TaskPayload", "Token", "User"]
