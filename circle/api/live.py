@@ -1,5 +1,8 @@
 """Websockets: a proc's log (history, live lines, eof) and the event feed of the caller's repos.
 
+The log socket sends `{"lines": [{"pos", "time", "out"}, …]}` messages (at most 1 000 lines or about
+256 KiB each: see circle.logstream), the history first, then live lines, then one `{"eof": true}`.
+
 Browsers cannot set headers on a websocket, so besides the session cookie and the Bearer header a
 token may come as `?access_token=`. A refused socket gets one `{"error", "message"}` message and is closed.
 """
@@ -79,7 +82,7 @@ def _refuse(ws: Any, err: CircleError) -> None:
 
 @sock.route("/ws/logs/<int:repo_id>/<int:number>/<int:pid>", bp=bp)
 def logs(ws: Any, repo_id: int, number: int, pid: int) -> None:
-    """Stream one proc's log: the whole history, then live lines, then {"eof": true}."""
+    """Stream one proc's log in batches of lines: the whole history, then live lines, then {"eof": true}."""
     _whole_frames(ws)
     try:
         permissions.repo_for(_caller(), repo_id)

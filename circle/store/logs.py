@@ -1,22 +1,27 @@
-"""Proc output: one row per batch of lines, read back line by line in position order.
+"""Proc output: one row per batch of lines (zlib-compressed JSON), read back in pages by position.
 
-A batch row holds lines `pos`…`last` as JSON. Writing skips lines at or below the highest position
-already stored, so a batch the agent resends after a lost answer stores nothing twice.
+A batch row holds lines `pos`…`last`. Writing skips lines at or below the highest position already
+stored, so a batch the agent resends after a lost answer stores nothing twice. Each proc keeps the
+bytes it stored in `procs.log_bytes`, so the per-step cap costs one row read per batch, not a scan.
 """
 from __future__ import annotations
 
 import json
+import zlib
 from dataclasses import dataclass
-from typing import Iterable, cast
+from typing import Iterable, Iterator, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.exc import IntegrityError
 
 from circle.errors import Conflict
 from circle.extensions import db
-from circle.models import LogEntry
+from circle.models import LogEntry, Proc
 from circle.store.base import commit
+
+# How many batch rows one query of a page fetches at most.
+ROWS_PER_QUERY = 64
 
 
 @dataclass(frozen=True)
@@ -28,40 +33,106 @@ class Line:
     out: str
 
 
+@dataclass(frozen=True)
+class Batch:
+    """One stored batch as it is kept: positions `pos`…`last`, compressed `data`."""
+
+    pos: int
+    last: int
+    data: bytes
+
+
+def pack(lines: list[tuple[int, int, str]]) -> bytes:
+    """Return (pos, time, out) lines as a compressed batch."""
+    return zlib.compress(json.dumps(lines, ensure_ascii=False, separators=(",", ":")).encode(), 6)
+
+
+def unpack(data: bytes, after: int = -1) -> list[Line]:
+    """Return the lines of a compressed batch with pos > `after`."""
+    return [Line(pos, time, out) for pos, time, out in json.loads(zlib.decompress(data)) if pos > after]
+
+
 def last_pos(proc_id: int) -> int:
     """Return the highest stored position of a proc, or -1."""
-    value = db.session.scalar(select(func.max(LogEntry.last)).where(LogEntry.proc_id == proc_id))
+    value = db.session.scalar(select(LogEntry.last).where(LogEntry.proc_id == proc_id)
+                              .order_by(LogEntry.pos.desc()).limit(1))
     return -1 if value is None else int(value)
 
 
-def append(proc_id: int, lines: Iterable[tuple[int, int, str]]) -> int:
-    """Store (pos, time, out) lines of a proc as one batch; lines already stored are skipped.
+def stored_bytes(proc_id: int) -> int:
+    """Return the bytes of output stored for a proc (past the cap once its marker is stored)."""
+    return int(db.session.scalar(select(Proc.log_bytes).where(Proc.id == proc_id)) or 0)
 
-    Return how many were new.
+
+def _capped(lines: list[tuple[int, int, str]], used: int, cap: int,
+            marker: str) -> tuple[list[tuple[int, int, str]], int]:
+    """Return the lines fitting under `cap` bytes after `used` (the first one over becomes `marker`), and the total."""
+    kept = []
+    for pos, time, out in lines:
+        size = len(out.encode())
+        if used + size > cap:
+            kept.append((pos, time, marker))
+            return kept, max(used + len(marker.encode()), cap + 1)
+        kept.append((pos, time, out))
+        used += size
+    return kept, used
+
+
+def append(proc_id: int, lines: Iterable[tuple[int, int, str]], *, cap: int,
+           marker: str) -> list[tuple[int, int, str]]:
+    """Store (pos, time, out) lines of a proc as one batch; return the lines stored, in order.
+
+    Lines already stored are skipped. Once the proc's stored bytes would pass `cap`, the first line
+    over is stored as `marker` instead and every later line is dropped.
     """
+    used = stored_bytes(proc_id)
+    if used > cap:
+        return []
     known = last_pos(proc_id)
-    fresh = sorted((pos, time, out) for pos, time, out in lines if pos > known)
+    fresh, total = _capped(sorted(line for line in lines if line[0] > known), used, cap, marker)
     if not fresh:
-        return 0
+        return []
     try:
         db.session.execute(insert(cast(Table, LogEntry.__table__)), [{
-            "proc_id": proc_id, "pos": fresh[0][0], "last": fresh[-1][0],
-            "lines": json.dumps(fresh, ensure_ascii=False, separators=(",", ":"))}])
+            "proc_id": proc_id, "pos": fresh[0][0], "last": fresh[-1][0], "data": pack(fresh)}])
+        db.session.execute(update(Proc).where(Proc.id == proc_id).values(log_bytes=total))
         commit("log batch")
     except (IntegrityError, Conflict):  # the same batch arrived twice at once: the other copy is stored
         db.session.rollback()
-        return 0
-    return len(fresh)
+        return []
+    return fresh
 
 
-def list_by_proc(proc_id: int, *, after: int = -1) -> list[Line]:
-    """Return a proc's lines with pos > `after`, in order."""
-    stmt = (select(LogEntry.lines).where(LogEntry.proc_id == proc_id, LogEntry.last > after)
-            .order_by(LogEntry.pos))
-    return [Line(pos, time, out) for batch in db.session.scalars(stmt) for pos, time, out in json.loads(batch)
-            if pos > after]
+def list_batches(proc_id: int, *, after: int = -1, limit: int = ROWS_PER_QUERY) -> list[Batch]:
+    """Return up to `limit` stored batches of a proc holding positions past `after`, in order."""
+    stmt = (select(LogEntry.pos, LogEntry.last, LogEntry.data)
+            .where(LogEntry.proc_id == proc_id, LogEntry.last > after).order_by(LogEntry.pos).limit(limit))
+    return [Batch(pos, last, data) for pos, last, data in db.session.execute(stmt)]
+
+
+def lines_from(batches: Iterable[Batch], after: int, limit: int) -> Iterator[Line]:
+    """Yield at most `limit` lines with pos > `after` from batches in position order."""
+    count = 0
+    for batch in batches:
+        for line in unpack(batch.data, after):
+            if count == limit:
+                return
+            count += 1
+            yield line
+
+
+def list_page(proc_id: int, *, after: int = -1, limit: int) -> list[Line]:
+    """Return at most `limit` lines of a proc with pos > `after`, in order."""
+    page: list[Line] = []
+    while len(page) < limit:
+        batches = list_batches(proc_id, after=after)
+        page.extend(lines_from(batches, after, limit - len(page)))
+        if len(batches) < ROWS_PER_QUERY:
+            break
+        after = batches[-1].last
+    return page
 
 
 def delete_by_proc(proc_id: int) -> None:
-    """Delete every line of a proc."""
+    """Delete every stored batch of a proc (its byte count stays: see procs.log_bytes)."""
     db.session.execute(sql_delete(LogEntry).where(LogEntry.proc_id == proc_id))

@@ -1,0 +1,37 @@
+"""procs.log_bytes: the bytes of output stored per proc, kept by each write (the per-step cap reads one row)
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-02
+
+"""
+import json
+import zlib
+
+from alembic import op
+import sqlalchemy as sa
+
+revision = '0008'
+down_revision = '0007'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    """Add log_bytes (0), then count the stored lines of procs that have some."""
+    with op.batch_alter_table('procs', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('log_bytes', sa.BigInteger(), nullable=False, server_default='0'))
+    conn = op.get_bind()
+    entries = sa.table('log_entries', sa.column('proc_id'), sa.column('data'))
+    procs = sa.table('procs', sa.column('id'), sa.column('log_bytes'))
+    proc_ids = conn.execute(sa.select(entries.c.proc_id).distinct()).scalars().all()
+    for proc_id in proc_ids:
+        batches = conn.execute(sa.select(entries.c.data).where(entries.c.proc_id == proc_id)).scalars()
+        size = sum(len(out.encode()) for data in batches for _, _, out in json.loads(zlib.decompress(data)))
+        conn.execute(procs.update().where(procs.c.id == proc_id).values(log_bytes=size))
+
+
+def downgrade():
+    """Drop log_bytes."""
+    with op.batch_alter_table('procs', schema=None) as batch_op:
+        batch_op.drop_column('log_bytes')

@@ -1,0 +1,142 @@
+"""The log stream: capped writes with one marker, pages, tails by position (gaps healed), and finished logs in files."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from circle.logfiles import LogFiles
+from circle.logstream import MESSAGE_BYTES, MESSAGE_LINES, PAGE, LogStream, limit_marker, messages
+from circle.pubsub import PubSub
+from circle.store import builds
+from circle.store import logs as log_store
+from circle.store.logs import Line
+from dbtools import make_workflow
+
+
+@pytest.fixture
+def step(app) -> int:
+    """The proc id of a step of a fresh build."""
+    build_id, _ = make_workflow()
+    return builds.get_proc_by_pid(build_id, 2).id
+
+
+def _lines(start: int, stop: int, text: str = "line") -> list[tuple[int, int, str]]:
+    """Return (pos, 0, "text pos") for pos in start…stop-1."""
+    return [(pos, 0, f"{text} {pos}") for pos in range(start, stop)]
+
+
+def _positions(messages_: list[dict]) -> list[int]:
+    """Return the positions of the lines in tail messages."""
+    return [line["pos"] for message in messages_ for line in message.get("lines", ())]
+
+
+def test_the_marker_names_the_limit_and_the_setting():
+    """The marker says the limit in MiB (or bytes) and which setting raises it."""
+    assert limit_marker(50 * 1024 * 1024) == ("circle: log limit of 50 MiB reached; further output dropped "
+                                              "(CIRCLE_LOG_MAX_BYTES)")
+    assert "of 1000 bytes" in limit_marker(1000)
+
+
+def test_a_step_past_the_cap_stores_one_marker_then_nothing(step):
+    """Writes past max_bytes store exactly one marker line and drop every later line, across batches."""
+    stream = LogStream(PubSub(), max_bytes=100)
+    assert stream.write(step, _lines(0, 5, "x" * 10)) == 5
+    assert stream.write(step, _lines(5, 10, "x" * 10)) == 4
+    assert stream.write(step, _lines(10, 20)) == 0
+    outs = [line.out for line in stream.page(step)]
+    assert outs.count(stream.marker) == 1 and outs[-1] == stream.marker and len(outs) == 9
+
+
+def test_writes_publish_only_the_new_position(step):
+    """A write tells subscribers the position the log reached, not its lines."""
+    pubsub = PubSub()
+    stream = LogStream(pubsub)
+    with pubsub.subscribe([f"logs:{step}"]) as subscription:
+        stream.write(step, _lines(0, 3))
+        stream.write(step, _lines(0, 3))  # nothing new: nothing published
+        stream.write(step, _lines(3, 4))
+        assert [subscription.get(0), subscription.get(0), subscription.get(0)] == [{"pos": 2}, {"pos": 3}, None]
+
+
+def test_lines_reads_a_log_longer_than_a_page(step):
+    """lines() pages through the whole log in order."""
+    stream = LogStream(PubSub())
+    for start in range(0, PAGE * 2 + 10, 1000):
+        stream.write(step, _lines(start, min(start + 1000, PAGE * 2 + 10)))
+    assert [line.pos for line in stream.lines(step)] == list(range(PAGE * 2 + 10))
+    assert [line.pos for line in stream.lines(step, after=PAGE * 2)] == list(range(PAGE * 2 + 1, PAGE * 2 + 10))
+
+
+def test_messages_are_bounded_in_lines_and_bytes():
+    """Tail messages carry at most MESSAGE_LINES lines and about MESSAGE_BYTES of text; a huge line goes alone."""
+    short = [Line(pos, 0, "x") for pos in range(MESSAGE_LINES * 2 + 5)]
+    assert [len(group) for group in messages(short)] == [MESSAGE_LINES, MESSAGE_LINES, 5]
+    wide = [Line(pos, 0, "y" * (MESSAGE_BYTES // 3)) for pos in range(7)]
+    assert [len(group) for group in messages(wide)] == [3, 3, 1]
+    assert [len(group) for group in messages([Line(0, 0, "z" * MESSAGE_BYTES * 2), Line(1, 0, "a")])] == [1, 1]
+
+
+def test_a_tail_across_dropped_messages_shows_every_line_once_in_order(step, monkeypatch):
+    """Lost position messages delay lines until the next message or recheck; none is missed or repeated."""
+    pubsub = PubSub()
+    stream = LogStream(pubsub)
+    ended = [False]
+    stream.write(step, _lines(0, 10))
+    tail = stream.tail(step, lambda: ended[0], poll=0.05)
+    seen = [next(tail)]
+    with monkeypatch.context() as patch:
+        patch.setattr(pubsub, "publish", lambda topic, message: None)  # the bus loses this message
+        stream.write(step, _lines(10, 20))
+    stream.write(step, _lines(20, 30))
+    seen.append(next(tail))
+    with monkeypatch.context() as patch:
+        patch.setattr(pubsub, "publish", lambda topic, message: None)  # and the last one: only the recheck helps
+        stream.write(step, _lines(30, 40))
+        ended[0] = True
+        seen.extend(tail)
+    assert seen[-1] == {"eof": True}
+    assert _positions(seen) == list(range(40))
+
+
+def test_a_tail_reads_lines_stored_just_before_the_end(step):
+    """Lines stored before eof are all sent, even when eof arrives before the tail read them."""
+    stream = LogStream(PubSub())
+    tail = stream.tail(step, lambda: False, poll=5)
+    stream.write(step, _lines(0, 3))
+    first = next(tail)
+    stream.write(step, _lines(3, 6))
+    stream.close(step)
+    assert _positions([first, *tail]) == list(range(6))
+
+
+def test_logfiles_round_trip_by_position(tmp_path: Path):
+    """A written file gives back its batches from any position; no batches make no file; delete removes it."""
+    files = LogFiles(tmp_path / "logs")
+    batches = [log_store.Batch(pos, pos + 9, log_store.pack(_lines(pos, pos + 10))) for pos in range(0, 50, 10)]
+    assert files.write(7, batches) is True
+    assert list(files.batches(7)) == batches
+    assert [b.pos for b in files.batches(7, after=25)] == [20, 30, 40]
+    assert [b.pos for b in files.batches(7, after=29)] == [30, 40]
+    assert list(files.batches(7, after=49)) == [] and list(files.batches(8)) == []
+    assert files.write(9, []) is False and not files.path(9).exists()
+    files.delete(7)
+    files.delete(7)
+    assert not files.path(7).exists()
+
+
+def test_a_finished_log_moves_to_its_file_and_reads_the_same(step, tmp_path: Path):
+    """close() moves the batches to a file; pages, lines and tails read it as before; forget deletes it."""
+    files = LogFiles(tmp_path / "logs")
+    stream = LogStream(PubSub(), files=files)
+    for start in range(0, 120, 25):
+        stream.write(step, _lines(start, min(start + 25, 120)))
+    stream.close(step)
+    assert files.path(step).exists() and log_store.list_page(step, limit=10) == []
+    assert [line.pos for line in stream.page(step, after=30, limit=7)] == list(range(31, 38))
+    assert [line.out for line in stream.lines(step)] == [f"line {pos}" for pos in range(120)]
+    assert _positions(list(stream.tail(step, lambda: True))) == list(range(120))
+    stream.write(step, _lines(120, 122))  # a late batch after the end is read after the file's lines
+    assert [line.pos for line in stream.page(step, after=115)] == list(range(116, 122))
+    stream.forget([step])
+    assert not files.path(step).exists()
