@@ -8,7 +8,9 @@ look there transparently.
 """
 from __future__ import annotations
 
+import bisect
 import logging
+from itertools import accumulate
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from circle.logfiles import LogFiles
@@ -41,23 +43,20 @@ def limit_marker(max_bytes: int) -> str:
     return f"circle: log limit of {size} reached; further output dropped (CIRCLE_LOG_MAX_BYTES)"
 
 
-def as_json(line: Line) -> dict[str, Any]:
-    """Return a line as the API and the tail send it."""
-    return {"pos": line.pos, "time": line.time, "out": line.out}
+def as_json(lines: list[Line]) -> list[dict[str, Any]]:
+    """Return lines as the paged API answers them: {"pos", "time", "out"} each."""
+    return [{"pos": pos, "time": time, "out": out} for pos, time, out in lines]
 
 
-def messages(lines: Iterable[Line]) -> Iterator[list[dict[str, Any]]]:
-    """Group lines into lists of at most MESSAGE_LINES lines and about MESSAGE_BYTES bytes of text."""
-    group: list[dict[str, Any]] = []
-    size = 0
-    for line in lines:
-        if group and (len(group) == MESSAGE_LINES or size + len(line.out) > MESSAGE_BYTES):
-            yield group
-            group, size = [], 0
-        group.append(as_json(line))
-        size += len(line.out)
-    if group:
-        yield group
+def messages(page: list[Line]) -> Iterator[list[Line]]:
+    """Split a page into lists of at most MESSAGE_LINES lines and about MESSAGE_BYTES of text (one line at least)."""
+    ends = list(accumulate(len(out) for _, _, out in page))
+    start = 0
+    while start < len(page):
+        budget = (ends[start - 1] if start else 0) + MESSAGE_BYTES
+        stop = max(start + 1, min(start + MESSAGE_LINES, bisect.bisect_right(ends, budget, lo=start)))
+        yield page[start:stop]
+        start = stop
 
 
 class LogStream:
@@ -80,7 +79,7 @@ class LogStream:
         """Return at most `limit` lines of a proc with pos > `after`, from its file and then the database."""
         page = self._filed(proc_id, after, limit)
         if len(page) < limit:
-            page += log_store.list_page(proc_id, after=page[-1].pos if page else after, limit=limit - len(page))
+            page += log_store.list_page(proc_id, after=page[-1][0] if page else after, limit=limit - len(page))
             if not page:  # the log may have moved to its file since the first look
                 page = self._filed(proc_id, after, limit)
         return page
@@ -89,17 +88,18 @@ class LogStream:
         """Return at most `limit` lines past `after` from the proc's log file (none without one)."""
         if self.files is None:
             return []
-        return list(log_store.lines_from(self.files.batches(proc_id, after), after, limit))
+        return log_store.lines_from(self.files.batches(proc_id, after), after, limit)
 
-    def lines(self, proc_id: int, *, after: int = -1) -> Iterator[Line]:
-        """Yield every line of a proc past `after`, reading page by page and releasing the connection between pages."""
+    def pages(self, proc_id: int, *, after: int = -1) -> Iterator[list[Line]]:
+        """Yield every line of a proc past `after` a page at a time, releasing the connection between pages."""
         while True:
             page = self.page(proc_id, after=after)
             release()
-            yield from page
+            if page:
+                yield page
             if len(page) < PAGE:
                 return
-            after = page[-1].pos
+            after = page[-1][0]
 
     def close(self, proc_id: int) -> None:
         """Once the proc's end is committed: move its log to a file (with a LogFiles), then tell tailers."""
@@ -144,7 +144,7 @@ class LogStream:
         after_commit(delete)
 
     def tail(self, proc_id: int, finished: Callable[[], bool], *, poll: float = 5.0) -> Iterator[dict[str, Any]]:
-        """Yield {"lines": [{"pos","time","out"}, …]} messages: the history, then live lines; then EOF.
+        """Yield {"lines": [[pos, time, out], …]} messages: the history, then live lines; then EOF.
 
         Any message on the proc's topic triggers a read of the store after the last line sent, so a
         dropped message leaves no gap. `finished()` is asked at the start and whenever nothing came for
@@ -154,9 +154,10 @@ class LogStream:
         with self.pubsub.subscribe([_topic(proc_id)]) as subscription:
             last, ended, check = -1, False, True
             while True:
-                for group in messages(self.lines(proc_id, after=last)):
-                    last = group[-1]["pos"]
-                    yield {"lines": group}
+                for page in self.pages(proc_id, after=last):
+                    for group in messages(page):
+                        yield {"lines": group}
+                    last = page[-1][0]
                 if ended:
                     yield EOF
                     return

@@ -1,4 +1,4 @@
-"""The log stream: capped writes with one marker, pages, tails by position (gaps healed), and finished logs in files."""
+"""The log stream: capped writes with one marker, pages, tails by position (gaps healed), finished logs in files."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,7 +28,7 @@ def _lines(start: int, stop: int, text: str = "line") -> list[tuple[int, int, st
 
 def _positions(messages_: list[dict]) -> list[int]:
     """Return the positions of the lines in tail messages."""
-    return [line["pos"] for message in messages_ for line in message.get("lines", ())]
+    return [pos for message in messages_ for pos, _, _ in message.get("lines", ())]
 
 
 def test_the_marker_names_the_limit_and_the_setting():
@@ -44,7 +44,7 @@ def test_a_step_past_the_cap_stores_one_marker_then_nothing(step):
     assert stream.write(step, _lines(0, 5, "x" * 10)) == 5
     assert stream.write(step, _lines(5, 10, "x" * 10)) == 4
     assert stream.write(step, _lines(10, 20)) == 0
-    outs = [line.out for line in stream.page(step)]
+    outs = [line[2] for line in stream.page(step)]
     assert outs.count(stream.marker) == 1 and outs[-1] == stream.marker and len(outs) == 9
 
 
@@ -59,22 +59,29 @@ def test_writes_publish_only_the_new_position(step):
         assert [subscription.get(0), subscription.get(0), subscription.get(0)] == [{"pos": 2}, {"pos": 3}, None]
 
 
-def test_lines_reads_a_log_longer_than_a_page(step):
-    """lines() pages through the whole log in order."""
+def _read(stream: LogStream, proc_id: int, after: int = -1) -> list[Line]:
+    """Return every line pages() yields."""
+    return [line for page in stream.pages(proc_id, after=after) for line in page]
+
+
+def test_pages_read_a_log_longer_than_a_page(step):
+    """pages() goes through the whole log in order, a page at a time."""
     stream = LogStream(PubSub())
     for start in range(0, PAGE * 2 + 10, 1000):
         stream.write(step, _lines(start, min(start + 1000, PAGE * 2 + 10)))
-    assert [line.pos for line in stream.lines(step)] == list(range(PAGE * 2 + 10))
-    assert [line.pos for line in stream.lines(step, after=PAGE * 2)] == list(range(PAGE * 2 + 1, PAGE * 2 + 10))
+    assert [len(page) for page in stream.pages(step)] == [PAGE, PAGE, 10]
+    assert [line[0] for line in _read(stream, step)] == list(range(PAGE * 2 + 10))
+    assert [line[0] for line in _read(stream, step, after=PAGE * 2)] == list(range(PAGE * 2 + 1, PAGE * 2 + 10))
 
 
 def test_messages_are_bounded_in_lines_and_bytes():
     """Tail messages carry at most MESSAGE_LINES lines and about MESSAGE_BYTES of text; a huge line goes alone."""
-    short = [Line(pos, 0, "x") for pos in range(MESSAGE_LINES * 2 + 5)]
+    short = [(pos, 0, "x") for pos in range(MESSAGE_LINES * 2 + 5)]
     assert [len(group) for group in messages(short)] == [MESSAGE_LINES, MESSAGE_LINES, 5]
-    wide = [Line(pos, 0, "y" * (MESSAGE_BYTES // 3)) for pos in range(7)]
+    wide = [(pos, 0, "y" * (MESSAGE_BYTES // 3)) for pos in range(7)]
     assert [len(group) for group in messages(wide)] == [3, 3, 1]
-    assert [len(group) for group in messages([Line(0, 0, "z" * MESSAGE_BYTES * 2), Line(1, 0, "a")])] == [1, 1]
+    assert [len(group) for group in messages([(0, 0, "z" * MESSAGE_BYTES * 2), (1, 0, "a")])] == [1, 1]
+    assert next(messages([(4, 2, "out")])) == [(4, 2, "out")]
 
 
 def test_a_tail_across_dropped_messages_shows_every_line_once_in_order(step, monkeypatch):
@@ -133,10 +140,10 @@ def test_a_finished_log_moves_to_its_file_and_reads_the_same(step, tmp_path: Pat
         stream.write(step, _lines(start, min(start + 25, 120)))
     stream.close(step)
     assert files.path(step).exists() and log_store.list_page(step, limit=10) == []
-    assert [line.pos for line in stream.page(step, after=30, limit=7)] == list(range(31, 38))
-    assert [line.out for line in stream.lines(step)] == [f"line {pos}" for pos in range(120)]
+    assert [line[0] for line in stream.page(step, after=30, limit=7)] == list(range(31, 38))
+    assert [line[2] for line in _read(stream, step)] == [f"line {pos}" for pos in range(120)]
     assert _positions(list(stream.tail(step, lambda: True))) == list(range(120))
     stream.write(step, _lines(120, 122))  # a late batch after the end is read after the file's lines
-    assert [line.pos for line in stream.page(step, after=115)] == list(range(116, 122))
+    assert [line[0] for line in stream.page(step, after=115)] == list(range(116, 122))
     stream.forget([step])
     assert not files.path(step).exists()

@@ -42,7 +42,7 @@ def test_a_build_runs_through_the_protocol(app, repo, make_build, rpc):
     assert build.status == "success" and build.started == 100 and build.finished > 0
     assert set(_states(build.id).values()) == {"success"}
     test_proc = build_store.get_proc_by_pid(build.id, 4)
-    assert [line.out for line in log_store.list_page(test_proc.id, limit=1000)] == ["test 0", "test 1", "test 2"]
+    assert [line[2] for line in log_store.list_page(test_proc.id, limit=1000)] == ["test 0", "test 1", "test 2"]
     assert task_store.count() == 0
 
 
@@ -98,7 +98,7 @@ def test_log_positions_are_idempotent(app, repo, make_build, rpc):
     assert rpc.ok("log", id=task["id"], lines=lines[2:] + [{"proc": "build", "pos": 5, "time": 1,
                                                               "out": "line 5"}]) == 1
     proc = build_store.get_proc_by_pid(build.id, 3)
-    assert [e.pos for e in log_store.list_page(proc.id, limit=1000)] == list(range(6))
+    assert [e[0] for e in log_store.list_page(proc.id, limit=1000)] == list(range(6))
 
 
 def test_upload_stores_an_artifact(app, repo, make_build, rpc):

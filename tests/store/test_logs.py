@@ -35,7 +35,7 @@ def test_batches_are_compressed_and_read_back_intact(app):
     data = db.session.scalar(select(LogEntry.data).where(LogEntry.proc_id == proc_id))
     assert isinstance(data, bytes) and len(data) < 10_000
     assert json.loads(zlib.decompress(data)) == [list(line) for line in lines]
-    assert [(x.pos, x.time, x.out) for x in log_store.list_page(proc_id, limit=10)] == lines
+    assert log_store.list_page(proc_id, limit=10) == lines
 
 
 def test_pages_follow_positions_across_batches(app):
@@ -43,10 +43,10 @@ def test_pages_follow_positions_across_batches(app):
     proc_id = _step()
     for start in range(0, 300, 7):
         _write(proc_id, [(pos, 0, f"line {pos}") for pos in range(start, min(start + 7, 300))])
-    assert [x.pos for x in log_store.list_page(proc_id, limit=5)] == [0, 1, 2, 3, 4]
-    assert [x.pos for x in log_store.list_page(proc_id, after=10, limit=4)] == [11, 12, 13, 14]
-    assert [x.pos for x in log_store.list_page(proc_id, after=-1, limit=1000)] == list(range(300))
-    assert [x.pos for x in log_store.list_page(proc_id, after=295, limit=1000)] == [296, 297, 298, 299]
+    assert [x[0] for x in log_store.list_page(proc_id, limit=5)] == [0, 1, 2, 3, 4]
+    assert [x[0] for x in log_store.list_page(proc_id, after=10, limit=4)] == [11, 12, 13, 14]
+    assert [x[0] for x in log_store.list_page(proc_id, after=-1, limit=1000)] == list(range(300))
+    assert [x[0] for x in log_store.list_page(proc_id, after=295, limit=1000)] == [296, 297, 298, 299]
     assert log_store.list_page(proc_id, after=299, limit=10) == []
     assert log_store.last_pos(proc_id) == 299
 
@@ -57,7 +57,7 @@ def test_a_resent_batch_stores_nothing_twice(app):
     _write(proc_id, [(0, 0, "a"), (1, 0, "b")])
     assert _write(proc_id, [(1, 0, "b"), (2, 0, "c")]) == [(2, 0, "c")]
     assert _write(proc_id, [(0, 0, "a")]) == []
-    assert [x.out for x in log_store.list_page(proc_id, limit=10)] == ["a", "b", "c"]
+    assert [x[2] for x in log_store.list_page(proc_id, limit=10)] == ["a", "b", "c"]
 
 
 def test_stored_bytes_are_kept_per_proc(app):
@@ -72,11 +72,11 @@ def test_the_cap_stores_exactly_one_marker_and_nothing_past_it(app):
     """Once the stored bytes would pass the cap, the first line over becomes the marker; later lines are dropped."""
     proc_id = _step()
     assert len(_write(proc_id, [(pos, 0, "0123456789") for pos in range(3)], cap=25)) == 3
-    assert [x.out for x in log_store.list_page(proc_id, limit=10)] == ["0123456789", "0123456789", MARKER]
+    assert [x[2] for x in log_store.list_page(proc_id, limit=10)] == ["0123456789", "0123456789", MARKER]
     assert _write(proc_id, [(3, 0, "more"), (4, 0, "x")], cap=25) == []
     assert _write(proc_id, [(5, 0, "")], cap=25) == []
     stored = log_store.list_page(proc_id, limit=10)
-    assert [x.out for x in stored].count(MARKER) == 1 and stored[-1].out == MARKER and stored[-1].pos == 2
+    assert [x[2] for x in stored].count(MARKER) == 1 and stored[-1][2] == MARKER and stored[-1][0] == 2
     assert log_store.stored_bytes(proc_id) > 25
 
 
@@ -84,4 +84,4 @@ def test_a_batch_over_the_cap_at_once_is_only_the_marker(app):
     """A first batch whose first line is already over the cap stores just the marker."""
     proc_id = _step()
     assert _write(proc_id, [(0, 0, "x" * 100), (1, 0, "y")], cap=50) == [(0, 0, MARKER)]
-    assert [x.out for x in log_store.list_page(proc_id, limit=10)] == [MARKER]
+    assert [x[2] for x in log_store.list_page(proc_id, limit=10)] == [MARKER]
