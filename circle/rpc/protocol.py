@@ -229,10 +229,17 @@ class LogLine(RuntimeLine):
 
     @classmethod
     def batch_from_json(cls, data: Any) -> list[LogLine]:
-        """Parse the `lines` of `log`."""
+        """Parse the `lines` of `log`: well-formed lines on a fast path, any other through from_json's checks."""
         if not isinstance(data, list):
             raise RpcError(INVALID_PARAMS, "lines must be a list")
-        return [cls.from_json(line, f"lines[{index}].") for index, line in enumerate(data)]
+        lines = []
+        for index, line in enumerate(data):
+            if (type(line) is dict and type(line.get("proc")) is str and type(line.get("pos")) is int
+                    and type(line.get("time", 0)) in (int, float) and type(line.get("out", "")) is str):
+                lines.append(cls(line["proc"], line["pos"], int(line.get("time", 0)), line.get("out", "")))
+            else:
+                lines.append(cls.from_json(line, f"lines[{index}]."))
+        return lines
 
 
 @dataclass
