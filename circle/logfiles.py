@@ -15,7 +15,7 @@ import struct
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from circle.store.logs import Batch
+from circle.store.logbatch import Batch
 
 MAGIC = b"CIRCLOG1"
 FRAME = struct.Struct(">qqI")

@@ -8,16 +8,15 @@ look there transparently.
 """
 from __future__ import annotations
 
-import bisect
+import json
 import logging
-from itertools import accumulate
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from circle.logfiles import LogFiles
 from circle.pubsub import PubSub
 from circle.store import logs as log_store
 from circle.store.base import after_commit, commit, release
-from circle.store.logs import Line
+from circle.store.logbatch import Batch, Line, Piece, parse, pieces
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +26,7 @@ DEFAULT_MAX_BYTES = 50 * MIB
 # Lines one read of the store returns (the paged API's default) and at most (larger limits are clamped).
 PAGE = 5_000
 MAX_PAGE = 50_000
-# One tail message carries at most this many lines and about this many bytes of text.
+# One tail message carries at most this many lines and about this many bytes of JSON.
 MESSAGE_LINES = 1_000
 MESSAGE_BYTES = 256 * 1024
 
@@ -41,22 +40,6 @@ def limit_marker(max_bytes: int) -> str:
     """Return the line stored in place of a proc's output past `max_bytes`."""
     size = f"{max_bytes // MIB} MiB" if max_bytes % MIB == 0 else f"{max_bytes} bytes"
     return f"circle: log limit of {size} reached; further output dropped (CIRCLE_LOG_MAX_BYTES)"
-
-
-def as_json(lines: list[Line]) -> list[dict[str, Any]]:
-    """Return lines as the paged API answers them: {"pos", "time", "out"} each."""
-    return [{"pos": pos, "time": time, "out": out} for pos, time, out in lines]
-
-
-def messages(page: list[Line]) -> Iterator[list[Line]]:
-    """Split a page into lists of at most MESSAGE_LINES lines and about MESSAGE_BYTES of text (one line at least)."""
-    ends = list(accumulate(len(out) for _, _, out in page))
-    start = 0
-    while start < len(page):
-        budget = (ends[start - 1] if start else 0) + MESSAGE_BYTES
-        stop = max(start + 1, min(start + MESSAGE_LINES, bisect.bisect_right(ends, budget, lo=start)))
-        yield page[start:stop]
-        start = stop
 
 
 class LogStream:
@@ -75,31 +58,42 @@ class LogStream:
             self.pubsub.publish(_topic(proc_id), {"pos": stored[-1][0]})
         return len(stored)
 
-    def page(self, proc_id: int, *, after: int = -1, limit: int = PAGE) -> list[Line]:
-        """Return at most `limit` lines of a proc with pos > `after`, from its file and then the database."""
-        page = self._filed(proc_id, after, limit)
-        if len(page) < limit:
-            page += log_store.list_page(proc_id, after=page[-1][0] if page else after, limit=limit - len(page))
-            if not page:  # the log may have moved to its file since the first look
-                page = self._filed(proc_id, after, limit)
-        return page
+    def pieces(self, proc_id: int, *, after: int = -1, limit: int = PAGE, max_lines: int = PAGE,
+               max_bytes: int = 1 << 62) -> list[Piece]:
+        """Return at most `limit` lines of a proc with pos > `after` as pieces, from its file and then the database."""
+        found = self._filed(proc_id, after, limit, max_lines, max_bytes)
+        count = sum(piece.length for piece in found)
+        if count < limit:
+            found += log_store.list_pieces(proc_id, after=found[-1].last if found else after, limit=limit - count,
+                                           max_lines=max_lines, max_bytes=max_bytes)
+            if not found:  # the log may have moved to its file since the first look
+                found = self._filed(proc_id, after, limit, max_lines, max_bytes)
+        return found
 
-    def _filed(self, proc_id: int, after: int, limit: int) -> list[Line]:
-        """Return at most `limit` lines past `after` from the proc's log file (none without one)."""
+    def _filed(self, proc_id: int, after: int, limit: int, max_lines: int, max_bytes: int) -> list[Piece]:
+        """Return the pieces past `after` from the proc's log file (none without one)."""
         if self.files is None:
             return []
-        return log_store.lines_from(self.files.batches(proc_id, after), after, limit)
+        return list(pieces(self.files.batches(proc_id, after), after, limit, max_lines=max_lines, max_bytes=max_bytes))
+
+    def page_json(self, proc_id: int, *, after: int = -1, limit: int = PAGE) -> bytes:
+        """Return the JSON array of at most `limit` lines of a proc with pos > `after`: [{"pos","time","out"}, …]."""
+        return b"[" + b",".join(piece.json for piece in self.pieces(proc_id, after=after, limit=limit)) + b"]"
+
+    def _all_pieces(self, proc_id: int, after: int, max_lines: int, max_bytes: int) -> Iterator[Piece]:
+        """Yield every line of a proc past `after` as pieces, PAGE lines per read, releasing the connection between."""
+        while True:
+            found = self.pieces(proc_id, after=after, max_lines=max_lines, max_bytes=max_bytes)
+            release()
+            yield from found
+            if sum(piece.length for piece in found) < PAGE:
+                return
+            after = found[-1].last
 
     def pages(self, proc_id: int, *, after: int = -1) -> Iterator[list[Line]]:
-        """Yield every line of a proc past `after` a page at a time, releasing the connection between pages."""
-        while True:
-            page = self.page(proc_id, after=after)
-            release()
-            if page:
-                yield page
-            if len(page) < PAGE:
-                return
-            after = page[-1][0]
+        """Yield every line of a proc past `after` as (pos, time, out), a batch piece at a time."""
+        for piece in self._all_pieces(proc_id, after, PAGE, 1 << 62):
+            yield parse(piece)
 
     def close(self, proc_id: int) -> None:
         """Once the proc's end is committed: move its log to a file (with a LogFiles), then tell tailers."""
@@ -120,7 +114,7 @@ class LogStream:
         log.info("proc %s: log moved to %s", proc_id, files.path(proc_id))
 
     @staticmethod
-    def _stored_batches(proc_id: int) -> Iterator[log_store.Batch]:
+    def _stored_batches(proc_id: int) -> Iterator[Batch]:
         """Yield every batch of a proc from the database, a query at a time."""
         after = -1
         while True:
@@ -143,8 +137,8 @@ class LogStream:
 
         after_commit(delete)
 
-    def tail(self, proc_id: int, finished: Callable[[], bool], *, poll: float = 5.0) -> Iterator[dict[str, Any]]:
-        """Yield {"lines": [[pos, time, out], …]} messages: the history, then live lines; then EOF.
+    def tail(self, proc_id: int, finished: Callable[[], bool], *, poll: float = 5.0) -> Iterator[str]:
+        """Yield JSON messages `{"lines": [{"pos","time","out"}, …]}`: the history, then live lines; then eof.
 
         Any message on the proc's topic triggers a read of the store after the last line sent, so a
         dropped message leaves no gap. `finished()` is asked at the start and whenever nothing came for
@@ -154,12 +148,11 @@ class LogStream:
         with self.pubsub.subscribe([_topic(proc_id)]) as subscription:
             last, ended, check = -1, False, True
             while True:
-                for page in self.pages(proc_id, after=last):
-                    for group in messages(page):
-                        yield {"lines": group}
-                    last = page[-1][0]
+                for piece in self._all_pieces(proc_id, last, MESSAGE_LINES, MESSAGE_BYTES):
+                    yield f'{{"lines":[{piece.json.decode("ascii")}]}}'
+                    last = piece.last
                 if ended:
-                    yield EOF
+                    yield json.dumps(EOF)
                     return
                 ended = check and finished()
                 release()

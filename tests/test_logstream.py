@@ -1,16 +1,17 @@
 """The log stream: capped writes with one marker, pages, tails by position (gaps healed), finished logs in files."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from circle.logfiles import LogFiles
-from circle.logstream import MESSAGE_BYTES, MESSAGE_LINES, PAGE, LogStream, limit_marker, messages
+from circle.logstream import MESSAGE_LINES, PAGE, LogStream, limit_marker
 from circle.pubsub import PubSub
 from circle.store import builds
 from circle.store import logs as log_store
-from circle.store.logs import Line
+from circle.store.logbatch import Batch, Line, pack, parse
 from dbtools import make_workflow
 
 
@@ -26,9 +27,14 @@ def _lines(start: int, stop: int, text: str = "line") -> list[tuple[int, int, st
     return [(pos, 0, f"{text} {pos}") for pos in range(start, stop)]
 
 
-def _positions(messages_: list[dict]) -> list[int]:
-    """Return the positions of the lines in tail messages."""
-    return [pos for message in messages_ for pos, _, _ in message.get("lines", ())]
+def _positions(messages: list[str]) -> list[int]:
+    """Return the positions of the lines in tail messages (JSON text)."""
+    return [line["pos"] for message in messages for line in json.loads(message).get("lines", ())]
+
+
+def _page(stream: LogStream, proc_id: int, after: int = -1, limit: int = PAGE) -> list[Line]:
+    """Return the lines of one read of the stream."""
+    return [line for piece in stream.pieces(proc_id, after=after, limit=limit) for line in parse(piece)]
 
 
 def test_the_marker_names_the_limit_and_the_setting():
@@ -44,7 +50,7 @@ def test_a_step_past_the_cap_stores_one_marker_then_nothing(step):
     assert stream.write(step, _lines(0, 5, "x" * 10)) == 5
     assert stream.write(step, _lines(5, 10, "x" * 10)) == 4
     assert stream.write(step, _lines(10, 20)) == 0
-    outs = [line[2] for line in stream.page(step)]
+    outs = [line[2] for line in _page(stream, step)]
     assert outs.count(stream.marker) == 1 and outs[-1] == stream.marker and len(outs) == 9
 
 
@@ -69,19 +75,18 @@ def test_pages_read_a_log_longer_than_a_page(step):
     stream = LogStream(PubSub())
     for start in range(0, PAGE * 2 + 10, 1000):
         stream.write(step, _lines(start, min(start + 1000, PAGE * 2 + 10)))
-    assert [len(page) for page in stream.pages(step)] == [PAGE, PAGE, 10]
     assert [line[0] for line in _read(stream, step)] == list(range(PAGE * 2 + 10))
     assert [line[0] for line in _read(stream, step, after=PAGE * 2)] == list(range(PAGE * 2 + 1, PAGE * 2 + 10))
 
 
-def test_messages_are_bounded_in_lines_and_bytes():
-    """Tail messages carry at most MESSAGE_LINES lines and about MESSAGE_BYTES of text; a huge line goes alone."""
-    short = [(pos, 0, "x") for pos in range(MESSAGE_LINES * 2 + 5)]
-    assert [len(group) for group in messages(short)] == [MESSAGE_LINES, MESSAGE_LINES, 5]
-    wide = [(pos, 0, "y" * (MESSAGE_BYTES // 3)) for pos in range(7)]
-    assert [len(group) for group in messages(wide)] == [3, 3, 1]
-    assert [len(group) for group in messages([(0, 0, "z" * MESSAGE_BYTES * 2), (1, 0, "a")])] == [1, 1]
-    assert next(messages([(4, 2, "out")])) == [(4, 2, "out")]
+def test_tail_messages_are_bounded_batches(step):
+    """A long history comes as messages of at most MESSAGE_LINES lines, each valid JSON, then eof."""
+    stream = LogStream(PubSub())
+    stream.write(step, _lines(0, MESSAGE_LINES * 2 + 5))
+    messages = list(stream.tail(step, lambda: True))
+    assert [len(json.loads(m).get("lines", ())) for m in messages] == [MESSAGE_LINES, MESSAGE_LINES, 5, 0]
+    assert json.loads(messages[-1]) == {"eof": True}
+    assert json.loads(messages[0])["lines"][1] == {"pos": 1, "time": 0, "out": "line 1"}
 
 
 def test_a_tail_across_dropped_messages_shows_every_line_once_in_order(step, monkeypatch):
@@ -102,7 +107,7 @@ def test_a_tail_across_dropped_messages_shows_every_line_once_in_order(step, mon
         stream.write(step, _lines(30, 40))
         ended[0] = True
         seen.extend(tail)
-    assert seen[-1] == {"eof": True}
+    assert json.loads(seen[-1]) == {"eof": True}
     assert _positions(seen) == list(range(40))
 
 
@@ -120,7 +125,7 @@ def test_a_tail_reads_lines_stored_just_before_the_end(step):
 def test_logfiles_round_trip_by_position(tmp_path: Path):
     """A written file gives back its batches from any position; no batches make no file; delete removes it."""
     files = LogFiles(tmp_path / "logs")
-    batches = [log_store.Batch(pos, pos + 9, log_store.pack(_lines(pos, pos + 10))) for pos in range(0, 50, 10)]
+    batches = [Batch(pos, pos + 9, pack(_lines(pos, pos + 10))) for pos in range(0, 50, 10)]
     assert files.write(7, batches) is True
     assert list(files.batches(7)) == batches
     assert [b.pos for b in files.batches(7, after=25)] == [20, 30, 40]
@@ -140,10 +145,10 @@ def test_a_finished_log_moves_to_its_file_and_reads_the_same(step, tmp_path: Pat
         stream.write(step, _lines(start, min(start + 25, 120)))
     stream.close(step)
     assert files.path(step).exists() and log_store.list_page(step, limit=10) == []
-    assert [line[0] for line in stream.page(step, after=30, limit=7)] == list(range(31, 38))
+    assert [line[0] for line in _page(stream, step, after=30, limit=7)] == list(range(31, 38))
     assert [line[2] for line in _read(stream, step)] == [f"line {pos}" for pos in range(120)]
     assert _positions(list(stream.tail(step, lambda: True))) == list(range(120))
     stream.write(step, _lines(120, 122))  # a late batch after the end is read after the file's lines
-    assert [line[0] for line in stream.page(step, after=115)] == list(range(116, 122))
+    assert [line[0] for line in _page(stream, step, after=115)] == list(range(116, 122))
     stream.forget([step])
     assert not files.path(step).exists()

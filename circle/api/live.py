@@ -1,7 +1,7 @@
 """Websockets: a proc's log (history, live lines, eof) and the event feed of the caller's repos.
 
-The log socket sends `{"lines": [[pos, time, out], …]}` messages (at most 1 000 lines or about 256 KiB
-each: see circle.logstream), the history first, then live lines, then one `{"eof": true}`.
+The log socket sends `{"lines": [{"pos", "time", "out"}, …]}` messages (at most 1 000 lines or about
+256 KiB each: see circle.logstream), the history first, then live lines, then one `{"eof": true}`.
 
 Browsers cannot set headers on a websocket, so besides the session cookie and the Bearer header a
 token may come as `?access_token=`. A refused socket gets one `{"error", "message"}` message and is closed.
@@ -99,7 +99,7 @@ def logs(ws: Any, repo_id: int, number: int, pid: int) -> None:
         return proc.state in states.FINAL
 
     for message in hub().logs.tail(proc_id, finished):
-        ws.send(json.dumps(message))
+        ws.send(message)
     ws.close()
 
 

@@ -1,4 +1,4 @@
-"""Proc output: one row per batch of lines (zlib-compressed JSON), read back in pages by position.
+"""Proc output: one row per batch of lines (see store.logbatch for its form), read back in pages by position.
 
 A batch row holds lines `pos`…`last`. Writing skips lines at or below the highest position already
 stored, so a batch the agent resends after a lost answer stores nothing twice. Each proc keeps the
@@ -6,9 +6,6 @@ bytes it stored in `procs.log_bytes`, so the per-step cap costs one row read per
 """
 from __future__ import annotations
 
-import json
-import zlib
-from dataclasses import dataclass
 from typing import Iterable, cast
 
 from sqlalchemy import Table, insert, select, update
@@ -19,36 +16,10 @@ from circle.errors import Conflict
 from circle.extensions import db
 from circle.models import LogEntry, Proc
 from circle.store.base import commit
+from circle.store.logbatch import Batch, Line, Piece, pack, parse, pieces
 
 # How many batch rows one query of a page fetches at most.
 ROWS_PER_QUERY = 64
-
-
-# One output line: (position from 0, seconds since the proc started, text). A plain tuple: a page holds
-# up to 50 000 of them, and a NamedTuple costs twice as much to make.
-Line = tuple[int, int, str]
-
-
-@dataclass(frozen=True)
-class Batch:
-    """One stored batch as it is kept: positions `pos`…`last`, compressed `data`."""
-
-    pos: int
-    last: int
-    data: bytes
-
-
-def pack(lines: list[tuple[int, int, str]]) -> bytes:
-    """Return (pos, time, out) lines as a compressed batch."""
-    return zlib.compress(json.dumps(lines, ensure_ascii=False, separators=(",", ":")).encode(), 1)
-
-
-def unpack(data: bytes, after: int = -1) -> list[Line]:
-    """Return the lines of a compressed batch with pos > `after`."""
-    lines = json.loads(zlib.decompress(data))
-    if lines and lines[0][0] <= after:
-        lines = [line for line in lines if line[0] > after]
-    return list(map(tuple, lines))
 
 
 def last_pos(proc_id: int) -> int:
@@ -115,31 +86,30 @@ def list_batches(proc_id: int, *, after: int = -1, upto: int | None = None,
     return [Batch(pos, last, data) for pos, last, data in db.session.execute(stmt)]
 
 
-def lines_from(batches: Iterable[Batch], after: int, limit: int) -> list[Line]:
-    """Return at most `limit` lines with pos > `after` from batches in position order (unpacking only those needed)."""
-    lines: list[Line] = []
-    for batch in batches:
-        if len(lines) >= limit:
-            break
-        lines.extend(unpack(batch.data, after))
-    return lines[:limit]
-
-
-def list_page(proc_id: int, *, after: int = -1, limit: int) -> list[Line]:
-    """Return at most `limit` lines of a proc with pos > `after`, in order.
+def list_pieces(proc_id: int, *, after: int = -1, limit: int, max_lines: int, max_bytes: int) -> list[Piece]:
+    """Return at most `limit` lines of a proc with pos > `after` as pieces (see logbatch.pieces), in order.
 
     One query fetches the batches that can hold positions after…after+limit; a gap in the positions
     costs one more query per gap.
     """
-    page: list[Line] = []
-    while len(page) < limit:
-        batches = (list_batches(proc_id, after=after, upto=after + limit - len(page))
+    found: list[Piece] = []
+    left = limit
+    while left > 0:
+        batches = (list_batches(proc_id, after=after, upto=after + left)
                    or list_batches(proc_id, after=after, limit=1))
         if not batches:
             break
-        page.extend(lines_from(batches, after, limit - len(page)))
+        more = list(pieces(batches, after, left, max_lines=max_lines, max_bytes=max_bytes))
+        found += more
+        left -= sum(piece.length for piece in more)
         after = batches[-1].last
-    return page
+    return found
+
+
+def list_page(proc_id: int, *, after: int = -1, limit: int) -> list[Line]:
+    """Return at most `limit` lines of a proc with pos > `after`, in order."""
+    found = list_pieces(proc_id, after=after, limit=limit, max_lines=limit, max_bytes=1 << 62)
+    return [line for piece in found for line in parse(piece)]
 
 
 def delete_by_proc(proc_id: int) -> None:

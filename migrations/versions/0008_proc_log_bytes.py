@@ -27,7 +27,8 @@ def upgrade():
     proc_ids = conn.execute(sa.select(entries.c.proc_id).distinct()).scalars().all()
     for proc_id in proc_ids:
         batches = conn.execute(sa.select(entries.c.data).where(entries.c.proc_id == proc_id)).scalars()
-        size = sum(len(out.encode()) for data in batches for _, _, out in json.loads(zlib.decompress(data)))
+        bodies = (zlib.decompress(data).partition(b"\n")[2] for data in batches)
+        size = sum(len(line["out"].encode()) for body in bodies for line in json.loads(b"[" + body + b"]"))
         conn.execute(procs.update().where(procs.c.id == proc_id).values(log_bytes=size))
 
 

@@ -1,7 +1,6 @@
 """Log batches on every database: compressed at rest, read in pages by position, capped per proc."""
 from __future__ import annotations
 
-import json
 import zlib
 
 from sqlalchemy import select
@@ -28,13 +27,13 @@ def _write(proc_id: int, lines: list[tuple[int, int, str]], cap: int = UNCAPPED)
 
 
 def test_batches_are_compressed_and_read_back_intact(app):
-    """A batch is zlib-compressed JSON in the database and reads back line for line, non-ASCII included."""
+    """A batch is zlib-compressed in the database and reads back line for line, non-ASCII included."""
     proc_id = _step()
     lines = [(0, 0, "héllo wörld ✓\n"), (1, 2, "x" * 10_000), (2, 3, "")]
     assert _write(proc_id, lines) == lines
     data = db.session.scalar(select(LogEntry.data).where(LogEntry.proc_id == proc_id))
     assert isinstance(data, bytes) and len(data) < 10_000
-    assert json.loads(zlib.decompress(data)) == [list(line) for line in lines]
+    assert b"h\\u00e9llo" in zlib.decompress(data)
     assert log_store.list_page(proc_id, limit=10) == lines
 
 

@@ -1,5 +1,5 @@
 // The log of one step. A finished step's log comes in one request (plain text); a pending or running
-// step's log comes from /ws/logs ({"lines": [[pos, time, out], …]} messages: history, then live lines; then eof). Lines are rendered in slices of
+// step's log comes from /ws/logs ({"lines": [{pos, time, out}, …]} messages: history, then live lines; then eof). Lines are rendered in slices of
 // about 25 ms per animation frame into chunks the browser skips while off screen (the first line of each chunk
 // restarts the CSS line counter, which the chunk's containment scopes), so 100 000 lines stay fast. Lines without escape codes skip the
 // ANSI parser.
@@ -125,10 +125,10 @@ export class LogView {
       this.ended = true;
       this.schedule();
     } else if (message.lines) {
-      for (const [pos, , out] of message.lines) {
-        if (pos <= this.lastPos) continue;
-        this.lastPos = pos;
-        for (const line of splitLines(out)) this.queue.push(line);
+      for (const entry of message.lines) {
+        if (entry.pos <= this.lastPos) continue;
+        this.lastPos = entry.pos;
+        for (const line of splitLines(entry.out)) this.queue.push(line);
       }
       this.schedule();
     }
