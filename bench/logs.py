@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import queue
 import re
 import sys
 import tempfile
@@ -93,16 +94,25 @@ class Agent:
 
 
 def ingest(agent: Agent, task_id: str, total: int, batch: int, width: int) -> float:
-    """Send `total` lines of the step in batches; return lines/s."""
+    """Send `total` lines of the step in batches, the next body made while a call is in flight; return lines/s."""
     bodies = line_bodies(width)
     head = '{"jsonrpc": "2.0", "method": "log", "id": 1, "params": {"id": ' + json.dumps(task_id) + ', "lines": ['
+    ready: queue.Queue[tuple[int, str]] = queue.Queue(maxsize=2)
+
+    def produce() -> None:
+        """Queue (line count, request body) for every batch."""
+        for first in range(0, total, batch):
+            stop = min(first + batch, total)
+            lines = ",".join(f'{{"proc":"big","pos":{pos},"time":0,"out":"{pos:09d} {bodies[pos % len(bodies)]}"}}'
+                             for pos in range(first, stop))
+            ready.put((stop - first, f"{head}{lines}]}}}}"))
+
+    threading.Thread(target=produce, daemon=True).start()
     started = time.perf_counter()
     for first in range(0, total, batch):
-        stop = min(first + batch, total)
-        lines = ",".join(f'{{"proc":"big","pos":{pos},"time":0,"out":"{pos:09d} {bodies[pos % len(bodies)]}"}}'
-                         for pos in range(first, stop))
-        answer = agent.session.post(agent.url, data=f"{head}{lines}]}}}}", timeout=120).json()
-        if answer.get("result") != stop - first:
+        count, body = ready.get()
+        answer = agent.session.post(agent.url, data=body, timeout=120).json()
+        if answer.get("result") != count:
             raise RuntimeError(f"log batch at {first}: {answer}")
     return total / (time.perf_counter() - started)
 

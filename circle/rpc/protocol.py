@@ -234,11 +234,12 @@ class LogLine(RuntimeLine):
             raise RpcError(INVALID_PARAMS, "lines must be a list")
         lines = []
         for index, line in enumerate(data):
-            if (type(line) is dict and type(line.get("proc")) is str and type(line.get("pos")) is int
-                    and type(line.get("time", 0)) in (int, float) and type(line.get("out", "")) is str):
-                lines.append(cls(line["proc"], line["pos"], int(line.get("time", 0)), line.get("out", "")))
-            else:
-                lines.append(cls.from_json(line, f"lines[{index}]."))
+            if type(line) is dict:
+                proc, pos, time, out = line.get("proc"), line.get("pos"), line.get("time", 0), line.get("out", "")
+                if type(proc) is str and type(pos) is int and type(out) is str and type(time) in (int, float):
+                    lines.append(cls(proc, pos, int(time), out))
+                    continue
+            lines.append(cls.from_json(line, f"lines[{index}]."))
         return lines
 
 

@@ -146,7 +146,7 @@ class Peer:
     def log(self, task_id: str, lines: list[LogLine]) -> int:
         """Store a batch of lines (before answering); return how many were new. Over MAX_LOG_BATCH: nothing stored."""
         task = self._held(task_id)
-        size = sum(len(line.out.encode()) for line in lines)
+        size = len("".join([line.out for line in lines]).encode())
         if size > MAX_LOG_BATCH:
             raise RpcError(INVALID_PARAMS, f"the log batch holds {size} bytes of text; the limit is {MAX_LOG_BATCH} "
                                            "bytes per call: send smaller batches")
