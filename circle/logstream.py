@@ -16,7 +16,7 @@ from circle.logfiles import LogFiles
 from circle.pubsub import PubSub
 from circle.store import logs as log_store
 from circle.store.base import after_commit, commit, release
-from circle.store.logbatch import Batch, Line, Piece, parse, pieces
+from circle.store.logbatch import UNBOUNDED, Batch, Line, Piece, parse, pieces
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class LogStream:
         self.marker = limit_marker(max_bytes)
         self.files = files
 
-    def write(self, proc_id: int, lines: Sequence[tuple[int, int, str]]) -> int:
+    def write(self, proc_id: int, lines: Sequence[Line]) -> int:
         """Store (pos, time, out) lines (capped per proc), publish the new position; return how many were new."""
         stored = log_store.append(proc_id, lines, cap=self.max_bytes, marker=self.marker)
         if stored:
@@ -59,7 +59,7 @@ class LogStream:
         return len(stored)
 
     def pieces(self, proc_id: int, *, after: int = -1, limit: int = PAGE, max_lines: int = PAGE,
-               max_bytes: int = 1 << 62) -> list[Piece]:
+               max_bytes: int = UNBOUNDED) -> list[Piece]:
         """Return at most `limit` lines of a proc with pos > `after` as pieces, from its file and then the database."""
         found = self._filed(proc_id, after, limit, max_lines, max_bytes)
         count = sum(piece.length for piece in found)
@@ -92,7 +92,7 @@ class LogStream:
 
     def pages(self, proc_id: int, *, after: int = -1) -> Iterator[list[Line]]:
         """Yield every line of a proc past `after` as (pos, time, out), a batch piece at a time."""
-        for piece in self._all_pieces(proc_id, after, PAGE, 1 << 62):
+        for piece in self._all_pieces(proc_id, after, PAGE, UNBOUNDED):
             yield parse(piece)
 
     def close(self, proc_id: int) -> None:

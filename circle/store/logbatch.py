@@ -18,6 +18,8 @@ from typing import Iterable, Iterator, NamedTuple
 
 # One output line: (position from 0, seconds since the proc started, text).
 Line = tuple[int, int, str]
+# A byte bound no piece reaches: pieces cut by lines only.
+UNBOUNDED = 1 << 62
 
 
 @dataclass(frozen=True)

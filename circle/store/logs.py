@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Iterable, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.exc import IntegrityError
 
@@ -16,7 +16,7 @@ from circle.errors import Conflict
 from circle.extensions import db
 from circle.models import LogEntry, Proc
 from circle.store.base import commit
-from circle.store.logbatch import Batch, Line, Piece, pack, parse, pieces
+from circle.store.logbatch import UNBOUNDED, Batch, Line, Piece, pack, parse, pieces
 
 # How many batch rows one query of a page fetches at most.
 ROWS_PER_QUERY = 64
@@ -34,25 +34,19 @@ def stored_bytes(proc_id: int) -> int:
     return int(db.session.scalar(select(Proc.log_bytes).where(Proc.id == proc_id)) or 0)
 
 
-def _capped(lines: list[tuple[int, int, str]], used: int, cap: int,
-            marker: str) -> tuple[list[tuple[int, int, str]], int]:
+def _capped(lines: list[Line], used: int, cap: int, marker: str) -> tuple[list[Line], int]:
     """Return the lines fitting under `cap` bytes after `used` (the first one over becomes `marker`), and the total."""
     total = used + len("".join(out for _, _, out in lines).encode())
-    if total <= cap:
-        return lines, total
-    kept = []
-    for pos, time, out in lines:
-        size = len(out.encode())
-        if used + size > cap:
-            kept.append((pos, time, marker))
-            return kept, max(used + len(marker.encode()), cap + 1)
-        kept.append((pos, time, out))
-        used += size
-    return kept, used
+    if total > cap:
+        for index, (pos, time, out) in enumerate(lines):
+            size = len(out.encode())
+            if used + size > cap:
+                return [*lines[:index], (pos, time, marker)], max(used + len(marker.encode()), cap + 1)
+            used += size
+    return lines, total
 
 
-def append(proc_id: int, lines: Iterable[tuple[int, int, str]], *, cap: int,
-           marker: str) -> list[tuple[int, int, str]]:
+def append(proc_id: int, lines: Iterable[Line], *, cap: int, marker: str) -> list[Line]:
     """Store (pos, time, out) lines of a proc as one batch; return the lines stored, in order.
 
     Lines already stored are skipped. Once the proc's stored bytes would pass `cap`, the first line
@@ -78,8 +72,14 @@ def append(proc_id: int, lines: Iterable[tuple[int, int, str]], *, cap: int,
 
 def list_batches(proc_id: int, *, after: int = -1, upto: int | None = None,
                  limit: int = ROWS_PER_QUERY) -> list[Batch]:
-    """Return up to `limit` batches of a proc holding positions past `after` (starting by `upto`), in order."""
-    where = [LogEntry.proc_id == proc_id, LogEntry.last > after]
+    """Return up to `limit` batches of a proc holding positions past `after` (starting by `upto`), in order.
+
+    The scan starts at the batch holding `after + 1` (found through the (proc_id, pos) index), so reading
+    page N of a long log does not walk the N-1 pages before it.
+    """
+    start = (select(func.max(LogEntry.pos)).where(LogEntry.proc_id == proc_id, LogEntry.pos <= after + 1)
+             .scalar_subquery())
+    where = [LogEntry.proc_id == proc_id, LogEntry.pos >= func.coalesce(start, after + 1), LogEntry.last > after]
     if upto is not None:
         where.append(LogEntry.pos <= upto)
     stmt = select(LogEntry.pos, LogEntry.last, LogEntry.data).where(*where).order_by(LogEntry.pos).limit(limit)
@@ -108,7 +108,7 @@ def list_pieces(proc_id: int, *, after: int = -1, limit: int, max_lines: int, ma
 
 def list_page(proc_id: int, *, after: int = -1, limit: int) -> list[Line]:
     """Return at most `limit` lines of a proc with pos > `after`, in order."""
-    found = list_pieces(proc_id, after=after, limit=limit, max_lines=limit, max_bytes=1 << 62)
+    found = list_pieces(proc_id, after=after, limit=limit, max_lines=limit, max_bytes=UNBOUNDED)
     return [line for piece in found for line in parse(piece)]
 
 

@@ -84,3 +84,15 @@ def test_a_batch_over_the_cap_at_once_is_only_the_marker(app):
     proc_id = _step()
     assert _write(proc_id, [(0, 0, "x" * 100), (1, 0, "y")], cap=50) == [(0, 0, MARKER)]
     assert [x[2] for x in log_store.list_page(proc_id, limit=10)] == [MARKER]
+
+
+def test_pages_skip_gaps_in_positions(app):
+    """Positions need not be dense: a page after a gap, or before the first stored line, finds the next lines."""
+    proc_id = _step()
+    _write(proc_id, [(pos, 0, f"l{pos}") for pos in range(5, 10)])
+    _write(proc_id, [(pos, 0, f"l{pos}") for pos in range(100, 103)])
+    _write(proc_id, [(pos, 0, f"l{pos}") for pos in range(5000, 5002)])
+    assert [x[0] for x in log_store.list_page(proc_id, limit=3)] == [5, 6, 7]
+    assert [x[0] for x in log_store.list_page(proc_id, after=7, limit=10)] == [8, 9, 100, 101, 102, 5000, 5001]
+    assert [x[0] for x in log_store.list_page(proc_id, after=50, limit=2)] == [100, 101]
+    assert [x[0] for x in log_store.list_page(proc_id, after=102, limit=2)] == [5000, 5001]
