@@ -6,6 +6,7 @@ bytes it stored in `procs.log_bytes`, so the per-step cap costs one row read per
 """
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Iterable, cast
 
 from sqlalchemy import Table, func, insert, select, update
@@ -56,7 +57,9 @@ def append(proc_id: int, lines: Iterable[Line], *, cap: int, marker: str) -> lis
     if used > cap:
         return []
     known = last_pos(proc_id)
-    fresh, total = _capped(sorted(line for line in lines if line[0] > known), used, cap, marker)
+    fresh = [line for line in lines if line[0] > known]
+    fresh.sort(key=itemgetter(0))
+    fresh, total = _capped(fresh, used, cap, marker)
     if not fresh:
         return []
     try:
