@@ -15,6 +15,7 @@ import importlib.util
 import json
 import queue
 import re
+import shutil
 import sys
 import tempfile
 import threading
@@ -204,6 +205,7 @@ def main() -> int:
             "server_rss_growth_mib": round(peak.peak - start_rss, 1)}, indent=2))
     finally:
         server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 
