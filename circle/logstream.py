@@ -60,14 +60,16 @@ class LogStream:
 
     def pieces(self, proc_id: int, *, after: int = -1, limit: int = PAGE, max_lines: int = PAGE,
                max_bytes: int = UNBOUNDED) -> list[Piece]:
-        """Return at most `limit` lines of a proc with pos > `after` as pieces, from its file and then the database."""
-        found = self._filed(proc_id, after, limit, max_lines, max_bytes)
-        count = sum(piece.length for piece in found)
-        if count < limit:
-            found += log_store.list_pieces(proc_id, after=found[-1].last if found else after, limit=limit - count,
-                                           max_lines=max_lines, max_bytes=max_bytes)
-            if not found:  # the log may have moved to its file since the first look
-                found = self._filed(proc_id, after, limit, max_lines, max_bytes)
+        """Return at most `limit` lines of a proc with pos > `after` as pieces, from its file and then the database.
+
+        A short read looks at the file once more: the log may have moved there between the two looks.
+        """
+        found: list[Piece] = []
+        for source in (self._filed, self._stored, self._filed):
+            count = sum(piece.length for piece in found)
+            if count >= limit:
+                break
+            found += source(proc_id, found[-1].last if found else after, limit - count, max_lines, max_bytes)
         return found
 
     def _filed(self, proc_id: int, after: int, limit: int, max_lines: int, max_bytes: int) -> list[Piece]:
@@ -75,6 +77,11 @@ class LogStream:
         if self.files is None:
             return []
         return list(pieces(self.files.batches(proc_id, after), after, limit, max_lines=max_lines, max_bytes=max_bytes))
+
+    @staticmethod
+    def _stored(proc_id: int, after: int, limit: int, max_lines: int, max_bytes: int) -> list[Piece]:
+        """Return the pieces past `after` from the database."""
+        return log_store.list_pieces(proc_id, after=after, limit=limit, max_lines=max_lines, max_bytes=max_bytes)
 
     def page_json(self, proc_id: int, *, after: int = -1, limit: int = PAGE) -> bytes:
         """Return the JSON array of at most `limit` lines of a proc with pos > `after`: [{"pos","time","out"}, …]."""

@@ -152,3 +152,21 @@ def test_a_finished_log_moves_to_its_file_and_reads_the_same(step, tmp_path: Pat
     assert [line[0] for line in _page(stream, step, after=115)] == list(range(116, 122))
     stream.forget([step])
     assert not files.path(step).exists()
+
+
+def test_a_read_during_the_move_to_a_file_misses_nothing(step, tmp_path: Path, monkeypatch):
+    """When the log moves to its file while a read is between the database and the file, the read still gets it all."""
+    files = LogFiles(tmp_path / "logs")
+    stream = LogStream(PubSub(), files=files)
+    stream.write(step, _lines(0, 4))
+    stream.write(step, _lines(4, 10))
+    stored = LogStream._stored
+
+    def first_batch_then_move(proc_id, after, limit, max_lines, max_bytes):
+        """Read the database's first batch, then let the log move to its file."""
+        found = stored(proc_id, after, 4, max_lines, max_bytes)
+        stream._file_away(proc_id, files)
+        return found
+
+    monkeypatch.setattr(stream, "_stored", first_batch_then_move)
+    assert [line[0] for line in _page(stream, step)] == list(range(10))
