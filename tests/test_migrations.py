@@ -9,6 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from circle.extensions import db
+from circle.hub import hub
 from circle.store import builds
 from circle.store import logs as log_store
 from dbtools import make_workflow, table_names
@@ -49,3 +50,18 @@ def test_log_batches_stored_before_compression_still_read(app):
     lines = log_store.list_page(proc_id, limit=10)
     assert lines == [(0, 0, "héllo"), (1, 4, "world")]
     assert log_store.stored_bytes(proc_id) == len("héllo".encode()) + len("world")
+
+
+def test_log_batches_go_back_to_json_on_downgrade(app):
+    """Downgrading below 0007 turns a stored batch back into its JSON lines."""
+    build_id, _ = make_workflow()
+    proc_id = builds.get_proc_by_pid(build_id, 2).id
+    hub().logs.write(proc_id, [(0, 0, 'say "hé"'), (1, 2, "bye")])
+    db.session.commit()
+    db.session.remove()
+    flask_migrate.downgrade(revision="0005")
+    entries = sa.table("log_entries", sa.column("proc_id"), sa.column("lines"))
+    with db.engine.connect() as conn:
+        stored = conn.execute(sa.select(entries.c.lines).where(entries.c.proc_id == proc_id)).scalar_one()
+    flask_migrate.upgrade()
+    assert json.loads(stored) == [[0, 0, 'say "hé"'], [1, 2, "bye"]]

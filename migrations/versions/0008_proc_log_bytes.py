@@ -18,9 +18,8 @@ depends_on = None
 
 
 def upgrade():
-    """Add log_bytes (0), then count the stored lines of procs that have some."""
-    with op.batch_alter_table('procs', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('log_bytes', sa.BigInteger(), nullable=False, server_default='0'))
+    """Add log_bytes (0) in place (never recreate procs: see downgrade), then count the lines procs stored."""
+    op.add_column('procs', sa.Column('log_bytes', sa.BigInteger(), nullable=False, server_default='0'))
     conn = op.get_bind()
     entries = sa.table('log_entries', sa.column('proc_id'), sa.column('data'))
     procs = sa.table('procs', sa.column('id'), sa.column('log_bytes'))
@@ -33,6 +32,5 @@ def upgrade():
 
 
 def downgrade():
-    """Drop log_bytes."""
-    with op.batch_alter_table('procs', schema=None) as batch_op:
-        batch_op.drop_column('log_bytes')
+    """Drop log_bytes in place: SQLite's batch mode would recreate procs, and dropping the old table cascades."""
+    op.drop_column('procs', 'log_bytes')
