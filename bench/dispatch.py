@@ -7,7 +7,8 @@ One fresh `circle server` process (SQLite unless --database-url), no embedded ag
 agents register and long-poll `next` in a loop; `--backlog` builds wait whose workflow wants linux/arm64, which
 no agent offers. Over `--seconds` the server's CPU (% of one core), RSS and, on PostgreSQL, transactions/s are
 measured; then `--dispatches` runnable builds are triggered one at a time and the time from the POST being sent
-to some idle agent's `next` answering with it is measured (p50/p90). Prints one JSON object.
+to some idle agent's `next` answering with it is measured (p50/p90; the POST itself, which compiles and queues
+the build before it answers, is given alongside). Prints one JSON object.
 """
 from gevent import monkey
 
@@ -113,21 +114,24 @@ def run(agents: int, backlog: int, seconds: float, dispatches: int, database_url
         xact_rate = None if xacts is None else round((transactions(database_url) - xacts) / elapsed, 1)
         rss_idle = e2e.rss_mib(pid)
         say(f"triggering {dispatches} runnable builds")
-        latencies = []
+        latencies, posts = [], []
         for _ in range(dispatches):
             got.clear()
             count = len(received)
             sent = time.perf_counter()
             bench.trigger()
+            answered = time.perf_counter()
             got.wait(30)
             if len(received) > count:
                 latencies.append(received[count][0] - sent)
+                posts.append(answered - sent)
             gevent.sleep(0.2)
         stop.set()
         return {"database": "postgresql" if database_url.startswith("postgresql") else "sqlite",
                 "idle_agents": agents, "backlog_nobody_can_run": backlog, "window_s": round(elapsed, 1),
                 "server_cpu_pct_of_one_core": round(cpu_pct, 1), "server_rss_mib_before_agents": rss_before,
                 "server_rss_mib_with_agents": rss_idle, "postgres_transactions_per_s": xact_rate,
+                "trigger_post_ms_p50": e2e.pct(posts, 0.5) if posts else None,
                 "dispatch_ms_p50": e2e.pct(latencies, 0.5) if latencies else None,
                 "dispatch_ms_p90": e2e.pct(latencies, 0.9) if latencies else None,
                 "dispatched": len(latencies), "of": dispatches}

@@ -232,8 +232,7 @@ def _log_rate(bench: Bench, agent: FakeAgent, batches: int, per_batch: int, tail
         def read() -> None:
             count = 0
             while count < total:
-                if "pos" in json.loads(conn.recv()):
-                    count += 1
+                count += len(json.loads(conn.recv()).get("lines", ()))
             received.set(time.perf_counter())
 
         gevent.spawn(read)

@@ -38,7 +38,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CIRCLE_AGENT_MAX_PROCS", int, 1, "workflows one agent runs at once"),
     Setting("CIRCLE_AGENT_LABELS", str, "", "key=value,key=value labels of an agent"),
     Setting("CIRCLE_LEASE_SECONDS", int, 30, "seconds an agent holds a task without extending it"),
+    Setting("CIRCLE_LOG_MAX_BYTES", int, 50 * 1024 * 1024, "bytes of output stored per step; the rest is dropped"),
+    Setting("CIRCLE_LOG_STORE", str, "", "where finished logs go: empty = the database, file = $CIRCLE_DATA_DIR/logs"),
 )
+
+LOG_STORES = ("", "file")
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
@@ -63,6 +67,8 @@ class Settings:
     agent_max_procs: int
     agent_labels: str
     lease_seconds: int
+    log_max_bytes: int
+    log_store: str
 
     def as_flask_config(self) -> dict[str, Any]:
         """Return the Flask config keys these settings imply."""
@@ -147,6 +153,11 @@ def load(environ: Mapping[str, str] | None = None, *, generate: bool = True) -> 
     backend = values["CIRCLE_AGENT_BACKEND"]
     if backend not in ("auto", "docker", "local", "dummy"):
         raise SettingsError(f"CIRCLE_AGENT_BACKEND must be docker, local or auto, not {backend!r}")
+    log_store = values["CIRCLE_LOG_STORE"]
+    if log_store not in LOG_STORES:
+        raise SettingsError(f"CIRCLE_LOG_STORE must be empty (the database) or file, not {log_store!r}")
+    if values["CIRCLE_LOG_MAX_BYTES"] < 1:
+        raise SettingsError("CIRCLE_LOG_MAX_BYTES must be at least 1")
     return Settings(
         data_dir=data_dir, database_url=database_url, secret_key=secret_key,
         host=values["CIRCLE_HOST"].rstrip("/"), agent_secret=agent_secret, pubsub_url=values["CIRCLE_PUBSUB_URL"],
@@ -155,6 +166,7 @@ def load(environ: Mapping[str, str] | None = None, *, generate: bool = True) -> 
         token=values["CIRCLE_TOKEN"],
         agent_backend=backend, agent_max_procs=values["CIRCLE_AGENT_MAX_PROCS"],
         agent_labels=values["CIRCLE_AGENT_LABELS"], lease_seconds=max(1, values["CIRCLE_LEASE_SECONDS"]),
+        log_max_bytes=values["CIRCLE_LOG_MAX_BYTES"], log_store=log_store,
     )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 
 from circle.config import Settings
+from circle.logfiles import LogFiles
 from circle.logstream import LogStream
 from circle.pubsub import PubSub, create_pubsub
 from circle.queue import Queue
@@ -28,8 +29,9 @@ class Hub:
 def init_app(app: Flask, settings: Settings, *, lease_seconds: float = 30.0) -> Hub:
     """Create the services of `app` and attach them to it; raise SettingsError when the pubsub bus is unusable."""
     pubsub = create_pubsub(settings.pubsub_url)
+    files = LogFiles(settings.data_dir / "logs") if settings.log_store == "file" else None
     hub_ = Hub(settings=settings, pubsub=pubsub, queue=Queue(pubsub, lease_seconds=lease_seconds),
-               logs=LogStream(pubsub))
+               logs=LogStream(pubsub, max_bytes=settings.log_max_bytes, files=files))
     app.extensions["circle"] = hub_
     return hub_
 

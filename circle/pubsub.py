@@ -7,7 +7,7 @@ function instead. Delivery is best effort: the database stays the truth, subscri
 sooner. Stdlib queues and locks serve greenlets (gevent-patched server) and threads (tests) alike.
 See docs/pubsub.md.
 
-Topics: "events" and "build:<repo_id>" (build and proc changes), "logs:<proc_id>" (lines of a proc),
+Topics: "events" and "build:<repo_id>" (build and proc changes), "logs:<proc_id>" (the position a proc's log reached),
 "task:<task_id>" (cancel/done of a queued workflow), "queue" (a task can be taken: wake a poller).
 A process hears a topic from the bus only while it has a local subscriber or watcher for it.
 

@@ -1,12 +1,18 @@
 """The migrations build the whole schema from empty, match the models, and go back down to base."""
 from __future__ import annotations
 
+import json
+
 import flask_migrate
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from circle.extensions import db
-from dbtools import table_names
+from circle.hub import hub
+from circle.store import builds
+from circle.store import logs as log_store
+from dbtools import make_workflow, table_names
 
 EXPECTED_TABLES = {t.name for t in db.metadata.sorted_tables}
 
@@ -27,3 +33,35 @@ def test_models_match_migrations(migrated_app):
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(context, db.metadata)
     assert diff == []
+
+
+def test_log_batches_stored_before_compression_still_read(app):
+    """A JSON batch written at revision 0007 reads back after the upgrade, and its bytes are counted."""
+    build_id, _ = make_workflow()
+    proc_id = builds.get_proc_by_pid(build_id, 2).id
+    db.session.commit()
+    db.session.remove()
+    flask_migrate.downgrade(revision="0007")
+    entries = sa.table("log_entries", sa.column("proc_id"), sa.column("pos"), sa.column("last"), sa.column("lines"))
+    with db.engine.begin() as conn:
+        conn.execute(entries.insert().values(proc_id=proc_id, pos=0, last=1,
+                                             lines=json.dumps([[0, 0, "héllo"], [1, 4, "world"]])))
+    flask_migrate.upgrade()
+    lines = log_store.list_page(proc_id, limit=10)
+    assert lines == [(0, 0, "héllo"), (1, 4, "world")]
+    assert log_store.stored_bytes(proc_id) == len("héllo".encode()) + len("world")
+
+
+def test_log_batches_go_back_to_json_on_downgrade(app):
+    """Downgrading below 0008 turns a stored batch back into its JSON lines."""
+    build_id, _ = make_workflow()
+    proc_id = builds.get_proc_by_pid(build_id, 2).id
+    hub().logs.write(proc_id, [(0, 0, 'say "hé"'), (1, 2, "bye")])
+    db.session.commit()
+    db.session.remove()
+    flask_migrate.downgrade(revision="0007")
+    entries = sa.table("log_entries", sa.column("proc_id"), sa.column("lines"))
+    with db.engine.connect() as conn:
+        stored = conn.execute(sa.select(entries.c.lines).where(entries.c.proc_id == proc_id)).scalar_one()
+    flask_migrate.upgrade()
+    assert json.loads(stored) == [[0, 0, 'say "hé"'], [1, 2, "bye"]]

@@ -4,19 +4,22 @@ from __future__ import annotations
 import io
 import posixpath
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
-from flask import Blueprint, Response, send_file
+from flask import Blueprint, Response, send_file, stream_with_context
 
 from circle.api.auth import require_user
 from circle.api.routing import api_route, slice_page
 from circle.errors import NotFound
+from circle.hub import hub
+from circle.logstream import MAX_PAGE
 from circle.models import Build, File
 from circle.schemas.files import FileSchema
 from circle.schemas.logs import LogLineSchema, LogQuery
 from circle.service.permissions import repo_for
-from circle.store import builds, files, logs
+from circle.store import builds, files
 from circle.store.base import Page
+from circle.store.logbatch import Line
 
 bp = Blueprint("artifacts", __name__)
 
@@ -28,19 +31,26 @@ def _build(repo_id: int, number: int) -> Build:
     return builds.get_by_number(repo_for(require_user(), repo_id).id, number)
 
 
-def _text(lines: list[logs.Line]) -> Response:
-    """Return log lines as plain text, one line each."""
-    body = "".join(line.out if line.out.endswith("\n") else f"{line.out}\n" for line in lines)
-    return Response(body, mimetype="text/plain")
+def _text(pages: Iterator[list[Line]]) -> Response:
+    """Return a chunked plain-text answer writing a page of lines at a time, one line each."""
+    def chunks() -> Iterator[str]:
+        """Yield the text of each page."""
+        for page in pages:
+            yield "".join(out if out.endswith("\n") else f"{out}\n" for _, _, out in page)
+
+    return Response(stream_with_context(chunks()), mimetype="text/plain")
 
 
 @api_route(bp, "GET", f"{ITEM}/logs/<int:pid>", query=LogQuery, answer=LogLineSchema, many=True,
            media="application/json, text/plain")
-def get_log(repo_id: int, number: int, pid: int, query: dict[str, Any]) -> list[logs.Line] | Response:
-    """Return a proc's whole log (`?format=text` as plain text)."""
+def get_log(repo_id: int, number: int, pid: int, query: dict[str, Any]) -> Response:
+    """Return a page of a proc's log: lines with pos > `after`, at most `limit` (`?format=text`: all, as plain text)."""
     proc = builds.get_proc_by_pid(_build(repo_id, number).id, pid)
-    lines = logs.list_by_proc(proc.id)
-    return _text(lines) if query["format"] == "text" else lines
+    if query["format"] == "text":
+        return _text(hub().logs.pages(proc.id, after=query["after"]))
+    # LogLineSchema documents the shape; the stored batches hold the lines as JSON already (store.logbatch).
+    return Response(hub().logs.page_json(proc.id, after=query["after"], limit=min(query["limit"], MAX_PAGE)),
+                    mimetype="application/json")
 
 
 @api_route(bp, "GET", f"{ITEM}/files", paginated=True, answer=FileSchema)

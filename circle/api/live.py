@@ -1,5 +1,8 @@
 """Websockets: a proc's log (history, live lines, eof) and the event feed of the caller's repos.
 
+The log socket sends `{"lines": [{"pos", "time", "out"}, …]}` messages (at most 1 000 lines or about
+256 KiB each: see circle.logstream), the history first, then live lines, then one `{"eof": true}`.
+
 The event feed has no history: a client catches up from the API each time it connects. So when the
 feed's subscription overflowed (events were dropped), the server closes the socket, and the
 reconnecting client catches up again.
@@ -85,7 +88,7 @@ def _refuse(ws: Any, err: CircleError) -> None:
 
 @sock.route("/ws/logs/<int:repo_id>/<int:number>/<int:pid>", bp=bp)
 def logs(ws: Any, repo_id: int, number: int, pid: int) -> None:
-    """Stream one proc's log: the whole history, then live lines, then {"eof": true}."""
+    """Stream one proc's log in batches of lines: the whole history, then live lines, then {"eof": true}."""
     _whole_frames(ws)
     try:
         permissions.repo_for(_caller(), repo_id)
@@ -102,7 +105,7 @@ def logs(ws: Any, repo_id: int, number: int, pid: int) -> None:
         return proc.state in states.FINAL
 
     for message in hub().logs.tail(proc_id, finished):
-        ws.send(json.dumps(message))
+        ws.send(message)
     ws.close()
 
 

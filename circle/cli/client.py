@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 import time
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import requests
 
@@ -30,6 +30,8 @@ ERRORS: dict[int, type[CircleError]] = {400: InvalidInput, 401: Unauthorized, 40
                                         409: Conflict, 413: TooLarge}
 TIMEOUT = 30
 PER_PAGE = 200
+# Lines per log request: the server's largest page (GET …/logs/{pid}?limit=).
+LOG_PAGE = 50_000
 
 
 class Client:
@@ -42,10 +44,9 @@ class Client:
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {token}"
 
-    def call(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
-             text: bool = False) -> Any:
+    def call(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None) -> Any:
         """Send one request; return the decoded answer or raise the CircleError matching the status."""
-        return self._answer(self._send(method, path, body=body, params=params), text=text)
+        return self._answer(self._send(method, path, body=body, params=params))
 
     def _send(self, method: str, path: str, *, body: Any = None,
               params: dict[str, Any] | None = None) -> requests.Response:
@@ -58,7 +59,7 @@ class Client:
             raise CircleError(f"cannot reach the circle server at {self.server}; is it running "
                               "(CIRCLE_SERVER)?") from None
 
-    def _answer(self, resp: requests.Response, *, text: bool = False) -> Any:
+    def _answer(self, resp: requests.Response) -> Any:
         """Decode a response or raise its error."""
         if resp.status_code >= 400:
             try:
@@ -68,7 +69,7 @@ class Client:
             raise ERRORS.get(resp.status_code, CircleError)(message)
         if resp.status_code == 204:
             return None
-        return resp.text if text else resp.json()
+        return resp.json()
 
     def every(self, path: str, params: dict[str, Any] | None = None) -> list[Any]:
         """Return every item of a paginated list."""
@@ -81,6 +82,16 @@ class Client:
             if not batch or len(items) >= int(resp.headers.get("X-Total-Count", len(items))):
                 return items
             page += 1
+
+    def log_lines(self, path: str) -> Iterator[dict[str, Any]]:
+        """Yield every line of a proc's log, a page of LOG_PAGE lines per request (`?after=&limit=`)."""
+        after = -1
+        while True:
+            page = self.call("GET", path, params={"after": after, "limit": LOG_PAGE})
+            yield from page
+            if len(page) < LOG_PAGE:
+                return
+            after = page[-1]["pos"]
 
     def repo_id(self, ref: str) -> int:
         """Return the id of a repo given as an id or as "owner/name"."""
@@ -213,21 +224,27 @@ def build_act(args: argparse.Namespace) -> int:
     return _show(args, build, _build_line)
 
 
+def _write_log(lines: Iterator[dict[str, Any]]) -> None:
+    """Print log lines as they arrive, one line each."""
+    for line in lines:
+        sys.stdout.write(line["out"] if line["out"].endswith("\n") else line["out"] + "\n")
+
+
 def build_logs(args: argparse.Namespace) -> int:
-    """Print the log of one step, or of every step of the build."""
+    """Print the log of one step, or of every step of the build (paging through each log)."""
     client = _client(args)
     base = f"/api/repos/{client.repo_id(args.repo)}/builds/{args.number}"
     if args.pid is not None:
         if args.json:
-            return _show(args, client.call("GET", f"{base}/logs/{args.pid}"), str)
-        sys.stdout.write(client.call("GET", f"{base}/logs/{args.pid}", params={"format": "text"}, text=True))
+            return _show(args, list(client.log_lines(f"{base}/logs/{args.pid}")), str)
+        _write_log(client.log_lines(f"{base}/logs/{args.pid}"))
         return 0
     steps = [p for p in client.call("GET", base)["procs"] if p["ppid"]]
     if args.json:
-        return _show(args, {p["pid"]: client.call("GET", f"{base}/logs/{p['pid']}") for p in steps}, str)
+        return _show(args, {p["pid"]: list(client.log_lines(f"{base}/logs/{p['pid']}")) for p in steps}, str)
     for proc in steps:
         print(f"== {proc['name']} (pid {proc['pid']}, {proc['state']}) ==")
-        sys.stdout.write(client.call("GET", f"{base}/logs/{proc['pid']}", params={"format": "text"}, text=True))
+        _write_log(client.log_lines(f"{base}/logs/{proc['pid']}"))
     return 0
 
 

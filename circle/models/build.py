@@ -1,7 +1,7 @@
 """Builds and their process trees."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from circle import states
@@ -69,3 +69,5 @@ class Proc(Model):
     machine: Mapped[str] = mapped_column(String(255), default="")
     platform: Mapped[str] = mapped_column(String(255), default="")
     environment: Mapped[dict] = mapped_column(JSON, default=lambda: {})
+    # Bytes of output stored for the proc; past CIRCLE_LOG_MAX_BYTES once the limit's marker line is stored.
+    log_bytes: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -229,10 +229,18 @@ class LogLine(RuntimeLine):
 
     @classmethod
     def batch_from_json(cls, data: Any) -> list[LogLine]:
-        """Parse the `lines` of `log`."""
+        """Parse the `lines` of `log`: well-formed lines on a fast path, any other through from_json's checks."""
         if not isinstance(data, list):
             raise RpcError(INVALID_PARAMS, "lines must be a list")
-        return [cls.from_json(line, f"lines[{index}].") for index, line in enumerate(data)]
+        lines = []
+        for index, line in enumerate(data):
+            if type(line) is dict:
+                proc, pos, time, out = line.get("proc"), line.get("pos"), line.get("time", 0), line.get("out", "")
+                if type(proc) is str and type(pos) is int and type(out) is str and type(time) in (int, float):
+                    lines.append(cls(proc, pos, int(time), out))
+                    continue
+            lines.append(cls.from_json(line, f"lines[{index}]."))
+        return lines
 
 
 @dataclass

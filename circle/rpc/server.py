@@ -148,11 +148,12 @@ class Peer:
             raise _unknown_step(task, report.proc) from None
 
     def log(self, task_id: str, lines: list[LogLine]) -> int:
-        """Store a batch of lines (before answering); return how many were new."""
+        """Store a batch of lines (before answering); return how many were new. Over MAX_LOG_BATCH: nothing stored."""
         task = self._held(task_id)
-        size = sum(len(line.out) for line in lines)
+        size = len("".join([line.out for line in lines]).encode())
         if size > MAX_LOG_BATCH:
-            raise RpcError(TOO_LARGE, f"log batch of {size} bytes is over the {MAX_LOG_BATCH} byte limit")
+            raise RpcError(INVALID_PARAMS, f"the log batch holds {size} bytes of text; the limit is {MAX_LOG_BATCH} "
+                                           "bytes per call: send smaller batches")
         by_proc: dict[str, list[tuple[int, int, str]]] = {}
         for line in lines:
             by_proc.setdefault(line.proc, []).append((line.pos, line.time, line.out))

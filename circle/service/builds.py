@@ -127,6 +127,7 @@ def restart(repo: Repo, build: Build) -> Build:
     task_store.delete_by_build(build.id)
     for artifact in file_store.list_by_build(build.id):
         file_store.delete(artifact)
+    hub().logs.forget(proc.id for proc in build_store.list_procs(build.id))
     build_store.delete_procs(build.id)
     build_store.update(build, status=status.PENDING, error="", started=0, finished=0, enqueued=0,
                        reviewer="", created=now())

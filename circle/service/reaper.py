@@ -59,9 +59,11 @@ def _requeue(task: Task, moment: float) -> None:
                  task.id, build.id, task.agent_id)
         return
     why = REQUEUED.format(agent=workflow.machine or "its agent")
-    for proc in [workflow, *build_store.list_steps(build.id, workflow.pid)]:
+    procs = [workflow, *build_store.list_steps(build.id, workflow.pid)]
+    hub().logs.forget(proc.id for proc in procs)
+    for proc in procs:
         log_store.delete_by_proc(proc.id)
-        build_store.update_proc(proc, state=states.PENDING, started=0, finished=0, exit_code=0, machine="",
+        build_store.update_proc(proc, state=states.PENDING, started=0, finished=0, exit_code=0, machine="", log_bytes=0,
                                 error=why if proc is workflow else "")
         events.proc_changed(build, proc)
     progress.settle_build(build)

@@ -19,12 +19,14 @@ from typing import Any
 
 from circle import states
 from circle.errors import CircleError, Conflict, Forbidden, NotFound
+from circle.hub import hub
 from circle.models import Repo, Scm, User
 from circle.remote import Netrc, RemoteRepo
 from circle.service import permissions
 from circle.service.hook_url import hook_url
 from circle.service.metadata import NETRC_SECRET, NETRC_USER_SECRET
 from circle.service.scms import remote_for
+from circle.store import builds as build_store
 from circle.store import configs as config_store
 from circle.store import repos as repo_store
 from circle.store import scms as scm_store
@@ -103,6 +105,7 @@ def delete(repo: Repo) -> None:
         remote_for(scm_store.get(repo.scm_id)).deactivate(repo.full_name, url)
     except CircleError as err:
         log.warning("could not remove the hook of repo %s (%s) at its SCM: %s", repo.id, repo.full_name, err)
+    hub().logs.forget(build_store.list_proc_ids_by_repo(repo.id))
     repo_store.delete(repo)
     log.info("repo %s (%s) deleted", repo.id, repo.full_name)
 

@@ -75,6 +75,12 @@ def list_procs(build_id: int) -> list[Proc]:
     return _procs.list(Proc.build_id == build_id, order_by=(Proc.pid,))
 
 
+def list_proc_ids_by_repo(repo_id: int) -> list[int]:
+    """Return the ids of every proc of every build of a repo."""
+    return list(db.session.scalars(select(Proc.id).join(Build, Build.id == Proc.build_id)
+                                   .where(Build.repo_id == repo_id)))
+
+
 def delete_procs(build_id: int) -> None:
     """Delete every proc of a build (their logs and tasks go with them)."""
     db.session.execute(sql_delete(Proc).where(Proc.build_id == build_id))

@@ -4,8 +4,9 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 
 from api.helpers import Caller, add_build, grant
+from circle.hub import hub
 from circle.models import Proc
-from circle.store import builds, files, logs
+from circle.store import builds, files
 
 BUILD_KEYS = {"id", "number", "parent", "config_id", "event", "status", "ref", "branch", "commit", "message",
               "author", "sender", "error", "created", "started", "finished"}
@@ -26,7 +27,7 @@ def with_procs(repo: dict) -> int:
         Proc(build_id=build.id, pid=2, ppid=1, name="clone", state="success", started=101, finished=110),
         Proc(build_id=build.id, pid=3, ppid=1, name="test", state="failure", exit_code=2, error="exit 2"),
     ])
-    logs.append(procs[2].id, [(0, 0, "collecting\n"), (1, 1, "FAILED test_x"), (2, 3, "done\n")])
+    hub().logs.write(procs[2].id, [(0, 0, "collecting\n"), (1, 1, "FAILED test_x"), (2, 3, "done\n")])
     files.create(build_id=build.id, proc_id=procs[2].id, pid=3, name="reports/junit.xml", mime="application/xml",
                  size=12, data=b"<testsuite/>")
     files.create(build_id=build.id, proc_id=procs[2].id, pid=3, name="coverage.txt", mime="text/plain",

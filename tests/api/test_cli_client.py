@@ -11,9 +11,11 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from api.helpers import Caller, add_build, closed_port
+from circle.cli import client as client_module
 from circle.cli import main
+from circle.hub import hub
 from circle.models import Proc
-from circle.store import builds, logs
+from circle.store import builds
 from loopback import serving
 
 
@@ -73,11 +75,23 @@ def test_build_logs(circle, repo: dict):
     build = add_build(repo["id"], 1)
     _, step = builds.create_procs([Proc(build_id=build.id, pid=1, ppid=0, name="default"),
                                    Proc(build_id=build.id, pid=2, ppid=1, name="test", state="success")])
-    logs.append(step.id, [(0, 0, "hello\n"), (1, 1, "world\n")])
+    hub().logs.write(step.id, [(0, 0, "hello\n"), (1, 1, "world\n")])
     assert circle("build", "logs", "acme/app", "1", "2") == (0, "hello\nworld\n", "")
     code, out, _ = circle("build", "logs", "acme/app", "1")
     assert out == "== test (pid 2, success) ==\nhello\nworld\n"
     assert json.loads(circle("build", "logs", "acme/app", "1", "2", "--json")[1])[1]["out"] == "world\n"
+
+
+def test_build_logs_pages_through_a_long_log(circle, repo: dict, monkeypatch: pytest.MonkeyPatch):
+    """The CLI reads a log a page at a time (?after=&limit=) until a short page, as text and as JSON."""
+    monkeypatch.setattr(client_module, "LOG_PAGE", 4)
+    build = add_build(repo["id"], 1)
+    _, step = builds.create_procs([Proc(build_id=build.id, pid=1, ppid=0, name="default"),
+                                   Proc(build_id=build.id, pid=2, ppid=1, name="test", state="success")])
+    hub().logs.write(step.id, [(pos, 0, f"line {pos}") for pos in range(10)])
+    assert circle("build", "logs", "acme/app", "1", "2")[1] == "".join(f"line {pos}\n" for pos in range(10))
+    lines = json.loads(circle("build", "logs", "acme/app", "1", "2", "--json")[1])
+    assert [line["pos"] for line in lines] == list(range(10))
 
 
 def test_secret_commands(circle, repo: dict, monkeypatch: pytest.MonkeyPatch):

@@ -19,6 +19,17 @@ def _ws(server, path: str) -> websocket.WebSocket:
                                        header=[f"Authorization: Bearer {server.token}"])
 
 
+def _tail(conn: websocket.WebSocket) -> list[dict]:
+    """Read a log socket to its eof; return its lines, checking each message is a bounded batch."""
+    lines = []
+    while True:
+        message = json.loads(conn.recv())
+        if message.get("eof"):
+            return lines
+        assert 1 <= len(message["lines"]) <= 1000
+        lines.extend(message["lines"])
+
+
 def test_log_tail_replays_history_then_follows_to_eof(server, agent, activate):
     """Joining mid-step gives every line once, in order, then {"eof": true}."""
     repo_id, _ = activate({".circle.yml": TICKER})
@@ -31,14 +42,8 @@ def test_log_tail_replays_history_then_follows_to_eof(server, agent, activate):
         time.sleep(0.05)
     time.sleep(0.5)
     conn = _ws(server, f"/ws/logs/{repo_id}/{number}/{pid}")
-    messages = []
-    while True:
-        message = json.loads(conn.recv())
-        messages.append(message)
-        if message.get("eof"):
-            break
+    lines = _tail(conn)
     conn.close()
-    lines = [m for m in messages if "pos" in m]
     assert [m["pos"] for m in lines] == list(range(len(lines)))
     assert [m["out"] for m in lines if m["out"].startswith("tick ")] == [f"tick {i}" for i in range(1, 41)]
     stored = server.ok("GET", f"/api/repos/{repo_id}/builds/{number}/logs/{pid}")
@@ -52,10 +57,7 @@ def test_finished_proc_gives_history_and_eof(server, agent, activate):
     build = server.wait_build(repo_id, number)
     pid = next(p["pid"] for p in build["procs"] if p["name"] == "hi")
     conn = _ws(server, f"/ws/logs/{repo_id}/{number}/{pid}")
-    messages = []
-    while not messages or not messages[-1].get("eof"):
-        messages.append(json.loads(conn.recv()))
-    assert [m["out"] for m in messages[:-1]] == ["+ echo done", "done"]
+    assert [m["out"] for m in _tail(conn)] == ["+ echo done", "done"]
 
 
 def test_events_feed_reports_build_and_proc_changes(server, agent, activate):
@@ -82,7 +84,7 @@ def test_websocket_without_credentials_is_refused(server):
 
 
 def test_a_long_history_arrives_intact(server, agent, activate):
-    """50 000 lines replayed at once to a slow reader arrive as whole frames, in order."""
+    """50 000 lines replayed at once to a slow reader arrive as whole frames, in order, in batches."""
     pipeline = ("pipeline:\n  many:\n    image: x\n    commands:\n"
                 "      - seq 1 50000 | sed 's/$/ " + "." * 192 + "/'\n")
     repo_id, _ = activate({".circle.yml": pipeline})
@@ -91,12 +93,5 @@ def test_a_long_history_arrives_intact(server, agent, activate):
     pid = next(p["pid"] for p in build["procs"] if p["name"] == "many")
     conn = _ws(server, f"/ws/logs/{repo_id}/{number}/{pid}")
     time.sleep(2)
-    numbers = []
-    while True:
-        message = json.loads(conn.recv())
-        if message.get("eof"):
-            break
-        head = message["out"].split(" ")[0]
-        if head.isdigit():
-            numbers.append(int(head))
-    assert numbers == list(range(1, 50001))
+    heads = [line["out"].split(" ")[0] for line in _tail(conn)]
+    assert [int(head) for head in heads if head.isdigit()] == list(range(1, 50001))

@@ -149,7 +149,7 @@ def test_a_build_runs_through_the_client(app, url, agent, make_build):
     _fresh()
     assert build_store.get(build.id).status == "success" and set(_states(build.id).values()) == {"success"}
     build_step = build_store.get_proc_by_pid(build.id, 3)
-    assert [e.out for e in log_store.list_by_proc(build_step.id)] == ["build 0", "build 1"]
+    assert [e[2] for e in log_store.list_page(build_step.id, limit=1000)] == ["build 0", "build 1"]
     assert (file_store.get(file_id).pid, file_store.get(file_id).data) == (3, b"<x/>")
 
 
@@ -198,7 +198,7 @@ def test_a_stale_lease_changes_nothing(app, url, agent, make_build):
     for call in calls:
         _refused(NOT_LEASED, call)
     assert _states(build.id) == before
-    assert all(log_store.list_by_proc(p.id) == [] for p in build_store.list_procs(build.id))
+    assert all(log_store.list_page(p.id, limit=1000) == [] for p in build_store.list_procs(build.id))
 
 
 def test_a_retried_done_cannot_finish_another_build(app, url, agent, make_build):
@@ -269,7 +269,7 @@ def test_steps_are_found_under_their_own_workflow(app, url, agent, repo):
     workflow = build_store.get_proc(task_store.get(int(second.id.partition(".")[0])).proc_id)
     step = build_store.get_step(build.id, workflow.pid, "build")
     assert step.state == "failure" and file_store.get(file_id).proc_id == step.id
-    assert [e.out for e in log_store.list_by_proc(step.id)] == ["second"]
+    assert [e[2] for e in log_store.list_page(step.id, limit=1000)] == ["second"]
     assert [p.state for p in build_store.list_procs(build.id) if p.name == "build"].count("pending") == 1
     agent.done(first.id, DoneState())
 

@@ -6,7 +6,7 @@ import threading
 import time
 
 from circle.extensions import db
-from circle.rpc.protocol import NOT_LEASED, TOO_LARGE
+from circle.rpc.protocol import INVALID_PARAMS, MAX_LOG_BATCH, NOT_LEASED
 from circle.service import builds
 from circle.store import builds as build_store
 from circle.store import files as file_store
@@ -42,7 +42,7 @@ def test_a_build_runs_through_the_protocol(app, repo, make_build, rpc):
     assert build.status == "success" and build.started == 100 and build.finished > 0
     assert set(_states(build.id).values()) == {"success"}
     test_proc = build_store.get_proc_by_pid(build.id, 4)
-    assert [line.out for line in log_store.list_by_proc(test_proc.id)] == ["test 0", "test 1", "test 2"]
+    assert [line[2] for line in log_store.list_page(test_proc.id, limit=1000)] == ["test 0", "test 1", "test 2"]
     assert task_store.count() == 0
 
 
@@ -71,13 +71,22 @@ def test_second_done_and_foreign_tasks_are_errors(app, repo, make_build, rpc):
 
 
 def test_log_batch_over_the_limit_is_refused(app, repo, make_build, rpc):
-    """A 10 MB log batch is a JSON-RPC error and stores nothing."""
+    """A 10 MB log batch is invalid params naming the limit, and stores nothing (not even its first lines)."""
     build = make_build()
     task = rpc.ok("next", labels={})
     huge = [{"proc": "build", "pos": i, "time": 0, "out": "x" * (1024 * 1024)} for i in range(10)]
     answer = rpc("log", id=task["id"], lines=huge)
-    assert answer["error"]["code"] == TOO_LARGE
-    assert all(log_store.list_by_proc(p.id) == [] for p in build_store.list_procs(build.id))
+    assert answer["error"]["code"] == INVALID_PARAMS and str(MAX_LOG_BATCH) in answer["error"]["message"]
+    assert all(log_store.list_page(p.id, limit=1000) == [] for p in build_store.list_procs(build.id))
+
+
+def test_log_batch_limit_counts_bytes_not_characters(app, repo, make_build, rpc):
+    """A batch under the limit in characters but over it in UTF-8 bytes is refused."""
+    build = make_build()
+    task = rpc.ok("next", labels={})
+    wide = [{"proc": "build", "pos": 0, "time": 0, "out": "é" * (MAX_LOG_BATCH // 2 + 1)}]
+    assert rpc("log", id=task["id"], lines=wide)["error"]["code"] == INVALID_PARAMS
+    assert all(log_store.list_page(p.id, limit=1000) == [] for p in build_store.list_procs(build.id))
 
 
 def test_log_positions_are_idempotent(app, repo, make_build, rpc):
@@ -89,7 +98,7 @@ def test_log_positions_are_idempotent(app, repo, make_build, rpc):
     assert rpc.ok("log", id=task["id"], lines=lines[2:] + [{"proc": "build", "pos": 5, "time": 1,
                                                               "out": "line 5"}]) == 1
     proc = build_store.get_proc_by_pid(build.id, 3)
-    assert [e.pos for e in log_store.list_by_proc(proc.id)] == list(range(6))
+    assert [e[0] for e in log_store.list_page(proc.id, limit=1000)] == list(range(6))
 
 
 def test_upload_stores_an_artifact(app, repo, make_build, rpc):

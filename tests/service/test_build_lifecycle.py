@@ -6,6 +6,8 @@ from dataclasses import replace
 import pytest
 
 from circle.errors import Conflict
+from circle.hub import hub
+from circle.logfiles import LogFiles
 from circle.origin import Origin
 from circle.service import builds
 from circle.store import builds as build_store
@@ -74,3 +76,17 @@ def test_cancel_then_restart(app, repo):
     again = builds.restart(repo, build)
     assert again.number == build.number and again.status == "pending" and tasks.count() == 1
     assert {p.state for p in build_store.list_procs(build.id)} == {"pending"}
+
+
+def test_restart_deletes_the_log_files_of_the_old_procs(app, repo, tmp_path, monkeypatch):
+    """With the file log store, restarting a build in place deletes its finished logs' files."""
+    files = LogFiles(tmp_path / "logs")
+    monkeypatch.setattr(hub().logs, "files", files)
+    build = _build(repo)
+    builds.cancel(repo, build)
+    step = build_store.list_procs(build.id)[-1]
+    hub().logs.write(step.id, [(0, 0, "old output")])
+    hub().logs.close(step.id)
+    assert files.path(step.id).exists()
+    builds.restart(repo, build)
+    assert not files.path(step.id).exists()

@@ -1,5 +1,5 @@
 // The log of one step. A finished step's log comes in one request (plain text); a pending or running
-// step's log comes from /ws/logs (history, then live lines, then eof). Lines are rendered in slices of
+// step's log comes from /ws/logs ({"lines": [{pos, time, out}, …]} messages: history, then live lines; then eof). Lines are rendered in slices of
 // about 25 ms per animation frame into chunks the browser skips while off screen (the first line of each chunk
 // restarts the CSS line counter, which the chunk's containment scopes), so 100 000 lines stay fast. Lines without escape codes skip the
 // ANSI parser.
@@ -124,9 +124,12 @@ export class LogView {
     } else if (message.eof) {
       this.ended = true;
       this.schedule();
-    } else if (message.pos > this.lastPos) {
-      this.lastPos = message.pos;
-      for (const line of splitLines(message.out)) this.queue.push(line);
+    } else if (message.lines) {
+      for (const entry of message.lines) {
+        if (entry.pos <= this.lastPos) continue;
+        this.lastPos = entry.pos;
+        for (const line of splitLines(entry.out)) this.queue.push(line);
+      }
       this.schedule();
     }
   }

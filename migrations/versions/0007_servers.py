@@ -1,6 +1,6 @@
 """servers: one heartbeat row per running server process, to find several sharing a database without a bus
 
-Revision ID: 0008
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-02
 
@@ -8,7 +8,7 @@ Create Date: 2026-12-02
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0008'
+revision = '0007'
 down_revision = '0006'
 branch_labels = None
 depends_on = None

@@ -1,0 +1,37 @@
+"""The settings table: the log settings' defaults, accepted values and one-sentence refusals."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from circle import config
+from circle.errors import SettingsError
+
+
+def _load(tmp_path: Path, **env: str) -> config.Settings:
+    """Load settings from `env` with the data dir under tmp_path, generating nothing."""
+    return config.load({"CIRCLE_DATA_DIR": str(tmp_path), **env}, generate=False)
+
+
+def test_log_settings_default_to_50_mib_in_the_database(tmp_path: Path):
+    """Without the variables a step keeps 50 MiB of output and logs stay in the database."""
+    settings = _load(tmp_path)
+    assert (settings.log_max_bytes, settings.log_store) == (50 * 1024 * 1024, "")
+
+
+def test_log_settings_accept_a_cap_and_the_file_store(tmp_path: Path):
+    """CIRCLE_LOG_MAX_BYTES takes a whole number; CIRCLE_LOG_STORE takes file."""
+    settings = _load(tmp_path, CIRCLE_LOG_MAX_BYTES="1000", CIRCLE_LOG_STORE="file")
+    assert (settings.log_max_bytes, settings.log_store) == (1000, "file")
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"CIRCLE_LOG_STORE": "s3://bucket/logs"}, "CIRCLE_LOG_STORE must be empty (the database) or file"),
+    ({"CIRCLE_LOG_MAX_BYTES": "lots"}, "CIRCLE_LOG_MAX_BYTES must be a whole number"),
+    ({"CIRCLE_LOG_MAX_BYTES": "0"}, "CIRCLE_LOG_MAX_BYTES must be at least 1"),
+])
+def test_bad_log_settings_are_one_sentence(tmp_path: Path, env: dict[str, str], message: str):
+    """An unusable log setting stops the start with a sentence naming it."""
+    with pytest.raises(SettingsError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        _load(tmp_path, **env)
