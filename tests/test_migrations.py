@@ -12,6 +12,7 @@ from circle.extensions import db
 from circle.hub import hub
 from circle.store import builds
 from circle.store import logs as log_store
+from circle.store import tasks
 from dbtools import make_workflow, table_names
 
 EXPECTED_TABLES = {t.name for t in db.metadata.sorted_tables}
@@ -65,3 +66,17 @@ def test_log_batches_go_back_to_json_on_downgrade(app):
         stored = conn.execute(sa.select(entries.c.lines).where(entries.c.proc_id == proc_id)).scalar_one()
     flask_migrate.upgrade()
     assert json.loads(stored) == [[0, 0, 'say "hé"'], [1, 2, "bye"]]
+
+
+def test_a_queued_task_keeps_its_payload_through_the_upgrades(app):
+    """Migrations that rebuild `tasks` (SQLite's batch mode) never cascade-delete the payloads of queued tasks."""
+    build_id, proc_id = make_workflow()
+    task = hub().queue.push(build_id=build_id, proc_id=proc_id, payload={"config": {"stages": []}}, labels={},
+                            timeout=1)
+    task_id = task.id
+    db.session.commit()
+    db.session.remove()
+    flask_migrate.downgrade(revision="0005")
+    flask_migrate.upgrade()
+    assert tasks.payload(task_id) == {"config": {"stages": []}}
+    assert tasks.get(task_id).repo_id == builds.get(build_id).repo_id
