@@ -10,9 +10,8 @@ from alembic.migration import MigrationContext
 
 from circle.extensions import db
 from circle.hub import hub
-from circle.store import builds
+from circle.store import builds, tasks
 from circle.store import logs as log_store
-from circle.store import tasks
 from dbtools import make_workflow, table_names
 
 EXPECTED_TABLES = {t.name for t in db.metadata.sorted_tables}
