@@ -114,7 +114,7 @@ def run(agents: int, backlog: int, seconds: float, dispatches: int, database_url
         xact_rate = None if xacts is None else round((transactions(database_url) - xacts) / elapsed, 1)
         rss_idle = e2e.rss_mib(pid)
         say(f"triggering {dispatches} runnable builds")
-        latencies, posts = [], []
+        latencies, posts, after_answer = [], [], []
         for _ in range(dispatches):
             got.clear()
             count = len(received)
@@ -125,6 +125,7 @@ def run(agents: int, backlog: int, seconds: float, dispatches: int, database_url
             if len(received) > count:
                 latencies.append(received[count][0] - sent)
                 posts.append(answered - sent)
+                after_answer.append(received[count][0] - answered)
             gevent.sleep(0.2)
         stop.set()
         return {"database": "postgresql" if database_url.startswith("postgresql") else "sqlite",
@@ -134,6 +135,7 @@ def run(agents: int, backlog: int, seconds: float, dispatches: int, database_url
                 "trigger_post_ms_p50": e2e.pct(posts, 0.5) if posts else None,
                 "dispatch_ms_p50": e2e.pct(latencies, 0.5) if latencies else None,
                 "dispatch_ms_p90": e2e.pct(latencies, 0.9) if latencies else None,
+                "handed_out_after_post_answered_ms_p50": e2e.pct(after_answer, 0.5) if after_answer else None,
                 "dispatched": len(latencies), "of": dispatches}
     finally:
         bench.close()

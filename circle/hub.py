@@ -5,11 +5,12 @@ connected here, so an app (and so `circle server`) does not start when the bus d
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Flask, current_app
 
 from circle.config import Settings
+from circle.contacts import Contacts
 from circle.logfiles import LogFiles
 from circle.logstream import LogStream
 from circle.pubsub import PubSub, create_pubsub
@@ -24,6 +25,7 @@ class Hub:
     pubsub: PubSub
     queue: Queue
     logs: LogStream
+    contacts: Contacts = field(default_factory=Contacts)
 
 
 def init_app(app: Flask, settings: Settings, *, lease_seconds: float = 30.0) -> Hub:

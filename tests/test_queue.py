@@ -137,13 +137,13 @@ def test_a_finished_tasks_id_is_never_reused(app):
 
 
 def test_a_long_poll_holds_no_lock_while_it_waits(app):
-    """A `next` that noted the agent's contact and then waits lets other writers commit meanwhile (SQLite's lock)."""
+    """A `next` whose transaction wrote and then waits lets other writers commit meanwhile (SQLite's lock)."""
     agent_id, order = agents.create(name="poller").id, []
 
     def poll() -> None:
         with app.app_context():
             with transaction("rpc"):
-                agents.touch(agents.get(agent_id))
+                agents.update(agents.get(agent_id), version="polling")
                 hub().queue.poll(agent_id, {}, 3)
             order.append("poll ended")
             db.session.remove()

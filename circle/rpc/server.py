@@ -41,8 +41,6 @@ from circle.store import tasks as task_store
 
 log = logging.getLogger(__name__)
 
-# Agents' last contact is written at most this often (seconds), not on every call.
-CONTACT_EVERY = 5
 
 
 def task_ref(task: Task) -> str:
@@ -69,11 +67,10 @@ class Peer:
         return protocol.encode_result(getattr(self, method)(*args))
 
     def _touch(self) -> None:
-        """Require an agent's own token and record its contact."""
+        """Require an agent's own token and note its contact (written by the reaper, for all agents at once)."""
         if self.agent is None:
             raise RpcError(NOT_REGISTERED, "register first: the shared agent secret only registers")
-        if now() - self.agent.last_contact >= CONTACT_EVERY:
-            agent_store.touch(self.agent)
+        hub().contacts.note(self.agent.id)
 
     @property
     def _caller(self) -> Agent:

@@ -145,6 +145,7 @@ class Reaper:
             rounds += 1
             with self.app.app_context():
                 try:
+                    hub().contacts.flush()
                     reap()
                     if rounds % SWEEP_EVERY == 0:
                         sweep()

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import update as sql_update
+
 from circle import crypto
+from circle.extensions import db
 from circle.models import Agent
-from circle.models.types import now
-from circle.store.base import Crud, Page
+from circle.store.base import Crud, Page, flush
 
 _crud = Crud(Agent, "agent")
 
@@ -32,9 +34,11 @@ def list_all(page: Page | None = None) -> list[Agent]:
     return _crud.list(order_by=(Agent.name, Agent.id), page=page)
 
 
-def touch(agent: Agent) -> Agent:
-    """Record that the agent made contact now."""
-    return _crud.update(agent, last_contact=now())
+def touch_many(agent_ids: list[int], moment: int) -> None:
+    """Record that these agents made contact at `moment` (never moving a contact back in time)."""
+    db.session.execute(sql_update(Agent).where(Agent.id.in_(agent_ids), Agent.last_contact < moment)
+                       .values(last_contact=moment))
+    flush("agent")
 
 
 def create_with_token(name: str, **values: Any) -> tuple[Agent, str]:
