@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from circle.models import Build, User
-from circle.models.types import now
 from circle.api.auth import SESSION_KEY
 from circle.api.csrf import SESSION_KEY as CSRF_KEY
+from circle.models import Build, User
+from circle.models.types import now
 from circle.store import builds, repos, users, web_sessions
 
 

@@ -28,6 +28,22 @@ def base_url(app: Flask) -> Iterator[str]:
         yield url
 
 
+def _feeds_gone() -> None:
+    """Wait until no events feed is subscribed any more (a wake-up event lets a closed one notice)."""
+    deadline = time.monotonic() + WAIT
+    while hub().pubsub.subscriber_count(ALL_EVENTS):
+        assert time.monotonic() < deadline, "an events feed outlived its socket"
+        hub().pubsub.publish(ALL_EVENTS, {"type": "wake-up", "repo_id": None})
+        time.sleep(0.02)
+
+
+@pytest.fixture(autouse=True)
+def _no_feed_outlives_its_test(app: Flask) -> Iterator[None]:
+    """Leave no events feed behind for the next test to mistake for its own."""
+    yield
+    _feeds_gone()
+
+
 def _connect(base_url: str, path: str, *headers: str, origin: str | None = None) -> websocket.WebSocket:
     """Open a websocket of the app with extra headers, from `origin` (None: send no Origin, like a script)."""
     return websocket.create_connection(base_url.replace("http", "ws") + path, timeout=WAIT, header=list(headers),
@@ -75,10 +91,7 @@ def test_a_websocket_from_this_origin_or_without_one_is_accepted(base_url: str, 
             assert json.loads(conn.recv()) == {"type": "build", "repo_id": 5}
         finally:
             conn.close()
-        deadline = time.monotonic() + WAIT
-        while hub().pubsub.subscriber_count(ALL_EVENTS):
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        _feeds_gone()
 
 
 @pytest.mark.parametrize("revoke", ["token", "user"])
