@@ -1,11 +1,12 @@
 """Measure /healthz while clients hammer /login with wrong passwords; prints figures (not a test).
 
-    PYTHONPATH=. .venv/bin/python bench/login_flood.py [--clients 8] [--seconds 20]
+    PYTHONPATH=. .venv/bin/python bench/login_flood.py [--clients 8] [--seconds 20] [--failures N]
 
 Starts a `circle server` (SQLite, no agents) in a temporary directory. Each client thread fetches the
 login form once (session cookie and CSRF token), then posts the bootstrap admin's login with a wrong
 password as fast as the server answers. Meanwhile one probe asks /healthz every 50 ms and the script
 prints the probe's p50/p99 latency and how the login posts were answered (401 tried, 429 throttled).
+`--failures` sets the server's CIRCLE_LOGIN_FAILURES (0 = no throttling: only the hashing off the loop helps).
 """
 from __future__ import annotations
 
@@ -24,10 +25,12 @@ from collections import Counter
 import requests
 
 
-def start_server(data: str, port: int) -> subprocess.Popen:
+def start_server(data: str, port: int, failures: int | None) -> subprocess.Popen:
     """Start `circle server` on `port` and return it once it listens."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIRCLE_")}
     env.update(CIRCLE_DATA_DIR=data, CIRCLE_HOST=f"http://127.0.0.1:{port}")
+    if failures is not None:
+        env["CIRCLE_LOGIN_FAILURES"] = str(failures)
     server = subprocess.Popen([sys.executable, "-m", "circle", "server", "--port", str(port), "--agents", "0"],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert server.stdout is not None
@@ -67,12 +70,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--failures", type=int, default=None)
     args = parser.parse_args()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    server = start_server(tempfile.mkdtemp(prefix="circle-login-flood-"), port)
+    server = start_server(tempfile.mkdtemp(prefix="circle-login-flood-"), port, args.failures)
     try:
         idle = probe(url, 2)
         stop, answers = threading.Event(), Counter[int]()

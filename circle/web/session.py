@@ -68,17 +68,16 @@ def login() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
         return _form(400, str(err).capitalize() + ".", request.form.get("login", ""))
     name = request.form.get("login", "").strip()
     keys = (f"ip:{request.remote_addr}", f"login:{name.lower()[:255]}")
-    wait = _throttle().retry_after(*keys)
+    wait = _throttle().attempt(*keys)
     if wait:
         log.warning("login for %r from %s throttled for %d s", name[:64], request.remote_addr, wait)
         page, status = _form(429, f"Too many failed logins; try again in {wait} seconds.", name)
         return page, status, {"Retry-After": str(wait)}
     user = _authenticate(name, request.form.get("password", ""))
     if user is None:
-        _throttle().failed(*keys)
         log.info("failed dashboard login for %r from %s", name[:64], request.remote_addr)
         return _form(401, WRONG, name)
-    _throttle().forget(keys[1])
+    _throttle().succeeded(*keys)
     login_user(user)
     return redirect(safe_next(request.form.get("next")))
 

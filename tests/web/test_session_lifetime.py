@@ -2,6 +2,9 @@
 logins are throttled; a login form posted from another site is refused."""
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -116,3 +119,20 @@ def test_a_login_form_posted_from_another_site_is_refused(site, client, ann):
     answer = _post_login(client, "ann", PASSWORD, Origin="https://evil.example")
     assert answer.status_code == 403
     assert client.get("/api/user").status_code == 401
+
+
+def test_concurrent_wrong_logins_cannot_slip_past_the_limit(site, ann):
+    """Ten tries at once from one address: five are checked, the others wait, even while the first are hashed."""
+    clients = [site.test_client() for _ in range(10)]
+    tokens = [csrf_of(client.get("/login").text) for client in clients]
+    start = threading.Barrier(len(clients))
+
+    def attempt(client: FlaskClient, token: str) -> int:
+        start.wait()
+        with site.app_context():
+            return client.post("/login", data={"login": f"x{token[:6]}", "password": "wrong",
+                                               "csrf_token": token}).status_code
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        statuses = sorted(pool.map(attempt, clients, tokens))
+    assert statuses == [401] * 5 + [429] * 5
