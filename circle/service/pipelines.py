@@ -61,6 +61,6 @@ def compile_build(repo: Repo, config: Config, build: Build) -> list[Workflow]:
     """Compile a config for a build; raises CompileError or ConfigUnavailable."""
     text = pipeline_text(repo, config, build)
     secret_specs_, registries_, trusted = secret_specs(repo), registries(repo), repo.trusted
-    meta = metadata.for_build(repo, build, upload_url=upload_url(build.id))
+    meta = metadata.for_build(repo, build, upload_url=upload_url(build))
     return off_loop(lambda: compile_pipeline(text, meta, filename=config.path or config.name,
                                               secrets=secret_specs_, registries=registries_, trusted=trusted))
