@@ -83,9 +83,12 @@ def login() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
 
 
 @bp.route("/logout", methods=["GET", "POST"])
-def logout() -> Response:
-    """End the session (a POST must carry the form's CSRF token) and show the login form."""
-    if request.method == "POST":
-        check_csrf()
+def logout() -> Response | tuple[str, int]:
+    """End the session on a POST with the CSRF token; a GET (a link any site can make) only asks to confirm."""
+    if request.method == "GET":
+        if current_user() is None:
+            return redirect(url_for("web.login"))
+        return render_template("session/logout.html"), 200
+    check_csrf()
     logout_user()
     return redirect(url_for("web.login"))
