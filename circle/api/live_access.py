@@ -61,8 +61,8 @@ class Access:
 
         Raises Unauthorized when the credential no longer works.
         """
-        user = self.user()
         try:
+            user = user_of(self.credential)
             return user.admin or (repo_id is not None and permissions.allows(user, repos.get(repo_id), "pull"))
         except NotFound:
             return False
