@@ -40,6 +40,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CIRCLE_LEASE_SECONDS", int, 30, "seconds an agent holds a task without extending it"),
     Setting("CIRCLE_LOG_MAX_BYTES", int, 50 * 1024 * 1024, "bytes of output stored per step; the rest is dropped"),
     Setting("CIRCLE_LOG_STORE", str, "", "where finished logs go: empty = the database, file = $CIRCLE_DATA_DIR/logs"),
+    Setting("CIRCLE_SESSION_IDLE", int, 3 * 86400, "seconds a dashboard session lives without a request"),
+    Setting("CIRCLE_SESSION_MAX", int, 30 * 86400, "seconds a dashboard session lives at most, however active"),
+    Setting("CIRCLE_LOGIN_FAILURES", int, 5,
+            "failed logins a minute allowed per client address and per login before 429; 0 = no limit"),
 )
 
 LOG_STORES = ("", "file")
@@ -69,12 +73,19 @@ class Settings:
     lease_seconds: int
     log_max_bytes: int
     log_store: str
+    session_idle: int
+    session_max: int
+    login_failures: int
 
     def as_flask_config(self) -> dict[str, Any]:
-        """Return the Flask config keys these settings imply."""
+        """Return the Flask config keys these settings imply (the session cookie is Secure behind https)."""
         return {
             "SQLALCHEMY_DATABASE_URI": self.database_url,
             "SECRET_KEY": self.secret_key,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": self.host.startswith("https://"),
+            "PERMANENT_SESSION_LIFETIME": self.session_max,
             "CIRCLE_SETTINGS": self,
         }
 
@@ -125,12 +136,13 @@ def _check_database_url(url: str) -> None:
         raise SettingsError(f"the database driver for CIRCLE_DATABASE_URL is not installed: {err}") from None
 
 
-# The least value each pool setting takes.
-POOL_MINIMUMS = {"CIRCLE_DB_POOL_SIZE": 1, "CIRCLE_DB_MAX_OVERFLOW": 0, "CIRCLE_DB_POOL_TIMEOUT": 1}
+# The least value each pool and session setting takes.
+POOL_MINIMUMS = {"CIRCLE_DB_POOL_SIZE": 1, "CIRCLE_DB_MAX_OVERFLOW": 0, "CIRCLE_DB_POOL_TIMEOUT": 1,
+                 "CIRCLE_SESSION_IDLE": 60, "CIRCLE_SESSION_MAX": 60, "CIRCLE_LOGIN_FAILURES": 0}
 
 
-def _check_pool(values: Mapping[str, Any]) -> None:
-    """Raise SettingsError when a connection pool setting is below its minimum."""
+def _check_minimums(values: Mapping[str, Any]) -> None:
+    """Raise SettingsError when a pool or session setting is below its minimum."""
     for name, least in POOL_MINIMUMS.items():
         if values[name] < least:
             raise SettingsError(f"{name} must be {least} or more, not {values[name]}")
@@ -149,7 +161,7 @@ def load(environ: Mapping[str, str] | None = None, *, generate: bool = True) -> 
     level = str(values["CIRCLE_LOG_LEVEL"]).lower()
     if level not in LOG_LEVELS:
         raise SettingsError(f"CIRCLE_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
-    _check_pool(values)
+    _check_minimums(values)
     backend = values["CIRCLE_AGENT_BACKEND"]
     if backend not in ("auto", "docker", "local", "dummy"):
         raise SettingsError(f"CIRCLE_AGENT_BACKEND must be docker, local or auto, not {backend!r}")
@@ -167,6 +179,8 @@ def load(environ: Mapping[str, str] | None = None, *, generate: bool = True) -> 
         agent_backend=backend, agent_max_procs=values["CIRCLE_AGENT_MAX_PROCS"],
         agent_labels=values["CIRCLE_AGENT_LABELS"], lease_seconds=max(1, values["CIRCLE_LEASE_SECONDS"]),
         log_max_bytes=values["CIRCLE_LOG_MAX_BYTES"], log_store=log_store,
+        session_idle=values["CIRCLE_SESSION_IDLE"], session_max=values["CIRCLE_SESSION_MAX"],
+        login_failures=values["CIRCLE_LOGIN_FAILURES"],
     )
 
 

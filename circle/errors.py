@@ -9,6 +9,7 @@
     ├── Unauthorized                 no or bad credentials                                → 401
     ├── Forbidden                    known caller, no permission                          → 403
     ├── TooLarge                     a body or batch over its limit                       → 413
+    ├── TooManyRequests              a caller over a rate limit (carries retry_after)     → 429
     ├── CompileError                 a pipeline file cannot be compiled (carries problems)
     ├── RemoteError                  a code host (SCM) answered badly or not at all       → 502
     │   └── RemoteAuthError          the code host refused our credentials
@@ -78,6 +79,16 @@ class TooLarge(CircleError):
     """A body or batch exceeds its limit."""
 
     http_status = 413
+
+
+class TooManyRequests(CircleError):
+    """A caller went over a rate limit; `retry_after` says in how many seconds to try again."""
+
+    http_status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)

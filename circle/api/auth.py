@@ -1,57 +1,96 @@
 """Who is calling: an API token (`Authorization: Bearer TOKEN`) or the dashboard's session cookie.
 
 A request that carries an Authorization header is judged by it alone: a bad token is a 401 even
-when a session cookie is present. The user is looked up once per request.
+when a session cookie is present. The session cookie carries only the id of a server-side session
+(circle.store.web_sessions), so logging out, a password change, an idle or too old session, or a
+deleted user ends it at once. A write authenticated by the session must pass the CSRF check
+(circle.api.csrf). The user is looked up once per request; websockets re-check the `Credential`.
 """
 from __future__ import annotations
 
 import functools
 import logging
+from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
-from flask import request, session
+from flask import current_app, request, session
 
-from circle.errors import Forbidden, NotFound, Unauthorized
+from circle.api import csrf
+from circle.errors import CircleError, Forbidden, NotFound, Unauthorized
 from circle.models import User
-from circle.store import users
+from circle.store import users, web_sessions
 
 log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-SESSION_KEY = "user_id"
+SESSION_KEY = "sid"
 _CACHE_KEY = "circle.user"
+TOKEN = "token"
+SESSION = "session"
 
 
-def _from_header(header: str) -> User:
-    """Return the user of a Bearer token header, or raise Unauthorized."""
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("use the header 'Authorization: Bearer TOKEN'")
+@dataclass(frozen=True)
+class Credential:
+    """What a caller presented: an API token or a dashboard session id."""
+
+    kind: str
+    secret: str
+
+
+def presented() -> Credential | None:
+    """Return the request's credential (the Authorization header wins over the cookie), None without one."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("use the header 'Authorization: Bearer TOKEN'")
+        return Credential(TOKEN, token.strip())
+    session_id = session.get(SESSION_KEY)
+    return Credential(SESSION, session_id) if isinstance(session_id, str) and session_id else None
+
+
+def user_of(credential: Credential) -> User:
+    """Return the user a credential stands for right now; Unauthorized when the token or session is gone."""
+    if credential.kind == TOKEN:
+        try:
+            return users.get_by_token(credential.secret)
+        except NotFound:
+            raise Unauthorized("the API token is not valid") from None
+    settings = current_app.config["CIRCLE_SETTINGS"]
     try:
-        return users.get_by_token(token.strip())
+        return web_sessions.get_user(credential.secret, idle=settings.session_idle, lifetime=settings.session_max)
     except NotFound:
-        raise Unauthorized("the API token is not valid") from None
+        raise Unauthorized("the session has ended; log in again") from None
 
 
-def _from_session() -> User | None:
-    """Return the active user of the session cookie, or None."""
-    user_id = session.get(SESSION_KEY)
-    if not isinstance(user_id, int):
+def _identify() -> User | None:
+    """Return the caller; an ended session counts as anonymous, a session write must pass the CSRF check."""
+    credential = presented()
+    if credential is None:
         return None
+    if credential.kind == TOKEN:
+        return user_of(credential)
     try:
-        user = users.get(user_id)
-    except NotFound:
+        user = user_of(credential)
+    except Unauthorized:
+        session.pop(SESSION_KEY, None)
         return None
-    return user if user.active else None
+    csrf.check_write()
+    return user
 
 
 def current_user() -> User | None:
-    """Return the calling user, None when the request carries no credentials; a bad token raises Unauthorized."""
+    """Return the calling user, None without credentials; a bad token raises Unauthorized, a forged write Forbidden."""
     if _CACHE_KEY not in request.environ:
-        header = request.headers.get("Authorization", "")
-        request.environ[_CACHE_KEY] = _from_header(header) if header else _from_session()
-    return request.environ[_CACHE_KEY]
+        try:
+            request.environ[_CACHE_KEY] = _identify()
+        except CircleError as err:
+            request.environ[_CACHE_KEY] = err
+    found = request.environ[_CACHE_KEY]
+    if isinstance(found, CircleError):
+        raise found
+    return found
 
 
 def require_user() -> User:
@@ -91,13 +130,16 @@ def admin_required(view: F) -> F:
 def login_user(user: User) -> None:
     """Start a dashboard session for `user` (a fresh session: nothing of the old one survives)."""
     session.clear()
-    session[SESSION_KEY] = user.id
+    session[SESSION_KEY] = web_sessions.create(user)
     session.permanent = True
     request.environ[_CACHE_KEY] = user
     log.info("user %s logged in", user.login)
 
 
 def logout_user() -> None:
-    """End the dashboard session."""
+    """End the dashboard session, here and for every copy of its cookie."""
+    session_id = session.get(SESSION_KEY)
+    if isinstance(session_id, str) and session_id:
+        web_sessions.delete(session_id)
     session.clear()
     request.environ.pop(_CACHE_KEY, None)

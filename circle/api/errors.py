@@ -9,7 +9,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from circle.errors import CircleError, InvalidInput
+from circle.errors import CircleError, InvalidInput, TooManyRequests
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +40,13 @@ def flatten(messages: object, prefix: str = "") -> dict[str, str]:
 
 
 def _circle_error(err: CircleError) -> Response:
-    """Answer a deliberate circle error (401s say how to authenticate)."""
+    """Answer a deliberate circle error (401s say how to authenticate, 429s when to try again)."""
     extra = {"fields": flatten(err.fields)} if isinstance(err, InvalidInput) and err.fields else {}
     response = error_response(err.http_status, str(err), **extra)
     if err.http_status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="circle"'
+    if isinstance(err, TooManyRequests):
+        response.headers["Retry-After"] = str(err.retry_after)
     return response
 
 

@@ -9,6 +9,7 @@ reconnecting client catches up again.
 
 Browsers cannot set headers on a websocket, so besides the session cookie and the Bearer header a
 token may come as `?access_token=`. A refused socket gets one `{"error", "message"}` message and is closed.
+The Origin is checked when a socket opens and the caller's access before each message (circle.api.live_access).
 """
 from __future__ import annotations
 
@@ -16,20 +17,17 @@ import json
 import logging
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from circle import states
-from circle.api.auth import current_user
-from circle.errors import CircleError, NotFound, Unauthorized
+from circle.api.live_access import Access
+from circle.errors import CircleError, Unauthorized
 from circle.extensions import db, sock
 from circle.hub import hub
-from circle.models import User
 from circle.pubsub import OVERFLOW
 from circle.service import permissions
 from circle.service.events import ALL_EVENTS
 from circle.store import builds as build_store
-from circle.store import repos, users
-from circle.store.base import release
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +37,8 @@ bp = Blueprint("live", __name__)
 IDLE_CHECK = 5.0
 POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
+# A log socket re-checks its caller's access at most this often (seconds): its history comes line by line.
+LOG_RECHECK = 1.0
 
 
 class _WholeFrames:
@@ -66,20 +66,6 @@ def _whole_frames(ws: Any) -> Any:
     return ws
 
 
-def _caller() -> User:
-    """Return the websocket's user from cookie, header or ?access_token=, or raise Unauthorized."""
-    token = request.args.get("access_token", "")
-    if token:
-        try:
-            return users.get_by_token(token)
-        except NotFound:
-            raise Unauthorized("the access token is not valid") from None
-    user = current_user()
-    if user is None:
-        raise Unauthorized("log in, or pass ?access_token=TOKEN")
-    return user
-
-
 def _refuse(ws: Any, err: CircleError) -> None:
     """Tell the client why and close the socket."""
     ws.send(json.dumps({"error": type(err).__name__, "message": str(err)}))
@@ -91,7 +77,8 @@ def logs(ws: Any, repo_id: int, number: int, pid: int) -> None:
     """Stream one proc's log in batches of lines: the whole history, then live lines, then {"eof": true}."""
     _whole_frames(ws)
     try:
-        permissions.repo_for(_caller(), repo_id)
+        access = Access.of_request(recheck=LOG_RECHECK)
+        permissions.repo_for(access.user(), repo_id)
         build = build_store.get_by_number(repo_id, number)
         proc_id = build_store.get_proc_by_pid(build.id, pid).id
     except CircleError as err:
@@ -105,6 +92,11 @@ def logs(ws: Any, repo_id: int, number: int, pid: int) -> None:
         return proc.state in states.FINAL
 
     for message in hub().logs.tail(proc_id, finished):
+        try:
+            access.require(repo_id)
+        except CircleError as err:
+            _refuse(ws, err)
+            return
         ws.send(message)
     ws.close()
 
@@ -114,13 +106,11 @@ def events(ws: Any) -> None:
     """Send every build and proc change of the repos the caller may read."""
     _whole_frames(ws)
     try:
-        user = _caller()
+        access = Access.of_request()
+        user_id = access.user().id
     except CircleError as err:
         _refuse(ws, err)
         return
-    user_id, admin = user.id, user.admin
-    readable: dict[int | None, bool] = {}
-    release()
     with hub().pubsub.subscribe([ALL_EVENTS]) as subscription:
         while ws.connected:
             message = subscription.get(timeout=IDLE_CHECK)
@@ -130,17 +120,10 @@ def events(ws: Any) -> None:
                 log.warning("events feed of user %s fell behind; closing it so the client catches up", user_id)
                 ws.close(reason=TRY_AGAIN_LATER, message="events were dropped: reconnect and catch up")
                 return
-            repo_id = message.get("repo_id")
-            if repo_id not in readable:
-                readable[repo_id] = admin or (repo_id is not None and _may_read(user_id, repo_id))
-                release()
-            if readable[repo_id]:
+            try:
+                readable = access.may_read(message.get("repo_id"))
+            except Unauthorized as err:
+                _refuse(ws, err)
+                return
+            if readable:
                 ws.send(json.dumps(message))
-
-
-def _may_read(user_id: int, repo_id: int) -> bool:
-    """Tell whether the user may read the repo (False when either is gone)."""
-    try:
-        return permissions.allows(users.get(user_id), repos.get(repo_id), "pull")
-    except NotFound:
-        return False

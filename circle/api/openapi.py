@@ -22,7 +22,8 @@ ERROR = {"type": "object", "required": ["error", "message"], "properties": {
     "fields": {"type": "object", "additionalProperties": {"type": "string"},
                "description": "400 only: a message per invalid field (nested fields as a.b.0)"}}}
 SECURITY = {"bearer": {"type": "http", "scheme": "bearer", "description": "an API token"},
-            "session": {"type": "apiKey", "in": "cookie", "name": "session", "description": "the dashboard login"}}
+            "session": {"type": "apiKey", "in": "cookie", "name": "session",
+                        "description": "the dashboard login; writes also need the X-CSRF-Token header"}}
 
 
 def openapi_path(rule: str) -> str:

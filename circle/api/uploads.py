@@ -9,18 +9,17 @@ from circle.api.routing import api_route
 from circle.errors import InvalidInput
 from circle.models import File
 from circle.schemas.files import FileSchema
-from circle.service.uploads import build_id_of
-from circle.store import builds as build_store
+from circle.service.uploads import build_for
 from circle.store import files as file_store
 
 bp = Blueprint("uploads", __name__)
 
 
 @api_route(bp, "POST", "/api/upload/<token>", auth="public", answer=FileSchema, status=201, files=("file",),
-           errors=(400, 413))
+           errors=(400, 403, 413))
 def upload(token: str) -> File:
     """Store the multipart `file` on the build the token names."""
-    build = build_store.get(build_id_of(token))
+    build = build_for(token)
     upload_file = request.files.get("file")
     if upload_file is None or not upload_file.filename:
         raise InvalidInput("send the artifact as multipart field 'file' (curl -F file=@PATH URL)",

@@ -1,4 +1,4 @@
-"""`circle user add` and `circle token`: accounts from the command line."""
+"""`circle user add`, `circle user passwd` and `circle token`: accounts from the command line."""
 from __future__ import annotations
 
 import argparse
@@ -16,6 +16,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--admin", action="store_true", help="make the user an administrator")
     add.add_argument("--password", help="login password for the dashboard (default: generated and printed)")
     add.set_defaults(func=cmd_user_add)
+    passwd = user_sub.add_parser("passwd", help="set a user's password and end their dashboard sessions")
+    passwd.add_argument("login")
+    passwd.add_argument("--password", help="the new password (default: generated and printed)")
+    passwd.set_defaults(func=cmd_user_passwd)
 
     token = sub.add_parser("token", help="print a new API token for a user (last line)")
     token.add_argument("login")
@@ -48,6 +52,22 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     if not args.password:
         print(f"password: {password}")
     print(token)
+    return 0
+
+
+def cmd_user_passwd(args: argparse.Namespace) -> int:
+    """Set a user's password (printed when generated); every dashboard session of theirs ends."""
+    from circle.store import users
+    from circle.store.base import transaction
+
+    password = args.password or secrets.token_urlsafe(12)
+    if len(password) < 8:
+        raise InvalidInput("use a password of 8 characters or more")
+    with _app().app_context(), transaction("user"):
+        users.set_password(users.get_by_login(args.login), password)
+    print(f"password of {args.login} changed; their dashboard sessions ended")
+    if not args.password:
+        print(f"password: {password}")
     return 0
 
 

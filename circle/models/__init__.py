@@ -8,7 +8,7 @@ from circle.models.scm import Scm
 from circle.models.secret import Registry, Secret
 from circle.models.server import Server
 from circle.models.task import Agent, Task, TaskPayload
-from circle.models.user import Token, User
+from circle.models.user import Token, User, WebSession
 
 __all__ = ["Agent", "Build", "Config", "File", "LogEntry", "Perm", "Proc", "Registry", "Repo", "Scm", "Secret",
-           "Server", "Task", "TaskPayload", "Token", "User"]
+           "Server", "Task", "TaskPayload", "Token", "User", "WebSession"]

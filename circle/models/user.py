@@ -1,4 +1,4 @@
-"""Users and their API tokens."""
+"""Users, their API tokens and their dashboard sessions."""
 from __future__ import annotations
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String
@@ -23,7 +23,7 @@ class User(Model):
 
 
 class Token(Model):
-    """An API token of a user, stored only as its SHA-256 digest."""
+    """An API token of a user, stored only as its SHA-256 digest; `expires` 0 means never."""
 
     __tablename__ = "tokens"
 
@@ -33,3 +33,16 @@ class Token(Model):
     name: Mapped[str] = mapped_column(String(255), default="")
     created: Mapped[int] = mapped_column(Integer, default=now)
     last_used: Mapped[int] = mapped_column(Integer, default=0)
+    expires: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class WebSession(Model):
+    """A dashboard session: the cookie carries its id, the table only the id's SHA-256 digest."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created: Mapped[int] = mapped_column(Integer, default=now)
+    last_seen: Mapped[int] = mapped_column(Integer, default=now)

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Callable, TypeVar
 
 from circle.compiler import compile_pipeline
 from circle.compiler.secrets import SecretSpec
 from circle.errors import CircleError, NotFound, RemoteError
 from circle.models import Build, Config, Repo
+from circle.offload import off_loop
 from circle.pipeline.types import Registry, Workflow
 from circle.service import metadata
 from circle.service.uploads import upload_url
@@ -16,8 +16,6 @@ from circle.store import scms as scm_store
 from circle.store import secrets as secret_store
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-
 FETCH_ATTEMPTS = 3
 
 
@@ -59,21 +57,10 @@ def registries(repo: Repo) -> list[Registry]:
             for r in secret_store.list_registries(repo.id)]
 
 
-def _off_loop(work: Callable[[], T]) -> T:
-    """Run CPU-heavy `work` in gevent's thread pool under the server (the hub keeps serving), else inline."""
-    try:
-        from gevent import get_hub, monkey
-    except ImportError:
-        return work()
-    if not monkey.is_module_patched("threading"):
-        return work()
-    return get_hub().threadpool.apply(work)
-
-
 def compile_build(repo: Repo, config: Config, build: Build) -> list[Workflow]:
     """Compile a config for a build; raises CompileError or ConfigUnavailable."""
     text = pipeline_text(repo, config, build)
     secret_specs_, registries_, trusted = secret_specs(repo), registries(repo), repo.trusted
-    meta = metadata.for_build(repo, build, upload_url=upload_url(build.id))
-    return _off_loop(lambda: compile_pipeline(text, meta, filename=config.path or config.name,
+    meta = metadata.for_build(repo, build, upload_url=upload_url(build))
+    return off_loop(lambda: compile_pipeline(text, meta, filename=config.path or config.name,
                                               secrets=secret_specs_, registries=registries_, trusted=trusted))

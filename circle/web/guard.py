@@ -2,22 +2,18 @@
 from __future__ import annotations
 
 import functools
-import hmac
-import secrets
 from typing import Any, Callable, TypeVar
 from urllib.parse import urlsplit
 
-from flask import has_request_context, redirect, request, session, url_for
+from flask import has_request_context, redirect, request, url_for
 
+from circle.api import csrf
 from circle.api.auth import current_user, require_user
-from circle.errors import Forbidden, InvalidInput, Unauthorized
+from circle.errors import CircleError, Forbidden, InvalidInput
 from circle.models import User
 from circle.web.blueprint import bp
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-CSRF_KEY = "csrf"
-CSRF_FIELD = "csrf_token"
 
 
 def viewer() -> User:
@@ -63,27 +59,23 @@ def safe_next(target: str | None) -> str:
 
 @bp.app_template_global()
 def csrf_token() -> str:
-    """Return this session's CSRF token for our own HTML forms, creating it on first use."""
-    token = session.get(CSRF_KEY)
-    if not isinstance(token, str) or not token:
-        token = session[CSRF_KEY] = secrets.token_urlsafe(32)
-    return token
+    """Return this session's CSRF token for our own HTML forms and scripts, creating it on first use."""
+    return csrf.session_token()
 
 
 def check_csrf() -> None:
-    """Raise InvalidInput unless the posted form carries this session's CSRF token."""
-    expected = session.get(CSRF_KEY)
-    given = request.form.get(CSRF_FIELD, "")
-    if not isinstance(expected, str) or not expected or not hmac.compare_digest(expected.encode(), given.encode()):
+    """Raise Forbidden for a form posted from another site, InvalidInput without this session's CSRF token."""
+    csrf.check_origin()
+    if not csrf.token_matches():
         raise InvalidInput("this form has expired; load the page and try again")
 
 
 @bp.app_context_processor
 def _template_viewer() -> dict[str, Any]:
-    """Give every template the signed-in user (or None: anonymous, or a bad API token) as `me`."""
+    """Give every template the signed-in user (or None: anonymous, a bad API token, a refused write) as `me`."""
     if not has_request_context():
         return {"me": None}
     try:
         return {"me": current_user()}
-    except Unauthorized:
+    except CircleError:
         return {"me": None}

@@ -1,11 +1,14 @@
-"""Signing in and out of the dashboard: /login (form fields `login`, `password`) and /logout."""
+"""Signing in and out of the dashboard: /login (form fields `login`, `password`) and /logout.
+
+Failed logins are throttled per client address and per login (circle.web.throttle, CIRCLE_LOGIN_FAILURES);
+passwords are hashed off the event loop (circle.store.users), so a login flood cannot stall other requests.
+"""
 from __future__ import annotations
 
 import functools
 import logging
 
-from flask import redirect, render_template, request, url_for
-from werkzeug.security import check_password_hash, generate_password_hash
+from flask import current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from circle.api.auth import current_user, login_user, logout_user
@@ -14,16 +17,24 @@ from circle.models import User
 from circle.store import users
 from circle.web.blueprint import bp
 from circle.web.guard import check_csrf, safe_next
+from circle.web.throttle import Throttle
 
 log = logging.getLogger(__name__)
 
 WRONG = "Wrong login or password."
+THROTTLE_KEY = "circle.login_throttle"
 
 
 @functools.cache
 def _decoy_hash() -> str:
     """Return a password hash to check against when the login is unknown (same cost as a real check)."""
-    return generate_password_hash("decoy password")
+    return users.hash_password("decoy password")
+
+
+def _throttle() -> Throttle:
+    """Return this app's login throttle."""
+    limit = current_app.config["CIRCLE_SETTINGS"].login_failures
+    return current_app.extensions.setdefault(THROTTLE_KEY, Throttle(limit))
 
 
 def _authenticate(login: str, password: str) -> User | None:
@@ -31,7 +42,7 @@ def _authenticate(login: str, password: str) -> User | None:
     try:
         user = users.get_by_login(login)
     except NotFound:
-        check_password_hash(_decoy_hash(), password)
+        users.password_matches(_decoy_hash(), password)
         return None
     if not users.check_password(user, password) or not user.active:
         return None
@@ -45,7 +56,7 @@ def _form(status: int, error: str = "", login: str = "") -> tuple[str, int]:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> Response | tuple[str, int]:
+def login() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     """Show the login form; on POST check the credentials, start a session and go to `?next=` (local paths only)."""
     if request.method == "GET":
         if current_user() is not None:
@@ -56,18 +67,28 @@ def login() -> Response | tuple[str, int]:
     except InvalidInput as err:
         return _form(400, str(err).capitalize() + ".", request.form.get("login", ""))
     name = request.form.get("login", "").strip()
+    keys = (f"ip:{request.remote_addr}", f"login:{name.lower()[:255]}")
+    wait = _throttle().attempt(*keys)
+    if wait:
+        log.warning("login for %r from %s throttled for %d s", name[:64], request.remote_addr, wait)
+        page, status = _form(429, f"Too many failed logins; try again in {wait} seconds.", name)
+        return page, status, {"Retry-After": str(wait)}
     user = _authenticate(name, request.form.get("password", ""))
     if user is None:
         log.info("failed dashboard login for %r from %s", name[:64], request.remote_addr)
         return _form(401, WRONG, name)
+    _throttle().succeeded(*keys)
     login_user(user)
     return redirect(safe_next(request.form.get("next")))
 
 
 @bp.route("/logout", methods=["GET", "POST"])
-def logout() -> Response:
-    """End the session (a POST must carry the form's CSRF token) and show the login form."""
-    if request.method == "POST":
-        check_csrf()
+def logout() -> Response | tuple[str, int]:
+    """End the session on a POST with the CSRF token; a GET (a link any site can make) only asks to confirm."""
+    if request.method == "GET":
+        if current_user() is None:
+            return redirect(url_for("web.login"))
+        return render_template("session/logout.html"), 200
+    check_csrf()
     logout_user()
     return redirect(url_for("web.login"))

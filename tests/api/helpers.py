@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from circle.api.auth import SESSION_KEY
+from circle.api.csrf import SESSION_KEY as CSRF_KEY
 from circle.models import Build, User
 from circle.models.types import now
-from circle.store import builds, repos, users
+from circle.store import builds, repos, users, web_sessions
 
 
 @dataclass
@@ -29,6 +31,15 @@ def make_caller(login: str, *, admin: bool = False) -> Caller:
     """Create a user (without password: hashing is slow) and a token."""
     user = users.create(login, admin=admin)
     return Caller(user, users.create_token(user))
+
+
+def sign_in(client: Any, user: User, csrf: str = "the-csrf-token") -> str:
+    """Give a test client a dashboard session of `user` with CSRF token `csrf`; return the session id."""
+    session_id = web_sessions.create(user)
+    with client.session_transaction() as session:
+        session[SESSION_KEY] = session_id
+        session[CSRF_KEY] = csrf
+    return session_id
 
 
 def git(*args: str, cwd: Path | None = None) -> str:

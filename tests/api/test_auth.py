@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 
-from api.helpers import Caller
+from api.helpers import Caller, sign_in
 from circle.api.auth import SESSION_KEY, current_user, login_user, logout_user
 from circle.store import users
 
@@ -36,21 +36,26 @@ def test_token_of_a_deactivated_user_is_401(client: FlaskClient, alice: Caller):
 
 
 def test_session_cookie_authenticates(client: FlaskClient, alice: Caller):
-    with client.session_transaction() as session:
-        session[SESSION_KEY] = alice.user.id
+    sign_in(client, alice.user)
     answer = client.get("/api/user")
     assert answer.status_code == 200 and answer.get_json()["login"] == "alice"
 
 
 def test_a_bad_token_wins_over_a_good_session(client: FlaskClient, alice: Caller):
-    with client.session_transaction() as session:
-        session[SESSION_KEY] = alice.user.id
+    sign_in(client, alice.user)
     assert client.get("/api/user", headers={"Authorization": "Bearer nope"}).status_code == 401
 
 
 def test_session_of_a_deleted_user_is_401(client: FlaskClient, alice: Caller):
+    sign_in(client, alice.user)
+    users.delete(alice.user)
+    assert client.get("/api/user").status_code == 401
+
+
+def test_a_session_cookie_naming_no_session_is_401(client: FlaskClient, alice: Caller):
+    """A cookie that names a user id (as cookies did before sessions lived in the database) is nobody."""
     with client.session_transaction() as session:
-        session[SESSION_KEY] = alice.user.id + 1000
+        session[SESSION_KEY] = alice.user.id
     assert client.get("/api/user").status_code == 401
 
 
@@ -60,7 +65,7 @@ def test_login_and_logout_helpers_manage_the_session(app: Flask, alice: Caller):
         login_user(alice.user)
         assert current_user().id == alice.user.id
         from flask import session
-        assert session[SESSION_KEY] == alice.user.id
+        assert isinstance(session[SESSION_KEY], str)
         logout_user()
         assert SESSION_KEY not in session
         assert current_user() is None

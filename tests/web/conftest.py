@@ -27,7 +27,8 @@ def site_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
 
 @pytest.fixture
 def site(site_app: Flask) -> Iterator[Flask]:
-    """The dashboard app with empty tables and an active app context."""
+    """The dashboard app with empty tables, no login failures counted, and an active app context."""
+    site_app.extensions.pop("circle.login_throttle", None)
     with emptied(site_app):
         yield site_app
 

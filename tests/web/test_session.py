@@ -110,11 +110,15 @@ def test_logout_post_needs_the_csrf_token(client, ann):
     assert client.get("/api/user").status_code == 401
 
 
-def test_logout_by_get_clears_the_session(client, ann):
-    """GET /logout also ends the session."""
+def test_logout_by_get_only_asks_to_confirm(client, ann):
+    """GET /logout (a link any site can make the browser follow) ends nothing: it shows the form that does."""
     sign_in(client, "ann", "correct horse")
-    assert client.get("/logout").status_code == 302
+    page = client.get("/logout")
+    assert page.status_code == 200 and 'action="/logout"' in page.text
+    assert client.get("/").status_code == 200
+    assert client.post("/logout", data={"csrf_token": csrf_of(page.text)}).status_code == 302
     assert client.get("/").status_code == 302
+    assert client.get("/logout").headers["Location"] == "/login"
 
 
 def test_session_cookie_is_httponly_and_samesite(client, ann):

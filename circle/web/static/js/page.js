@@ -14,9 +14,13 @@ export class ApiError extends Error {
   }
 }
 
+// The session's CSRF token (from <meta name="csrf-token">): every write with the session cookie must send it.
+const CSRF_TOKEN = document.querySelector('meta[name="csrf-token"]')?.content || "";
+
 // Call the REST API; resolve to the JSON answer (null when empty), reject with an ApiError.
 export async function api(method, path, body) {
   const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+  if (!["GET", "HEAD"].includes(method)) init.headers["X-CSRF-Token"] = CSRF_TOKEN;
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);

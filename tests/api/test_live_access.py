@@ -1,0 +1,156 @@
+"""Websocket access: the Origin check, and authorization re-checked for each message (tokens, users, repos)."""
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Iterator
+
+import pytest
+import websocket
+from flask import Flask
+from werkzeug.serving import make_server
+
+from api.helpers import Caller, add_build, grant, make_caller
+from circle.api import live
+from circle.hub import hub
+from circle.models import Repo
+from circle.service.events import ALL_EVENTS
+from circle.store import builds, repos, scms, users
+from loopback import serving
+
+WAIT = 10.0
+
+
+@pytest.fixture
+def base_url(app: Flask) -> Iterator[str]:
+    """The app served on a loopback port."""
+    with serving(make_server("127.0.0.1", 0, app, threaded=True)) as url:
+        yield url
+
+
+def _feeds_gone() -> None:
+    """Wait until no events feed is subscribed any more (a wake-up event lets a closed one notice)."""
+    deadline = time.monotonic() + WAIT
+    while hub().pubsub.subscriber_count(ALL_EVENTS):
+        assert time.monotonic() < deadline, "an events feed outlived its socket"
+        hub().pubsub.publish(ALL_EVENTS, {"type": "wake-up", "repo_id": None})
+        time.sleep(0.02)
+
+
+@pytest.fixture(autouse=True)
+def _no_feed_outlives_its_test(app: Flask) -> Iterator[None]:
+    """Leave no events feed behind for the next test to mistake for its own."""
+    yield
+    _feeds_gone()
+
+
+def _connect(base_url: str, path: str, *headers: str, origin: str | None = None) -> websocket.WebSocket:
+    """Open a websocket of the app with extra headers, from `origin` (None: send no Origin, like a script)."""
+    return websocket.create_connection(base_url.replace("http", "ws") + path, timeout=WAIT, header=list(headers),
+                                       origin=origin, suppress_origin=origin is None)
+
+
+def _wait_subscribers(topic: str, count: int = 1) -> None:
+    """Wait until `topic` has `count` subscribers."""
+    deadline = time.monotonic() + WAIT
+    while hub().pubsub.subscriber_count(topic) < count:
+        assert time.monotonic() < deadline, f"nobody subscribed to {topic}"
+        time.sleep(0.01)
+
+
+def _refusal(conn: websocket.WebSocket) -> dict[str, Any]:
+    """Return the refusal message of a socket and check that the server then closes it (1008)."""
+    message = json.loads(conn.recv())
+    opcode, frame = conn.recv_data(control_frame=True)
+    assert opcode == websocket.ABNF.OPCODE_CLOSE and int.from_bytes(frame[:2], "big") == 1008
+    return message
+
+
+def _repo(owner: Caller, name: str, **columns: Any) -> Repo:
+    """Create a repo directly, readable by `owner`."""
+    scm = scms.create(kind="local", name=f"scm-{name}", url="/x", owner_id=owner.user.id)
+    repo = repos.create(scm_id=scm.id, full_name=f"acme/{name}", owner="acme", name=name,
+                        clone_url=f"/x/acme/{name}", **columns)
+    grant(owner, repo.id, "admin")
+    return repo
+
+
+def test_a_websocket_from_another_origin_is_refused(base_url: str, alice: Caller):
+    """A page of another site cannot open the feed with the visitor's credentials."""
+    conn = _connect(base_url, "/ws/events", f"Authorization: Bearer {alice.token}", origin="https://evil.example")
+    assert _refusal(conn)["error"] == "Forbidden"
+
+
+def test_a_websocket_from_this_origin_or_without_one_is_accepted(base_url: str, admin: Caller):
+    """The dashboard's own origin passes, and so does a script that sends no Origin."""
+    for origin in (base_url, None):
+        conn = _connect(base_url, "/ws/events", f"Authorization: Bearer {admin.token}", origin=origin)
+        try:
+            _wait_subscribers(ALL_EVENTS)
+            hub().pubsub.publish(ALL_EVENTS, {"type": "build", "repo_id": 5})
+            assert json.loads(conn.recv()) == {"type": "build", "repo_id": 5}
+        finally:
+            conn.close()
+        _feeds_gone()
+
+
+@pytest.mark.parametrize("revoke", ["token", "user"])
+def test_a_deleted_token_or_user_closes_the_events_feed_on_the_next_message(base_url: str, admin: Caller,
+                                                                            revoke: str):
+    """The feed re-checks its credential for each event: once the token or its user is gone, it closes."""
+    bot = make_caller("bot", admin=True)
+    conn = _connect(base_url, "/ws/events", f"Authorization: Bearer {bot.token}")
+    try:
+        _wait_subscribers(ALL_EVENTS)
+        hub().pubsub.publish(ALL_EVENTS, {"type": "build", "repo_id": 1})
+        assert json.loads(conn.recv())["repo_id"] == 1
+        if revoke == "token":
+            users.delete_token(bot.user, users.list_tokens(bot.user)[0].id)
+        else:
+            users.delete(bot.user)
+        hub().pubsub.publish(ALL_EVENTS, {"type": "build", "repo_id": 2})
+        assert _refusal(conn)["error"] == "Unauthorized"
+    finally:
+        conn.close()
+
+
+def test_a_reused_repo_id_does_not_leak_the_new_repos_events(base_url: str, admin: Caller, alice: Caller):
+    """Alice read repo N; it is deleted and the admin's new repo gets id N: its events do not reach her."""
+    old = _repo(alice, "old")
+    repo_id = old.id
+    mine = _repo(alice, "mine")
+    conn = _connect(base_url, "/ws/events", f"Authorization: Bearer {alice.token}")
+    try:
+        _wait_subscribers(ALL_EVENTS)
+        hub().pubsub.publish(ALL_EVENTS, {"type": "build", "repo_id": repo_id, "n": 1})
+        assert json.loads(conn.recv())["n"] == 1
+        repos.delete(old)
+        scm = scms.create(kind="local", name="admins", url="/y", owner_id=admin.user.id)
+        reused = repos.create(id=repo_id, scm_id=scm.id, full_name="root/secret", owner="root", name="secret",
+                              clone_url="/y/root/secret")
+        assert reused.id == repo_id
+        for n in range(2, 11):
+            hub().pubsub.publish(ALL_EVENTS, {"type": "build", "repo_id": repo_id, "n": n})
+        hub().pubsub.publish(ALL_EVENTS, {"type": "build", "repo_id": mine.id, "n": 99})
+        assert json.loads(conn.recv())["n"] == 99
+    finally:
+        conn.close()
+
+
+def test_a_deleted_token_closes_the_log_socket_on_the_next_batch(base_url: str, monkeypatch: pytest.MonkeyPatch):
+    """A log tail re-checks its caller too: the lines after the token's deletion are not sent."""
+    monkeypatch.setattr(live, "LOG_RECHECK", 0.0)
+    carol = make_caller("carol")
+    repo = _repo(carol, "app")
+    build = add_build(repo.id, 1, status="running")
+    proc = builds.create_procs([builds.Proc(build_id=build.id, pid=1, name="step", state="running")])[0]
+    hub().logs.write(proc.id, [(0, 0, "first\n")])
+    conn = _connect(base_url, f"/ws/logs/{repo.id}/1/1", f"Authorization: Bearer {carol.token}")
+    try:
+        assert json.loads(conn.recv())["lines"][0]["out"] == "first\n"
+        _wait_subscribers(f"logs:{proc.id}")
+        users.delete_token(carol.user, users.list_tokens(carol.user)[0].id)
+        hub().logs.write(proc.id, [(1, 0, "second\n")])
+        assert _refusal(conn)["error"] == "Unauthorized"
+    finally:
+        conn.close()
