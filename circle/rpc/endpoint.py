@@ -1,4 +1,8 @@
-"""POST /rpc: authenticate the agent, parse JSON-RPC 2.0 (single or batch), dispatch, answer."""
+"""POST /rpc: authenticate the agent, parse JSON-RPC 2.0 (single or batch), dispatch, answer.
+
+A batch holds at most jsonrpc.MAX_BATCH calls and no long-poll (`next`, `wait`): one request must not hold
+the connection for minutes. Bodies over the app's MAX_CONTENT_LENGTH are answered 413 before parsing.
+"""
 from __future__ import annotations
 
 import hmac
@@ -13,9 +17,10 @@ from circle.api.errors import error_response
 from circle.errors import NotFound, Unauthorized
 from circle.extensions import db
 from circle.hub import hub
+from circle.limits import TooDeep, decode_json
 from circle.models import Agent
 from circle.rpc import jsonrpc
-from circle.rpc.protocol import RpcError
+from circle.rpc.protocol import LONG_POLLS, RpcError
 from circle.rpc.server import Peer
 from circle.store import agents as agent_store
 from circle.store.base import transaction
@@ -41,12 +46,14 @@ def _caller() -> Agent | None:
         raise Unauthorized("invalid agent credentials") from None
 
 
-def _answer(peer: Peer, obj: Any) -> dict[str, Any] | None:
-    """Run one request object; return its response, or None for a notification."""
-    request_id = obj.get("id") if isinstance(obj, dict) else None
+def _answer(peer: Peer, obj: Any, batched: bool = False) -> dict[str, Any] | None:
+    """Run one request object (of a batch when `batched`); return its response, or None for a notification."""
+    request_id = jsonrpc.request_id(obj)
     try:
         call = jsonrpc.parse_request(obj)
-        request_id = call.id
+        if batched and call.method in LONG_POLLS:
+            raise RpcError(jsonrpc.INVALID_REQUEST,
+                           f"invalid request: {call.method} long-polls, so it cannot be part of a batch; send it alone")
         with transaction("rpc"):
             value = peer.call(call.method, call.params)
     except RpcError as err:
@@ -84,13 +91,18 @@ def rpc() -> Response:
         log.warning("rpc: the database failed while authenticating the agent", exc_info=True)
         return error_response(503, DB_UNAVAILABLE)
     try:
-        body = json.loads(request.get_data(cache=False))
-    except (ValueError, UnicodeDecodeError):
+        body = decode_json(request.get_data(cache=False))
+    except TooDeep as err:
+        return _json(jsonrpc.error(None, jsonrpc.INVALID_REQUEST, f"invalid request: {err}"))
+    except ValueError:
         return _json(jsonrpc.error(None, jsonrpc.PARSE_ERROR, "parse error: the body is not JSON"))
     if isinstance(body, list):
         if not body:
             return _json(jsonrpc.error(None, jsonrpc.INVALID_REQUEST, "invalid request: empty batch"))
-        answers = [a for a in (_answer(peer, item) for item in body) if a is not None]
+        if len(body) > jsonrpc.MAX_BATCH:
+            return _json(jsonrpc.error(None, jsonrpc.INVALID_REQUEST, f"invalid request: a batch holds at most "
+                                                                      f"{jsonrpc.MAX_BATCH} calls, not {len(body)}"))
+        answers = [a for a in (_answer(peer, item, batched=True) for item in body) if a is not None]
         return _json(answers) if answers else Response(status=204)
     answer = _answer(peer, body)
     return _json(answer) if answer is not None else Response(status=204)

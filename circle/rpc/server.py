@@ -6,10 +6,12 @@ issued for, so an agent whose lease was taken back (or whose task row id was reu
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, cast
 
 from circle.errors import NotFound
 from circle.hub import hub
+from circle.limits import INT_MAX
 from circle.models import Agent, Proc, Task
 from circle.models.types import now
 from circle.rpc import protocol
@@ -43,6 +45,8 @@ log = logging.getLogger(__name__)
 
 # Agents' last contact is written at most this often (seconds), not on every call.
 CONTACT_EVERY = 5
+# The shape of the task ids `next` hands out: "<row id>.<lease token>".
+TASK_REF = re.compile(r"([0-9]{1,10})\.(.+)", re.ASCII)
 
 
 def task_ref(task: Task) -> str:
@@ -84,11 +88,13 @@ class Peer:
 
     def _held(self, ref: str) -> Task:
         """Return the task named by `ref` if this agent holds it under that lease."""
-        row_id, _, lease = ref.partition(".")
+        match = TASK_REF.fullmatch(ref)
+        if match is None or int(match[1]) > INT_MAX:
+            raise RpcError(INVALID_PARAMS, "id must be a task id as next answered it (\"<number>.<lease>\")")
         try:
-            return task_store.get_leased(int(row_id), self._caller.id, lease)
-        except (ValueError, NotFound):
-            raise RpcError(NOT_LEASED, f"task {row_id} is not leased by this agent") from None
+            return task_store.get_leased(int(match[1]), self._caller.id, match[2])
+        except NotFound:
+            raise RpcError(NOT_LEASED, f"task {match[1]} is not leased by this agent") from None
 
     def _step(self, task: Task, name: str) -> Proc:
         """Return the step `name` of the task's workflow, or raise invalid params."""
