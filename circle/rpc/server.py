@@ -54,6 +54,11 @@ def task_ref(task: Task) -> str:
     return f"{task.id}.{task.lease}"
 
 
+def _not_leased(ref: str) -> RpcError:
+    """Return the error for a task id (well-formed or not) that names no task this agent holds."""
+    return RpcError(NOT_LEASED, f"task {ref.partition('.')[0][:32]} is not leased by this agent")
+
+
 def _unknown_step(task: Task, name: str) -> RpcError:
     """Return the invalid-params error for a step the task's workflow does not have."""
     return RpcError(INVALID_PARAMS, f"the workflow of task {task.id} has no step {name!r}")
@@ -90,11 +95,11 @@ class Peer:
         """Return the task named by `ref` if this agent holds it under that lease."""
         match = TASK_REF.fullmatch(ref)
         if match is None or int(match[1]) > INT_MAX:
-            raise RpcError(INVALID_PARAMS, "id must be a task id as next answered it (\"<number>.<lease>\")")
+            raise _not_leased(ref)
         try:
             return task_store.get_leased(int(match[1]), self._caller.id, match[2])
         except NotFound:
-            raise RpcError(NOT_LEASED, f"task {match[1]} is not leased by this agent") from None
+            raise _not_leased(ref) from None
 
     def _step(self, task: Task, name: str) -> Proc:
         """Return the step `name` of the task's workflow, or raise invalid params."""
