@@ -5,6 +5,7 @@ from flask.testing import FlaskClient
 
 from api.helpers import Caller
 from circle.api.routing import BODY_LIMIT
+from circle.limits import INT_MAX, INT_MIN, MAX_DEPTH
 
 
 def test_invalid_fields_are_400_with_a_message_per_field(client: FlaskClient, admin: Caller):
@@ -60,3 +61,29 @@ def test_bad_paging_parameters_are_400(client: FlaskClient, admin: Caller):
         answer = client.get(f"/api/users?{query}", headers=admin.headers)
         assert answer.status_code == 400, query
         assert answer.get_json()["fields"], query
+
+
+def test_huge_paging_parameters_are_400_naming_them(client: FlaskClient, admin: Caller):
+    for name in ("page", "per_page"):
+        for value in (INT_MAX + 1, 10**30):
+            answer = client.get(f"/api/users?{name}={value}", headers=admin.headers)
+            assert answer.status_code == 400 and set(answer.get_json()["fields"]) == {name}, (name, value)
+    assert client.get(f"/api/users?page={INT_MAX}&per_page=200", headers=admin.headers).get_json() == []
+
+
+def test_huge_integers_in_bodies_are_400_naming_the_field(client: FlaskClient, admin: Caller):
+    for value in (INT_MAX + 1, INT_MIN - 1, 10**30):
+        answer = client.post("/api/repos", headers=admin.headers, json={"scm_id": value, "full_name": "a/b"})
+        assert answer.status_code == 400 and set(answer.get_json()["fields"]) == {"scm_id"}, value
+    missing = client.post("/api/repos", headers=admin.headers, json={"scm_id": INT_MAX, "full_name": "a/b"})
+    assert missing.status_code == 404
+
+
+def test_deep_or_non_standard_json_bodies_are_400(client: FlaskClient, admin: Caller):
+    headers = {**admin.headers, "Content-Type": "application/json"}
+    for levels in (MAX_DEPTH + 1, 50_000):
+        deep = client.post("/api/users", headers=headers, data=b'{"login": ' + b"[" * levels + b"]" * levels + b"}")
+        assert deep.status_code == 400 and f"deeper than {MAX_DEPTH}" in deep.get_json()["message"], levels
+    for data in (b'{"login": NaN}', b'{"login": 1e999}', b'{"login": Infinity}'):
+        answer = client.post("/api/users", headers=headers, data=data)
+        assert answer.status_code == 400 and "JSON" in answer.get_json()["message"], data
