@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from flask import Blueprint, Response, request
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 
 from circle.api.errors import error_response
 from circle.errors import NotFound, Unauthorized
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("rpc", __name__)
 
 DB_UNAVAILABLE = "the server's database is unavailable; retry"
+DOES_NOT_FIT = "invalid params: a value does not fit the database (too long or out of range)"
 
 
 def _caller() -> Agent | None:
@@ -61,10 +62,13 @@ def _answer(peer: Peer, obj: Any, batched: bool = False) -> dict[str, Any] | Non
         if isinstance(obj, dict) and "id" not in obj and err.code != jsonrpc.INVALID_REQUEST:
             return None
         return jsonrpc.error(request_id, err.code, str(err))
-    except DBAPIError:
+    except DBAPIError as err:
         db.session.rollback()
         log.warning("rpc %s: the database failed", obj.get("method"), exc_info=True)
-        return None if "id" not in obj else jsonrpc.error(request_id, jsonrpc.INTERNAL_ERROR, DB_UNAVAILABLE)
+        # A value the database refuses is the caller's mistake, not an outage to retry.
+        code, message = ((jsonrpc.INVALID_PARAMS, DOES_NOT_FIT) if isinstance(err, DataError)
+                         else (jsonrpc.INTERNAL_ERROR, DB_UNAVAILABLE))
+        return None if "id" not in obj else jsonrpc.error(request_id, code, message)
     except Exception as err:  # process boundary: one failing call must not break the endpoint
         db.session.rollback()
         log.exception("rpc %s failed", obj.get("method") if isinstance(obj, dict) else "?")

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from flask.testing import FlaskClient
+from sqlalchemy.exc import DataError
 
 from api.helpers import Caller
 from circle.api.routing import BODY_LIMIT
 from circle.limits import INT_MAX, INT_MIN, MAX_DEPTH
+from circle.store import users
 
 
 def test_invalid_fields_are_400_with_a_message_per_field(client: FlaskClient, admin: Caller):
@@ -87,3 +89,12 @@ def test_deep_or_non_standard_json_bodies_are_400(client: FlaskClient, admin: Ca
     for data in (b'{"login": NaN}', b'{"login": 1e999}', b'{"login": Infinity}'):
         answer = client.post("/api/users", headers=headers, data=data)
         assert answer.status_code == 400 and "JSON" in answer.get_json()["message"], data
+
+
+def test_a_value_the_database_refuses_is_400_not_500(client: FlaskClient, admin: Caller, monkeypatch):
+    """The safety net behind validation: a DataError (too long, out of range) is the caller's 400."""
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise DataError("INSERT INTO users", {}, ValueError("value too long for type character varying(255)"))
+    monkeypatch.setattr(users, "create", refuse)
+    answer = client.post("/api/users", headers=admin.headers, json={"login": "carol"})
+    assert answer.status_code == 400 and "does not fit the database" in answer.get_json()["message"]

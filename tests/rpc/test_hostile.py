@@ -5,10 +5,12 @@ import time
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import DataError
 
 from circle.limits import INT_MAX, INT_MIN, MAX_DEPTH
 from circle.rpc.jsonrpc import INVALID_PARAMS, INVALID_REQUEST, MAX_BATCH, METHOD_NOT_FOUND, PARSE_ERROR
 from circle.rpc.protocol import ERROR_MAX, FILE_NAME_MAX, MAX_LABELS, NAME_MAX, NOT_LEASED
+from circle.store import agents as agent_store
 from circle.store import builds as build_store
 from circle.store import logs as log_store
 from circle.store import tasks as task_store
@@ -225,3 +227,13 @@ def test_long_polls_in_a_batch_are_refused_and_the_rest_answered_at_once(app, rp
     assert answers[1] == {"jsonrpc": "2.0", "result": None, "id": 2}
     assert answers[3]["error"]["code"] == INVALID_PARAMS
 
+
+
+def test_a_value_the_database_refuses_is_invalid_params_not_a_retry(app, rpc, monkeypatch):
+    """A DataError behind the checks is -32602 (the agent must not retry it as an outage), not -32603."""
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise DataError("UPDATE agents", {}, ValueError("integer out of range"))
+    monkeypatch.setattr(agent_store, "update", refuse)
+    answer = rpc("register", name="again")
+    assert answer["error"] == {"code": INVALID_PARAMS, "message": "invalid params: a value does not fit the "
+                                                                  "database (too long or out of range)"}
