@@ -13,6 +13,7 @@ from circle import (
     hub,
     models,  # noqa: F401  (registers every table on db.metadata)
 )
+from circle.api.ids import IdConverter
 from circle.extensions import db, migrate, sock
 from circle.store.base import install_session_events
 
@@ -47,6 +48,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     settings = (settings_module.from_mapping(test_config) if test_config is not None
                 else settings_module.load())
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
+    app.url_map.converters["int"] = IdConverter
     app.config.update(settings.as_flask_config())
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(settings)
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024 * 1024

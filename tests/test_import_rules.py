@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "circle"
 
 # The shared vocabulary: stdlib-only modules every layer may import, pipeline.types included
 # (a change to DESIGN.md's table: its "nothing" and "everything else" rows now read "nothing but these").
-VOCABULARY = ("circle.states", "circle.origin")
+VOCABULARY = ("circle.states", "circle.origin", "circle.limits")
 
 # (module prefix, circle modules it may import (None = any), imports it must never make)
 RULES: list[tuple[str, tuple[str, ...] | None, tuple[str, ...]]] = [
@@ -39,6 +39,7 @@ RULES: list[tuple[str, tuple[str, ...] | None, tuple[str, ...]]] = [
     ("circle.states", (), ("circle.",)),
     ("circle.origin", (), ("circle.",)),
     ("circle.offload", (), ("flask", "sqlalchemy", "circle.")),
+    ("circle.limits", (), ("circle.",)),
     ("circle.remote", ("circle.remote", "circle.errors", "circle.process"),
      ("circle.store", "circle.models", "circle.service", "circle.api", "flask", "sqlalchemy")),
     ("circle.service", None, ("circle.api", "circle.web", "flask.request", "circle.pipeline.backends", "circle.agent")),

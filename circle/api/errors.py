@@ -6,7 +6,7 @@ from http import HTTPStatus
 
 from flask import Flask, Response, jsonify
 from marshmallow import ValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from circle.errors import CircleError, InvalidInput, TooManyRequests
@@ -68,9 +68,16 @@ def _database_error(err: OperationalError) -> Response:
     return error_response(503, "the database is unavailable")
 
 
+def _data_error(err: DataError) -> Response:
+    """Answer a value the database refuses (too long, out of range) that validation let through with 400."""
+    log.warning("database refused a value: %s", err)
+    return error_response(400, "invalid input: a value does not fit the database (too long or out of range)")
+
+
 def register(app: Flask) -> None:
     """Install the JSON error handlers on `app`."""
     app.register_error_handler(CircleError, _circle_error)
     app.register_error_handler(ValidationError, _validation_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(OperationalError, _database_error)
+    app.register_error_handler(DataError, _data_error)

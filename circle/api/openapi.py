@@ -10,12 +10,15 @@ from flask import Blueprint, Response, current_app, jsonify
 from circle import __version__
 from circle.api.jsonschema import Components
 from circle.api.routing import JSON, ROUTES, Route, api_route
+from circle.limits import INT_MAX
 from circle.schemas import PageQuery
 
 bp = Blueprint("openapi", __name__)
 
 PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
-CONVERTERS = {"int": {"type": "integer"}, "float": {"type": "number"}}
+# An id beyond the stored range is a 404 (circle.api.ids), so the document names the range.
+CONVERTERS: dict[str, dict[str, object]] = {"int": {"type": "integer", "minimum": 0, "maximum": INT_MAX},
+                                          "float": {"type": "number"}}
 ERROR = {"type": "object", "required": ["error", "message"], "properties": {
     "error": {"type": "string", "description": "the HTTP reason phrase"},
     "message": {"type": "string", "description": "what was wrong, in one sentence"},

@@ -21,7 +21,7 @@ def list_repos(query: dict[str, Any], page: Page) -> tuple[list[Repo], int]:
     return repos.list_for(require_user(), page, full_name=query.get("full_name"))
 
 
-@api_route(bp, "POST", "/api/repos", body=RepoCreateSchema, answer=RepoSchema, status=201, errors=(409, 502))
+@api_route(bp, "POST", "/api/repos", body=RepoCreateSchema, answer=RepoSchema, status=201, errors=(404, 409, 502))
 def activate_repo(body: dict[str, Any]) -> Repo:
     """Activate a repository: store it, its clone credential, a default config, and register the webhook."""
     user = require_user()

@@ -11,7 +11,6 @@ or a ready Response (downloads, plain text, badges).
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -20,6 +19,7 @@ from marshmallow import Schema
 
 from circle.api.auth import require_admin, require_user
 from circle.errors import InvalidInput, TooLarge
+from circle.limits import TooDeep, decode_json
 from circle.schemas import PageQuery
 from circle.store.base import Page, transaction
 
@@ -54,7 +54,7 @@ ROUTES: list[Route] = []
 
 
 def load_body(schema: type[Schema], partial: bool = False) -> dict[str, Any]:
-    """Parse the JSON object body through `schema`; 400 when malformed, 413 when over BODY_LIMIT."""
+    """Parse the JSON object body through `schema`; 400 when malformed or too deep, 413 when over BODY_LIMIT."""
     raw = request.get_data(cache=True)
     if len(raw) > BODY_LIMIT:
         raise TooLarge(f"the body is {len(raw)} bytes; the limit is {BODY_LIMIT}")
@@ -63,7 +63,9 @@ def load_body(schema: type[Schema], partial: bool = False) -> dict[str, Any]:
         if not request.is_json:
             raise InvalidInput("send the body as JSON with 'Content-Type: application/json'")
         try:
-            data = json.loads(raw)
+            data = decode_json(raw)
+        except TooDeep as err:
+            raise InvalidInput(f"the body is refused: {err}") from None
         except ValueError as err:
             raise InvalidInput(f"the body is not valid JSON: {err}") from None
     if not isinstance(data, dict):

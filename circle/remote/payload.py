@@ -1,10 +1,10 @@
 """Reading webhook bodies: JSON decoding, tolerant lookups, header access and git ref names."""
 from __future__ import annotations
 
-import json
 from typing import Any, Mapping, TypedDict
 
 from circle.errors import InvalidInput
+from circle.limits import decode_json
 from circle.remote.types import KIND_IGNORE, KIND_PULL_REQUEST, KIND_PULL_REQUEST_CLOSED
 
 HEADS = "refs/heads/"
@@ -12,10 +12,10 @@ TAGS = "refs/tags/"
 
 
 def load_json(body: bytes, forge: str) -> dict[str, Any]:
-    """Decode a hook body into a JSON object, or raise InvalidInput saying what is wrong."""
+    """Decode a hook body into a JSON object (strict, at most MAX_DEPTH deep), or raise InvalidInput saying why not."""
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as err:
+        data = decode_json(body)
+    except ValueError as err:
         raise InvalidInput(f"the {forge} hook body is not valid JSON: {err}") from None
     if not isinstance(data, dict):
         raise InvalidInput(f"the {forge} hook body is JSON but not an object")

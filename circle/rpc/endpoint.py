@@ -1,4 +1,8 @@
-"""POST /rpc: authenticate the agent, parse JSON-RPC 2.0 (single or batch), dispatch, answer."""
+"""POST /rpc: authenticate the agent, parse JSON-RPC 2.0 (single or batch), dispatch, answer.
+
+A batch holds at most jsonrpc.MAX_BATCH calls and no long-poll (`next`, `wait`): one request must not hold
+the connection for minutes. Bodies over the app's MAX_CONTENT_LENGTH are answered 413 before parsing.
+"""
 from __future__ import annotations
 
 import hmac
@@ -7,15 +11,16 @@ import logging
 from typing import Any
 
 from flask import Blueprint, Response, request
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 
 from circle.api.errors import error_response
 from circle.errors import NotFound, Unauthorized
 from circle.extensions import db
 from circle.hub import hub
+from circle.limits import TooDeep, decode_json
 from circle.models import Agent
 from circle.rpc import jsonrpc
-from circle.rpc.protocol import RpcError
+from circle.rpc.protocol import LONG_POLLS, RpcError
 from circle.rpc.server import Peer
 from circle.store import agents as agent_store
 from circle.store.base import transaction
@@ -25,6 +30,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("rpc", __name__)
 
 DB_UNAVAILABLE = "the server's database is unavailable; retry"
+DOES_NOT_FIT = "invalid params: a value does not fit the database (too long or out of range)"
 
 
 def _caller() -> Agent | None:
@@ -41,12 +47,14 @@ def _caller() -> Agent | None:
         raise Unauthorized("invalid agent credentials") from None
 
 
-def _answer(peer: Peer, obj: Any) -> dict[str, Any] | None:
-    """Run one request object; return its response, or None for a notification."""
-    request_id = obj.get("id") if isinstance(obj, dict) else None
+def _answer(peer: Peer, obj: Any, batched: bool = False) -> dict[str, Any] | None:
+    """Run one request object (of a batch when `batched`); return its response, or None for a notification."""
+    request_id = jsonrpc.request_id(obj)
     try:
         call = jsonrpc.parse_request(obj)
-        request_id = call.id
+        if batched and call.method in LONG_POLLS:
+            raise RpcError(jsonrpc.INVALID_REQUEST,
+                           f"invalid request: {call.method} long-polls, so it cannot be part of a batch; send it alone")
         with transaction("rpc"):
             value = peer.call(call.method, call.params)
     except RpcError as err:
@@ -54,10 +62,13 @@ def _answer(peer: Peer, obj: Any) -> dict[str, Any] | None:
         if isinstance(obj, dict) and "id" not in obj and err.code != jsonrpc.INVALID_REQUEST:
             return None
         return jsonrpc.error(request_id, err.code, str(err))
-    except DBAPIError:
+    except DBAPIError as err:
         db.session.rollback()
         log.warning("rpc %s: the database failed", obj.get("method"), exc_info=True)
-        return None if "id" not in obj else jsonrpc.error(request_id, jsonrpc.INTERNAL_ERROR, DB_UNAVAILABLE)
+        # A value the database refuses is the caller's mistake, not an outage to retry.
+        code, message = ((jsonrpc.INVALID_PARAMS, DOES_NOT_FIT) if isinstance(err, DataError)
+                         else (jsonrpc.INTERNAL_ERROR, DB_UNAVAILABLE))
+        return None if "id" not in obj else jsonrpc.error(request_id, code, message)
     except Exception as err:  # process boundary: one failing call must not break the endpoint
         db.session.rollback()
         log.exception("rpc %s failed", obj.get("method") if isinstance(obj, dict) else "?")
@@ -84,13 +95,18 @@ def rpc() -> Response:
         log.warning("rpc: the database failed while authenticating the agent", exc_info=True)
         return error_response(503, DB_UNAVAILABLE)
     try:
-        body = json.loads(request.get_data(cache=False))
-    except (ValueError, UnicodeDecodeError):
+        body = decode_json(request.get_data(cache=False))
+    except TooDeep as err:
+        return _json(jsonrpc.error(None, jsonrpc.INVALID_REQUEST, f"invalid request: {err}"))
+    except ValueError:
         return _json(jsonrpc.error(None, jsonrpc.PARSE_ERROR, "parse error: the body is not JSON"))
     if isinstance(body, list):
         if not body:
             return _json(jsonrpc.error(None, jsonrpc.INVALID_REQUEST, "invalid request: empty batch"))
-        answers = [a for a in (_answer(peer, item) for item in body) if a is not None]
+        if len(body) > jsonrpc.MAX_BATCH:
+            return _json(jsonrpc.error(None, jsonrpc.INVALID_REQUEST, f"invalid request: a batch holds at most "
+                                                                      f"{jsonrpc.MAX_BATCH} calls, not {len(body)}"))
+        answers = [a for a in (_answer(peer, item, batched=True) for item in body) if a is not None]
         return _json(answers) if answers else Response(status=204)
     answer = _answer(peer, body)
     return _json(answer) if answer is not None else Response(status=204)

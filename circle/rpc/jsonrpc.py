@@ -15,6 +15,9 @@ METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 
+# The most calls one batch may carry; a longer batch is refused as a whole.
+MAX_BATCH = 100
+
 
 class RpcError(CircleError):
     """A JSON-RPC error: `code` from the spec or the application range; raised by the server, seen by the client."""
@@ -34,12 +37,22 @@ class Request:
     notification: bool = False
 
 
+def _valid_id(value: Any) -> bool:
+    """Tell whether `value` may be a request id: a string, a number or null."""
+    return value is None or isinstance(value, (str, int, float)) and not isinstance(value, bool)
+
+
+def request_id(obj: Any) -> Any:
+    """Return the id of a request object to answer with: its own when valid, else null (as the spec says)."""
+    value = obj.get("id") if isinstance(obj, dict) else None
+    return value if _valid_id(value) else None
+
+
 def parse_request(obj: Any) -> Request:
     """Validate one request object of a call or batch; raise RpcError for what the spec rejects."""
     if not isinstance(obj, dict) or obj.get("jsonrpc") != "2.0" or not isinstance(obj.get("method"), str):
         raise RpcError(INVALID_REQUEST, "invalid request: need an object with jsonrpc \"2.0\" and a method")
-    if "id" in obj and not (obj["id"] is None or isinstance(obj["id"], (str, int, float))
-                            and not isinstance(obj["id"], bool)):
+    if not _valid_id(obj.get("id")):
         raise RpcError(INVALID_REQUEST, "invalid request: id must be a string, a number or null")
     params = obj.get("params", {})
     if isinstance(params, list):

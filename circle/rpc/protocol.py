@@ -1,8 +1,9 @@
 """The typed methods of the agent protocol (SPEC §6), shared by server and client (the envelope: rpc.jsonrpc).
 
 Only the stdlib (and the pipeline's types): the agent imports this without Flask or SQLAlchemy.
-Every payload is a dataclass whose `from_json` checks the wire types and raises RpcError(INVALID_PARAMS)
-naming the field, and whose `to_json` gives back the wire object.
+Every payload is a dataclass whose `from_json` checks the wire types and ranges and raises
+RpcError(INVALID_PARAMS) naming the field, and whose `to_json` gives back the wire object. Integers lie in
+circle.limits' stored range, strings within the columns they are stored in.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import binascii
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Protocol
 
+from circle.limits import INT_MAX, INT_MIN
 from circle.pipeline.types import LogLine as RuntimeLine
 from circle.pipeline.types import StepState
 from circle.rpc.jsonrpc import INVALID_PARAMS, METHOD_NOT_FOUND, RpcError
@@ -21,11 +23,17 @@ NOT_REGISTERED = -32002
 TOO_LARGE = -32003
 NOT_FOUND = -32004
 
-# Seconds `next` and `wait` block at most before answering "call again".
+# Seconds `next` and `wait` block at most before answering "call again"; they may not be part of a batch.
 LONG_POLL_SECONDS = 30.0
+LONG_POLLS = frozenset({"next", "wait"})
 # Largest log batch (sum of line bytes) and artifact (decoded bytes) one call may carry.
 MAX_LOG_BATCH = 4 * 1024 * 1024
 MAX_UPLOAD = 48 * 1024 * 1024
+# Longest names (steps, agents, labels, mime types), file names and error texts; at most MAX_LABELS labels.
+NAME_MAX = 255
+FILE_NAME_MAX = 1024
+ERROR_MAX = 16_000
+MAX_LABELS = 64
 
 # method → (required params, optional params)
 METHODS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -66,9 +74,31 @@ def _field(data: dict[str, Any], key: str, kind: type, where: str = "", default:
     return value
 
 
+def _int(data: dict[str, Any], key: str, where: str = "", default: Any = _REQUIRED, low: int = 0) -> int:
+    """Return data[key] checked to be an integer from `low` to INT_MAX; raise invalid params naming it."""
+    value = _field(data, key, int, where, default)
+    if not low <= value <= INT_MAX:
+        raise RpcError(INVALID_PARAMS, f"{where}{key} must be an integer from {low} to {INT_MAX}")
+    return value
+
+
+def _text(data: dict[str, Any], key: str, where: str = "", default: Any = _REQUIRED, limit: int = NAME_MAX) -> str:
+    """Return data[key] checked to be a string of at most `limit` characters; raise invalid params naming it."""
+    value = _field(data, key, str, where, default)
+    if len(value) > limit:
+        raise RpcError(INVALID_PARAMS, f"{where}{key} must be at most {limit} characters")
+    return value
+
+
 def _labels(data: dict[str, Any], where: str = "") -> dict[str, str]:
-    """Return the optional `labels` object with its keys and values as strings."""
-    return {str(k): str(v) for k, v in _field(data, "labels", dict, where, {}).items()}
+    """Return the optional `labels` object: at most MAX_LABELS names mapped to strings, each at most NAME_MAX long."""
+    labels = _field(data, "labels", dict, where, {})
+    if len(labels) > MAX_LABELS or not all(
+            isinstance(value, str) and len(key) <= NAME_MAX and len(value) <= NAME_MAX
+            for key, value in labels.items()):
+        raise RpcError(INVALID_PARAMS, f"{where}labels must map at most {MAX_LABELS} names to strings, "
+                                       f"each at most {NAME_MAX} characters")
+    return dict(labels)
 
 
 @dataclass
@@ -86,13 +116,13 @@ class RegisterParams:
     def from_json(cls, data: Any) -> RegisterParams:
         """Parse the params of `register`."""
         data = _object(data, "params")
-        name = _field(data, "name", str)
+        name = _text(data, "name")
         if not name.strip():
             raise RpcError(INVALID_PARAMS, "name must be a non-empty string")
-        return cls(name=name, platform=_field(data, "platform", str, default="") or "linux/amd64",
-                   backend=_field(data, "backend", str, default=""),
-                   capacity=_field(data, "capacity", int, default=1) or 1,
-                   labels=_labels(data), version=_field(data, "version", str, default=""))
+        return cls(name=name, platform=_text(data, "platform", default="", limit=64) or "linux/amd64",
+                   backend=_text(data, "backend", default="", limit=32),
+                   capacity=_int(data, "capacity", default=1) or 1,
+                   labels=_labels(data), version=_text(data, "version", default="", limit=64))
 
     def to_json(self) -> dict[str, Any]:
         """Return the params object."""
@@ -183,7 +213,7 @@ class InitState:
     @classmethod
     def from_json(cls, data: Any) -> InitState:
         """Parse the state of `init`."""
-        return cls(started=_field(_object(data, "state"), "started", int, "state.", 0))
+        return cls(started=_int(_object(data, "state"), "started", "state.", 0))
 
     def to_json(self) -> dict[str, Any]:
         """Return the state object."""
@@ -203,14 +233,14 @@ class StepReport(StepState):
     def from_json(cls, data: Any) -> StepReport:
         """Parse the state of `update`."""
         data = _object(data, "state")
-        proc = _field(data, "proc", str, "state.")
+        proc = _text(data, "proc", "state.")
         if not proc:
             raise RpcError(INVALID_PARAMS, "state.proc must name a step")
-        return cls(proc=proc, started=_field(data, "started", int, "state.", 0),
-                   finished=_field(data, "finished", int, "state.", 0),
+        return cls(proc=proc, started=_int(data, "started", "state.", 0),
+                   finished=_int(data, "finished", "state.", 0),
                    exited=_field(data, "exited", bool, "state.", False),
-                   exit_code=_field(data, "exit_code", int, "state.", 0),
-                   error=_field(data, "error", str, "state.", ""),
+                   exit_code=_int(data, "exit_code", "state.", 0, low=INT_MIN),
+                   error=_text(data, "error", "state.", "", ERROR_MAX),
                    skipped=_field(data, "skipped", bool, "state.", False),
                    killed=_field(data, "killed", bool, "state.", False),
                    oom_killed=_field(data, "oom_killed", bool, "state.", False))
@@ -224,8 +254,8 @@ class LogLine(RuntimeLine):
     def from_json(cls, data: Any, where: str = "line.") -> LogLine:
         """Parse one line of a batch."""
         data = _object(data, where.rstrip("."))
-        return cls(proc=_field(data, "proc", str, where), pos=_field(data, "pos", int, where),
-                   time=int(_field(data, "time", float, where, 0)), out=_field(data, "out", str, where, ""))
+        return cls(proc=_text(data, "proc", where), pos=_int(data, "pos", where),
+                   time=_int(data, "time", where, 0), out=_field(data, "out", str, where, ""))
 
     @classmethod
     def batch_from_json(cls, data: Any) -> list[LogLine]:
@@ -257,15 +287,15 @@ class UploadFile:
     def from_json(cls, data: Any) -> UploadFile:
         """Parse the file of `upload`, decoding its base64 data."""
         data = _object(data, "file")
-        name = _field(data, "name", str, "file.")
+        name = _text(data, "name", "file.", limit=FILE_NAME_MAX)
         if not name:
             raise RpcError(INVALID_PARAMS, "file.name must be a non-empty string")
         try:
             content = base64.b64decode(_field(data, "data", str, "file.", ""), validate=True)
         except (binascii.Error, ValueError):
             raise RpcError(INVALID_PARAMS, "file.data must be base64") from None
-        return cls(name=name, data=content, proc=_field(data, "proc", str, "file.", ""),
-                   mime=_field(data, "mime", str, "file.", "") or "application/octet-stream",
+        return cls(name=name, data=content, proc=_text(data, "proc", "file.", ""),
+                   mime=_text(data, "mime", "file.", "") or "application/octet-stream",
                    meta=_field(data, "meta", dict, "file.", {}))
 
     def to_json(self) -> dict[str, Any]:
@@ -286,9 +316,9 @@ class DoneState:
     def from_json(cls, data: Any) -> DoneState:
         """Parse the state of `done`."""
         data = _object(data, "state")
-        return cls(finished=_field(data, "finished", int, "state.", 0),
-                   exit_code=_field(data, "exit_code", int, "state.", 0),
-                   error=_field(data, "error", str, "state.", ""))
+        return cls(finished=_int(data, "finished", "state.", 0),
+                   exit_code=_int(data, "exit_code", "state.", 0, low=INT_MIN),
+                   error=_text(data, "error", "state.", "", ERROR_MAX))
 
     def to_json(self) -> dict[str, Any]:
         """Return the state object."""
@@ -345,7 +375,7 @@ def decode_params(method: str, params: dict[str, Any]) -> tuple[Any, ...]:
         return (RegisterParams.from_json(params),)
     if method == "next":
         return (NextParams.from_json(params),)
-    task_id = _field(params, "id", str)
+    task_id = _text(params, "id")
     body = _TASK_BODIES[method]
     return (task_id,) if body is None else (task_id, body[1](params[body[0]]))
 

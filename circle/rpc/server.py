@@ -6,10 +6,12 @@ issued for, so an agent whose lease was taken back (or whose task row id was reu
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, cast
 
 from circle.errors import NotFound
 from circle.hub import hub
+from circle.limits import INT_MAX
 from circle.models import Agent, Proc, Task
 from circle.models.types import now
 from circle.rpc import protocol
@@ -41,11 +43,18 @@ from circle.store import tasks as task_store
 
 log = logging.getLogger(__name__)
 
+# The shape of the task ids `next` hands out: "<row id>.<lease token>".
+TASK_REF = re.compile(r"([0-9]{1,10})\.(.+)", re.ASCII)
 
 
 def task_ref(task: Task) -> str:
     """Return the opaque id of a task under its current lease, as `next` hands it out."""
     return f"{task.id}.{task.lease}"
+
+
+def _not_leased(ref: str) -> RpcError:
+    """Return the error for a task id (well-formed or not) that names no task this agent holds."""
+    return RpcError(NOT_LEASED, f"task {ref.partition('.')[0][:32]} is not leased by this agent")
 
 
 def _unknown_step(task: Task, name: str) -> RpcError:
@@ -81,11 +90,13 @@ class Peer:
 
     def _held(self, ref: str) -> Task:
         """Return the task named by `ref` if this agent holds it under that lease."""
-        row_id, _, lease = ref.partition(".")
+        match = TASK_REF.fullmatch(ref)
+        if match is None or int(match[1]) > INT_MAX:
+            raise _not_leased(ref)
         try:
-            return task_store.get_leased(int(row_id), self._caller.id, lease)
-        except (ValueError, NotFound):
-            raise RpcError(NOT_LEASED, f"task {row_id} is not leased by this agent") from None
+            return task_store.get_leased(int(match[1]), self._caller.id, match[2])
+        except NotFound:
+            raise _not_leased(ref) from None
 
     def _step(self, task: Task, name: str) -> Proc:
         """Return the step `name` of the task's workflow, or raise invalid params."""

@@ -2,13 +2,17 @@
 
 Every schema rejects unknown keys (RAISE), so a misspelt key is a 400 naming it. Write-only
 values (passwords, tokens, secret values) are `load_only` and never reach an answer; ids and
-times are `dump_only`. Times are integer UNIX seconds.
+times are `dump_only`. Times are integer UNIX seconds. Every integer input lies in the stored range
+(circle.limits), so a huge number is a 400 naming its field, never a failed query.
 """
 from __future__ import annotations
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
+from circle.limits import INT_MAX, INT_MIN
+
 NAME = validate.Length(min=1, max=255)
+STORED = validate.Range(min=INT_MIN, max=INT_MAX)
 
 
 class Strict(Schema):
@@ -28,8 +32,8 @@ class Query(Schema):
 class PageQuery(Query):
     """The `?page=&per_page=` parameters of every list (per_page is capped at 200)."""
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1),
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=INT_MAX))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=INT_MAX),
                               metadata={"description": "items per page; more than 200 counts as 200"})
 
 
@@ -38,9 +42,9 @@ def boolean(**kwargs: object) -> fields.Boolean:
     return fields.Boolean(truthy={True}, falsy={False}, **kwargs)  # type: ignore[arg-type]
 
 
-def integer(**kwargs: object) -> fields.Integer:
-    """Return an Integer field that refuses strings and floats."""
-    return fields.Integer(strict=True, **kwargs)  # type: ignore[arg-type]
+def integer(*checks: validate.Validator, **kwargs: object) -> fields.Integer:
+    """Return an Integer field that refuses strings, floats and numbers outside the stored range, then `checks`."""
+    return fields.Integer(strict=True, validate=[STORED, *checks], **kwargs)  # type: ignore[arg-type]
 
 
 def unix_time() -> fields.Integer:

@@ -59,8 +59,8 @@ class RepoPatchSchema(Strict):
     allow_deploy = boolean()
     trusted = boolean()
     gated = boolean()
-    timeout = integer(validate=TIMEOUT, metadata={"description": "minutes, 1 to 1440"})
-    max_concurrent = integer(validate=MAX_CONCURRENT, metadata={"description": "workflows at once, 0 = no limit"})
+    timeout = integer(TIMEOUT, metadata={"description": "minutes, 1 to 1440"})
+    max_concurrent = integer(MAX_CONCURRENT, metadata={"description": "workflows at once, 0 = no limit"})
     default_branch = fields.String(validate=NAME)
 
 

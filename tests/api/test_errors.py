@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from flask.testing import FlaskClient
+from sqlalchemy.exc import DataError
 
 from api.helpers import Caller
 from circle.api.routing import BODY_LIMIT
+from circle.limits import INT_MAX, INT_MIN, MAX_DEPTH
+from circle.store import users
 
 
 def test_invalid_fields_are_400_with_a_message_per_field(client: FlaskClient, admin: Caller):
@@ -60,3 +63,38 @@ def test_bad_paging_parameters_are_400(client: FlaskClient, admin: Caller):
         answer = client.get(f"/api/users?{query}", headers=admin.headers)
         assert answer.status_code == 400, query
         assert answer.get_json()["fields"], query
+
+
+def test_huge_paging_parameters_are_400_naming_them(client: FlaskClient, admin: Caller):
+    for name in ("page", "per_page"):
+        for value in (INT_MAX + 1, 10**30):
+            answer = client.get(f"/api/users?{name}={value}", headers=admin.headers)
+            assert answer.status_code == 400 and set(answer.get_json()["fields"]) == {name}, (name, value)
+    assert client.get(f"/api/users?page={INT_MAX}&per_page=200", headers=admin.headers).get_json() == []
+
+
+def test_huge_integers_in_bodies_are_400_naming_the_field(client: FlaskClient, admin: Caller):
+    for value in (INT_MAX + 1, INT_MIN - 1, 10**30):
+        answer = client.post("/api/repos", headers=admin.headers, json={"scm_id": value, "full_name": "a/b"})
+        assert answer.status_code == 400 and set(answer.get_json()["fields"]) == {"scm_id"}, value
+    missing = client.post("/api/repos", headers=admin.headers, json={"scm_id": INT_MAX, "full_name": "a/b"})
+    assert missing.status_code == 404
+
+
+def test_deep_or_non_standard_json_bodies_are_400(client: FlaskClient, admin: Caller):
+    headers = {**admin.headers, "Content-Type": "application/json"}
+    for levels in (MAX_DEPTH + 1, 50_000):
+        deep = client.post("/api/users", headers=headers, data=b'{"login": ' + b"[" * levels + b"]" * levels + b"}")
+        assert deep.status_code == 400 and f"deeper than {MAX_DEPTH}" in deep.get_json()["message"], levels
+    for data in (b'{"login": NaN}', b'{"login": 1e999}', b'{"login": Infinity}'):
+        answer = client.post("/api/users", headers=headers, data=data)
+        assert answer.status_code == 400 and "JSON" in answer.get_json()["message"], data
+
+
+def test_a_value_the_database_refuses_is_400_not_500(client: FlaskClient, admin: Caller, monkeypatch):
+    """The safety net behind validation: a DataError (too long, out of range) is the caller's 400."""
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise DataError("INSERT INTO users", {}, ValueError("value too long for type character varying(255)"))
+    monkeypatch.setattr(users, "create", refuse)
+    answer = client.post("/api/users", headers=admin.headers, json={"login": "carol"})
+    assert answer.status_code == 400 and "does not fit the database" in answer.get_json()["message"]
