@@ -35,6 +35,22 @@ def database_url(kind: str, tmp_dir: Path) -> str:
     return url
 
 
+# The Redis the bus tests use.
+REDIS_URL = os.environ.get("CIRCLE_TEST_REDIS_URL") or "redis://127.0.0.1:6379/0"
+
+
+def require_redis(why: str) -> None:
+    """Skip (fail under CI) when the test Redis does not answer; `why` names what needs it."""
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as err:
+        message = f"{why} needs Redis at {REDIS_URL}: {err}"
+        if IN_CI:
+            pytest.fail(f"{message} (CI=true: nothing may be skipped)")
+        pytest.skip(message)
+
+
 def reset_schema(app: Flask) -> None:
     """Drop every table (and alembic's version table) so migrations start from empty."""
     with app.app_context():

@@ -8,7 +8,7 @@ from flask import Blueprint
 from circle.api.auth import require_user
 from circle.api.routing import api_route, slice_page
 from circle.models import Token
-from circle.schemas.tokens import NewTokenSchema, TokenSchema
+from circle.schemas.tokens import NewTokenSchema, TokenCreateSchema, TokenSchema
 from circle.store import users
 from circle.store.base import Page
 
@@ -21,7 +21,7 @@ def list_tokens(page: Page) -> tuple[list[Token], int]:
     return slice_page(users.list_tokens(require_user()), page)
 
 
-@api_route(bp, "POST", "/api/user/tokens", body=TokenSchema, answer=NewTokenSchema, status=201)
+@api_route(bp, "POST", "/api/user/tokens", body=TokenCreateSchema, answer=NewTokenSchema, status=201)
 def create_token(body: dict[str, Any]) -> dict[str, Any]:
     """Create a token for the caller; the answer carries its secret, shown this once only."""
     token, secret = users.issue_token(require_user(), body["name"], body["expires_in"])

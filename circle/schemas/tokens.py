@@ -9,13 +9,19 @@ from circle.schemas import NAME, Strict, integer, unix_time
 MAX_EXPIRES_IN = 10 * 365 * 86400
 
 
+class TokenCreateSchema(Strict):
+    """POST /api/user/tokens: `{name, expires_in?}` (seconds; none = never)."""
+
+    name = fields.String(required=True, validate=NAME)
+    expires_in = integer(validate.Range(min=60, max=MAX_EXPIRES_IN), load_only=True, load_default=None,
+                         allow_none=True)
+
+
 class TokenSchema(Strict):
-    """A token of the caller; POST /api/user/tokens takes `{name, expires_in?}` (seconds; none = never)."""
+    """A token of the caller (tokens made by `circle token` have an empty name)."""
 
     id = fields.Integer(dump_only=True)
-    name = fields.String(required=True, validate=NAME)
-    expires_in = integer(load_only=True, load_default=None, allow_none=True,
-                         validate=validate.Range(min=60, max=MAX_EXPIRES_IN))
+    name = fields.String(dump_only=True)
     created = unix_time()
     last_used = fields.Integer(dump_only=True, metadata={"description": "UNIX seconds, to the minute (0 = never)"})
     expires = fields.Integer(dump_only=True, metadata={"description": "UNIX seconds (0 = never)"})

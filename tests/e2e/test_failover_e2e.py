@@ -9,12 +9,11 @@ from typing import Iterator
 
 import pytest
 
-from dbtools import IN_CI, fresh_database_url
+from dbtools import REDIS_URL, fresh_database_url, require_redis
 from e2e.harness import Server, clean_env, free_port, make_repo, start_agent
 
 pytestmark = pytest.mark.slow
 
-REDIS_URL = os.environ.get("CIRCLE_TEST_REDIS_URL") or "redis://127.0.0.1:6379/0"
 # Build 1 runs its step until the test creates GATE; any later build runs straight through.
 PIPELINE = """pipeline:
   work:
@@ -28,13 +27,7 @@ PIPELINE = """pipeline:
 
 def _bus_url() -> str:
     """Return the Redis bus URL with a channel of this test run; skip (fail under CI) when Redis does not answer."""
-    redis = pytest.importorskip("redis")
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as err:
-        if IN_CI:
-            pytest.fail(f"the failover test needs Redis at {REDIS_URL}: {err} (CI=true: nothing may be skipped)")
-        pytest.skip(f"the failover test needs Redis at {REDIS_URL}: {err}")
+    require_redis("the failover test")
     return f"{REDIS_URL}{'&' if '?' in REDIS_URL else '?'}channel=circle_failover_{os.getpid()}"
 
 

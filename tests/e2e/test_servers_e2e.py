@@ -7,7 +7,6 @@ Redis of CIRCLE_TEST_REDIS_URL (default redis://127.0.0.1:6379/0); skipped witho
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import uuid
 from pathlib import Path
@@ -16,12 +15,12 @@ from typing import Iterator
 import pytest
 import websocket
 
-from dbtools import IN_CI, fresh_database_url
+from dbtools import REDIS_URL as REDIS
+from dbtools import fresh_database_url, require_redis
 from e2e.harness import Server, clean_env, free_port, make_repo, start_agent
 
 pytestmark = pytest.mark.slow
 
-REDIS = os.environ.get("CIRCLE_TEST_REDIS_URL") or "redis://127.0.0.1:6379/0"
 PIPELINE = "pipeline:\n  hi:\n    image: x\n    commands: [echo one, echo two]\n"
 
 
@@ -30,13 +29,7 @@ def _bus(kind: str, database: str) -> str:
     channel = f"channel=e2e_{uuid.uuid4().hex[:8]}"
     if kind == "postgres":
         return f"{database}{'&' if '?' in database else '?'}{channel}"
-    redis = pytest.importorskip("redis")
-    try:
-        redis.Redis.from_url(REDIS, socket_connect_timeout=2).ping()
-    except redis.RedisError as err:
-        if IN_CI:
-            pytest.fail(f"these tests need {REDIS}: {err} (CI=true: nothing may be skipped)")
-        pytest.skip(f"these tests need {REDIS}: {err}")
+    require_redis("these tests")
     return f"{REDIS}?{channel}"
 
 

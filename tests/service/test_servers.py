@@ -6,7 +6,6 @@ CIRCLE_TEST_REDIS_URL (default redis://127.0.0.1:6379/0), skipped (failed under 
 from __future__ import annotations
 
 import logging
-import os
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -19,22 +18,11 @@ from circle.hub import hub
 from circle.models.types import now
 from circle.service import servers
 from circle.store import servers as server_store
-from dbtools import IN_CI, disposed_after, make_app
+from dbtools import REDIS_URL as REDIS
+from dbtools import disposed_after, make_app, require_redis
 
-REDIS = os.environ.get("CIRCLE_TEST_REDIS_URL") or "redis://127.0.0.1:6379/0"
 SENTENCE = ("2 server processes share this database without CIRCLE_PUBSUB_URL: wake-ups, live logs, events and "
             "cancels will be missed; set CIRCLE_PUBSUB_URL (docs/pubsub.md)")
-
-
-def _redis_or_skip() -> None:
-    """Skip (fail under CI) when the test Redis does not answer."""
-    redis = pytest.importorskip("redis")
-    try:
-        redis.Redis.from_url(REDIS, socket_connect_timeout=2).ping()
-    except redis.RedisError as err:
-        if IN_CI:
-            pytest.fail(f"these tests need {REDIS}: {err} (CI=true: nothing may be skipped)")
-        pytest.skip(f"these tests need {REDIS}: {err}")
 
 
 @contextmanager
@@ -78,7 +66,7 @@ def test_two_servers_without_a_bus_are_told_loudly(app: Flask, tmp_path: Path, c
 def test_servers_that_share_a_bus_are_fine_and_one_without_is_not(app: Flask, tmp_path: Path,
                                                                    buses: tuple[str, str]):
     """No warning when every live server has a bus; one server without it is enough for the warning."""
-    _redis_or_skip()
+    require_redis("these tests")
     with _server_apps(app, tmp_path, tuple(REDIS if bus else "" for bus in buses)) as [first, second]:
         expected = [] if all(buses) else [SENTENCE]
         assert _healthz(first) == {"status": "ok", "servers": 2, "pubsub": "redis", "warnings": expected}
