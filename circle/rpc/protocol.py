@@ -259,15 +259,16 @@ class LogLine(RuntimeLine):
 
     @classmethod
     def batch_from_json(cls, data: Any) -> list[LogLine]:
-        """Parse the `lines` of `log`: well-formed lines on a fast path, any other through from_json's checks."""
+        """Parse the `lines` of `log`: lines that pass from_json's checks on a fast path, any other through them."""
         if not isinstance(data, list):
             raise RpcError(INVALID_PARAMS, "lines must be a list")
         lines = []
         for index, line in enumerate(data):
             if type(line) is dict:
                 proc, pos, time, out = line.get("proc"), line.get("pos"), line.get("time", 0), line.get("out", "")
-                if type(proc) is str and type(pos) is int and type(out) is str and type(time) in (int, float):
-                    lines.append(cls(proc, pos, int(time), out))
+                if (type(proc) is str and len(proc) <= NAME_MAX and type(out) is str and type(pos) is int
+                        and type(time) is int and 0 <= pos <= INT_MAX and 0 <= time <= INT_MAX):
+                    lines.append(cls(proc, pos, time, out))
                     continue
             lines.append(cls.from_json(line, f"lines[{index}]."))
         return lines

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from circle.errors import Conflict
 from circle.extensions import db
+from circle.limits import INT_MAX
 from circle.models import LogEntry, Proc
 from circle.store.base import commit
 from circle.store.logbatch import UNBOUNDED, Batch, Line, Piece, pack, parse, pieces
@@ -78,13 +79,15 @@ def list_batches(proc_id: int, *, after: int = -1, upto: int | None = None,
     """Return up to `limit` batches of a proc holding positions past `after` (starting by `upto`), in order.
 
     The scan starts at the batch holding `after + 1` (found through the (proc_id, pos) index), so reading
-    page N of a long log does not walk the N-1 pages before it.
+    page N of a long log does not walk the N-1 pages before it. No position follows INT_MAX.
     """
+    if after >= INT_MAX:
+        return []
     start = (select(func.max(LogEntry.pos)).where(LogEntry.proc_id == proc_id, LogEntry.pos <= after + 1)
              .scalar_subquery())
     where = [LogEntry.proc_id == proc_id, LogEntry.pos >= func.coalesce(start, after + 1), LogEntry.last > after]
     if upto is not None:
-        where.append(LogEntry.pos <= upto)
+        where.append(LogEntry.pos <= min(upto, INT_MAX))
     stmt = select(LogEntry.pos, LogEntry.last, LogEntry.data).where(*where).order_by(LogEntry.pos).limit(limit)
     return [Batch(pos, last, data) for pos, last, data in db.session.execute(stmt)]
 
