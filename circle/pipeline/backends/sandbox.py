@@ -75,7 +75,8 @@ class Sandbox:
             args += ["--bind", path, path]
         for path in readable:
             args += ["--ro-bind", path, path]
-        args += ["--chdir", cwd, "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+        args += ["--remount-ro", "/", "--chdir", cwd]
+        args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
         if not self.network:
             args.append("--unshare-net")
         return [*prefix, *args, "--new-session", "--die-with-parent", "--", *command]
