@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,10 @@ def test_without_a_sandbox_a_non_root_agent_refuses_untrusted_repos(execute, ir,
     config.trusted = True
     trusted, _, _ = execute(config, backend=LocalBackend(root=str(data_dir / "w3")))
     assert trusted.state == "success"
+
+
+def test_a_workdir_the_step_user_cannot_enter_moves_to_the_temp_dir(execute, ir, tmp_path):
+    closed = LocalBackend(root=str(tmp_path / "workspaces"))  # pytest's tmp_path is mode 700, root's own
+    result, rec, backend = execute(ir.pipeline([ir.step("build", commands=["pwd", "touch made"])]), backend=closed)
+    assert result.state == "success", rec.all_text()
+    assert rec.out("build")[3].startswith(f"{tempfile.gettempdir()}/circle-pipelines-65534/circle-")

@@ -69,21 +69,19 @@ class LocalBackend:
     def setup(self, config: Config) -> None:
         """Decide the isolation, then create the pipeline's private directory, its workspace and HOME."""
         self._choose_isolation(config)
+        root = self._reachable_root()
         try:
-            if self.root:
-                os.makedirs(self.root, exist_ok=True)
-            self.dir = tempfile.mkdtemp(prefix="circle-", dir=self.root)
+            if root:
+                os.makedirs(root, exist_ok=True)
+            self.dir = tempfile.mkdtemp(prefix="circle-", dir=root)
             for sub in ("workspace", "home", "clone-home", "scripts"):
                 os.mkdir(os.path.join(self.dir, sub), 0o700)
             if self.sandbox is not None and os.geteuid() == 0:
                 for path in [self.dir] + [os.path.join(self.dir, sub) for sub in os.listdir(self.dir)]:
                     os.chown(path, self.sandbox.uid, self.sandbox.gid)
         except OSError as err:
-            raise BackendError(f"cannot create the workspace in {self.root or tempfile.gettempdir()}: "
+            raise BackendError(f"cannot create the workspace in {root or tempfile.gettempdir()}: "
                                f"{err.strerror or err}") from err
-        if self.sandbox is not None and (blocked := self.sandbox.unreachable(self.dir)):
-            raise BackendError(f"the workspace root {blocked} cannot be entered by uid {self.sandbox.uid}, "
-                               "who runs the steps: make it traversable (chmod o+x) or choose another workdir")
         workspace = os.path.join(self.dir, "workspace")
         self._base = (config.workspace.base.rstrip("/") or "/", workspace)
         self._default_dir = config.workspace.full_path
@@ -106,6 +104,24 @@ class LocalBackend:
                                f"one up ({reason})")
         self.sandbox = None
         self._notice = f"sandbox: none ({reason}), steps run as the agent's user"
+
+    def _reachable_root(self) -> str | None:
+        """Return `root`, or a directory in the temp dir when the sandbox's uid cannot enter `root`'s parents."""
+        root = self.root or tempfile.gettempdir()
+        if self.sandbox is None or not (blocked := self.sandbox.unreachable(os.path.join(root, "x"))):
+            return self.root
+        fallback = os.path.join(tempfile.gettempdir(), f"circle-pipelines-{self.sandbox.uid}")
+        log.warning("uid %d cannot enter %s: local pipelines go to %s instead of %s", self.sandbox.uid, blocked,
+                    fallback, root)
+        try:
+            os.makedirs(fallback, mode=0o711, exist_ok=True)
+            info = os.lstat(fallback)
+        except OSError as err:
+            raise BackendError(f"cannot create the workspace in {fallback}: {err.strerror or err}") from err
+        if info.st_uid != os.geteuid() or info.st_mode & 0o022 or not os.path.isdir(fallback):
+            raise BackendError(f"uid {self.sandbox.uid} cannot enter {blocked}, and {fallback} belongs to someone "
+                               "else: make the workdir's parents traversable (chmod o+x)")
+        return fallback
 
     def host_path(self, value: str) -> str:
         """Return `value` with a leading workspace path replaced by its host directory."""

@@ -87,7 +87,11 @@ class Sandbox:
             return ""
         current = os.path.dirname(os.path.abspath(path))
         while True:
-            info = os.stat(current)
+            try:
+                info = os.stat(current)
+            except FileNotFoundError:  # created later, traversable
+                current = os.path.dirname(current)
+                continue
             if not info.st_mode & 0o001 and not (info.st_uid == self.uid and info.st_mode & 0o100):
                 return current
             if current == "/":
