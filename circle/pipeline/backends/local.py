@@ -197,9 +197,25 @@ class LocalBackend:
         home = "clone-home" if step.kind == KIND_CLONE else "home"
         writable = [os.path.join(self.dir, sub) for sub in ("workspace", home)]
         readable = [os.path.join(self.dir, "scripts")]
+        binds = []
         if step.kind == KIND_CLONE and (source := local_remote(step.environment.get("CI_REPO_REMOTE", ""))):
-            readable.append(source)
-        return self.sandbox.argv(argv, cwd=cwd, writable=writable, readable=readable)
+            binds.append((self._origin_copy(source), source))
+        return self.sandbox.argv(argv, cwd=cwd, writable=writable, readable=readable, binds=binds)
+
+    def _origin_copy(self, source: str) -> str:
+        """Return where the sandbox's uid can read a local origin: itself, or a mirror in the pipeline dir."""
+        assert self.sandbox is not None
+        if not self.sandbox.unreachable(os.path.join(source, "x")):
+            return source
+        mirror = os.path.join(self.dir, "origin")
+        try:
+            done = process.run(["git", "clone", "-q", "--mirror", "--", source, mirror], timeout=600)
+        except (OSError, TimeoutError) as err:
+            raise BackendError(f"cannot copy the local origin {source} for the sandbox: {err}") from err
+        if done.returncode != 0:
+            raise BackendError(f"cannot copy the local origin {source} for the sandbox: "
+                               f"{done.stderr.decode(errors='replace').strip()}")
+        return mirror
 
     def notices(self, step: Step) -> list[str]:
         """Return the lines a step's log starts with: its isolation, and that its image is not used."""

@@ -54,8 +54,9 @@ class Sandbox:
         network = "" if self.network else ", no network"
         return f"sandbox: bubblewrap, uid {self.uid}, workspace only, at most {self.pids} processes{network}"
 
-    def argv(self, command: list[str], *, cwd: str, writable: list[str], readable: list[str]) -> list[str]:
-        """Return the command line that runs `command` in the sandbox, in `cwd`."""
+    def argv(self, command: list[str], *, cwd: str, writable: list[str], readable: list[str],
+             binds: list[tuple[str, str]] | None = None) -> list[str]:
+        """Return the command line that runs `command` in the sandbox, in `cwd`; `binds`: read-only (source, dest)."""
         bwrap = shutil.which("bwrap") or "bwrap"
         prefix = [shutil.which("prlimit") or "prlimit", f"--nproc={self.pids}", "--"]
         if os.geteuid() == 0 and self.uid != 0:
@@ -73,8 +74,8 @@ class Sandbox:
         args += ["--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--proc", "/proc", "--dev", "/dev"]
         for path in writable:
             args += ["--bind", path, path]
-        for path in readable:
-            args += ["--ro-bind", path, path]
+        for source, dest in [(path, path) for path in readable] + (binds or []):
+            args += ["--ro-bind", source, dest]
         args += ["--remount-ro", "/", "--chdir", cwd]
         args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
         if not self.network:
