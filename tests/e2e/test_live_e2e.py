@@ -55,7 +55,8 @@ def test_finished_proc_gives_history_and_eof(server, agent, activate):
     messages = []
     while not messages or not messages[-1].get("eof"):
         messages.append(json.loads(conn.recv()))
-    assert [m["out"] for m in messages[:-1]] == ["+ echo done", "done"]
+    lines = [m["out"] for m in messages[:-1]]
+    assert lines[0].startswith("sandbox: bubblewrap") and lines[2:] == ["+ echo done", "done"]
 
 
 def test_events_feed_reports_build_and_proc_changes(server, agent, activate):
