@@ -38,7 +38,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CIRCLE_AGENT_MAX_PROCS", int, 1, "workflows one agent runs at once"),
     Setting("CIRCLE_AGENT_LABELS", str, "", "key=value,key=value labels of an agent"),
     Setting("CIRCLE_AGENT_LOCAL_USER", str, "nobody", "user (name or uid) a root agent runs sandboxed local steps as"),
-    Setting("CIRCLE_AGENT_LOCAL_PIDS", int, 1024, "most processes the local steps' user may have (RLIMIT_NPROC)"),
+    Setting("CIRCLE_AGENT_LOCAL_PIDS", int, 4096, "most processes the local steps' user may have (RLIMIT_NPROC)"),
     Setting("CIRCLE_AGENT_LOCAL_NETWORK", bool, True,
             "local steps share the host's network (its loopback services included); false = none"),
     Setting("CIRCLE_AGENT_LOCAL_UNSAFE", bool, False,

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 def local_isolation(local: dict[str, Any]) -> tuple[int, str]:
     """Return the log level and the one sentence saying how this agent isolates local steps."""
     try:
-        sandbox = Sandbox.for_user(str(local.get("user", "nobody")), int(local.get("pids", 1024)),
+        sandbox = Sandbox.for_user(str(local.get("user", "nobody")), int(local.get("pids", 4096)),
                                    bool(local.get("network", True)))
     except ValueError as err:
         return logging.ERROR, f"local steps cannot run: {err}"

@@ -52,7 +52,7 @@ class LocalBackend:
     name = "local"
 
     def __init__(self, root: str | None = None, shell: str = "sh", stop_grace: float = 2.0, *, sandbox: bool = True,
-                 user: str = "nobody", pids: int = 1024, network: bool = True, unsafe: bool = False) -> None:
+                 user: str = "nobody", pids: int = 4096, network: bool = True, unsafe: bool = False) -> None:
         self.root = root
         self.shell = shell
         self.stop_grace = stop_grace
