@@ -187,7 +187,10 @@ class LocalBackend:
             missing.append(path)
             path = os.path.dirname(path)
         for directory in reversed(missing):
-            os.mkdir(directory)
+            try:
+                os.mkdir(directory)
+            except FileExistsError:  # a parallel step of the stage made it first
+                continue
             if self.sandbox is not None and os.geteuid() == 0:
                 os.chown(directory, self.sandbox.uid, self.sandbox.gid)
 

@@ -93,6 +93,8 @@ class Sandbox:
             except FileNotFoundError:  # created later, traversable
                 current = os.path.dirname(current)
                 continue
+            except NotADirectoryError:  # a file in the way: creating the workdir will say so
+                return ""
             if not info.st_mode & 0o001 and not (info.st_uid == self.uid and info.st_mode & 0o100):
                 return current
             if current == "/":
