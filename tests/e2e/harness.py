@@ -133,6 +133,15 @@ def git(cwd: Path, *args: str) -> str:
                           ).stdout.strip()
 
 
+def embedded_server(data_dir: Path, agents: int = 1) -> Server:
+    """Start a server on a free port with `agents` embedded local agents and its data in `data_dir`."""
+    port = free_port()
+    server = Server(data_dir=data_dir, port=port, env=clean_env(
+        CIRCLE_DATA_DIR=str(data_dir), CIRCLE_AGENT_BACKEND="local", CIRCLE_HOST=f"http://127.0.0.1:{port}"))
+    server.start(agents=agents)
+    return server
+
+
 def make_repo(root: Path, full_name: str, files: dict[str, str]) -> Path:
     """Create a bare repo `root/full_name.git` whose main branch holds `files`; return the work clone."""
     bare = root / f"{full_name}.git"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e.harness import Server, clean_env, free_port, make_repo
+from e2e.harness import embedded_server, make_repo
 
 pytestmark = pytest.mark.slow
 
@@ -14,10 +14,7 @@ PIPELINE = "pipeline:\n  build:\n    image: busybox\n    commands:\n      - echo
 
 def test_embedded_agent_runs_a_build(tmp_path: Path):
     """A manual build succeeds on the embedded agent (the shared secret alone could only register)."""
-    port = free_port()
-    server = Server(data_dir=tmp_path, port=port, env=clean_env(
-        CIRCLE_DATA_DIR=str(tmp_path), CIRCLE_AGENT_BACKEND="local", CIRCLE_HOST=f"http://127.0.0.1:{port}"))
-    server.start(agents=1)
+    server = embedded_server(tmp_path)
     try:
         (tmp_path / "git").mkdir()
         make_repo(tmp_path / "git", "acme/embedded", {".circle.yml": PIPELINE})

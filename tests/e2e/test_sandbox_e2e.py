@@ -5,17 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from e2e.harness import Server, clean_env, free_port, make_repo
+from e2e.harness import embedded_server, make_repo
 
 pytestmark = pytest.mark.slow
 
 
 def test_a_step_of_the_embedded_agent_cannot_reach_the_server(tmp_path: Path):
     """The step runs as nobody and sees neither the server's process nor its data dir (secret_key, circle.db)."""
-    port = free_port()
-    server = Server(data_dir=tmp_path, port=port, env=clean_env(
-        CIRCLE_DATA_DIR=str(tmp_path), CIRCLE_AGENT_BACKEND="local", CIRCLE_HOST=f"http://127.0.0.1:{port}"))
-    server.start(agents=1)
+    server = embedded_server(tmp_path)
     try:
         assert server.process is not None
         pid = server.process.pid
