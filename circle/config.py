@@ -119,7 +119,7 @@ def _persistent_secret(data_dir: Path, filename: str) -> str:
     if path.exists():
         return path.read_text().strip()
     data_dir.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(32)
+    value = secrets.token_hex(32)  # never starts with "-": `circle agent --secret VALUE` must parse
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(value + "\n")

@@ -67,8 +67,8 @@ def unseal(sealed: bytes) -> bytes:
 
 
 def new_token() -> str:
-    """Return a fresh random API or agent token."""
-    return secrets.token_urlsafe(32)
+    """Return a fresh random API or agent token (hex: it never starts with "-", so it passes as a CLI argument)."""
+    return secrets.token_hex(32)
 
 
 def hash_token(token: str) -> str:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from circle import config
+from circle import config, crypto
 from circle.errors import SettingsError
 
 
@@ -35,3 +35,10 @@ def test_bad_log_settings_are_one_sentence(tmp_path: Path, env: dict[str, str], 
     """An unusable log setting stops the start with a sentence naming it."""
     with pytest.raises(SettingsError, match=message.replace("(", r"\(").replace(")", r"\)")):
         _load(tmp_path, **env)
+
+
+def test_generated_secrets_never_look_like_an_option(tmp_path):
+    """The agent secret and tokens pass as a command-line value: none of 2 000 starts with "-"."""
+    secrets_made = [config._persistent_secret(tmp_path / str(i), "agent_secret") for i in range(1000)]
+    secrets_made += [crypto.new_token() for _ in range(1000)]
+    assert not [value for value in secrets_made if value.startswith("-")]

@@ -120,7 +120,7 @@ def start_agent(server: Server, name: str, workdir: Path, *extra: str) -> subpro
     workdir.mkdir(parents=True, exist_ok=True)
     log = open(workdir / f"{name}.log", "a")
     return subprocess.Popen(
-        [sys.executable, "-m", "circle", "agent", "--server", server.url, "--secret", server.agent_secret,
+        [sys.executable, "-m", "circle", "agent", "--server", server.url, f"--secret={server.agent_secret}",
          "--backend", "local", "--name", name, "--workdir", str(workdir), *extra],
         env=clean_env(CIRCLE_LOG_LEVEL="info"), stdout=log, stderr=subprocess.STDOUT)
 
