@@ -29,7 +29,7 @@ def create_token(body: dict[str, Any]) -> dict[str, Any]:
             "token": secret}
 
 
-@api_route(bp, "DELETE", "/api/user/tokens/<int:token_id>")
+@api_route(bp, "DELETE", "/api/user/tokens/<int:token_id>", status=204)
 def delete_token(token_id: int) -> None:
     """Delete one of the caller's tokens: it stops working at once, open websockets included."""
     users.delete_token(require_user(), token_id)
