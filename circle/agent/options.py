@@ -4,7 +4,6 @@ from __future__ import annotations
 import platform as platform_module
 import socket
 from dataclasses import dataclass, field
-from typing import Any
 
 from circle.errors import InvalidInput
 
@@ -54,7 +53,6 @@ class AgentOptions:
     labels: dict[str, str] = field(default_factory=dict)
     name: str = field(default_factory=socket.gethostname)
     workdir: str | None = None
-    local: dict[str, Any] = field(default_factory=dict)  # the local backend's user, pids, network, unsafe
 
     @property
     def platform(self) -> str:
