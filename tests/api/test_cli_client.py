@@ -11,8 +11,8 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from api.helpers import Caller, add_build, closed_port
-from circle.cli import client as client_module
 from circle.cli import main
+from circle.cli import rest as rest_module
 from circle.hub import hub
 from circle.models import Proc
 from circle.store import builds
@@ -84,7 +84,7 @@ def test_build_logs(circle, repo: dict):
 
 def test_build_logs_pages_through_a_long_log(circle, repo: dict, monkeypatch: pytest.MonkeyPatch):
     """The CLI reads a log a page at a time (?after=&limit=) until a short page, as text and as JSON."""
-    monkeypatch.setattr(client_module, "LOG_PAGE", 4)
+    monkeypatch.setattr(rest_module, "LOG_PAGE", 4)
     build = add_build(repo["id"], 1)
     _, step = builds.create_procs([Proc(build_id=build.id, pid=1, ppid=0, name="default"),
                                    Proc(build_id=build.id, pid=2, ppid=1, name="test", state="success")])
