@@ -1,14 +1,16 @@
 """The queue at scale: thousands of idle long-polling agents, a backlog none of them can run, one task that can.
 
-    .venv/bin/python bench/dispatch.py [--agents 5000] [--backlog 200] [--seconds 60] [--dispatches 20]
+    .venv/bin/python bench/dispatch.py [--agents 5000] [--backlog 200] [--seconds 60] [--dispatches 20] [--poll 55]
                                        [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/circle_bench]
 
 One fresh `circle server` process (SQLite unless --database-url), no embedded agent. `--agents` raw JSON-RPC
-agents register and long-poll `next` in a loop; `--backlog` builds wait whose workflow wants linux/arm64, which
-no agent offers. Over `--seconds` the server's CPU (% of one core), RSS and, on PostgreSQL, transactions/s are
-measured; then `--dispatches` runnable builds are triggered one at a time and the time from the POST being sent
-to some idle agent's `next` answering with it is measured (p50/p90; the POST itself, which compiles and queues
-the build before it answers, is given alongside). Prints one JSON object.
+agents register and long-poll `next` in a loop, each poll waiting `--poll` seconds (the agent's default);
+`--backlog` builds wait whose workflow wants linux/arm64, which no agent offers. Over `--seconds` the server's
+CPU (% of one core), RSS and, on PostgreSQL, transactions/s are measured, and the server's CPU per idle poll
+answered (which, unlike the %, does not depend on how fast a loaded machine lets the bench's pollers go); then
+`--dispatches` runnable builds are triggered one at a time and the time from the POST being sent to some idle
+agent's `next` answering with it is measured (p50/p90; the POST itself, which compiles and queues the build
+before it answers, is given alongside). Prints one JSON object.
 """
 from gevent import monkey
 
@@ -25,6 +27,8 @@ import gevent  # noqa: E402
 import gevent.event  # noqa: E402
 import gevent.pool  # noqa: E402
 import sqlalchemy  # noqa: E402
+
+from circle.agent.options import AgentOptions  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import e2e  # noqa: E402
@@ -66,7 +70,7 @@ def say(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def run(agents: int, backlog: int, seconds: float, dispatches: int, database_url: str) -> dict:
+def run(agents: int, backlog: int, seconds: float, dispatches: int, database_url: str, poll_seconds: float) -> dict:
     """Measure one server with `agents` idle pollers and `backlog` unrunnable builds."""
     env = {"CIRCLE_DATABASE_URL": database_url} if database_url else {}
     if database_url.startswith("postgresql"):
@@ -86,16 +90,18 @@ def run(agents: int, backlog: int, seconds: float, dispatches: int, database_url
         pool = gevent.pool.Pool(50)
         pollers = list(pool.imap_unordered(lambda i: e2e.FakeAgent(server, f"idle-{i}"), range(agents)))
         received: list[tuple[float, str]] = []
+        answered_polls = [0]
         got = gevent.event.Event()
         stop = gevent.event.Event()
 
         def poll(agent: e2e.FakeAgent) -> None:
             while not stop.is_set():
                 try:
-                    task = agent.call("next", labels={})
+                    task = agent.call("next", labels={}, poll=poll_seconds)
                 except Exception:
                     gevent.sleep(1)
                     continue
+                answered_polls[0] += 1
                 if task:
                     received.append((time.perf_counter(), task["id"]))
                     got.set()
@@ -104,13 +110,15 @@ def run(agents: int, backlog: int, seconds: float, dispatches: int, database_url
 
         for agent in pollers:
             gevent.spawn(poll, agent)
-        say("agents long-poll; waiting 35 s for the steady state")
-        gevent.sleep(35)  # every poller is in its second long-poll: the steady state
+        say(f"agents long-poll; waiting {poll_seconds + 5:.0f} s for the steady state")
+        gevent.sleep(poll_seconds + 5)  # every poller is in its second long-poll: the steady state
         cpu, xacts, started = cpu_seconds(pid), transactions(database_url), time.perf_counter()
+        polls = answered_polls[0]
         say(f"measuring for {seconds:.0f} s")
         gevent.sleep(seconds)
         elapsed = time.perf_counter() - started
-        cpu_pct = (cpu_seconds(pid) - cpu) / elapsed * 100
+        used, polls = cpu_seconds(pid) - cpu, answered_polls[0] - polls
+        cpu_pct = used / elapsed * 100
         xact_rate = None if xacts is None else round((transactions(database_url) - xacts) / elapsed, 1)
         rss_idle = e2e.rss_mib(pid)
         say(f"triggering {dispatches} runnable builds")
@@ -129,8 +137,12 @@ def run(agents: int, backlog: int, seconds: float, dispatches: int, database_url
             gevent.sleep(0.2)
         stop.set()
         return {"database": "postgresql" if database_url.startswith("postgresql") else "sqlite",
-                "idle_agents": agents, "backlog_nobody_can_run": backlog, "window_s": round(elapsed, 1),
-                "server_cpu_pct_of_one_core": round(cpu_pct, 1), "server_rss_mib_before_agents": rss_before,
+                "idle_agents": agents, "poll_s": poll_seconds, "backlog_nobody_can_run": backlog,
+                "window_s": round(elapsed, 1),
+                "server_cpu_pct_of_one_core": round(cpu_pct, 1),
+                "idle_polls_answered_per_s": round(polls / elapsed, 1),
+                "server_cpu_ms_per_idle_poll": round(used * 1000 / polls, 3) if polls else None,
+                "server_rss_mib_before_agents": rss_before,
                 "server_rss_mib_with_agents": rss_idle, "postgres_transactions_per_s": xact_rate,
                 "trigger_post_ms_p50": e2e.pct(posts, 0.5) if posts else None,
                 "dispatch_ms_p50": e2e.pct(latencies, 0.5) if latencies else None,
@@ -149,8 +161,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--dispatches", type=int, default=20)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--poll", type=float, default=AgentOptions.poll_seconds,
+                        help="seconds each idle poll waits (the agent's CIRCLE_AGENT_POLL_SECONDS default)")
     args = parser.parse_args()
-    result = run(args.agents, args.backlog, args.seconds, args.dispatches, args.database_url)
+    result = run(args.agents, args.backlog, args.seconds, args.dispatches, args.database_url, args.poll)
     result["date"] = time.strftime("%Y-%m-%d")
     print(json.dumps(result, indent=2))
 

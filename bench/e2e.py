@@ -163,7 +163,7 @@ class FakeAgent:
     def call(self, method: str, **params):
         """Make one call and return its result."""
         body = {"jsonrpc": "2.0", "method": method, "params": params, "id": 1}
-        answer = self.session.post(self.server.url + "/rpc", json=body, timeout=60).json()
+        answer = self.session.post(self.server.url + "/rpc", json=body, timeout=360).json()
         if "error" in answer:
             raise RuntimeError(answer["error"])
         return answer["result"]

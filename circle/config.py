@@ -37,6 +37,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CIRCLE_AGENT_BACKEND", str, "auto", "docker, local or auto"),
     Setting("CIRCLE_AGENT_MAX_PROCS", int, 1, "workflows one agent runs at once"),
     Setting("CIRCLE_AGENT_LABELS", str, "", "key=value,key=value labels of an agent"),
+    Setting("CIRCLE_AGENT_POLL_SECONDS", int, 55,
+            "seconds an idle agent's request for work waits (1-300); keep it below any proxy's read timeout"),
     Setting("CIRCLE_LEASE_SECONDS", int, 30, "seconds an agent holds a task without extending it"),
     Setting("CIRCLE_LOG_MAX_BYTES", int, 50 * 1024 * 1024, "bytes of output stored per step; the rest is dropped"),
     Setting("CIRCLE_LOG_STORE", str, "", "where finished logs go: empty = the database, file = $CIRCLE_DATA_DIR/logs"),
@@ -70,6 +72,7 @@ class Settings:
     agent_backend: str
     agent_max_procs: int
     agent_labels: str
+    agent_poll_seconds: int
     lease_seconds: int
     log_max_bytes: int
     log_store: str
@@ -141,6 +144,17 @@ POOL_MINIMUMS = {"CIRCLE_DB_POOL_SIZE": 1, "CIRCLE_DB_MAX_OVERFLOW": 0, "CIRCLE_
                  "CIRCLE_SESSION_IDLE": 60, "CIRCLE_SESSION_MAX": 60, "CIRCLE_LOGIN_FAILURES": 0}
 
 
+def agent_poll_seconds(values: Mapping[str, Any]) -> int:
+    """Return CIRCLE_AGENT_POLL_SECONDS, or raise SettingsError when the protocol does not allow it."""
+    from circle.rpc.protocol import MAX_POLL_SECONDS, MIN_POLL_SECONDS
+
+    seconds = values["CIRCLE_AGENT_POLL_SECONDS"]
+    if not MIN_POLL_SECONDS <= seconds <= MAX_POLL_SECONDS:
+        raise SettingsError(f"CIRCLE_AGENT_POLL_SECONDS must be from {MIN_POLL_SECONDS:g} to "
+                            f"{MAX_POLL_SECONDS:g}, not {seconds}")
+    return seconds
+
+
 def _check_minimums(values: Mapping[str, Any]) -> None:
     """Raise SettingsError when a pool or session setting is below its minimum."""
     for name, least in POOL_MINIMUMS.items():
@@ -177,7 +191,8 @@ def load(environ: Mapping[str, str] | None = None, *, generate: bool = True) -> 
         db_pool_timeout=values["CIRCLE_DB_POOL_TIMEOUT"], log_level=level, server=values["CIRCLE_SERVER"].rstrip("/"),
         token=values["CIRCLE_TOKEN"],
         agent_backend=backend, agent_max_procs=values["CIRCLE_AGENT_MAX_PROCS"],
-        agent_labels=values["CIRCLE_AGENT_LABELS"], lease_seconds=max(1, values["CIRCLE_LEASE_SECONDS"]),
+        agent_labels=values["CIRCLE_AGENT_LABELS"], agent_poll_seconds=agent_poll_seconds(values),
+        lease_seconds=max(1, values["CIRCLE_LEASE_SECONDS"]),
         log_max_bytes=values["CIRCLE_LOG_MAX_BYTES"], log_store=log_store,
         session_idle=values["CIRCLE_SESSION_IDLE"], session_max=values["CIRCLE_SESSION_MAX"],
         login_failures=values["CIRCLE_LOGIN_FAILURES"],

@@ -1,4 +1,4 @@
-"""The process-wide services one app holds: settings, pubsub, queue and log stream.
+"""The process-wide services one app holds: settings, pubsub, queue, log stream and agents' identities.
 
 The PubSub comes from CIRCLE_PUBSUB_URL: in-process when empty, else a shared bus that is
 connected here, so an app (and so `circle server`) does not start when the bus does not answer.
@@ -11,6 +11,7 @@ from flask import Flask, current_app
 
 from circle.config import Settings
 from circle.contacts import Contacts
+from circle.identities import AgentIdentities
 from circle.logfiles import LogFiles
 from circle.logstream import LogStream
 from circle.pubsub import PubSub, create_pubsub
@@ -25,6 +26,7 @@ class Hub:
     pubsub: PubSub
     queue: Queue
     logs: LogStream
+    identities: AgentIdentities
     contacts: Contacts = field(default_factory=Contacts)
 
 
@@ -33,7 +35,8 @@ def init_app(app: Flask, settings: Settings, *, lease_seconds: float = 30.0) -> 
     pubsub = create_pubsub(settings.pubsub_url)
     files = LogFiles(settings.data_dir / "logs") if settings.log_store == "file" else None
     hub_ = Hub(settings=settings, pubsub=pubsub, queue=Queue(pubsub, lease_seconds=lease_seconds),
-               logs=LogStream(pubsub, max_bytes=settings.log_max_bytes, files=files))
+               logs=LogStream(pubsub, max_bytes=settings.log_max_bytes, files=files),
+               identities=AgentIdentities(pubsub))
     app.extensions["circle"] = hub_
     return hub_
 

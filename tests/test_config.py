@@ -42,3 +42,16 @@ def test_generated_secrets_never_look_like_an_option(tmp_path):
     secrets_made = [config._persistent_secret(tmp_path / str(i), "agent_secret") for i in range(1000)]
     secrets_made += [crypto.new_token() for _ in range(1000)]
     assert not [value for value in secrets_made if value.startswith("-")]
+
+
+def test_an_agent_polls_55_seconds_unless_told_otherwise(tmp_path: Path):
+    """An idle agent's request for work waits 55 s by default (under a common 60 s proxy timeout)."""
+    assert _load(tmp_path).agent_poll_seconds == 55
+    assert _load(tmp_path, CIRCLE_AGENT_POLL_SECONDS="120").agent_poll_seconds == 120
+
+
+@pytest.mark.parametrize("seconds", ["0", "301"])
+def test_a_poll_the_protocol_refuses_is_one_sentence(tmp_path: Path, seconds: str):
+    """A poll outside 1-300 s stops the start with a sentence naming the setting."""
+    with pytest.raises(SettingsError, match=f"CIRCLE_AGENT_POLL_SECONDS must be from 1 to 300, not {seconds}"):
+        _load(tmp_path, CIRCLE_AGENT_POLL_SECONDS=seconds)

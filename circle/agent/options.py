@@ -53,6 +53,7 @@ class AgentOptions:
     labels: dict[str, str] = field(default_factory=dict)
     name: str = field(default_factory=socket.gethostname)
     workdir: str | None = None
+    poll_seconds: float = 55.0
 
     @property
     def platform(self) -> str:

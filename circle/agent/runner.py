@@ -67,7 +67,8 @@ class Agent:
         delay = 0.25
         while not self._stopping.is_set():
             try:
-                task = self.client.retrying(lambda: self.client.next(NextParams(self.labels())), what="next",
+                asking = NextParams(self.labels(), self.options.poll_seconds)
+                task = self.client.retrying(lambda: self.client.next(asking), what="next",
                                             give_up_after=float("inf"), stop=self._stopping)
                 delay = 0.25
             except RpcError as err:

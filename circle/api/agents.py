@@ -39,6 +39,7 @@ def create_agent(body: dict[str, Any]) -> dict[str, Any]:
 def delete_agent(agent_id: int) -> None:
     """Delete an agent; its token stops working and its leased tasks go back to the queue when their lease ends."""
     agents.delete(agents.get(agent_id))
+    hub().identities.forget(agent_id)
 
 
 @api_route(bp, "GET", "/api/queue", auth="admin", answer=QueueSchema)

@@ -152,7 +152,7 @@ class RpcClient:
 
     def next(self, params: NextParams) -> Assignment | None:
         """Wait for and lease the next task (None: call again)."""
-        answer = self.call("next", params.to_json(), timeout=protocol.LONG_POLL_SECONDS + POLL_SLACK)
+        answer = self.call("next", params.to_json(), timeout=params.poll + POLL_SLACK)
         return None if answer is None else Assignment.from_json(answer)
 
     def wait(self, task_id: str) -> WaitResult:

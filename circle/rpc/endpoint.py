@@ -17,12 +17,11 @@ from circle.api.errors import error_response
 from circle.errors import NotFound, Unauthorized
 from circle.extensions import db
 from circle.hub import hub
+from circle.identities import AgentIdentity
 from circle.limits import TooDeep, decode_json
-from circle.models import Agent
 from circle.rpc import jsonrpc
 from circle.rpc.protocol import LONG_POLLS, RpcError
 from circle.rpc.server import Peer
-from circle.store import agents as agent_store
 from circle.store.base import transaction
 
 log = logging.getLogger(__name__)
@@ -33,7 +32,7 @@ DB_UNAVAILABLE = "the server's database is unavailable; retry"
 DOES_NOT_FIT = "invalid params: a value does not fit the database (too long or out of range)"
 
 
-def _caller() -> Agent | None:
+def _caller() -> AgentIdentity | None:
     """Return the agent owning the bearer token (None for the shared secret, which only registers)."""
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else ""
@@ -42,7 +41,7 @@ def _caller() -> Agent | None:
     if hmac.compare_digest(token.encode(), hub().settings.agent_secret.encode()):
         return None
     try:
-        return agent_store.get_by_token(token)
+        return hub().identities.resolve(token)
     except NotFound:
         raise Unauthorized("invalid agent credentials") from None
 

@@ -24,7 +24,11 @@ TOO_LARGE = -32003
 NOT_FOUND = -32004
 
 # Seconds `next` and `wait` block at most before answering "call again"; they may not be part of a batch.
+# An agent may ask `next` to wait from MIN_POLL_SECONDS to MAX_POLL_SECONDS instead (its `poll` param):
+# longer polls mean fewer idle calls, and a proxy between agent and server must allow them.
 LONG_POLL_SECONDS = 30.0
+MIN_POLL_SECONDS = 1.0
+MAX_POLL_SECONDS = 300.0
 LONG_POLLS = frozenset({"next", "wait"})
 # Largest log batch (sum of line bytes) and artifact (decoded bytes) one call may carry.
 MAX_LOG_BATCH = 4 * 1024 * 1024
@@ -37,7 +41,7 @@ MAX_LABELS = 64
 
 # method → (required params, optional params)
 METHODS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "next": (frozenset(), frozenset({"labels"})),
+    "next": (frozenset(), frozenset({"labels", "poll"})),
     "wait": (frozenset({"id"}), frozenset()),
     "init": (frozenset({"id", "state"}), frozenset()),
     "update": (frozenset({"id", "state"}), frozenset()),
@@ -149,14 +153,19 @@ class Registration:
 
 @dataclass
 class NextParams:
-    """The labels an agent offers when it asks for work."""
+    """The labels an agent offers when it asks for work, and how many seconds it will wait for some."""
 
     labels: dict[str, str] = field(default_factory=dict)
+    poll: float = LONG_POLL_SECONDS
 
     @classmethod
     def from_json(cls, data: Any) -> NextParams:
         """Parse the params of `next`."""
-        return cls(labels=_labels(_object(data, "params")))
+        params = _object(data, "params")
+        poll = _field(params, "poll", float, default=LONG_POLL_SECONDS)
+        if not MIN_POLL_SECONDS <= poll <= MAX_POLL_SECONDS:
+            raise RpcError(INVALID_PARAMS, f"poll must be from {MIN_POLL_SECONDS:g} to {MAX_POLL_SECONDS:g} seconds")
+        return cls(labels=_labels(params), poll=float(poll))
 
     def to_json(self) -> dict[str, Any]:
         """Return the params object."""

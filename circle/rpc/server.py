@@ -11,8 +11,9 @@ from typing import Any, cast
 
 from circle.errors import NotFound
 from circle.hub import hub
+from circle.identities import AgentIdentity
 from circle.limits import INT_MAX
-from circle.models import Agent, Proc, Task
+from circle.models import Proc, Task
 from circle.models.types import now
 from circle.rpc import protocol
 from circle.rpc.protocol import (
@@ -65,7 +66,7 @@ def _unknown_step(task: Task, name: str) -> RpcError:
 class Peer:
     """The RPC methods of SPEC §6 for one caller: an agent, or None for the shared secret (which may only register)."""
 
-    def __init__(self, agent: Agent | None) -> None:
+    def __init__(self, agent: AgentIdentity | None) -> None:
         self.agent = agent
 
     def call(self, method: str, params: dict[str, Any]) -> Any:
@@ -82,7 +83,7 @@ class Peer:
         hub().contacts.note(self.agent.id)
 
     @property
-    def _caller(self) -> Agent:
+    def _caller(self) -> AgentIdentity:
         """The calling agent; every method but register runs after _touch, which requires one."""
         if self.agent is None:
             raise RpcError(NOT_REGISTERED, "register first: the shared agent secret only registers")
@@ -111,16 +112,17 @@ class Peer:
                   "version": params.version, "labels": params.labels, "last_contact": now()}
         token = None
         if self.agent is not None:
-            agent = agent_store.update(self.agent, name=params.name, **values)
+            agent = agent_store.update(agent_store.get(self.agent.id), name=params.name, **values)
+            hub().identities.forget(agent.id)
         else:
             agent, token = agent_store.create_with_token(params.name, **values)
         log.info("agent %s registered as %r (%s, %s)", agent.id, agent.name, agent.platform, agent.backend)
         return Registration(agent_id=agent.id, token=token)
 
     def next(self, params: NextParams) -> Assignment | None:
-        """Lease the next fitting task, waiting up to ~30 s; None means call again."""
+        """Lease the next fitting task, waiting up to `params.poll` seconds; None means call again."""
         offered = {"platform": self._caller.platform, **(self._caller.labels or {}), **params.labels}
-        task = hub().queue.poll(self._caller.id, offered, LONG_POLL_SECONDS)
+        task = hub().queue.poll(self._caller.id, offered, params.poll)
         if task is None:
             return None
         log.info("task %s (build %s) leased to agent %s", task.id, task.build_id, self._caller.id)
@@ -143,7 +145,7 @@ class Peer:
         """Confirm the hand-over (a whole lease from now) and mark the workflow started."""
         task = self._held(task_id)
         try:
-            progress.workflow_started(task, self._caller, state.started)
+            progress.workflow_started(task, self._caller.id, self._caller.name, state.started)
         except NotFound as err:
             raise RpcError(NOT_LEASED, str(err)) from None
 

@@ -6,7 +6,7 @@ import logging
 from circle import states
 from circle.errors import NotFound
 from circle.hub import hub
-from circle.models import Agent, Build, Proc, Task
+from circle.models import Build, Proc, Task
 from circle.models.types import now
 from circle.rpc.protocol import DoneState, StepReport
 from circle.service import events
@@ -21,15 +21,15 @@ def _workflow(task: Task) -> tuple[Build, Proc]:
     return build_store.get(task.build_id), build_store.get_proc(task.proc_id)
 
 
-def workflow_started(task: Task, agent: Agent, started: int) -> None:
+def workflow_started(task: Task, agent_id: int, machine: str, started: int) -> None:
     """Confirm the agent received the task, mark the workflow running on it, and the build when it was pending.
 
     Raise NotFound when the agent no longer holds the task. A repeated init (a lost answer) counts no new start.
     """
     build, workflow = _workflow(task)
-    if not hub().queue.confirm(task.id, agent.id, task.lease or "", first=workflow.state == states.PENDING):
-        raise NotFound(f"task {task.id} is not leased by agent {agent.id}")
-    build_store.update_proc(workflow, state=states.RUNNING, started=started or now(), machine=agent.name, error="")
+    if not hub().queue.confirm(task.id, agent_id, task.lease or "", first=workflow.state == states.PENDING):
+        raise NotFound(f"task {task.id} is not leased by agent {agent_id}")
+    build_store.update_proc(workflow, state=states.RUNNING, started=started or now(), machine=machine, error="")
     events.proc_changed(build, workflow)
     if build.status == states.PENDING:
         build_store.update(build, status=states.RUNNING, started=build.started or started or now(), error="")

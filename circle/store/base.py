@@ -65,11 +65,12 @@ def flush(noun: str) -> None:
 
 def commit(noun: str = "change") -> None:
     """Commit the transaction, then run what waited for it; a constraint violation becomes a clear Conflict."""
-    try:
-        db.session.commit()
-    except IntegrityError as err:
-        db.session.rollback()
-        raise Conflict(_conflict_message(noun, err)) from None
+    if db.session().in_transaction():  # a session that read and wrote nothing has nothing to commit
+        try:
+            db.session.commit()
+        except IntegrityError as err:
+            db.session.rollback()
+            raise Conflict(_conflict_message(noun, err)) from None
     _run_after_commit()
 
 

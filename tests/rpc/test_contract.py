@@ -21,6 +21,7 @@ from circle.rpc.client import RpcClient
 from circle.rpc.jsonrpc import INTERNAL_ERROR
 from circle.rpc.protocol import (
     INVALID_PARAMS,
+    LONG_POLL_SECONDS,
     NOT_LEASED,
     NOT_REGISTERED,
     DoneState,
@@ -122,6 +123,13 @@ def test_shared_secret_registers_and_gets_a_token_used_afterwards(app, url, make
     assignment = client.next(NextParams())
     assert assignment is not None and assignment.config["stages"] and assignment.timeout == 60
     assert task_store.get(int(assignment.id.partition(".")[0])).agent_id == registration.agent_id
+
+
+def test_next_waits_as_long_as_the_agent_asks(app, url, agent):
+    """`poll` sets how long an idle `next` waits: a 1 s poll answers null long before the 30 s default."""
+    started = time.monotonic()
+    assert agent.next(NextParams(poll=1)) is None
+    assert time.monotonic() - started < LONG_POLL_SECONDS / 2
 
 
 def test_an_agent_with_its_own_token_refreshes_its_row(app, url):

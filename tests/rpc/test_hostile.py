@@ -98,6 +98,9 @@ PARAMS: list[tuple[str, dict[str, Any], int, str]] = [
     ("done", {"id": TASK, "state": {"exit_code": 2**64}}, INVALID_PARAMS, "state.exit_code must be an integer"),
     ("done", {"id": TASK, "state": {"error": ["x"]}}, INVALID_PARAMS, "state.error must be a string"),
     ("done", {"id": TASK, "state": {}, "extra": True}, INVALID_PARAMS, "unknown extra"),
+    ("next", {"poll": 0.5}, INVALID_PARAMS, "poll must be from 1 to 300 seconds"),
+    ("next", {"poll": 301}, INVALID_PARAMS, "poll must be from 1 to 300 seconds"),
+    ("next", {"poll": "55"}, INVALID_PARAMS, "poll must be a number"),
     ("nosuch", {}, METHOD_NOT_FOUND, "method not found"),
     ("_touch", {}, METHOD_NOT_FOUND, "method not found"),
 ]

@@ -23,7 +23,7 @@ def _leased(name: str = "agent") -> tuple[int, int, tasks.Task]:
 def test_a_requeued_running_build_reads_pending_again(app):
     """After its only workflow's lease expires, a running build and all its procs read pending."""
     build_id, proc_id, task = _leased()
-    progress.workflow_started(task, agents.get(task.agent_id), int(time.time()))
+    progress.workflow_started(task, task.agent_id, agents.get(task.agent_id).name, int(time.time()))
     assert builds.get(build_id).status == "running"
     assert reaper.reap(time.time() + hub().queue.lease_seconds + 1) == 1
     db.session.expire_all()
@@ -33,7 +33,7 @@ def test_a_requeued_running_build_reads_pending_again(app):
     why = "agent stopped answering; waiting for another agent to run it again"
     assert why in builds.get_proc(proc_id).error and why in builds.get(build_id).error
     task = hub().queue.poll(agents.create(name="second").id, {}, 0)
-    progress.workflow_started(task, agents.get(task.agent_id), int(time.time()))
+    progress.workflow_started(task, task.agent_id, agents.get(task.agent_id).name, int(time.time()))
     db.session.expire_all()
     assert builds.get(build_id).status == "running" and builds.get(build_id).error == ""
     assert builds.get_proc(proc_id).error == ""
