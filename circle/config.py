@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from circle.errors import SettingsError
+from circle.rpc.protocol import MAX_POLL_SECONDS, MIN_POLL_SECONDS
 
 
 @dataclass(frozen=True)
@@ -146,8 +147,6 @@ POOL_MINIMUMS = {"CIRCLE_DB_POOL_SIZE": 1, "CIRCLE_DB_MAX_OVERFLOW": 0, "CIRCLE_
 
 def agent_poll_seconds(values: Mapping[str, Any]) -> int:
     """Return CIRCLE_AGENT_POLL_SECONDS, or raise SettingsError when the protocol does not allow it."""
-    from circle.rpc.protocol import MAX_POLL_SECONDS, MIN_POLL_SECONDS
-
     seconds = values["CIRCLE_AGENT_POLL_SECONDS"]
     if not MIN_POLL_SECONDS <= seconds <= MAX_POLL_SECONDS:
         raise SettingsError(f"CIRCLE_AGENT_POLL_SECONDS must be from {MIN_POLL_SECONDS:g} to "

@@ -15,7 +15,9 @@ from typing import Any, Callable, Protocol
 from circle.limits import INT_MAX, INT_MIN
 from circle.pipeline.types import LogLine as RuntimeLine
 from circle.pipeline.types import StepState
+from circle.rpc import wire
 from circle.rpc.jsonrpc import INVALID_PARAMS, METHOD_NOT_FOUND, RpcError
+from circle.rpc.wire import NAME_MAX
 
 # Application errors (-32000…-32099); the spec's codes are in rpc.jsonrpc.
 NOT_LEASED = -32001
@@ -33,11 +35,9 @@ LONG_POLLS = frozenset({"next", "wait"})
 # Largest log batch (sum of line bytes) and artifact (decoded bytes) one call may carry.
 MAX_LOG_BATCH = 4 * 1024 * 1024
 MAX_UPLOAD = 48 * 1024 * 1024
-# Longest names (steps, agents, labels, mime types), file names and error texts; at most MAX_LABELS labels.
-NAME_MAX = 255
+# Longest file names and error texts (names and labels: rpc.wire).
 FILE_NAME_MAX = 1024
 ERROR_MAX = 16_000
-MAX_LABELS = 64
 
 # method → (required params, optional params)
 METHODS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -51,58 +51,6 @@ METHODS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "done": (frozenset({"id", "state"}), frozenset()),
     "register": (frozenset({"name"}), frozenset({"platform", "backend", "capacity", "labels", "version"})),
 }
-
-
-_REQUIRED = object()
-_KINDS: dict[type, str] = {str: "a string", int: "an integer", float: "a number", bool: "a boolean",
-                           dict: "an object", list: "a list"}
-
-
-def _object(value: Any, where: str) -> dict[str, Any]:
-    """Return `value` when it is a JSON object; raise invalid params naming `where` otherwise."""
-    if not isinstance(value, dict):
-        raise RpcError(INVALID_PARAMS, f"{where} must be an object")
-    return value
-
-
-def _field(data: dict[str, Any], key: str, kind: type, where: str = "", default: Any = _REQUIRED) -> Any:
-    """Return data[key] checked to be of `kind` (`default` when absent or null); raise invalid params naming it."""
-    value = data.get(key)
-    if value is None:
-        if default is _REQUIRED:
-            raise RpcError(INVALID_PARAMS, f"{where}{key} is required")
-        return default
-    accepted = (int, float) if kind is float else kind
-    if not isinstance(value, accepted) or (kind is not bool and isinstance(value, bool)):
-        raise RpcError(INVALID_PARAMS, f"{where}{key} must be {_KINDS[kind]}")
-    return value
-
-
-def _int(data: dict[str, Any], key: str, where: str = "", default: Any = _REQUIRED, low: int = 0) -> int:
-    """Return data[key] checked to be an integer from `low` to INT_MAX; raise invalid params naming it."""
-    value = _field(data, key, int, where, default)
-    if not low <= value <= INT_MAX:
-        raise RpcError(INVALID_PARAMS, f"{where}{key} must be an integer from {low} to {INT_MAX}")
-    return value
-
-
-def _text(data: dict[str, Any], key: str, where: str = "", default: Any = _REQUIRED, limit: int = NAME_MAX) -> str:
-    """Return data[key] checked to be a string of at most `limit` characters; raise invalid params naming it."""
-    value = _field(data, key, str, where, default)
-    if len(value) > limit:
-        raise RpcError(INVALID_PARAMS, f"{where}{key} must be at most {limit} characters")
-    return value
-
-
-def _labels(data: dict[str, Any], where: str = "") -> dict[str, str]:
-    """Return the optional `labels` object: at most MAX_LABELS names mapped to strings, each at most NAME_MAX long."""
-    labels = _field(data, "labels", dict, where, {})
-    if len(labels) > MAX_LABELS or not all(
-            isinstance(value, str) and len(key) <= NAME_MAX and len(value) <= NAME_MAX
-            for key, value in labels.items()):
-        raise RpcError(INVALID_PARAMS, f"{where}labels must map at most {MAX_LABELS} names to strings, "
-                                       f"each at most {NAME_MAX} characters")
-    return dict(labels)
 
 
 @dataclass
@@ -119,14 +67,14 @@ class RegisterParams:
     @classmethod
     def from_json(cls, data: Any) -> RegisterParams:
         """Parse the params of `register`."""
-        data = _object(data, "params")
-        name = _text(data, "name")
+        data = wire.json_object(data, "params")
+        name = wire.text(data, "name")
         if not name.strip():
             raise RpcError(INVALID_PARAMS, "name must be a non-empty string")
-        return cls(name=name, platform=_text(data, "platform", default="", limit=64) or "linux/amd64",
-                   backend=_text(data, "backend", default="", limit=32),
-                   capacity=_int(data, "capacity", default=1) or 1,
-                   labels=_labels(data), version=_text(data, "version", default="", limit=64))
+        return cls(name=name, platform=wire.text(data, "platform", default="", limit=64) or "linux/amd64",
+                   backend=wire.text(data, "backend", default="", limit=32),
+                   capacity=wire.integer(data, "capacity", default=1) or 1,
+                   labels=wire.labels(data), version=wire.text(data, "version", default="", limit=64))
 
     def to_json(self) -> dict[str, Any]:
         """Return the params object."""
@@ -143,8 +91,8 @@ class Registration:
     @classmethod
     def from_json(cls, data: Any) -> Registration:
         """Parse the result of `register`."""
-        data = _object(data, "the register result")
-        return cls(agent_id=_field(data, "agent_id", int), token=_field(data, "token", str, default=None))
+        data = wire.json_object(data, "the register result")
+        return cls(agent_id=wire.field(data, "agent_id", int), token=wire.field(data, "token", str, default=None))
 
     def to_json(self) -> dict[str, Any]:
         """Return the result object (without `token` when none was made)."""
@@ -161,11 +109,11 @@ class NextParams:
     @classmethod
     def from_json(cls, data: Any) -> NextParams:
         """Parse the params of `next`."""
-        params = _object(data, "params")
-        poll = _field(params, "poll", float, default=LONG_POLL_SECONDS)
+        params = wire.json_object(data, "params")
+        poll = wire.field(params, "poll", float, default=LONG_POLL_SECONDS)
         if not MIN_POLL_SECONDS <= poll <= MAX_POLL_SECONDS:
             raise RpcError(INVALID_PARAMS, f"poll must be from {MIN_POLL_SECONDS:g} to {MAX_POLL_SECONDS:g} seconds")
-        return cls(labels=_labels(params), poll=float(poll))
+        return cls(labels=wire.labels(params), poll=float(poll))
 
     def to_json(self) -> dict[str, Any]:
         """Return the params object."""
@@ -184,10 +132,10 @@ class Assignment:
     @classmethod
     def from_json(cls, data: Any) -> Assignment:
         """Parse the result of `next`."""
-        data = _object(data, "the next result")
-        return cls(id=_field(data, "id", str), config=_field(data, "config", dict),
-                   timeout=_field(data, "timeout", int, default=60),
-                   lease=float(_field(data, "lease", float, default=30.0)))
+        data = wire.json_object(data, "the next result")
+        return cls(id=wire.field(data, "id", str), config=wire.field(data, "config", dict),
+                   timeout=wire.field(data, "timeout", int, default=60),
+                   lease=float(wire.field(data, "lease", float, default=30.0)))
 
     def to_json(self) -> dict[str, Any]:
         """Return the result object."""
@@ -204,9 +152,9 @@ class WaitResult:
     @classmethod
     def from_json(cls, data: Any) -> WaitResult:
         """Parse the result of `wait`."""
-        data = _object(data, "the wait result")
-        return cls(canceled=_field(data, "canceled", bool, default=False),
-                   done=_field(data, "done", bool, default=False))
+        data = wire.json_object(data, "the wait result")
+        return cls(canceled=wire.field(data, "canceled", bool, default=False),
+                   done=wire.field(data, "done", bool, default=False))
 
     def to_json(self) -> dict[str, Any]:
         """Return the result object."""
@@ -222,7 +170,7 @@ class InitState:
     @classmethod
     def from_json(cls, data: Any) -> InitState:
         """Parse the state of `init`."""
-        return cls(started=_int(_object(data, "state"), "started", "state.", 0))
+        return cls(started=wire.integer(wire.json_object(data, "state"), "started", "state.", 0))
 
     def to_json(self) -> dict[str, Any]:
         """Return the state object."""
@@ -241,18 +189,18 @@ class StepReport(StepState):
     @classmethod
     def from_json(cls, data: Any) -> StepReport:
         """Parse the state of `update`."""
-        data = _object(data, "state")
-        proc = _text(data, "proc", "state.")
+        data = wire.json_object(data, "state")
+        proc = wire.text(data, "proc", "state.")
         if not proc:
             raise RpcError(INVALID_PARAMS, "state.proc must name a step")
-        return cls(proc=proc, started=_int(data, "started", "state.", 0),
-                   finished=_int(data, "finished", "state.", 0),
-                   exited=_field(data, "exited", bool, "state.", False),
-                   exit_code=_int(data, "exit_code", "state.", 0, low=INT_MIN),
-                   error=_text(data, "error", "state.", "", ERROR_MAX),
-                   skipped=_field(data, "skipped", bool, "state.", False),
-                   killed=_field(data, "killed", bool, "state.", False),
-                   oom_killed=_field(data, "oom_killed", bool, "state.", False))
+        return cls(proc=proc, started=wire.integer(data, "started", "state.", 0),
+                   finished=wire.integer(data, "finished", "state.", 0),
+                   exited=wire.field(data, "exited", bool, "state.", False),
+                   exit_code=wire.integer(data, "exit_code", "state.", 0, low=INT_MIN),
+                   error=wire.text(data, "error", "state.", "", ERROR_MAX),
+                   skipped=wire.field(data, "skipped", bool, "state.", False),
+                   killed=wire.field(data, "killed", bool, "state.", False),
+                   oom_killed=wire.field(data, "oom_killed", bool, "state.", False))
 
 
 @dataclass
@@ -262,9 +210,9 @@ class LogLine(RuntimeLine):
     @classmethod
     def from_json(cls, data: Any, where: str = "line.") -> LogLine:
         """Parse one line of a batch."""
-        data = _object(data, where.rstrip("."))
-        return cls(proc=_text(data, "proc", where), pos=_int(data, "pos", where),
-                   time=_int(data, "time", where, 0), out=_field(data, "out", str, where, ""))
+        data = wire.json_object(data, where.rstrip("."))
+        return cls(proc=wire.text(data, "proc", where), pos=wire.integer(data, "pos", where),
+                   time=wire.integer(data, "time", where, 0), out=wire.field(data, "out", str, where, ""))
 
     @classmethod
     def batch_from_json(cls, data: Any) -> list[LogLine]:
@@ -296,17 +244,17 @@ class UploadFile:
     @classmethod
     def from_json(cls, data: Any) -> UploadFile:
         """Parse the file of `upload`, decoding its base64 data."""
-        data = _object(data, "file")
-        name = _text(data, "name", "file.", limit=FILE_NAME_MAX)
+        data = wire.json_object(data, "file")
+        name = wire.text(data, "name", "file.", limit=FILE_NAME_MAX)
         if not name:
             raise RpcError(INVALID_PARAMS, "file.name must be a non-empty string")
         try:
-            content = base64.b64decode(_field(data, "data", str, "file.", ""), validate=True)
+            content = base64.b64decode(wire.field(data, "data", str, "file.", ""), validate=True)
         except (binascii.Error, ValueError):
             raise RpcError(INVALID_PARAMS, "file.data must be base64") from None
-        return cls(name=name, data=content, proc=_text(data, "proc", "file.", ""),
-                   mime=_text(data, "mime", "file.", "") or "application/octet-stream",
-                   meta=_field(data, "meta", dict, "file.", {}))
+        return cls(name=name, data=content, proc=wire.text(data, "proc", "file.", ""),
+                   mime=wire.text(data, "mime", "file.", "") or "application/octet-stream",
+                   meta=wire.field(data, "meta", dict, "file.", {}))
 
     def to_json(self) -> dict[str, Any]:
         """Return the file object with its data in base64."""
@@ -325,10 +273,10 @@ class DoneState:
     @classmethod
     def from_json(cls, data: Any) -> DoneState:
         """Parse the state of `done`."""
-        data = _object(data, "state")
-        return cls(finished=_int(data, "finished", "state.", 0),
-                   exit_code=_int(data, "exit_code", "state.", 0, low=INT_MIN),
-                   error=_text(data, "error", "state.", "", ERROR_MAX))
+        data = wire.json_object(data, "state")
+        return cls(finished=wire.integer(data, "finished", "state.", 0),
+                   exit_code=wire.integer(data, "exit_code", "state.", 0, low=INT_MIN),
+                   error=wire.text(data, "error", "state.", "", ERROR_MAX))
 
     def to_json(self) -> dict[str, Any]:
         """Return the state object."""
@@ -385,7 +333,7 @@ def decode_params(method: str, params: dict[str, Any]) -> tuple[Any, ...]:
         return (RegisterParams.from_json(params),)
     if method == "next":
         return (NextParams.from_json(params),)
-    task_id = _text(params, "id")
+    task_id = wire.text(params, "id")
     body = _TASK_BODIES[method]
     return (task_id,) if body is None else (task_id, body[1](params[body[0]]))
 

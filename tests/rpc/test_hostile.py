@@ -9,7 +9,8 @@ from sqlalchemy.exc import DataError
 
 from circle.limits import INT_MAX, INT_MIN, MAX_DEPTH
 from circle.rpc.jsonrpc import INVALID_PARAMS, INVALID_REQUEST, MAX_BATCH, METHOD_NOT_FOUND, PARSE_ERROR
-from circle.rpc.protocol import ERROR_MAX, FILE_NAME_MAX, MAX_LABELS, NAME_MAX, NOT_LEASED
+from circle.rpc.protocol import ERROR_MAX, FILE_NAME_MAX, NOT_LEASED
+from circle.rpc.wire import MAX_LABELS, NAME_MAX
 from circle.store import agents as agent_store
 from circle.store import builds as build_store
 from circle.store import logs as log_store
