@@ -17,7 +17,7 @@ import fnmatch
 import logging
 import threading
 import time
-from collections import deque
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,7 +94,8 @@ class Dispatcher:
         self.handover_seconds = handover_seconds
         self.refresh_seconds = refresh_seconds
         self._lock = threading.Lock()
-        self._waiting: dict[str, deque[Waiter]] = {}
+        # Lines of waiters by label set, oldest first; an OrderedDict so that a waiter leaves its line in O(1).
+        self._waiting: dict[str, OrderedDict[Waiter, None]] = {}
         self._fresh: list[Waiter] = []
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -111,7 +112,7 @@ class Dispatcher:
         self._start()
         waiter = Waiter(agent_id, labels, task_store.labels_key(labels), time.monotonic() + timeout)
         with self._lock:
-            self._waiting.setdefault(waiter.key, deque()).append(waiter)
+            self._waiting.setdefault(waiter.key, OrderedDict())[waiter] = None
             self._fresh.append(waiter)
         self._wake.set()
         if waiter.event.wait(timeout):
@@ -221,7 +222,7 @@ class Dispatcher:
             for queue in self._waiting.values():
                 if not queue:
                     continue
-                first = queue[0]
+                first = next(iter(queue))
                 for group in open_groups:
                     if self._fit(first, group):
                         rank = self._rank(group)
@@ -230,7 +231,7 @@ class Dispatcher:
             if best is None:
                 return None
             _, waiter, group = best
-            self._waiting[waiter.key].popleft()
+            self._waiting[waiter.key].popitem(last=False)
         return waiter, group
 
     def _serve(self, waiter: Waiter, group: PendingGroup) -> None:
@@ -254,14 +255,15 @@ class Dispatcher:
     def _requeue_waiter(self, waiter: Waiter) -> None:
         """Put a waiter back at the head of its line."""
         with self._lock:
-            self._waiting.setdefault(waiter.key, deque()).appendleft(waiter)
+            line = self._waiting.setdefault(waiter.key, OrderedDict())
+            line[waiter] = None
+            line.move_to_end(waiter, last=False)
 
     def _unqueue(self, waiter: Waiter) -> bool:
         """Remove a waiter from its line (the lock is held); False when it is not in it."""
         line = self._waiting.get(waiter.key)
-        if line is None or waiter not in line:
+        if line is None or line.pop(waiter, False) is False:
             return False
-        line.remove(waiter)
         if not line:
             del self._waiting[waiter.key]
         return True

@@ -14,10 +14,14 @@ from circle.errors import CircleError, InvalidInput, TooManyRequests
 log = logging.getLogger(__name__)
 
 
+def error_body(status: int, message: str, **extra: object) -> dict[str, object]:
+    """Return the JSON error object of SPEC §4."""
+    return {"error": HTTPStatus(status).phrase, "message": message, **extra}
+
+
 def error_response(status: int, message: str, **extra: object) -> Response:
     """Return the JSON error answer of SPEC §4."""
-    body = {"error": HTTPStatus(status).phrase, "message": message, **extra}
-    response = jsonify(body)
+    response = jsonify(error_body(status, message, **extra))
     response.status_code = status
     return response
 

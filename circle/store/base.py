@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Generic, Iterator, Sequence, TypeVar
 
-from flask import has_app_context
+from flask import g, has_app_context
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ColumnElement
@@ -28,7 +28,9 @@ M = TypeVar("M")
 
 log = logging.getLogger(__name__)
 _AFTER_COMMIT = "circle.after_commit"
-_IN_TRANSACTION = "circle.in_transaction"
+# Kept on flask.g (one per app context, like the session), so a unit of work that never touches the
+# database never creates a session.
+_IN_TRANSACTION = "circle_in_transaction"
 
 MAX_PER_PAGE = 200
 
@@ -54,7 +56,7 @@ class Page:
 
 def flush(noun: str) -> None:
     """Send pending changes inside the open unit of work (or commit them when none is open); clashes: Conflict."""
-    if not db.session.info.get(_IN_TRANSACTION):
+    if not g.get(_IN_TRANSACTION):
         commit(noun)
         return
     try:
@@ -65,6 +67,8 @@ def flush(noun: str) -> None:
 
 def commit(noun: str = "change") -> None:
     """Commit the transaction, then run what waited for it; a constraint violation becomes a clear Conflict."""
+    if not db.session.registry.has():  # the unit of work never touched the database (an idle long-poll)
+        return
     if db.session().in_transaction():  # a session that read and wrote nothing has nothing to commit
         try:
             db.session.commit()
@@ -76,30 +80,30 @@ def commit(noun: str = "change") -> None:
 
 def rollback() -> None:
     """Roll the transaction back and forget what waited for its commit."""
-    db.session.rollback()
+    if db.session.registry.has():
+        db.session.rollback()
 
 
 @contextmanager
 def transaction(noun: str = "change") -> Iterator[None]:
     """Run the block as one transaction: commit at its end, roll back if it raises; inner blocks join the outer."""
-    info = db.session.info
-    if info.get(_IN_TRANSACTION):
+    if g.get(_IN_TRANSACTION):
         yield
         return
-    info[_IN_TRANSACTION] = True
+    g.setdefault(_IN_TRANSACTION, True)
     try:
         yield
-        info[_IN_TRANSACTION] = False
+        g.pop(_IN_TRANSACTION)
         commit(noun)
     except BaseException:
-        info[_IN_TRANSACTION] = False
+        g.pop(_IN_TRANSACTION, None)
         rollback()
         raise
 
 
 def after_commit(callback: Callable[[], None]) -> None:
     """Run `callback` once the current unit of work commits (never if it rolls back); at once outside one."""
-    if not has_app_context() or not db.session.info.get(_IN_TRANSACTION):
+    if not has_app_context() or not g.get(_IN_TRANSACTION):
         callback()
         return
     db.session.info.setdefault(_AFTER_COMMIT, []).append(callback)
