@@ -37,17 +37,21 @@ def _constant(name: str) -> Any:
 
 
 def depth(value: Any) -> int:
-    """Return how deep arrays and objects nest in a decoded document (0 for a scalar), without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
-        if children is None:
-            continue
-        deepest = max(deepest, level)
-        if level <= MAX_DEPTH:
-            stack.extend((child, level + 1) for child in children)
-    return deepest
+    """Return how deep arrays and objects nest in a decoded document (0 for a scalar; MAX_DEPTH + 1 at most).
+
+    Level by level, without recursion: a log batch of thousands of flat objects is walked in C-speed list
+    operations, not one Python step per value.
+    """
+    level, current = 0, [value]
+    while True:
+        current = [item for item in current if type(item) is dict or type(item) is list]
+        if not current or level > MAX_DEPTH:
+            return level
+        level += 1
+        children: list[Any] = []
+        for item in current:
+            children.extend(item.values() if type(item) is dict else item)
+        current = children
 
 
 def decode_json(raw: bytes | str) -> Any:
