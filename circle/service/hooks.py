@@ -9,7 +9,7 @@ from typing import Mapping
 from circle import states
 from circle.errors import IgnoreEvent, InvalidInput, NotFound, Unauthorized
 from circle.models import Build, Repo
-from circle.remote import HookEvent
+from circle.remote import HookEvent, Remote
 from circle.service import builds
 from circle.service.hook_url import verify_hook_token
 from circle.service.scms import remote_for
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 # Largest webhook body accepted; real deliveries are far smaller (GitHub trims commit lists).
 MAX_BODY = 3 * 1024 * 1024
-# Headers through which forges sign or authenticate a delivery; when one is present it must verify.
+# Headers through which forges sign or authenticate a delivery; a repo with a hook secret requires one.
 SIGNATURE_HEADERS = ("X-Hub-Signature-256", "X-Hub-Signature", "X-Gitea-Signature", "X-Gogs-Signature",
                      "X-Gitlab-Token", "X-Circle-Signature")
 SKIP_CI = re.compile(r"\[(ci skip|skip ci)\]", re.IGNORECASE)
@@ -48,12 +48,22 @@ def _authenticated_repo(scm_id: int, repo_id: int, token: str) -> Repo:
     return repo
 
 
+def _check_signature(remote: Remote, repo: Repo, headers: Mapping[str, str], body: bytes) -> None:
+    """Require the forge's signature when the repo has a hook secret (every forge circle supports signs)."""
+    signed = any(name in headers for name in SIGNATURE_HEADERS)
+    if not repo.hook_secret and not signed:
+        return
+    if not signed:
+        raise Unauthorized("the delivery is not signed, but the repo has a hook secret")
+    if not remote.verify(headers, body, repo.hook_secret or ""):
+        raise Unauthorized("the delivery's signature does not match the hook secret")
+
+
 def receive(scm_id: int, repo_id: int, token: str, headers: Mapping[str, str], body: bytes) -> HookResult:
     """Turn one webhook delivery into builds, or say why it builds nothing."""
     repo = _authenticated_repo(scm_id, repo_id, token)
     remote = remote_for(scm_store.get(scm_id))
-    if any(name in headers for name in SIGNATURE_HEADERS) and not remote.verify(headers, body, repo.hook_secret or ""):
-        raise Unauthorized("the delivery's signature does not match the hook secret")
+    _check_signature(remote, repo, headers, body)
     try:
         event = remote.hook(headers, body)
     except IgnoreEvent as err:
