@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from circle import datadir
 from circle.errors import SettingsError
 from circle.rpc.protocol import MAX_POLL_SECONDS, MIN_POLL_SECONDS
 
@@ -109,7 +110,7 @@ def _persistent_secret(data_dir: Path, filename: str) -> str:
     path = data_dir / filename
     if path.exists():
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    datadir.private_dir(data_dir)
     value = secrets.token_hex(32)  # never starts with "-": `circle agent --secret VALUE` must parse
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -166,8 +167,10 @@ def load(environ: Mapping[str, str] | None = None, *, generate: bool = True) -> 
     values = raw_values(environ)
     data_dir = Path(values["CIRCLE_DATA_DIR"]).expanduser().resolve()
     database_url = values["CIRCLE_DATABASE_URL"] or f"sqlite:///{data_dir / 'circle.db'}"
-    if database_url.startswith("sqlite:///") and generate:
-        Path(database_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    if generate:
+        datadir.private_dir(data_dir)
+        if database_url.startswith("sqlite:///") and not database_url.startswith("sqlite:///:memory:"):
+            datadir.private_sqlite(Path(database_url[len("sqlite:///"):].partition("?")[0]))
     _check_database_url(database_url)
     secret_key = values["CIRCLE_SECRET_KEY"] or (_persistent_secret(data_dir, "secret_key") if generate else "")
     agent_secret = values["CIRCLE_AGENT_SECRET"] or (_persistent_secret(data_dir, "agent_secret") if generate else "")
