@@ -41,6 +41,21 @@ def test_invalid_scms_are_400(client: FlaskClient, alice: Caller, admin: Caller,
     assert nowhere.status_code == 400 and "not a directory" in nowhere.get_json()["message"]
 
 
+def test_credentials_in_the_url_are_refused_and_never_echoed(client: FlaskClient, alice: Caller):
+    """user:password@ in an SCM URL is a 400 naming the problem, without the password; nothing is stored."""
+    before = client.get("/api/scms", headers=alice.headers).get_json()
+    for url in ("http://ci:hunter2-PW@127.0.0.1:3000", "https://hunter2-PW@git.example.com/"):
+        answer = create(client, alice, url=url)
+        assert answer.status_code == 400 and "must not carry credentials" in answer.get_json()["message"]
+        assert "hunter2-PW" not in answer.get_data(as_text=True)
+    assert client.get("/api/scms", headers=alice.headers).get_json() == before
+    scm = create(client, alice).get_json()
+    patched = client.patch(f"/api/scms/{scm['id']}", headers=alice.headers,
+                           json={"url": "http://ci:hunter2-PW@127.0.0.1:3001"})
+    assert patched.status_code == 400 and "hunter2-PW" not in patched.get_data(as_text=True)
+    assert client.get(f"/api/scms/{scm['id']}", headers=alice.headers).get_json()["url"] == GITEA["url"]
+
+
 def test_only_admins_register_local_scms(client: FlaskClient, alice: Caller, admin: Caller, git_root: Path):
     denied = create(client, alice, kind="local", url=str(git_root))
     assert denied.status_code == 403
