@@ -11,6 +11,9 @@ from circle.compiler.yamlnodes import Mapping, Node, Scalar, Sequence, YamlError
 
 log = logging.getLogger(__name__)
 
+MAX_FILE_BYTES = 1024 * 1024  # a pipeline file larger than this is refused before YAML reads it
+MAX_STEPS = 2000  # steps (and services) in one pipeline; each becomes a proc, a container and a log
+
 FRONT_ENDS: dict[str, Callable[[Mapping, Reader], PipelineDef]] = {
     DRONE08: drone08.parse,
     WOODPECKER: woodpecker.parse,
@@ -19,6 +22,10 @@ FRONT_ENDS: dict[str, Callable[[Mapping, Reader], PipelineDef]] = {
 
 def load_root(text: str, reader: Reader) -> Mapping | None:
     """Return the root mapping of `text`, or None after recording why there is none."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_FILE_BYTES:
+        reader.problem(None, f"the pipeline file is {size} bytes; the limit is {MAX_FILE_BYTES} (1 MiB)")
+        return None
     try:
         documents = load(text)
     except YamlError as err:
@@ -51,6 +58,11 @@ def dialect_of(root: Mapping, reader: Reader) -> str | None:
     section = root.get("steps" if steps is not None else "pipeline")
     if _is_empty(section):
         reader.problem(steps or pipeline, "the pipeline has no steps")
+        return None
+    count = len(section.pairs) if isinstance(section, Mapping) else len(section.items) if isinstance(
+        section, Sequence) else 0
+    if count > MAX_STEPS:
+        reader.problem(steps or pipeline, f"the pipeline has {count} steps; the limit is {MAX_STEPS}")
         return None
     return WOODPECKER if steps is not None else DRONE08
 
