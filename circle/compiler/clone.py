@@ -22,6 +22,8 @@ CLONE_STEP_NAME = "clone"
 GIT_PLUGINS = ("plugins/git", "drone/git", "woodpeckerci/plugin-git", "woodpecker-plugins/git", "plugin-git")
 
 CLONE_COMMANDS = [
+    # The credentials live only while the clone step runs: later steps never find them in a HOME.
+    'trap \'rm -f "$HOME/.netrc"\' EXIT',
     'if [ -n "${CI_NETRC_MACHINE:-}" ]; then umask 077; '
     'printf "machine %s\\nlogin %s\\npassword %s\\n" "$CI_NETRC_MACHINE" "$CI_NETRC_USERNAME" "$CI_NETRC_PASSWORD" '
     '> "$HOME/.netrc"; umask 022; fi',

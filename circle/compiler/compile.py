@@ -222,7 +222,7 @@ class _ConfigBuilder:
         stages += dag_stages(steps) if self.job.dag else group_stages(steps)
         masked = self.store.masked()
         netrc = self.job.meta.netrc
-        if netrc and netrc.password and clone:
+        if netrc and netrc.password and any("CI_NETRC_PASSWORD" in step.environment for step in clone):
             masked.append(Secret(name="netrc_password", value=netrc.password))
         return Config(stages=stages, volumes=[Volume(WORKSPACE_VOLUME)], networks=[Network(DEFAULT_NETWORK)],
                       secrets=masked, registries=list(self.options.registries), workspace=self.pipeline.workspace)
@@ -258,9 +258,16 @@ class _ConfigBuilder:
                 if not definition.commands and is_git_plugin(definition.image):
                     step.commands = list(CLONE_COMMANDS)
                 clone.append(step)
+            if not self._custom_clone_gets_netrc():
+                netrc = {}
         for step in clone:
             step.environment.update(netrc)
         return clone
+
+    def _custom_clone_gets_netrc(self) -> bool:
+        """Tell whether the file's own clone steps may see the SCM credentials: on a trusted repo, never for a
+        pull request (its file, and so its clone step, comes from the pull request's author)."""
+        return self.options.trusted and self.job.meta.build.event != PULL_REQUEST
 
     def _step(self, d: StepDef, flags: tuple[bool, bool]) -> Step:
         """Return the IR step of `d` with its on_success/on_failure `flags`."""

@@ -96,15 +96,22 @@ def test_a_missing_commit_fails_the_step(source: dict[str, str], tmp_path: Path)
     assert done.returncode != 0
 
 
-def test_netrc_is_written_for_the_clone_and_masked(source: dict[str, str], tmp_path: Path) -> None:
+def test_netrc_lives_only_while_the_clone_runs(source: dict[str, str], tmp_path: Path) -> None:
+    """The clone writes $HOME/.netrc (0600) for git and removes it when it ends, failed or not: no later step of
+    the build finds the SCM owner's credentials in a HOME."""
     netrc = Netrc(machine="git.example.com", login="octo", password="t0ken")
     step = clone_step(source["path"], source["second"], "refs/heads/main", netrc=netrc)
     assert step.environment["CI_NETRC_PASSWORD"] == "t0ken"
+    step.commands.append('cp -p "$HOME/.netrc" "$HOME/seen"')  # what git sees while the clone runs
     done = run_on_host(step, tmp_path / "ws", tmp_path / "home")
     assert done.returncode == 0, done.stderr
-    written = tmp_path / "home" / ".netrc"
-    assert written.read_text() == "machine git.example.com\nlogin octo\npassword t0ken\n"
-    assert written.stat().st_mode & 0o777 == 0o600
+    seen = tmp_path / "home" / "seen"
+    assert seen.read_text() == "machine git.example.com\nlogin octo\npassword t0ken\n"
+    assert seen.stat().st_mode & 0o777 == 0o600
+    assert not (tmp_path / "home" / ".netrc").exists()
+    failing = clone_step(source["path"], "f" * 40, "refs/heads/absent", netrc=netrc)
+    assert run_on_host(failing, tmp_path / "ws2", tmp_path / "home2").returncode != 0
+    assert not (tmp_path / "home2" / ".netrc").exists()
 
 
 def test_custom_git_clone_honours_depth(source: dict[str, str], tmp_path: Path) -> None:
