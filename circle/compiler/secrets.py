@@ -13,13 +13,16 @@ from dataclasses import dataclass, field
 
 from circle.compiler.images import repository
 from circle.pipeline.types import Secret
+from circle.states import TRUSTED_EVENTS
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class SecretSpec:
-    """A secret available to a build: empty `events` / `images` mean every event / image."""
+    """A secret available to a build: empty `images` means every image; empty `events` means every event but a
+    pull request (states.TRUSTED_EVENTS): a pull request, whose author wrote its pipeline, sees a secret only
+    when its events name pull_request."""
 
     name: str
     value: str
@@ -28,7 +31,7 @@ class SecretSpec:
 
     def allows(self, event: str, image: str | None) -> bool:
         """Return whether a step with `image` may see this secret during an `event` build."""
-        if self.events and event not in self.events:
+        if event not in (self.events or TRUSTED_EVENTS):
             return False
         if not self.images:
             return True

@@ -6,6 +6,7 @@ import pytest
 
 from circle.compiler.compile import compile_pipeline
 from circle.compiler.metadata import BuildInfo, Metadata, Netrc
+from circle.compiler.secrets import SecretSpec
 
 NETRC = Netrc(machine="git.example.com", login="owner", password="owner-T0KEN")
 DEFAULT = "pipeline:\n  b:\n    image: x\n    commands: [env]\n"
@@ -40,3 +41,19 @@ def test_a_files_own_clone_step_gets_them_only_when_trusted_and_not_a_pull_reque
     """A pull request's author writes its clone step; an untrusted repo's pipeline is anyone's with push access."""
     steps = _steps(CUSTOM, event, trusted)
     assert _has_netrc(steps["mine"]) is expected and not _has_netrc(steps["b"])
+
+
+SECRET_STEP = "pipeline:\n  b:\n    image: x\n    secrets: [token]\n    commands: [env]\n"
+
+
+@pytest.mark.parametrize("events, event, seen", [
+    ([], "push", True), ([], "manual", True), ([], "pull_request", False),
+    (["push"], "pull_request", False), (["push", "pull_request"], "pull_request", True),
+])
+def test_a_secret_reaches_a_pull_request_only_when_its_events_name_it(events, event, seen):
+    """A secret without events is for every event but pull_request; a pull request needs it named."""
+    spec = SecretSpec(name="token", value="s3cr3t-V4LUE", events=events)
+    meta = Metadata(build=BuildInfo(number=1, event=event))
+    [workflow] = compile_pipeline(SECRET_STEP, meta, secrets=[spec], trusted=True)
+    step = {s.name: s for stage in workflow.config.stages for s in stage.steps}["b"]
+    assert ("s3cr3t-V4LUE" in step.environment.values()) is seen
