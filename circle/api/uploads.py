@@ -1,4 +1,4 @@
-"""POST /api/upload/{token}: a step stores an artifact on its build with `curl -F file=@x $CIRCLE_UPLOAD_URL`."""
+"""POST /api/upload/{token}: a running step stores an artifact with `curl -F file=@x $CIRCLE_UPLOAD_URL`."""
 from __future__ import annotations
 
 import mimetypes
@@ -9,7 +9,7 @@ from circle.api.routing import api_route
 from circle.errors import InvalidInput
 from circle.models import File
 from circle.schemas.files import FileSchema
-from circle.service.uploads import build_for
+from circle.service.uploads import step_for
 from circle.store import files as file_store
 
 bp = Blueprint("uploads", __name__)
@@ -18,12 +18,13 @@ bp = Blueprint("uploads", __name__)
 @api_route(bp, "POST", "/api/upload/<token>", auth="public", answer=FileSchema, status=201, files=("file",),
            errors=(400, 403, 413))
 def upload(token: str) -> File:
-    """Store the multipart `file` on the build the token names."""
-    build = build_for(token)
+    """Store the multipart `file` on the build of the running step the token names, recording the step."""
+    step = step_for(token)
     upload_file = request.files.get("file")
     if upload_file is None or not upload_file.filename:
         raise InvalidInput("send the artifact as multipart field 'file' (curl -F file=@PATH URL)",
                            {"file": ["missing"]})
     data = upload_file.read()
     mime = mimetypes.guess_type(upload_file.filename)[0] or upload_file.mimetype or "application/octet-stream"
-    return file_store.create(build_id=build.id, name=upload_file.filename, mime=mime, size=len(data), data=data)
+    return file_store.create(build_id=step.build_id, proc_id=step.id, pid=step.pid, name=upload_file.filename,
+                             mime=mime, size=len(data), data=data)

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 STATUS_VARIABLES = ("CI_BUILD_STATUS", "DRONE_BUILD_STATUS")
 NETRC_VARIABLES = ("CI_NETRC_PASSWORD", "DRONE_NETRC_PASSWORD")
+# Step variables masked like secrets: the clone credential and the step's own upload URL.
+MASKED_VARIABLES = (*NETRC_VARIABLES, "CIRCLE_UPLOAD_URL")
 
 
 class Tracer(Protocol):
@@ -61,9 +63,9 @@ def is_detached(step: Step) -> bool:
 
 
 def secret_values(config: Config) -> list[str]:
-    """Return every value to mask: masked secrets and netrc passwords given to steps."""
+    """Return every value to mask: masked secrets, netrc passwords and upload URLs given to steps."""
     values = [s.value for s in config.secrets if s.mask and s.value]
-    values += [step.environment[n] for step in config.steps() for n in NETRC_VARIABLES
+    values += [step.environment[n] for step in config.steps() for n in MASKED_VARIABLES
                if step.environment.get(n)]
     return values
 

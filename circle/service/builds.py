@@ -11,7 +11,7 @@ from circle.models import Build, Config, Proc, Repo, User
 from circle.models.types import now
 from circle.origin import Origin
 from circle.pipeline.types import Workflow
-from circle.service import events
+from circle.service import events, uploads
 from circle.service.pipelines import compile_build
 from circle.store import builds as build_store
 from circle.store import configs as config_store
@@ -108,6 +108,7 @@ def _create_procs(build: Build, config: Config, workflows: list[Workflow]) -> li
         for step in workflow.config.steps():
             pid += 1
             rows.append(Proc(build_id=build.id, pid=pid, ppid=parent_pid, name=step.name, state=status.PENDING))
+            uploads.bind_step(build, step, pid)
     build_store.create_procs(rows)
     return workflow_rows
 

@@ -34,7 +34,7 @@ def _netrc(repo: Repo) -> Netrc | None:
     return Netrc(machine=machine, login=login, password=password)
 
 
-def for_build(repo: Repo, build: Build, *, upload_url: str = "") -> Metadata:
+def for_build(repo: Repo, build: Build) -> Metadata:
     """Return the compiler metadata of one build."""
     settings = hub().settings
     origin = Origin.from_columns(build)
@@ -48,5 +48,4 @@ def for_build(repo: Repo, build: Build, *, upload_url: str = "") -> Metadata:
         system=SystemInfo(name="circle", host=settings.host, link=settings.host),
         params=origin.params,
         netrc=_netrc(repo),
-        upload_url=upload_url,
     )

@@ -11,7 +11,6 @@ from circle.models import Build, Config, Repo
 from circle.offload import off_loop
 from circle.pipeline.types import Registry, Workflow
 from circle.service import metadata
-from circle.service.uploads import upload_url
 from circle.store import scms as scm_store
 from circle.store import secrets as secret_store
 
@@ -61,6 +60,6 @@ def compile_build(repo: Repo, config: Config, build: Build) -> list[Workflow]:
     """Compile a config for a build; raises CompileError or ConfigUnavailable."""
     text = pipeline_text(repo, config, build)
     secret_specs_, registries_, trusted = secret_specs(repo), registries(repo), repo.trusted
-    meta = metadata.for_build(repo, build, upload_url=upload_url(build))
+    meta = metadata.for_build(repo, build)
     return off_loop(lambda: compile_pipeline(text, meta, filename=config.path or config.name,
                                               secrets=secret_specs_, registries=registries_, trusted=trusted))

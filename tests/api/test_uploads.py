@@ -1,4 +1,4 @@
-"""POST /api/upload/{token}: the token fits one build only, and expires after the build finished."""
+"""POST /api/upload/{token}: the token fits one step of one build, only while that step runs."""
 from __future__ import annotations
 
 import io
@@ -6,9 +6,11 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from api.helpers import add_build
+from api.helpers import Caller, add_build
+from circle.extensions import db
+from circle.models import Proc
 from circle.models.types import now
-from circle.service.uploads import GRACE, upload_token
+from circle.service.uploads import upload_token
 from circle.store import builds, files
 
 
@@ -19,31 +21,48 @@ def _upload(client: FlaskClient, token: str) -> int:
     return answer.status_code
 
 
-def test_a_running_builds_token_uploads_to_it(client: FlaskClient, repo: dict[str, Any]):
-    build = add_build(repo["id"], 1, status="running")
-    assert _upload(client, upload_token(build)) == 201
-    assert [f.name for f in files.list_by_build(build.id)] == ["a.txt"]
+def _running(repo_id: int, **columns: Any):
+    """Add a running build with a workflow (pid 1) and a running step (pid 2); return both."""
+    build = add_build(repo_id, columns.pop("number", 1), status="running", **columns)
+    _, step = builds.create_procs([Proc(build_id=build.id, pid=1, ppid=0, name="default", state="running"),
+                                   Proc(build_id=build.id, pid=2, ppid=1, name="test", state="running")])
+    return build, step
 
 
-def test_a_forged_token_is_404(client: FlaskClient, repo: dict[str, Any]):
-    build = add_build(repo["id"], 1, status="running")
-    assert _upload(client, f"{build.id}.forged") == 404
+def test_a_running_steps_token_uploads_and_the_artifact_names_the_step(client: FlaskClient, admin: Caller,
+                                                                         repo: dict[str, Any]):
+    build, step = _running(repo["id"])
+    assert _upload(client, upload_token(build, step.pid)) == 201
+    [stored] = files.list_by_build(build.id)
+    assert (stored.name, stored.proc_id, stored.pid) == ("a.txt", step.id, 2)
+    answer = client.get(f"/api/repos/{repo['id']}/builds/1/files", headers=admin.headers)
+    assert [(f["name"], f["pid"]) for f in answer.get_json()] == [("a.txt", 2)]
+
+
+def test_after_the_step_ended_the_token_is_403_and_nothing_is_stored(client: FlaskClient, repo: dict[str, Any]):
+    build, step = _running(repo["id"])
+    step.state, step.finished = "success", now()
+    db.session.commit()
+    assert _upload(client, upload_token(build, step.pid)) == 403
+    assert files.list_by_build(build.id) == []
+
+
+def test_a_forged_token_or_another_steps_pid_is_404(client: FlaskClient, repo: dict[str, Any]):
+    build, step = _running(repo["id"])
+    assert _upload(client, f"{build.id}.{step.pid}.forged") == 404
+    assert _upload(client, f"{build.id}.1.{upload_token(build, 2).rsplit('.', 1)[1]}") == 404
+    assert _upload(client, upload_token(build, 7)) == 404  # signed, but no such step
     assert _upload(client, "nonsense") == 404
+    assert _upload(client, "9" * 40 + ".2.x") == 404
+    assert files.list_by_build(build.id) == []
 
 
 def test_the_token_of_a_deleted_build_does_not_fit_a_new_build_with_its_id(client: FlaskClient,
                                                                            repo: dict[str, Any]):
     old = add_build(repo["id"], 1, status="running", created=now() - 100)
-    token, build_id = upload_token(old), old.id
+    token, build_id = upload_token(old, 2), old.id
     builds.delete(old)
-    new = add_build(repo["id"], 2, status="running", id=build_id)
+    new, _ = _running(repo["id"], number=2, id=build_id)
     assert new.id == build_id
     assert _upload(client, token) == 404
     assert files.list_by_build(new.id) == []
-
-
-def test_the_token_expires_after_the_build_finished(client: FlaskClient, repo: dict[str, Any]):
-    build = add_build(repo["id"], 1, status="success", finished=now() - 10)
-    assert _upload(client, upload_token(build)) == 201
-    builds.update(build, finished=now() - GRACE - 1)
-    assert _upload(client, upload_token(build)) == 403

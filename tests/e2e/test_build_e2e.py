@@ -6,6 +6,8 @@ import time
 
 import pytest
 
+from circle.pipeline.types import MASK
+
 pytestmark = pytest.mark.slow
 
 HELLO = """
@@ -93,17 +95,29 @@ def test_restart_and_fork(server, agent, activate):
 
 
 def test_artifact_upload_and_download(server, agent, activate):
-    """A step uploads a file with curl to CIRCLE_UPLOAD_URL; the API lists and serves it."""
+    """A step uploads with curl to its CIRCLE_UPLOAD_URL: the artifact names the step, the URL is masked in the log
+    and refused (403, nothing stored) once the step ended."""
     pipeline = ("pipeline:\n  publish:\n    image: x\n    commands:\n"
                 "      - printf 'artifact-bytes' > report.txt\n"
-                "      - curl -sf -F file=@report.txt \"$CIRCLE_UPLOAD_URL\"\n")
+                "      - curl -sf -F file=@report.txt \"$CIRCLE_UPLOAD_URL\"\n"
+                "      - printf '%s' \"$CIRCLE_UPLOAD_URL\" > url.txt\n"
+                "      - curl -sf -F file=@url.txt \"$CIRCLE_UPLOAD_URL\"\n"
+                "      - echo \"url=$CIRCLE_UPLOAD_URL\"\n")
     repo_id, _ = activate({".circle.yml": pipeline})
     number = _manual(server, repo_id)["number"]
-    assert server.wait_build(repo_id, number)["status"] == "success", server.log_text(repo_id, number, "publish")
+    done = server.wait_build(repo_id, number)
+    assert done["status"] == "success", server.log_text(repo_id, number, "publish")
+    [publish] = [p for p in done["procs"] if p["name"] == "publish"]
     files = server.ok("GET", f"/api/repos/{repo_id}/builds/{number}/files")
-    assert [f["name"] for f in files] == ["report.txt"]
+    assert [(f["name"], f["pid"]) for f in files] == [("report.txt", publish["pid"]), ("url.txt", publish["pid"])]
     download = server.api("GET", f"/api/repos/{repo_id}/builds/{number}/files/{files[0]['id']}")
     assert download.status_code == 200 and download.content == b"artifact-bytes"
+    url = server.api("GET", f"/api/repos/{repo_id}/builds/{number}/files/{files[1]['id']}").text
+    log_text = server.log_text(repo_id, number, "publish")
+    assert "/api/upload/" in url and url not in log_text and f"url={MASK}" in log_text
+    late = server.api("POST", "/api" + url.split("/api", 1)[1], files={"file": ("late.txt", b"late")})
+    assert late.status_code == 403
+    assert len(server.ok("GET", f"/api/repos/{repo_id}/builds/{number}/files")) == 2
 
 
 def test_matrix_runs_one_workflow_per_axis(server, agent, activate):

@@ -142,6 +142,15 @@ def test_masking_covers_plain_embedded_and_multiline_secrets(run, ir):
     assert lines.count(MASK) >= 3
 
 
+def test_the_steps_upload_url_is_masked_like_a_secret(run, ir):
+    url = "http://ci.example/api/upload/3.2.0123abcd"
+    step = ir.step("dump", commands=["echo \"url=$CIRCLE_UPLOAD_URL\""],
+                   environment={"CIRCLE_UPLOAD_URL": url, "DUMMY_OUTPUT": f"url={url}"})
+    result, rec, _ = run(ir.pipeline([step]))
+    assert result.state == "success", rec.all_text()
+    assert url not in rec.all_text() and f"url={MASK}" in rec.out("dump")
+
+
 def test_output_over_the_limit_ends_with_a_visible_marker(run, ir):
     result, rec, _ = run(ir.pipeline([ir.step("chatty", count=3000)]), max_output=2000)
     assert result.state == "success"
