@@ -59,8 +59,7 @@ def dialect_of(root: Mapping, reader: Reader) -> str | None:
     if _is_empty(section):
         reader.problem(steps or pipeline, "the pipeline has no steps")
         return None
-    count = len(section.pairs) if isinstance(section, Mapping) else len(section.items) if isinstance(
-        section, Sequence) else 0
+    count = len(section.pairs) if isinstance(section, Mapping) else len(getattr(section, "items", ()))
     if count > MAX_STEPS:
         reader.problem(steps or pipeline, f"the pipeline has {count} steps; the limit is {MAX_STEPS}")
         return None

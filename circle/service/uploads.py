@@ -8,6 +8,7 @@ from __future__ import annotations
 from circle import crypto, states
 from circle.errors import Forbidden, NotFound
 from circle.hub import hub
+from circle.limits import INT_MAX
 from circle.models import Build, Proc
 from circle.pipeline.types import Step
 from circle.store import builds as build_store
@@ -38,10 +39,10 @@ def bind_step(build: Build, step: Step, pid: int) -> None:
 def _parse(token: str) -> tuple[int, int, str] | None:
     """Split a token into build id, pid and signature; None when it has not that shape."""
     parts = token.split(".", 2)
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit() or len(parts[0]) > 18 \
-            or len(parts[1]) > 9:
+    if len(parts) != 3 or not (parts[0].isdigit() and parts[1].isdigit()):
         return None
-    return int(parts[0]), int(parts[1]), parts[2]
+    build_id, pid = int(parts[0]), int(parts[1])
+    return (build_id, pid, parts[2]) if build_id <= INT_MAX and pid <= INT_MAX else None
 
 
 def step_for(token: str) -> Proc:
