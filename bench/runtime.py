@@ -4,8 +4,9 @@
 
 Prints, next to each other, the wall time of `circle exec --backend local` and of the same shell
 commands run directly, for a 1-step `echo hello` pipeline and for a step printing N lines; then the
-runtime's own per-step overhead (Runtime + local backend, no CLI start-up, no compile) and the
-lines per second through the output path (split, decode, mask with secrets set, number, tracer).
+runtime's own per-step overhead (Runtime + local backend, no CLI start-up, no compile; without and
+with the bubblewrap sandbox) and the lines per second through the output path (split, decode, mask
+with secrets set, number, tracer).
 Goals: < 50 ms overhead per step, >= 200 000 lines/s.
 """
 from __future__ import annotations
@@ -81,12 +82,12 @@ def python_start() -> None:
     subprocess.run([sys.executable, "-c", "import circle.cli"], check=True)
 
 
-def runtime_steps(steps: int) -> float:
+def runtime_steps(steps: int, sandbox: bool) -> float:
     """Return the wall time of a pipeline of `steps` sequential `true` steps on the local backend."""
     config = Config(stages=[Stage(f"s{i}", [Step(f"step{i}", commands=["true"])]) for i in range(steps)],
-                    secrets=SECRETS)
+                    secrets=SECRETS, trusted=True)
     start = time.perf_counter()
-    Runtime(config, get_backend("local"), CountingTracer()).run()
+    Runtime(config, get_backend("local", sandbox=sandbox), CountingTracer()).run()
     return time.perf_counter() - start
 
 
@@ -124,11 +125,13 @@ def main() -> None:
             print(f"{label:34} {through * 1000:10.1f}ms {direct * 1000:10.1f}ms {(through - direct) * 1000:10.1f}ms")
         print(f"{'(python start + import circle.cli)':34} {start_up * 1000:10.1f}ms\n")
 
-    pipeline = median_time(lambda: runtime_steps(args.steps), args.repeat)
     direct = median_time(lambda: [shell(["true"]) for _ in range(args.steps)], args.repeat)
-    overhead = (pipeline - direct) / args.steps
-    print(f"runtime, {args.steps} sequential `true` steps: {pipeline * 1000:.1f}ms; "
-          f"sh directly: {direct * 1000:.1f}ms; overhead {overhead * 1000:.2f}ms per step (goal < 50 ms)")
+    for sandbox in (False, True):
+        pipeline = median_time(lambda s=sandbox: runtime_steps(args.steps, s), args.repeat)
+        overhead = (pipeline - direct) / args.steps
+        print(f"runtime, {args.steps} sequential `true` steps, {'bubblewrap' if sandbox else 'no sandbox':10}: "
+              f"{pipeline * 1000:.1f}ms; sh directly: {direct * 1000:.1f}ms; "
+              f"overhead {overhead * 1000:.2f}ms per step (goal < 50 ms)")
     for backend in ("dummy", "local"):
         seconds, seen = min((line_throughput(args.lines, backend) for _ in range(args.repeat)), key=lambda r: r[0])
         print(f"lines through the runtime ({backend:5} backend, masking on): {seen} lines in {seconds * 1000:.1f}ms "

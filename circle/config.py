@@ -41,6 +41,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CIRCLE_AGENT_LABELS", str, "", "key=value,key=value labels of an agent"),
     Setting("CIRCLE_AGENT_POLL_SECONDS", int, 55,
             "seconds an idle agent's request for work waits (1-300); keep it below any proxy's read timeout"),
+    Setting("CIRCLE_AGENT_LOCAL_USER", str, "nobody", "user (name or uid) a root agent runs sandboxed local steps as"),
+    Setting("CIRCLE_AGENT_LOCAL_PIDS", int, 16384, "most processes the local steps' user may have (RLIMIT_NPROC)"),
+    Setting("CIRCLE_AGENT_LOCAL_NETWORK", bool, True,
+            "local steps share the host's network (its loopback services included); false = none"),
+    Setting("CIRCLE_AGENT_LOCAL_UNSAFE", bool, False,
+            "run local steps without a sandbox when bubblewrap cannot be used, even as root or for untrusted repos"),
     Setting("CIRCLE_LEASE_SECONDS", int, 30, "seconds an agent holds a task without extending it"),
     Setting("CIRCLE_LOG_MAX_BYTES", int, 50 * 1024 * 1024, "bytes of output stored per step; the rest is dropped"),
     Setting("CIRCLE_LOG_STORE", str, "", "where finished logs go: empty = the database, file = $CIRCLE_DATA_DIR/logs"),
@@ -75,6 +81,7 @@ class Settings:
     agent_max_procs: int
     agent_labels: str
     agent_poll_seconds: int
+    agent_local: dict[str, Any]
     lease_seconds: int
     log_max_bytes: int
     log_store: str
@@ -97,6 +104,12 @@ class Settings:
 
 def _convert(setting: Setting, raw: str) -> Any:
     """Turn the raw text of a setting into its type, or raise SettingsError."""
+    if setting.type is bool:
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise SettingsError(f"{setting.name} must be true or false, not {raw!r}")
     if setting.type is int:
         try:
             return int(raw)
@@ -162,6 +175,12 @@ def _check_minimums(values: Mapping[str, Any]) -> None:
             raise SettingsError(f"{name} must be {least} or more, not {values[name]}")
 
 
+def local_options(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the local backend's options (user, pids, network, unsafe) from the settings."""
+    return {"user": values["CIRCLE_AGENT_LOCAL_USER"], "pids": values["CIRCLE_AGENT_LOCAL_PIDS"],
+            "network": values["CIRCLE_AGENT_LOCAL_NETWORK"], "unsafe": values["CIRCLE_AGENT_LOCAL_UNSAFE"]}
+
+
 def load(environ: Mapping[str, str] | None = None, *, generate: bool = True) -> Settings:
     """Read every CIRCLE_* setting from `environ` (default os.environ); generate missing keys when `generate`."""
     values = raw_values(environ)
@@ -194,6 +213,7 @@ def load(environ: Mapping[str, str] | None = None, *, generate: bool = True) -> 
         token=values["CIRCLE_TOKEN"],
         agent_backend=backend, agent_max_procs=values["CIRCLE_AGENT_MAX_PROCS"],
         agent_labels=values["CIRCLE_AGENT_LABELS"], agent_poll_seconds=agent_poll_seconds(values),
+        agent_local=local_options(values),
         lease_seconds=max(1, values["CIRCLE_LEASE_SECONDS"]),
         log_max_bytes=values["CIRCLE_LOG_MAX_BYTES"], log_store=log_store,
         session_idle=values["CIRCLE_SESSION_IDLE"], session_max=values["CIRCLE_SESSION_MAX"],

@@ -6,6 +6,10 @@ posix_spawn (vfork-like, its cost independent of the parent's size); its pipes a
 cooperatively and its exit status comes from a libev child watcher started before the event loop
 can run, so the loop's SIGCHLD handling cannot reap it unseen. Unpatched, this is subprocess.run.
 Only for short commands whose output fits in memory.
+
+Without gevent, long-running children are started from one long-lived thread: a child that asked
+for a parent-death signal (bubblewrap's --die-with-parent) gets it when the THREAD that forked it
+ends, so a step started from a short-lived thread would be killed with it.
 """
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import os
 import signal
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -127,11 +132,20 @@ class Child:
 _IN_DIR = 'cd -- "$1" || exit 126; shift; exec "$@"'
 
 
-def spawn(argv: Sequence[str], *, cwd: str, env: Mapping[str, str]) -> subprocess.Popen[bytes] | Child:
-    """Start a command in its own session with stdout and stderr on one pipe and stdin from /dev/null."""
+# The one thread that starts long-running children when gevent is not in use (see the module docstring).
+_SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="circle-spawn")
+
+
+def spawn(argv: Sequence[str], *, cwd: str, env: Mapping[str, str],
+          pass_fds: tuple[int, ...] = ()) -> subprocess.Popen[bytes] | Child:
+    """Start a command in its own session with stdout and stderr on one pipe and stdin from /dev/null.
+
+    The descriptors in `pass_fds` stay open in the child under the same numbers.
+    """
     if not _gevent_patched():
-        return subprocess.Popen(list(argv), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        return _SPAWNER.submit(subprocess.Popen, list(argv), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+                               pass_fds=pass_fds).result()
     import gevent
 
     gevent.get_hub().loop.install_sigchld()
@@ -139,6 +153,8 @@ def spawn(argv: Sequence[str], *, cwd: str, env: Mapping[str, str]) -> subproces
     out_r, out_w = os.pipe()
     actions = [(os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, out_w, 2),
                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)]
+    for fd in pass_fds:  # no other spawn can run before they are closed again: nothing yields in between
+        os.set_inheritable(fd, True)
     try:
         pid = os.posix_spawn("/bin/sh", ["sh", "-c", _IN_DIR, "circle", cwd, executable, *argv[1:]], dict(env),
                              file_actions=actions, setsid=True)
@@ -147,7 +163,23 @@ def spawn(argv: Sequence[str], *, cwd: str, env: Mapping[str, str]) -> subproces
         raise
     finally:
         os.close(out_w)
+        for fd in pass_fds:
+            os.set_inheritable(fd, False)
     return Child(pid, out_r)
+
+
+def read_all(fd: int) -> bytes:
+    """Read a pipe to its end (cooperatively under gevent) and close it."""
+    if not _gevent_patched():
+        with os.fdopen(fd, "rb") as pipe:
+            return pipe.read()
+    from gevent.fileobject import FileObjectPosix
+
+    reader = FileObjectPosix(fd, "rb")
+    try:
+        return reader.read()
+    finally:
+        reader.close()
 
 
 def _which(name: str, env: Mapping[str, str]) -> str:

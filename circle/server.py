@@ -52,7 +52,7 @@ def _embedded_agents(app: Flask, port: int, count: int) -> list:
                                backend=settings.agent_backend, max_procs=settings.agent_max_procs,
                                labels=parse_labels(settings.agent_labels), name=f"embedded-{index}",
                                poll_seconds=settings.agent_poll_seconds,
-                               workdir=str(settings.data_dir / "workspaces"))
+                               workdir=str(settings.data_dir / "workspaces"), local=settings.agent_local)
         agent = Agent(options)
         threading.Thread(target=agent.run, name=f"circle-embedded-agent-{index}", daemon=True).start()
         agents.append(agent)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import platform as platform_module
 import socket
 from dataclasses import dataclass, field
+from typing import Any
 
 from circle.errors import InvalidInput
 
@@ -54,6 +55,7 @@ class AgentOptions:
     name: str = field(default_factory=socket.gethostname)
     workdir: str | None = None
     poll_seconds: float = 55.0
+    local: dict[str, Any] = field(default_factory=dict)  # the local backend's user, pids, network, unsafe
 
     @property
     def platform(self) -> str:

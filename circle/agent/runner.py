@@ -2,16 +2,37 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from typing import Any
 
 from circle import __version__
 from circle.agent.options import AgentOptions
 from circle.agent.task import TaskRun
 from circle.pipeline.backends import resolve
+from circle.pipeline.backends.sandbox import Sandbox, unavailable
 from circle.rpc.client import MAX_BACKOFF, AgentRejected, RpcClient, ServerUnavailable
 from circle.rpc.protocol import NOT_REGISTERED, NextParams, RegisterParams, RpcError
 
 log = logging.getLogger(__name__)
+
+
+def local_isolation(local: dict[str, Any]) -> tuple[int, str]:
+    """Return the log level and the one sentence saying how this agent isolates local steps."""
+    try:
+        sandbox = Sandbox.for_user(str(local.get("user", "nobody")), int(local.get("pids", 4096)),
+                                   bool(local.get("network", True)))
+    except ValueError as err:
+        return logging.ERROR, f"local steps cannot run: {err}"
+    reason = unavailable(sandbox)
+    if not reason:
+        return logging.INFO, f"local steps run in a {sandbox.describe()}"
+    if local.get("unsafe"):
+        return logging.WARNING, f"local steps run WITHOUT a sandbox ({reason}; CIRCLE_AGENT_LOCAL_UNSAFE=true)"
+    if os.geteuid() == 0:
+        return logging.ERROR, f"this agent cannot sandbox local steps ({reason}) and runs as root: it refuses them all"
+    return logging.WARNING, (f"this agent cannot sandbox local steps ({reason}): it runs trusted repos unsandboxed "
+                             "and refuses untrusted ones")
 
 
 class Agent:
@@ -41,6 +62,8 @@ class Agent:
         except ServerUnavailable:
             return False
         log.info("agent %r registered as %s with backend %s", self.options.name, self.client.agent_id, backend)
+        if backend == "local":
+            log.log(*local_isolation(self.options.local))
         return True
 
     def run(self) -> None:

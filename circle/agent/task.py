@@ -78,7 +78,7 @@ class TaskRun:
         """Run the pipeline on the configured backend, reporting through a Reporter."""
         reporter = Reporter(self.client, self.task_id, on_rejected=self._rejected)
         try:
-            backend = get_backend(self.options.backend, root=self.options.workdir)
+            backend = get_backend(self.options.backend, root=self.options.workdir, **self.options.local)
             self.runtime = Runtime(self.config, backend, reporter, timeout=self.timeout)
             if self._lost.is_set():
                 self.runtime.cancel()

@@ -30,7 +30,7 @@ def cmd_agent(args: argparse.Namespace) -> int:
     """Run the agent until SIGTERM/SIGINT."""
     from circle.agent.options import AgentOptions, parse_labels, parse_servers
     from circle.agent.runner import Agent, run_until_signalled
-    from circle.config import agent_poll_seconds, raw_values
+    from circle.config import agent_poll_seconds, local_options, raw_values
     from circle.errors import InvalidInput, SettingsError
 
     settings = raw_values()
@@ -43,7 +43,7 @@ def cmd_agent(args: argparse.Namespace) -> int:
     labels = {**parse_labels(settings["CIRCLE_AGENT_LABELS"]), **parse_labels(args.label)}
     options = AgentOptions(servers=parse_servers(args.server or settings["CIRCLE_SERVER"]), secret=secret,
                            backend=args.backend or settings["CIRCLE_AGENT_BACKEND"], max_procs=max_procs,
-                           labels=labels, workdir=args.workdir,
+                           labels=labels, workdir=args.workdir, local=local_options(settings),
                            poll_seconds=agent_poll_seconds(settings))
     if args.name:
         options.name = args.name

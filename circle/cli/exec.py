@@ -142,7 +142,8 @@ def cmd_exec(args: argparse.Namespace) -> int:
             print(f"=== {workflow.name or 'workflow'} {axis}".rstrip(), flush=True)
         if backend_name == "docker":
             share_local_remotes(workflow.config)
-        runtime = Runtime(workflow.config, get_backend(backend_name), ConsoleTracer(sys.stdout),
+        # The caller's own file on the caller's checkout, as the caller: the agent's sandbox is not needed.
+        runtime = Runtime(workflow.config, get_backend(backend_name, sandbox=False), ConsoleTracer(sys.stdout),
                           timeout=args.timeout * 60 if args.timeout else None)
         result, interrupted = run_interruptibly(runtime)
         sys.stdout.flush()

@@ -225,7 +225,8 @@ class _ConfigBuilder:
         if netrc and netrc.password and any("CI_NETRC_PASSWORD" in step.environment for step in clone):
             masked.append(Secret(name="netrc_password", value=netrc.password))
         return Config(stages=stages, volumes=[Volume(WORKSPACE_VOLUME)], networks=[Network(DEFAULT_NETWORK)],
-                      secrets=masked, registries=list(self.options.registries), workspace=self.pipeline.workspace)
+                      secrets=masked, registries=list(self.options.registries), workspace=self.pipeline.workspace,
+                      trusted=self.options.trusted)
 
     def _kept(self, entries: list[StepEntry]) -> list[tuple[StepDef, Step]]:
         """Return the definitions and IR steps of the entries whose `when` lets them run."""

@@ -162,6 +162,7 @@ class Config:
     secrets: list[Secret] = field(default_factory=list)
     registries: list[Registry] = field(default_factory=list)
     workspace: Workspace = field(default_factory=Workspace)
+    trusted: bool = False  # the repo is trusted: the local backend may run it unsandboxed on a non-root agent
 
     def steps(self) -> list[Step]:
         """Return every step of every stage, in order."""
@@ -176,6 +177,7 @@ class Config:
             "secrets": [s.to_json() for s in self.secrets],
             "registries": [r.to_json() for r in self.registries],
             "workspace": self.workspace.to_json(),
+            "trusted": self.trusted,
         }
 
     @classmethod
@@ -188,6 +190,7 @@ class Config:
             secrets=[Secret(**_known(Secret, s)) for s in data.get("secrets", [])],
             registries=[Registry(**_known(Registry, r)) for r in data.get("registries", [])],
             workspace=Workspace(**_known(Workspace, data.get("workspace", {}))),
+            trusted=bool(data.get("trusted", False)),
         )
 
 

@@ -37,11 +37,19 @@ def workflow_started(task: Task, agent_id: int, machine: str, started: int) -> N
 
 
 def step_changed(task: Task, report: StepReport) -> None:
-    """Apply one step's reported state (the `update` RPC); raise NotFound when the workflow has no such step."""
+    """Apply one step's reported state (the `update` RPC); raise NotFound when the workflow has no such step.
+
+    A step in a final state never runs again: a late `started` (one that crossed a cancel) changes nothing,
+    while the agent's final word (killed, where the cancel guessed skipped) replaces the server's.
+    """
     build, workflow = _workflow(task)
-    proc = build_store.get_step(build.id, workflow.pid, report.proc)
+    proc = build_store.get_step(build.id, workflow.pid, report.proc, lock=True)
     new_state = states.step_state(skipped=report.skipped, exited=report.exited, killed=report.killed,
                                   error=report.error, exit_code=report.exit_code)
+    if proc.state in states.FINAL and new_state not in states.FINAL:
+        log.debug("build %s step %s is already %s; a %s report is ignored", build.id, proc.pid, proc.state,
+                  new_state)
+        return
     build_store.update_proc(proc, state=new_state, exit_code=report.exit_code,
                             error=report.error, machine=workflow.machine,
                             started=report.started or proc.started or 0,

@@ -87,10 +87,15 @@ def delete_procs(build_id: int) -> None:
     flush("proc")
 
 
-def get_step(build_id: int, workflow_pid: int, name: str) -> Proc:
-    """Return the step called `name` under the workflow proc `workflow_pid` of a build, or raise NotFound."""
-    row = db.session.scalars(select(Proc).where(
-        Proc.build_id == build_id, Proc.ppid == workflow_pid, Proc.name == name).limit(1)).first()
+def get_step(build_id: int, workflow_pid: int, name: str, *, lock: bool = False) -> Proc:
+    """Return the step called `name` under the workflow proc `workflow_pid` of a build, or raise NotFound.
+
+    With `lock` the row is read for update (on PostgreSQL and MySQL), so a concurrent change waits for this one.
+    """
+    query = select(Proc).where(Proc.build_id == build_id, Proc.ppid == workflow_pid, Proc.name == name).limit(1)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    row = db.session.scalars(query).first()
     if row is None:
         raise NotFound(f"build {build_id} has no step {name!r} in workflow {workflow_pid}")
     return row

@@ -4,7 +4,9 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import tempfile
 import time
+from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -14,15 +16,26 @@ from e2e.harness import Server, clean_env, free_port, make_repo, start_agent
 
 pytestmark = pytest.mark.slow
 
-# Build 1 runs its step until the test creates GATE; any later build runs straight through.
+# Build 1 runs its step until the test creates GATE in its workspace (the sandbox shows it nothing else of the
+# host); any later build runs straight through.
 PIPELINE = """pipeline:
   work:
     image: x
     commands:
       - echo start
-      - test "$CI_BUILD_NUMBER" != 1 || while [ ! -e {gate} ]; do sleep 0.1; done
+      - test "$CI_BUILD_NUMBER" != 1 || while [ ! -e "$CI_WORKSPACE/{gate}" ]; do sleep 0.1; done
       - sleep 1; echo done
 """
+
+
+def _open_gate(gate: str, workdir: Path) -> None:
+    """Create `gate` in the workspace of every checkout waiting for it (in the workdir or the sandbox's fallback)."""
+    roots = [workdir, Path(tempfile.gettempdir()) / "circle-pipelines-65534"]
+    checkouts = [path for root in roots for path in root.glob("circle-*/workspace/**/.circle.yml")
+                 if gate in path.read_text()]
+    assert checkouts, "no checkout waits for the gate"
+    for path in checkouts:
+        (path.parent / gate).touch()
 
 
 def _bus_url() -> str:
@@ -75,7 +88,7 @@ def test_killing_the_agents_server_mid_step_moves_the_agent_and_its_task_to_the_
     to the other server, which hands the agent a second build while the first still runs.
     """
     first, second = servers
-    gate = tmp_path / "gate"
+    gate = f"gate-{os.getpid()}-{time.monotonic_ns()}"
     make_repo(first.git_root, "acme/failover", {".circle.yml": PIPELINE.format(gate=gate)})
     repo_id = first.ok("POST", "/api/repos", json={"scm_id": first.scm_id, "full_name": "acme/failover"})["id"]
     agent = start_agent(first, "survivor", tmp_path / "agent", "--server", second.url, "--max-procs", "2")
@@ -87,7 +100,7 @@ def test_killing_the_agents_server_mid_step_moves_the_agent_and_its_task_to_the_
         meanwhile = second.ok("POST", f"/api/repos/{repo_id}/builds", json={})[0]["number"]
         during = second.wait_build(repo_id, meanwhile, timeout=60)
         still = second.build(repo_id, number)["status"]
-        gate.touch()
+        _open_gate(gate, tmp_path / "agent")
         done = second.wait_build(repo_id, number, timeout=60)
     finally:
         agent.terminate()
@@ -95,7 +108,8 @@ def test_killing_the_agents_server_mid_step_moves_the_agent_and_its_task_to_the_
     agent_log = (tmp_path / "agent" / "survivor.log").read_text()
     assert (during["status"], still, done["status"]) == ("success", "running", "success"), agent_log
     lines = second.log_text(repo_id, number, "work").splitlines()
-    assert [line for line in lines if not line.startswith("+ ")] == ["start", "done"], lines
+    output = [line for line in lines if not line.startswith(("+ ", "sandbox: ", "local backend: "))]
+    assert output == ["start", "done"], lines
     for build in (done, during):
         assert next(p for p in build["procs"] if p["ppid"] == 0)["machine"] == "survivor"
     assert [a["name"] for a in second.ok("GET", "/api/agents")] == ["survivor"]

@@ -68,7 +68,7 @@ def test_a_1200_step_build_succeeds_and_lists_every_proc(big_server, stages, per
 
 def test_cancel_of_a_1200_step_build_kills_every_step(big_server):
     """Canceling a running 1 200-step build ends every step; none is left running or pending."""
-    repo_id = _activate(big_server, "bigcancel", _pipeline(1, STEPS, "sleep 600"))
+    repo_id = _activate(big_server, "bigcancel", _pipeline(1, STEPS, "sleep 641"))
     number = big_server.ok("POST", f"/api/repos/{repo_id}/builds", json={})[0]["number"]
     big_server.wait_build(repo_id, number, states={"running"}, timeout=60, every=1.0)
     big_server.ok("POST", f"/api/repos/{repo_id}/builds/{number}/cancel")
@@ -80,5 +80,5 @@ def test_cancel_of_a_1200_step_build_kills_every_step(big_server):
             break
         time.sleep(1)
     assert states <= {"killed", "skipped"}, states
-    leftover = subprocess.run(["pgrep", "-f", "sleep 600"], capture_output=True, text=True).stdout.split()
+    leftover = subprocess.run(["pgrep", "-f", "sleep 641"], capture_output=True, text=True).stdout.split()
     assert not leftover

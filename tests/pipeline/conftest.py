@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -117,10 +119,19 @@ def backend_name(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def make_backend(backend_name: str, tmp_path: Path) -> Callable[..., Any]:
-    """Return a factory of fresh backends of the current kind (local ones under tmp_path)."""
+def workdir() -> Iterator[Path]:
+    """Return a directory for local pipelines that the sandbox's uid can enter (pytest's tmp_path is 0700)."""
+    path = Path(tempfile.mkdtemp(prefix="circle-test-"))
+    path.chmod(0o711)
+    yield path / "pipelines"
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def make_backend(backend_name: str, workdir: Path) -> Callable[..., Any]:
+    """Return a factory of fresh backends of the current kind (local ones under `workdir`)."""
     def make(**options: Any) -> Any:
-        options.setdefault("root", str(tmp_path / "pipelines"))
+        options.setdefault("root", str(workdir))
         return get_backend(backend_name, **options)
     return make
 

@@ -154,3 +154,17 @@ def test_cancel_of_a_pending_build_removes_its_task(app, repo, make_build, rpc):
     builds.cancel(repo, build)
     assert build_store.get(build.id).status == "killed" and task_store.count() == 0
     assert app.extensions["circle"].queue.poll(rpc.agent_id, {"platform": "linux/amd64"}, 0) is None
+
+
+def test_a_late_started_report_does_not_reopen_a_closed_step(app, repo, make_build, rpc):
+    """A `started` that crossed a cancel leaves the step closed; the agent's final report still counts."""
+    build = make_build()
+    task = rpc.ok("next", labels={})
+    rpc.ok("init", id=task["id"], state={"started": 1})
+    rpc.ok("update", id=task["id"], state={"proc": "clone", "started": 2})
+    builds.cancel(repo, build_store.get(build.id))
+    rpc.ok("update", id=task["id"], state={"proc": "build", "started": 3})
+    assert _states(build.id)["build"] == "skipped"
+    rpc.ok("update", id=task["id"], state={"proc": "build", "started": 3, "exited": True, "killed": True,
+                                            "exit_code": 137})
+    assert _states(build.id)["build"] == "killed"
