@@ -16,7 +16,7 @@ import requests.auth
 from circle.errors import NotFound, RemoteAuthError, RemoteError
 from circle.remote.api import ApiRemote, file_path, repo_path
 from circle.remote.gitlab import convert, hook
-from circle.remote.http import HttpClient
+from circle.remote.http import HttpClient, describe_failure, status_text
 from circle.remote.types import Commit, HookEvent, Perm, RemoteRepo, RemoteUser, Team
 from circle.states import GITLAB_STATES
 
@@ -52,12 +52,15 @@ class PasswordGrant(requests.auth.AuthBase):
         try:
             resp = requests.post(f"{self.server}/oauth/token", data=body, timeout=self.timeout)
         except requests.RequestException as err:
-            raise RemoteError(f"cannot reach GitLab at {self.server}: {err}") from None
+            raise RemoteError(f"cannot reach GitLab at {self.server}: {describe_failure(err)}") from None
         if resp.status_code in (400, 401):
             raise RemoteAuthError(f"GitLab at {self.server} refused the username and password for {self.username}")
         if not resp.ok:
-            raise RemoteError(f"GitLab at {self.server} answered {resp.status_code} to the password login")
-        return str(resp.json().get("access_token", ""))
+            raise RemoteError(f"GitLab at {self.server} answered {status_text(resp.status_code)} to the password login")
+        try:
+            return str(resp.json().get("access_token", ""))
+        except (ValueError, AttributeError):
+            raise RemoteError(f"GitLab at {self.server} answered the password login with no token") from None
 
 
 class GitlabRemote(ApiRemote):
@@ -141,7 +144,7 @@ class GitlabRemote(ApiRemote):
                 "POST", f"projects/{project_id(full_name)}/statuses/{quote(sha, safe='')}", body, idempotent=True
             )
         except RemoteError as err:
-            if "Cannot transition status" not in str(err):
+            if "Cannot transition status" not in err.detail:
                 raise
             log.debug("GitLab kept status %s of %s@%s: %s", state, full_name, sha, err)
 
