@@ -5,7 +5,8 @@ One `HttpClient` per remote. It retries connection failures, 429 and rate-limite
 sleeping `backoff * 2**attempt` between tries. Answers map to the error tree:
 401/403 → RemoteAuthError, 404 → NotFound, other 4xx and final 5xx → RemoteError, each one sentence
 naming the code host (label) and the status code, never the answer's body (the forge's own message is
-kept in RemoteError.detail for code that must tell answers apart).
+kept in RemoteError.detail for code that must tell answers apart). With a HostPolicy, every
+connection goes only where the policy permits (circle.remote.guard).
 """
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ import requests
 import requests.auth
 
 from circle.errors import NotFound, RemoteAuthError, RemoteError
+from circle.remote.guard import new_session
+from circle.remote.hosts import HostPolicy
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +96,7 @@ class HttpClient:
         backoff: float = 0.5,
         max_wait: float = 60.0,
         verify: bool = True,
+        hosts: HostPolicy | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.label = label
@@ -100,7 +104,7 @@ class HttpClient:
         self.retries = max(0, int(retries))
         self.backoff = float(backoff)
         self.max_wait = float(max_wait)
-        self.session = requests.Session()
+        self.session = new_session(hosts)
         self.session.headers.update({"User-Agent": "circle-ci", "Accept": "application/json"})
         self.session.headers.update(headers or {})
         self.session.auth = auth
