@@ -9,6 +9,7 @@ from typing import Any, Mapping
 
 from circle import datadir
 from circle.errors import SettingsError
+from circle.remote.hosts import HostPolicy
 from circle.rpc.protocol import MAX_POLL_SECONDS, MIN_POLL_SECONDS
 
 
@@ -54,6 +55,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CIRCLE_SESSION_MAX", int, 30 * 86400, "seconds a dashboard session lives at most, however active"),
     Setting("CIRCLE_LOGIN_FAILURES", int, 5,
             "failed logins a minute allowed per client address and per login before 429; 0 = no limit"),
+    Setting("CIRCLE_SCM_ALLOWED_HOSTS", str, "",
+            "host names, IP networks (CIDR) or * that SCMs of non-admins may reach besides public addresses"),
 )
 
 LOG_STORES = ("", "file")
@@ -88,6 +91,7 @@ class Settings:
     session_idle: int
     session_max: int
     login_failures: int
+    scm_allowed_hosts: HostPolicy
 
     def as_flask_config(self) -> dict[str, Any]:
         """Return the Flask config keys these settings imply (the session cookie is Secure behind https)."""
@@ -168,6 +172,14 @@ def agent_poll_seconds(values: Mapping[str, Any]) -> int:
     return seconds
 
 
+def scm_allowed_hosts(values: Mapping[str, Any]) -> HostPolicy:
+    """Return CIRCLE_SCM_ALLOWED_HOSTS as a HostPolicy, or raise SettingsError naming the entry it cannot read."""
+    try:
+        return HostPolicy.parse(values["CIRCLE_SCM_ALLOWED_HOSTS"])
+    except ValueError as err:
+        raise SettingsError(f"CIRCLE_SCM_ALLOWED_HOSTS: {err}") from None
+
+
 def _check_minimums(values: Mapping[str, Any]) -> None:
     """Raise SettingsError when a pool or session setting is below its minimum."""
     for name, least in POOL_MINIMUMS.items():
@@ -217,7 +229,7 @@ def load(environ: Mapping[str, str] | None = None, *, generate: bool = True) -> 
         lease_seconds=max(1, values["CIRCLE_LEASE_SECONDS"]),
         log_max_bytes=values["CIRCLE_LOG_MAX_BYTES"], log_store=log_store,
         session_idle=values["CIRCLE_SESSION_IDLE"], session_max=values["CIRCLE_SESSION_MAX"],
-        login_failures=values["CIRCLE_LOGIN_FAILURES"],
+        login_failures=values["CIRCLE_LOGIN_FAILURES"], scm_allowed_hosts=scm_allowed_hosts(values),
     )
 
 

@@ -115,9 +115,17 @@ class CompileError(CircleError):
 
 
 class RemoteError(CircleError):
-    """A code host answered with an error or did not answer."""
+    """A code host answered with an error or did not answer; `detail` keeps the host's own words for code to test.
+
+    The message never carries the answer's body (a URL may point at a service that must not be read);
+    `detail` is never shown or logged.
+    """
 
     http_status = 502
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 class RemoteAuthError(RemoteError):

@@ -6,11 +6,13 @@ tests on that database are skipped with a reason, except under CI=true, where a 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterator
+from dataclasses import replace
+from typing import Callable, Iterator
 
 import pytest
 from flask import Flask
 
+from circle.config import scm_allowed_hosts
 from dbtools import DATABASES, IN_CI, database_url, disposed_after, emptied, make_app, reset_schema
 
 _ran_per_database: Counter[str] = Counter()
@@ -36,6 +38,24 @@ def app(migrated_app: Flask) -> Iterator[Flask]:
     """The migrated app with empty tables and an active app context."""
     with emptied(migrated_app):
         yield migrated_app
+
+
+@pytest.fixture
+def scm_hosts(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    """Return a function that sets CIRCLE_SCM_ALLOWED_HOSTS of the app for the rest of the test."""
+
+    def allow(text: str) -> None:
+        settings = replace(app.config["CIRCLE_SETTINGS"],
+                           scm_allowed_hosts=scm_allowed_hosts({"CIRCLE_SCM_ALLOWED_HOSTS": text}))
+        monkeypatch.setitem(app.config, "CIRCLE_SETTINGS", settings)
+
+    return allow
+
+
+@pytest.fixture
+def loopback_scms(scm_hosts: Callable[[str], None]) -> None:
+    """Run with CIRCLE_SCM_ALLOWED_HOSTS=127.0.0.1: non-admins may register the fake code hosts on loopback."""
+    scm_hosts("127.0.0.1")
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -9,11 +9,12 @@ from typing import Iterator
 
 @contextmanager
 def serving(server: BaseServer) -> Iterator[str]:
-    """Serve `server` (bound to 127.0.0.1) in a thread; yield its base URL; shut it down afterwards."""
+    """Serve `server` (bound to a loopback address) in a thread; yield its base URL; shut it down afterwards."""
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        address, port = server.server_address[:2]
+        yield f"http://{address}:{port}"
     finally:
         server.shutdown()
         server.server_close()

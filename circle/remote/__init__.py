@@ -1,11 +1,12 @@
 """Code hosts (SCMs): one package per kind, each implementing the Remote interface.
 
-    get_remote(kind, url, username=, password=, token=, **options) -> Remote
+    get_remote(kind, url, username=, password=, token=, hosts=, **options) -> Remote
     detect_forge(headers) -> "gitea" | "gogs" | "gitlab" | "bitbucket" | "local" | "github" | None
 
 Kinds: local (bare repositories on the server's disk), github, gitlab, gitea, gogs, bitbucket.
 Results are the dataclasses of circle.remote.types; failures are circle.errors
 (RemoteError, RemoteAuthError, NotFound, NotSupported, IgnoreEvent, InvalidInput).
+Every connection of an SCM obeys its HostPolicy (circle.remote.hosts), passed in as `hosts`.
 This package imports nothing of circle but circle.errors.
 """
 from __future__ import annotations

@@ -11,6 +11,7 @@ import requests.auth
 
 from circle.errors import InvalidInput
 from circle.remote.base import Remote, map_state, same_hook
+from circle.remote.hosts import HostPolicy
 from circle.remote.http import HttpClient, redact
 from circle.remote.types import Netrc, RemoteUser
 from circle.states import DESCRIPTIONS
@@ -44,7 +45,8 @@ class ApiRemote(Remote):
     label: ClassVar[str] = ""
     states: ClassVar[Mapping[str, str]] = {}
 
-    def __init__(self, url: str, *, username: str = "", password: str = "", token: str = "", **options: Any) -> None:
+    def __init__(self, url: str, *, username: str = "", password: str = "", token: str = "",
+                 hosts: HostPolicy | None = None, **options: Any) -> None:
         unknown = set(options) - CLIENT_OPTIONS
         if unknown:
             raise InvalidInput(f"unknown {self.kind} SCM option(s): {', '.join(sorted(unknown))}")
@@ -58,6 +60,7 @@ class ApiRemote(Remote):
         self.username = username
         self.password = password
         self.token = token
+        self.hosts = hosts
         self.options = options
         self.api = self.client(token=token, username=username, password=password)
 
@@ -91,6 +94,7 @@ class ApiRemote(Remote):
             backoff=opts.get("backoff", 0.5),
             max_wait=opts.get("max_wait", 60.0),
             verify=opts.get("verify_tls", True),
+            hosts=self.hosts,
         )
 
     @abc.abstractmethod

@@ -6,6 +6,7 @@ from typing import Any
 
 from circle.errors import InvalidInput
 from circle.remote.base import Remote
+from circle.remote.hosts import HostPolicy
 
 KINDS: dict[str, str] = {
     "local": "circle.remote.localgit.remote:LocalRemote",
@@ -27,12 +28,15 @@ def remote_class(kind: str) -> type[Remote]:
 
 
 def get_remote(
-    kind: str, url: str, *, username: str = "", password: str = "", token: str = "", **options: Any
+    kind: str, url: str, *, username: str = "", password: str = "", token: str = "",
+    hosts: HostPolicy | None = None, **options: Any
 ) -> Remote:
     """Return the Remote for an SCM: its kind, URL (a directory for local) and credentials.
 
+    `hosts` is the HostPolicy every connection of the SCM obeys (None: any address, for an admin's SCM).
     Options for the HTTP kinds: timeout (seconds, or (connect, read)), retries, backoff (seconds),
     max_wait (longest rate-limit pause, seconds), verify_tls.
     """
     cls = remote_class(kind)
-    return cls(url, username=username, password=password, token=token, **options)  # type: ignore[call-arg]
+    return cls(url, username=username, password=password, token=token, hosts=hosts,  # type: ignore[call-arg]
+               **options)

@@ -3,13 +3,16 @@
 One `HttpClient` per remote. It retries connection failures, 429 and rate-limited 403 answers
 (honouring Retry-After / X-RateLimit-Reset up to `max_wait`), and 5xx answers of idempotent calls,
 sleeping `backoff * 2**attempt` between tries. Answers map to the error tree:
-401/403 → RemoteAuthError, 404 → NotFound, other 4xx and final 5xx → RemoteError, each a sentence
-that names the code host (label) and carries the forge's own message.
+401/403 → RemoteAuthError, 404 → NotFound, other 4xx and final 5xx → RemoteError, each one sentence
+naming the code host (label) and the status code, never the answer's body (the forge's own message is
+kept in RemoteError.detail for code that must tell answers apart). With a HostPolicy, every
+connection goes only where the policy permits (circle.remote.guard).
 """
 from __future__ import annotations
 
 import logging
 import time
+from http import HTTPStatus
 from typing import Any, Iterator
 from urllib.parse import urljoin, urlsplit
 
@@ -17,6 +20,8 @@ import requests
 import requests.auth
 
 from circle.errors import NotFound, RemoteAuthError, RemoteError
+from circle.remote.guard import new_session
+from circle.remote.hosts import HostPolicy
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +35,16 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def status_text(code: int) -> str:
+    """Return "404 Not Found": the code and its standard phrase, not the reason the server sent."""
+    try:
+        return f"{code} {HTTPStatus(code).phrase}"
+    except ValueError:
+        return str(code)
+
+
 def forge_message(resp: requests.Response) -> str:
-    """Extract the forge's error message from an answer (JSON message/error fields, else text)."""
+    """Extract the forge's error message from an answer (JSON message/error fields, else text), for `detail`."""
     try:
         data = resp.json()
     except ValueError:
@@ -56,7 +69,7 @@ def redact(url: str) -> str:
     return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
 
 
-def _reason(err: Exception) -> str:
+def describe_failure(err: Exception) -> str:
     """Describe a connection failure in a few words."""
     text = str(err)
     if isinstance(err, requests.Timeout):
@@ -83,6 +96,7 @@ class HttpClient:
         backoff: float = 0.5,
         max_wait: float = 60.0,
         verify: bool = True,
+        hosts: HostPolicy | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.label = label
@@ -90,7 +104,7 @@ class HttpClient:
         self.retries = max(0, int(retries))
         self.backoff = float(backoff)
         self.max_wait = float(max_wait)
-        self.session = requests.Session()
+        self.session = new_session(hosts)
         self.session.headers.update({"User-Agent": "circle-ci", "Accept": "application/json"})
         self.session.headers.update(headers or {})
         self.session.auth = auth
@@ -125,11 +139,11 @@ class HttpClient:
             except requests.RequestException as err:
                 sent = isinstance(err, requests.ReadTimeout)
                 if attempt < self.retries and (retry_5xx or not sent):
-                    self._sleep(attempt, f"{method} {redact(url)}: {_reason(err)}")
+                    self._sleep(attempt, f"{method} {redact(url)}: {describe_failure(err)}")
                     attempt += 1
                     continue
                 raise RemoteError(
-                    f"cannot reach {self.label}: {_reason(err)} ({method} {urlsplit(url).path}, "
+                    f"cannot reach {self.label}: {describe_failure(err)} ({method} {urlsplit(url).path}, "
                     f"{attempt + 1} attempt{'s' if attempt else ''})"
                 ) from None
             if resp.ok:
@@ -142,7 +156,7 @@ class HttpClient:
                     attempt += 1
                     continue
                 raise RemoteError(
-                    f"{self.label} is rate-limiting circle ({resp.status_code}: {forge_message(resp)}); "
+                    f"{self.label} is rate-limiting circle ({status_text(resp.status_code)}); "
                     f"try again in {int(wait)} s"
                 )
             if resp.status_code >= 500 and retry_5xx and attempt < self.retries:
@@ -174,24 +188,24 @@ class HttpClient:
         return self.backoff * (2**attempt)
 
     def error(self, resp: requests.Response, method: str, url: str, attempts: int) -> Exception:
-        """Map a non-2xx answer to the error tree, with a sentence naming the host."""
-        status = f"{resp.status_code} {resp.reason or ''}".strip()
-        message = forge_message(resp)
+        """Map a non-2xx answer to the error tree: a sentence naming the host and status, never the body."""
+        status = status_text(resp.status_code)
         where = f"{method} {urlsplit(url).path}"
+        detail = forge_message(resp)
         if resp.status_code == 401:
             return RemoteAuthError(
-                f"{self.label} refused the credentials circle holds ({status}: {message}); "
-                "check the token or password of this SCM"
+                f"{self.label} refused the credentials circle holds ({status}); "
+                "check the token or password of this SCM", detail,
             )
         if resp.status_code == 403:
             return RemoteAuthError(
-                f"{self.label} denied {where} ({status}: {message}); the SCM account lacks the permission for it"
+                f"{self.label} denied {where} ({status}); the SCM account lacks the permission for it", detail
             )
         if resp.status_code == 404:
-            return NotFound(f"{self.label} has no {urlsplit(url).path} ({status}: {message})")
+            return NotFound(f"{self.label} has no {urlsplit(url).path} ({status})")
         if resp.status_code >= 500:
-            return RemoteError(f"{self.label} failed on {where} ({status}) after {attempts} attempt(s): {message}")
-        return RemoteError(f"{self.label} rejected {where} ({status}: {message})")
+            return RemoteError(f"{self.label} failed on {where} ({status}) after {attempts} attempt(s)", detail)
+        return RemoteError(f"{self.label} rejected {where} ({status})", detail)
 
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """GET a JSON document."""

@@ -1,15 +1,24 @@
-"""Registered code hosts: who may use which SCM, registering and changing them, and their Remote."""
+"""Registered code hosts: who may use which SCM, registering and changing them, and their Remote.
+
+What an SCM's URL may point at follows its owner: an admin's SCM may reach any address; the SCM of a
+user without admin rights only public addresses and those CIRCLE_SCM_ALLOWED_HOSTS lists, checked
+when the URL is registered or changed and again on every connection (issue 16, SSRF).
+"""
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+from flask import current_app
+
 from circle.errors import Conflict, Forbidden, NotFound
 from circle.models import Scm, User
 from circle.remote import Remote, RemoteRepo, get_remote
 from circle.remote.factory import remote_class
+from circle.remote.hosts import HostPolicy
 from circle.store import repos as repo_store
 from circle.store import scms as scm_store
+from circle.store import users as user_store
 from circle.store.base import Page
 
 log = logging.getLogger(__name__)
@@ -17,10 +26,25 @@ log = logging.getLogger(__name__)
 CREDENTIALS = ("password", "token")
 
 
+def reach(owner: User) -> HostPolicy | None:
+    """Return the HostPolicy the SCMs of `owner` obey: None (any address) for an admin, else the setting's."""
+    return None if owner.admin else current_app.config["CIRCLE_SETTINGS"].scm_allowed_hosts
+
+
+def _remote(kind: str, url: str, owner: User, values: dict[str, Any]) -> Remote:
+    """Build the Remote of an SCM of `owner` from its URL and the credentials in `values`."""
+    return get_remote(kind, url, username=values.get("username") or "", password=values.get("password") or "",
+                      token=values.get("token") or "", hosts=reach(owner))
+
+
+def _credentials(scm: Scm) -> dict[str, Any]:
+    """Return the stored (decrypted) credentials of an SCM."""
+    return {"username": scm.username, "password": scm.password, "token": scm.token}
+
+
 def remote_for(scm: Scm) -> Remote:
-    """Return the Remote of a registered SCM, built from its stored (decrypted) credentials."""
-    return get_remote(scm.kind, scm.url, username=scm.username or "", password=scm.password or "",
-                      token=scm.token or "")
+    """Return the Remote of a registered SCM, built from its stored credentials."""
+    return _remote(scm.kind, scm.url, user_store.get(scm.owner_id), _credentials(scm))
 
 
 def visible(user: User, scm: Scm) -> bool:
@@ -48,17 +72,19 @@ def _stored(values: dict[str, Any]) -> dict[str, Any]:
     return {k: (v or None) if k in CREDENTIALS else v for k, v in values.items()}
 
 
-def _check(user: User, kind: str, url: str, values: dict[str, Any]) -> None:
-    """Refuse kinds reserved to admins and settings the Remote rejects (bad URL…)."""
+def _check(user: User, owner: User, kind: str, url: str, values: dict[str, Any]) -> None:
+    """Refuse kinds reserved to admins, settings the Remote rejects (bad URL…) and addresses the owner may not reach."""
     if remote_class(kind).requires_admin and not user.admin:
         raise Forbidden(f"only administrators may register {kind} SCMs")
-    get_remote(kind, url, username=values.get("username") or "", password=values.get("password") or "",
-               token=values.get("token") or "")
+    _remote(kind, url, owner, values)
+    hosts = reach(owner)
+    if hosts is not None:
+        hosts.check_url(url)
 
 
 def register(user: User, values: dict[str, Any]) -> Scm:
     """Register an SCM owned by `user` (values as loaded by ScmSchema)."""
-    _check(user, values["kind"], values["url"], values)
+    _check(user, user, values["kind"], values["url"], values)
     scm = scm_store.create(owner_id=user.id, **_stored(values))
     log.info("user %s registered %s SCM %s (%s)", user.login, scm.kind, scm.id, scm.url)
     return scm
@@ -66,8 +92,8 @@ def register(user: User, values: dict[str, Any]) -> Scm:
 
 def change(user: User, scm: Scm, values: dict[str, Any]) -> Scm:
     """Change an SCM's name, URL or credentials."""
-    merged = {"username": scm.username, "password": scm.password, "token": scm.token, **values}
-    _check(user, scm.kind, values.get("url", scm.url), merged)
+    merged = {**_credentials(scm), **values}
+    _check(user, user_store.get(scm.owner_id), scm.kind, values.get("url", scm.url), merged)
     return scm_store.update(scm, **_stored(values))
 
 

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from flask.testing import FlaskClient
 
 from api.helpers import Caller, closed_port, grant
@@ -68,6 +69,7 @@ def test_failed_hook_registration_leaves_no_repo(client: FlaskClient, admin: Cal
     assert foreign.read_text() == "#!/bin/sh\necho mine\n"
 
 
+@pytest.mark.usefixtures("loopback_scms")
 def test_an_unreachable_scm_is_502_and_leaves_no_repo(client: FlaskClient, alice: Caller, no_backoff: None):
     scm = client.post("/api/scms", headers=alice.headers, json={
         "kind": "gitea", "name": "down", "url": f"http://127.0.0.1:{closed_port()}", "token": "t"}).get_json()

@@ -4,9 +4,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 
 from api.helpers import Caller, closed_port
+
+pytestmark = pytest.mark.usefixtures("loopback_scms")  # alice's fake forges listen on 127.0.0.1
 
 GITEA = {"kind": "gitea", "name": "forge", "url": "http://127.0.0.1:3000", "username": "ci",
          "password": "pass-WORD-42", "token": "tok-SECRET-42"}

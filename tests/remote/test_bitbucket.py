@@ -100,10 +100,9 @@ def test_status_file_and_hooks(fake_host, bitbucket) -> None:
 
 def test_401_names_the_host(fake_host) -> None:
     fake_host.on("GET", "/2.0/user", (401, {}, {"type": "error", "error": {"message": "Invalid credentials"}}))
-    with pytest.raises(
-        RemoteAuthError, match=f"Bitbucket at {fake_host.url} refused the credentials .*Invalid credentials"
-    ):
+    with pytest.raises(RemoteAuthError, match=f"Bitbucket at {fake_host.url} refused the credentials") as err:
         get_remote("bitbucket", fake_host.url, token="bad", **FAST).user()
+    assert "Invalid credentials" not in str(err.value)  # the answer's body is never echoed (issue 16)
 
 
 def test_perm_reads_the_permissions_api(fake_host, bitbucket) -> None:

@@ -99,7 +99,7 @@ def alice(app: Flask) -> User:
 
 
 @pytest.fixture
-def scm(alice: User, forge: Forge) -> Scm:
+def scm(alice: User, forge: Forge, loopback_scms: None) -> Scm:
     """Alice's Gitea SCM with a token."""
     return scms.register(alice, {"kind": "gitea", "name": "forge", "url": forge.url, "username": "",
                                  "password": "", "token": "gitea-TOKEN"})

@@ -16,7 +16,9 @@ import requests.auth
 from circle.errors import NotFound, RemoteAuthError, RemoteError
 from circle.remote.api import ApiRemote, file_path, repo_path
 from circle.remote.gitlab import convert, hook
-from circle.remote.http import HttpClient
+from circle.remote.guard import new_session
+from circle.remote.hosts import HostPolicy
+from circle.remote.http import HttpClient, describe_failure, status_text
 from circle.remote.types import Commit, HookEvent, Perm, RemoteRepo, RemoteUser, Team
 from circle.states import GITLAB_STATES
 
@@ -32,12 +34,13 @@ def project_id(full_name: str, *, min_parts: int = 2) -> str:
 class PasswordGrant(requests.auth.AuthBase):
     """Exchange a username and password for an OAuth token on first use, then send it."""
 
-    def __init__(self, server: str, username: str, password: str, timeout: Any) -> None:
+    def __init__(self, server: str, username: str, password: str, timeout: Any, hosts: HostPolicy | None) -> None:
         self.server = server
         self.username = username
         self.password = password
         self.timeout = timeout
         self.token = ""
+        self.session = new_session(hosts)
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         """Add the bearer token, fetching it first if needed."""
@@ -50,14 +53,17 @@ class PasswordGrant(requests.auth.AuthBase):
         """POST /oauth/token with the password grant."""
         body = {"grant_type": "password", "username": self.username, "password": self.password}
         try:
-            resp = requests.post(f"{self.server}/oauth/token", data=body, timeout=self.timeout)
+            resp = self.session.post(f"{self.server}/oauth/token", data=body, timeout=self.timeout)
         except requests.RequestException as err:
-            raise RemoteError(f"cannot reach GitLab at {self.server}: {err}") from None
+            raise RemoteError(f"cannot reach GitLab at {self.server}: {describe_failure(err)}") from None
         if resp.status_code in (400, 401):
             raise RemoteAuthError(f"GitLab at {self.server} refused the username and password for {self.username}")
         if not resp.ok:
-            raise RemoteError(f"GitLab at {self.server} answered {resp.status_code} to the password login")
-        return str(resp.json().get("access_token", ""))
+            raise RemoteError(f"GitLab at {self.server} answered {status_text(resp.status_code)} to the password login")
+        try:
+            return str(resp.json().get("access_token", ""))
+        except (ValueError, AttributeError):
+            raise RemoteError(f"GitLab at {self.server} answered the password login with no token") from None
 
 
 class GitlabRemote(ApiRemote):
@@ -77,7 +83,7 @@ class GitlabRemote(ApiRemote):
 
     def password_auth(self, username: str, password: str) -> requests.auth.AuthBase:
         """Use the OAuth password grant: the v4 API takes no HTTP basic auth."""
-        return PasswordGrant(self.url, username, password, self.options.get("timeout", (5.0, 30.0)))
+        return PasswordGrant(self.url, username, password, self.options.get("timeout", (5.0, 30.0)), self.hosts)
 
     def fetch_user(self, api: HttpClient) -> RemoteUser:
         """Return GET /user."""
@@ -141,7 +147,7 @@ class GitlabRemote(ApiRemote):
                 "POST", f"projects/{project_id(full_name)}/statuses/{quote(sha, safe='')}", body, idempotent=True
             )
         except RemoteError as err:
-            if "Cannot transition status" not in str(err):
+            if "Cannot transition status" not in err.detail:
                 raise
             log.debug("GitLab kept status %s of %s@%s: %s", state, full_name, sha, err)
 

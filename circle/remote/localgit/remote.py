@@ -17,6 +17,7 @@ from circle import states
 from circle.errors import InvalidInput, NotFound
 from circle.remote import signature
 from circle.remote.base import Remote
+from circle.remote.hosts import HostPolicy
 from circle.remote.localgit import git, receive_hook
 from circle.remote.payload import header, load_json, need, short_ref, text
 from circle.remote.types import (
@@ -43,7 +44,9 @@ class LocalRemote(Remote):
     requires_admin = True
     shows_statuses = False
 
-    def __init__(self, url: str, *, username: str = "", password: str = "", token: str = "", **options: Any) -> None:
+    def __init__(self, url: str, *, username: str = "", password: str = "", token: str = "",
+                 hosts: HostPolicy | None = None, **options: Any) -> None:
+        # `hosts` is taken like every kind takes it, and means nothing here: a local SCM opens no connection.
         if options:
             raise InvalidInput(f"unknown local SCM option(s): {', '.join(sorted(options))}")
         path = Path(url.removeprefix("file://")).expanduser()
