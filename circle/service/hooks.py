@@ -39,11 +39,14 @@ class HookResult:
 
 
 def _authenticated_repo(scm_id: int, repo_id: int, token: str) -> Repo:
-    """Return the repo the hook URL names when its token is valid; 401 otherwise, 404 when gone."""
-    if not verify_hook_token(scm_id, repo_id, token):
+    """Return the repo the hook URL names when its token is valid; 401 otherwise (also for an unknown repo)."""
+    try:
+        repo = repo_store.get(repo_id)
+    except NotFound:
+        repo = None
+    if repo is None or repo.scm_id != scm_id or not verify_hook_token(repo, token):
         raise Unauthorized("the hook URL's access token is missing or wrong")
-    repo = repo_store.get(repo_id)
-    if repo.scm_id != scm_id or not repo.active:
+    if not repo.active:
         raise NotFound(f"repo {repo_id} is not active on SCM {scm_id}")
     return repo
 

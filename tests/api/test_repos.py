@@ -25,7 +25,7 @@ def test_activation_stores_the_repo_config_permission_and_hook(client: FlaskClie
     url = urlsplit(repo["hook_url"])
     assert f"{url.scheme}://{url.netloc}" == "http://127.0.0.1:8000"
     assert url.path == f"/hook/{repo['scm_id']}/{repo['id']}"
-    assert verify_hook_token(repo["scm_id"], repo["id"], parse_qs(url.query)["access_token"][0])
+    assert verify_hook_token(repos.get(repo["id"]), parse_qs(url.query)["access_token"][0])
     [config] = configs.list_by_repo(repo["id"])
     assert (config.name, config.path, config.content) == ("default", ".circle.yml", None)
     perm = repos.get_perm(admin.user.id, repo["id"])

@@ -33,7 +33,7 @@ def _repo(kind: str, url: str, full_name: str):
 
 def _post(app, repo, headers: dict[str, str], body: bytes):
     """POST a delivery to the repo's hook URL with a valid URL token."""
-    return app.test_client().post(f"/hook/{repo.scm_id}/{repo.id}?access_token={hook_token(repo.scm_id, repo.id)}",
+    return app.test_client().post(f"/hook/{repo.scm_id}/{repo.id}?access_token={hook_token(repo)}",
                                   data=body, headers=headers)
 
 
