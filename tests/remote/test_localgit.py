@@ -1,6 +1,7 @@
 """The local SCM end to end with real git: activate, push, and parse what the hook delivered."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -144,3 +145,19 @@ def test_bad_deliveries(root) -> None:
         local.hook({}, b"{}")
     with pytest.raises(InvalidInput, match="not a directory"):
         get_remote("local", str(root / "missing"))
+
+
+def test_activation_replaces_the_repos_targets_of_any_host(root) -> None:
+    """circle-hooks.json keeps one target per repo: an old host's URL for the same repo is replaced, others stay."""
+    local = get_remote("local", str(root))
+    config = root / "solo.git" / "hooks" / "circle-hooks.json"
+    local.activate("solo", "http://old-ci:8000/hook/1/5?access_token=old", SECRET)
+    local.activate("solo", "http://127.0.0.1:8000/hook/2/9?access_token=other", SECRET)
+    local.activate("solo", "http://127.0.0.1:8000/hook/1/5?access_token=new", "fresh")
+    targets = json.loads(config.read_text())["targets"]
+    assert [(t["url"], t["secret"]) for t in targets] == [
+        ("http://127.0.0.1:8000/hook/2/9?access_token=other", SECRET),
+        ("http://127.0.0.1:8000/hook/1/5?access_token=new", "fresh")]
+    local.deactivate("solo", "https://new-host.example.com/hook/1/5")
+    assert [t["url"] for t in json.loads(config.read_text())["targets"]] == [
+        "http://127.0.0.1:8000/hook/2/9?access_token=other"]
