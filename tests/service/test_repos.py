@@ -215,3 +215,23 @@ def test_permission_levels(alice: User, scm: Scm):
     assert permissions.allows(bob, repo, permissions.PULL) and not permissions.allows(bob, repo, permissions.ADMIN)
     root = users.create("root", admin=True)
     assert permissions.repo_for(root, repo.id, permissions.ADMIN) is repo
+
+
+def test_repair_replaces_the_hooks_of_every_host_and_rotates_token_and_secret(alice: User, scm: Scm, forge: Forge):
+    repo = repos.activate(alice, scm, "acme/app")
+    old_token, old_secret = hook_token(repo), repo.hook_secret
+    forge.hooks += [{"id": 90, "config": {"url": f"http://old-host/hook/{scm.id}/{repo.id}?access_token=x"}},
+                    {"id": 91, "config": {"url": "https://chat.example.com/notify"}}]
+    repos.repair(repo)
+    assert not verify_hook_token(repo, old_token) and repo.hook_secret != old_secret
+    assert sorted(h["config"]["url"] for h in forge.hooks) == sorted(["https://chat.example.com/notify",
+                                                                      hook_url(repo)])
+    [new] = [h for h in forge.hooks if h["config"]["url"] == hook_url(repo)]
+    assert new["config"]["secret"] == repo.hook_secret
+
+
+def test_delete_removes_the_hooks_an_old_host_left(alice: User, scm: Scm, forge: Forge):
+    repo = repos.activate(alice, scm, "acme/app")
+    forge.hooks.append({"id": 90, "config": {"url": f"http://old-host/hook/{scm.id}/{repo.id}?access_token=x"}})
+    repos.delete(repo)
+    assert forge.hooks == []
