@@ -48,6 +48,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CIRCLE_SESSION_MAX", int, 30 * 86400, "seconds a dashboard session lives at most, however active"),
     Setting("CIRCLE_LOGIN_FAILURES", int, 5,
             "failed logins a minute allowed per client address and per login before 429; 0 = no limit"),
+    Setting("CIRCLE_HOOK_DELIVERY_RETENTION", int, 7 * 86400,
+            "seconds a webhook delivery id is remembered, so a replay of it within that time builds nothing"),
 )
 
 LOG_STORES = ("", "file")
@@ -81,6 +83,7 @@ class Settings:
     session_idle: int
     session_max: int
     login_failures: int
+    hook_delivery_retention: int
 
     def as_flask_config(self) -> dict[str, Any]:
         """Return the Flask config keys these settings imply (the session cookie is Secure behind https)."""
@@ -141,9 +144,10 @@ def _check_database_url(url: str) -> None:
         raise SettingsError(f"the database driver for CIRCLE_DATABASE_URL is not installed: {err}") from None
 
 
-# The least value each pool and session setting takes.
+# The least value each pool, session and retention setting takes.
 POOL_MINIMUMS = {"CIRCLE_DB_POOL_SIZE": 1, "CIRCLE_DB_MAX_OVERFLOW": 0, "CIRCLE_DB_POOL_TIMEOUT": 1,
-                 "CIRCLE_SESSION_IDLE": 60, "CIRCLE_SESSION_MAX": 60, "CIRCLE_LOGIN_FAILURES": 0}
+                 "CIRCLE_SESSION_IDLE": 60, "CIRCLE_SESSION_MAX": 60, "CIRCLE_LOGIN_FAILURES": 0,
+                 "CIRCLE_HOOK_DELIVERY_RETENTION": 60}
 
 
 def agent_poll_seconds(values: Mapping[str, Any]) -> int:
@@ -156,7 +160,7 @@ def agent_poll_seconds(values: Mapping[str, Any]) -> int:
 
 
 def _check_minimums(values: Mapping[str, Any]) -> None:
-    """Raise SettingsError when a pool or session setting is below its minimum."""
+    """Raise SettingsError when a pool, session or retention setting is below its minimum."""
     for name, least in POOL_MINIMUMS.items():
         if values[name] < least:
             raise SettingsError(f"{name} must be {least} or more, not {values[name]}")
@@ -198,6 +202,7 @@ def load(environ: Mapping[str, str] | None = None, *, generate: bool = True) -> 
         log_max_bytes=values["CIRCLE_LOG_MAX_BYTES"], log_store=log_store,
         session_idle=values["CIRCLE_SESSION_IDLE"], session_max=values["CIRCLE_SESSION_MAX"],
         login_failures=values["CIRCLE_LOGIN_FAILURES"],
+        hook_delivery_retention=values["CIRCLE_HOOK_DELIVERY_RETENTION"],
     )
 
 

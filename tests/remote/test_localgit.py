@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,7 @@ def test_push_tag_and_deletion_reach_the_hook(fake_host, root, clone, git_env) -
         "refs/heads/feature/x",
     ]
     assert all(c.query == {"token": "abc"} and local.verify(c.headers, c.body, SECRET) for c in calls)
+    assert len({str(uuid.UUID(c.headers["X-Circle-Delivery"])) for c in calls}) == 4  # one delivery id per update
     assert not local.verify(calls[0].headers, calls[0].body.replace(b"main", b"evil"), SECRET)
 
     push = local.hook(calls[0].headers, calls[0].body)
