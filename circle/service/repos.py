@@ -1,4 +1,4 @@
-"""Activating a repository of an SCM, changing its settings, and deactivating it.
+"""Activating a repository of an SCM, changing its settings, repairing its hook, and deactivating it.
 
 Activation asks the SCM for the repository and its clone credentials, stores the repo with a
 random hook secret and hook nonce (so its hook URL is new, even when the repo gets an old id back),
