@@ -57,6 +57,8 @@ SETTINGS: tuple[Setting, ...] = (
             "failed logins a minute allowed per client address and per login before 429; 0 = no limit"),
     Setting("CIRCLE_SCM_ALLOWED_HOSTS", str, "",
             "host names, IP networks (CIDR) or * that SCMs of non-admins may reach besides public addresses"),
+    Setting("CIRCLE_HOOK_DELIVERY_RETENTION", int, 7 * 86400,
+            "seconds a webhook delivery id is remembered, so a replay of it within that time builds nothing"),
 )
 
 LOG_STORES = ("", "file")
@@ -92,6 +94,7 @@ class Settings:
     session_max: int
     login_failures: int
     scm_allowed_hosts: HostPolicy
+    hook_delivery_retention: int
 
     def as_flask_config(self) -> dict[str, Any]:
         """Return the Flask config keys these settings imply (the session cookie is Secure behind https)."""
@@ -158,9 +161,10 @@ def _check_database_url(url: str) -> None:
         raise SettingsError(f"the database driver for CIRCLE_DATABASE_URL is not installed: {err}") from None
 
 
-# The least value each pool and session setting takes.
+# The least value each pool, session and retention setting takes.
 POOL_MINIMUMS = {"CIRCLE_DB_POOL_SIZE": 1, "CIRCLE_DB_MAX_OVERFLOW": 0, "CIRCLE_DB_POOL_TIMEOUT": 1,
-                 "CIRCLE_SESSION_IDLE": 60, "CIRCLE_SESSION_MAX": 60, "CIRCLE_LOGIN_FAILURES": 0}
+                 "CIRCLE_SESSION_IDLE": 60, "CIRCLE_SESSION_MAX": 60, "CIRCLE_LOGIN_FAILURES": 0,
+                 "CIRCLE_HOOK_DELIVERY_RETENTION": 60}
 
 
 def agent_poll_seconds(values: Mapping[str, Any]) -> int:
@@ -181,7 +185,7 @@ def scm_allowed_hosts(values: Mapping[str, Any]) -> HostPolicy:
 
 
 def _check_minimums(values: Mapping[str, Any]) -> None:
-    """Raise SettingsError when a pool or session setting is below its minimum."""
+    """Raise SettingsError when a pool, session or retention setting is below its minimum."""
     for name, least in POOL_MINIMUMS.items():
         if values[name] < least:
             raise SettingsError(f"{name} must be {least} or more, not {values[name]}")
@@ -230,6 +234,7 @@ def load(environ: Mapping[str, str] | None = None, *, generate: bool = True) -> 
         log_max_bytes=values["CIRCLE_LOG_MAX_BYTES"], log_store=log_store,
         session_idle=values["CIRCLE_SESSION_IDLE"], session_max=values["CIRCLE_SESSION_MAX"],
         login_failures=values["CIRCLE_LOGIN_FAILURES"], scm_allowed_hosts=scm_allowed_hosts(values),
+        hook_delivery_retention=values["CIRCLE_HOOK_DELIVERY_RETENTION"],
     )
 
 

@@ -1,4 +1,4 @@
-"""The settings table: the log settings' defaults, accepted values and one-sentence refusals."""
+"""The settings table: defaults, accepted values and one-sentence refusals."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -55,3 +55,10 @@ def test_a_poll_the_protocol_refuses_is_one_sentence(tmp_path: Path, seconds: st
     """A poll outside 1-300 s stops the start with a sentence naming the setting."""
     with pytest.raises(SettingsError, match=f"CIRCLE_AGENT_POLL_SECONDS must be from 1 to 300, not {seconds}"):
         _load(tmp_path, CIRCLE_AGENT_POLL_SECONDS=seconds)
+
+
+def test_hook_delivery_ids_are_kept_7_days_unless_told_otherwise(tmp_path: Path):
+    assert _load(tmp_path).hook_delivery_retention == 7 * 86400
+    assert _load(tmp_path, CIRCLE_HOOK_DELIVERY_RETENTION="3600").hook_delivery_retention == 3600
+    with pytest.raises(SettingsError, match="CIRCLE_HOOK_DELIVERY_RETENTION must be 60 or more, not 5"):
+        _load(tmp_path, CIRCLE_HOOK_DELIVERY_RETENTION="5")

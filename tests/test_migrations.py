@@ -79,3 +79,21 @@ def test_a_queued_task_keeps_its_payload_through_the_upgrades(app):
     flask_migrate.upgrade()
     assert tasks.payload(task_id) == {"config": {"stages": []}}
     assert tasks.get(task_id).repo_id == builds.get(build_id).repo_id
+
+
+def test_repos_from_before_hook_nonces_get_one_each(app):
+    """Upgrading past 0012 gives every existing repo its own random hook nonce and keeps its builds."""
+    from circle.store import repos
+
+    build_id, _ = make_workflow()
+    scm_id = repos.get(builds.get(build_id).repo_id).scm_id
+    repos.create(scm_id=scm_id, full_name="a/c", owner="a", name="c", clone_url="/x/a/c")
+    db.session.commit()
+    db.session.remove()
+    flask_migrate.downgrade(revision="0011")
+    flask_migrate.upgrade()
+    table = sa.table("repos", sa.column("hook_nonce"))
+    with db.engine.connect() as conn:
+        nonces = conn.execute(sa.select(table.c.hook_nonce)).scalars().all()
+    assert len(nonces) == 2 and len(set(nonces)) == 2 and all(len(n) == 32 for n in nonces)
+    assert builds.get(build_id).number == 1

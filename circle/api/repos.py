@@ -1,4 +1,4 @@
-"""Repos: GET, POST /api/repos · GET, PATCH, DELETE /api/repos/{repo_id}."""
+"""Repos: GET, POST /api/repos · GET, PATCH, DELETE /api/repos/{repo_id} · POST /api/repos/{repo_id}/repair."""
 from __future__ import annotations
 
 from typing import Any
@@ -40,6 +40,12 @@ def update_repo(repo_id: int, body: dict[str, Any]) -> Repo:
     """Change a repo's build switches (repo admin; `trusted` only by administrators)."""
     user = require_user()
     return repos.change(user, permissions.repo_for(user, repo_id, permissions.ADMIN), body)
+
+
+@api_route(bp, "POST", "/api/repos/<int:repo_id>/repair", answer=RepoSchema, errors=(403, 409, 502))
+def repair_repo(repo_id: int) -> Repo:
+    """Rotate the hook URL and secret and re-register the webhook at the SCM (repo admin); the old URL stops working."""
+    return repos.repair(permissions.repo_for(require_user(), repo_id, permissions.ADMIN))
 
 
 @api_route(bp, "DELETE", "/api/repos/<int:repo_id>", status=204, errors=(403,))

@@ -55,6 +55,13 @@ def repo_info(args: argparse.Namespace) -> int:
         "allow_pr", "allow_deploy", "trusted", "gated", "timeout")))
 
 
+def repo_repair(args: argparse.Namespace) -> int:
+    """Rotate a repo's hook URL and secret and register the webhook again."""
+    client = _client(args)
+    repo = client.call("POST", f"/api/repos/{client.repo_id(args.repo)}/repair")
+    return _show(args, repo, lambda r: f"repaired the hook of {r['full_name']}\nhook: {r['hook_url']}")
+
+
 # --- builds ------------------------------------------------------------------------------------------------
 
 def _build_rows(builds: list[dict[str, Any]]) -> str:
@@ -255,7 +262,7 @@ def _build_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentPa
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `repo`, `build`, `secret`, `scm` and `agents` client commands."""
     common = _common()
-    repo = _group(sub, "repo", "list, activate and show repos")
+    repo = _group(sub, "repo", "list, activate, show and repair repos")
     repo.add_parser("ls", parents=[common], help="list your repos").set_defaults(func=repo_ls)
     add = repo.add_parser("add", parents=[common], help="activate a repository of an SCM")
     add.add_argument("scm", type=int, help="SCM id")
@@ -264,6 +271,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     info = repo.add_parser("info", parents=[common], help="show a repo")
     info.add_argument("repo")
     info.set_defaults(func=repo_info)
+    repair = repo.add_parser("repair", parents=[common],
+                             help="rotate the hook URL and secret and register the webhook again")
+    repair.add_argument("repo")
+    repair.set_defaults(func=repo_repair)
 
     _build_commands(sub, common)
 

@@ -2,6 +2,7 @@
 from circle.models.build import Build, Proc
 from circle.models.config import Config
 from circle.models.file import File
+from circle.models.hook_delivery import HookDelivery
 from circle.models.log import LogEntry
 from circle.models.repo import Perm, Repo
 from circle.models.scm import Scm
@@ -10,5 +11,5 @@ from circle.models.server import Server
 from circle.models.task import Agent, Task, TaskPayload
 from circle.models.user import Token, User, WebSession
 
-__all__ = ["Agent", "Build", "Config", "File", "LogEntry", "Perm", "Proc", "Registry", "Repo", "Scm", "Secret",
-           "Server", "Task", "TaskPayload", "Token", "User", "WebSession"]
+__all__ = ["Agent", "Build", "Config", "File", "HookDelivery", "LogEntry", "Perm", "Proc", "Registry", "Repo", "Scm",
+           "Secret", "Server", "Task", "TaskPayload", "Token", "User", "WebSession"]

@@ -1,11 +1,18 @@
 """Activated repositories and who may do what on them."""
 from __future__ import annotations
 
+import secrets
+
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from circle.extensions import Model
 from circle.models.types import EncryptedText, now
+
+
+def new_hook_nonce() -> str:
+    """Return a fresh random nonce for a repo's hook token."""
+    return secrets.token_hex(16)
 
 
 class Repo(Model):
@@ -24,6 +31,8 @@ class Repo(Model):
     default_branch: Mapped[str] = mapped_column(String(255), default="main")
     private: Mapped[bool] = mapped_column(Boolean, default=False)
     hook_secret: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
+    # Signed into the hook URL's token (circle.service.hook_url); new on every activation and repair.
+    hook_nonce: Mapped[str] = mapped_column(String(64), default=new_hook_nonce, server_default="")
     allow_push: Mapped[bool] = mapped_column(Boolean, default=True)
     allow_tag: Mapped[bool] = mapped_column(Boolean, default=True)
     allow_pr: Mapped[bool] = mapped_column(Boolean, default=True)

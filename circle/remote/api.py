@@ -140,7 +140,7 @@ class ApiRemote(Remote):
         """Send a status already mapped to the forge's vocabulary."""
 
     def activate(self, full_name: str, hook_url: str, secret: str) -> None:
-        """Register the webhook, replacing any with the same URL."""
+        """Register the webhook, replacing every hook of circle for the same repo (whatever its host)."""
         if not secret:
             raise InvalidInput("a hook secret is needed to activate a repository")
         self.deactivate(full_name, hook_url)
@@ -148,7 +148,7 @@ class ApiRemote(Remote):
         log.info("%s: hook registered on %s", self.label, full_name)
 
     def deactivate(self, full_name: str, hook_url: str) -> None:
-        """Remove every webhook whose URL matches `hook_url`."""
+        """Remove every webhook circle installed for the repo of `hook_url` (see same_hook)."""
         for hook_id, url in self.list_hooks(full_name):
             if same_hook(url, hook_url):
                 self.delete_hook(full_name, hook_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import logging
+import re
 from typing import ClassVar, Mapping
 from urllib.parse import urlsplit
 
@@ -26,6 +27,9 @@ from circle.remote.types import (
 )
 
 log = logging.getLogger(__name__)
+
+# The end of the path of every hook URL circle registers (circle.service.hook_url).
+HOOK_PATH = re.compile(r"/hook/\d+/\d+$")
 
 # Forge-specific headers first: Gitea also sends X-Gogs-* and X-GitHub-* copies, and current
 # Gogs sends X-Github-Event too, so X-GitHub-Event alone says little.
@@ -54,10 +58,20 @@ def map_state(kind: str, states: Mapping[str, str], state: str) -> str:
         raise InvalidInput(f"'{state}' is not a build state {kind} statuses can show") from None
 
 
-def same_hook(url: str, other: str) -> bool:
-    """Tell whether two hook URLs point at the same place, ignoring query and trailing slash."""
-    a, b = urlsplit(url), urlsplit(other)
-    return (a.scheme, a.netloc, a.path.rstrip("/")) == (b.scheme, b.netloc, b.path.rstrip("/"))
+def _hook_path(url: str) -> str:
+    """Return the `/hook/{scm_id}/{repo_id}` a URL's path ends with, or ""."""
+    match = HOOK_PATH.search(urlsplit(url).path.rstrip("/"))
+    return match.group(0) if match else ""
+
+
+def same_hook(url: str, hook_url: str) -> bool:
+    """Tell whether `url` is a hook circle installed for the repo of `hook_url`, on any host and with any token.
+
+    Both paths must end with the same `/hook/{scm_id}/{repo_id}`, so a hook left behind by an old
+    CIRCLE_HOST (or a path prefix) matches too.
+    """
+    path = _hook_path(hook_url)
+    return bool(path) and _hook_path(url) == path
 
 
 class Remote(abc.ABC):
@@ -125,11 +139,11 @@ class Remote(abc.ABC):
 
     @abc.abstractmethod
     def activate(self, full_name: str, hook_url: str, secret: str) -> None:
-        """Register the webhook (replacing one with the same URL) signed with `secret`."""
+        """Register the webhook signed with `secret`, replacing every hook of circle for this repo (see same_hook)."""
 
     @abc.abstractmethod
     def deactivate(self, full_name: str, hook_url: str) -> None:
-        """Remove the webhooks whose URL matches `hook_url` (the query string is ignored)."""
+        """Remove every hook circle installed for the repo of `hook_url`, on any host (see same_hook)."""
 
     @abc.abstractmethod
     def parse(self, headers: Mapping[str, str], body: bytes) -> HookEvent:

@@ -1,4 +1,9 @@
-"""Webhook deliveries → builds (SPEC §5): authenticate, parse, apply the repo's switches and config filters."""
+"""Webhook deliveries → builds (SPEC §5): authenticate, parse, apply the repo's switches and config filters.
+
+A delivery that carries the forge's delivery id (DELIVERY_HEADERS) is recorded in hook_deliveries in the
+transaction that creates its first build; the same id again for the same repo (a replay, or a forge's retry
+after it timed out) answers "duplicate delivery" and builds nothing. Deliveries without an id always build.
+"""
 from __future__ import annotations
 
 import logging
@@ -7,16 +12,19 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from circle import states
-from circle.errors import IgnoreEvent, InvalidInput, NotFound, Unauthorized
+from circle.errors import Conflict, IgnoreEvent, InvalidInput, NotFound, Unauthorized
 from circle.models import Build, Repo
+from circle.models.hook_delivery import MAX_DELIVERY_ID
 from circle.remote import HookEvent, Remote
 from circle.service import builds
 from circle.service.hook_url import verify_hook_token
 from circle.service.scms import remote_for
 from circle.service.triggers import branch_matches
 from circle.store import configs as config_store
+from circle.store import hook_deliveries as delivery_store
 from circle.store import repos as repo_store
 from circle.store import scms as scm_store
+from circle.store.base import transaction
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +33,9 @@ MAX_BODY = 3 * 1024 * 1024
 # Headers through which forges sign or authenticate a delivery; a repo with a hook secret requires one.
 SIGNATURE_HEADERS = ("X-Hub-Signature-256", "X-Hub-Signature", "X-Gitea-Signature", "X-Gogs-Signature",
                      "X-Gitlab-Token", "X-Circle-Signature")
+# Headers carrying a forge's unique id of one delivery (Gitea sends the first three, all alike).
+DELIVERY_HEADERS = ("X-Gitea-Delivery", "X-Gogs-Delivery", "X-GitHub-Delivery", "X-Gitlab-Event-UUID",
+                    "X-Request-UUID", "X-Circle-Delivery")
 SKIP_CI = re.compile(r"\[(ci skip|skip ci)\]", re.IGNORECASE)
 SWITCHES = {states.PUSH: "allow_push", states.TAG: "allow_tag", states.PULL_REQUEST: "allow_pr",
             states.DEPLOYMENT: "allow_deploy"}
@@ -38,12 +49,38 @@ class HookResult:
     skipped: str = ""
 
 
+class _Duplicate(Exception):
+    """The repo already received a delivery with this id."""
+
+
+def delivery_id(headers: Mapping[str, str]) -> str:
+    """Return the forge's id of this delivery, or "" when it sends none."""
+    for name in DELIVERY_HEADERS:
+        value = (headers.get(name) or "").strip()
+        if value:
+            if len(value) > MAX_DELIVERY_ID:
+                raise InvalidInput(f"the {name} header is longer than {MAX_DELIVERY_ID} characters")
+            return value
+    return ""
+
+
+def _remember(repo: Repo, delivery: str) -> None:
+    """Record the delivery id in the open transaction; raise _Duplicate when the repo already has it."""
+    try:
+        delivery_store.create(repo.id, delivery)
+    except Conflict:
+        raise _Duplicate(delivery) from None
+
+
 def _authenticated_repo(scm_id: int, repo_id: int, token: str) -> Repo:
-    """Return the repo the hook URL names when its token is valid; 401 otherwise, 404 when gone."""
-    if not verify_hook_token(scm_id, repo_id, token):
+    """Return the repo the hook URL names when its token is valid; 401 otherwise (also for an unknown repo)."""
+    try:
+        repo = repo_store.get(repo_id)
+    except NotFound:
+        repo = None
+    if repo is None or repo.scm_id != scm_id or not verify_hook_token(repo, token):
         raise Unauthorized("the hook URL's access token is missing or wrong")
-    repo = repo_store.get(repo_id)
-    if repo.scm_id != scm_id or not repo.active:
+    if not repo.active:
         raise NotFound(f"repo {repo_id} is not active on SCM {scm_id}")
     return repo
 
@@ -70,7 +107,15 @@ def receive(scm_id: int, repo_id: int, token: str, headers: Mapping[str, str], b
         return HookResult(skipped=str(err) or "event ignored")
     if event.repo and event.repo.lower() != repo.full_name.lower():
         raise InvalidInput(f"the delivery is for {event.repo}, not {repo.full_name}")
-    return _build(repo, event)
+    delivery = delivery_id(headers)
+    try:
+        with transaction("hook delivery"):
+            if delivery:
+                _remember(repo, delivery)
+            return _build(repo, event)
+    except _Duplicate:
+        log.info("repo %s: delivery %s received again; nothing built", repo.id, delivery)
+        return HookResult(skipped=f"duplicate delivery: {repo.full_name} already received delivery {delivery}")
 
 
 def _build(repo: Repo, event: HookEvent) -> HookResult:

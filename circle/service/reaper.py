@@ -1,4 +1,8 @@
-"""Taking back leases that expired: re-queue once, then end the workflow in error ("agent lost")."""
+"""Taking back leases that expired: re-queue once, then end the workflow in error ("agent lost").
+
+The same periodic job ends builds no task carries (sweep) and forgets webhook delivery ids older than
+CIRCLE_HOOK_DELIVERY_RETENTION (prune_deliveries), in small batches of their own transactions.
+"""
 from __future__ import annotations
 
 import logging
@@ -14,6 +18,7 @@ from circle.models import Task
 from circle.models.types import now
 from circle.service import events, progress
 from circle.store import builds as build_store
+from circle.store import hook_deliveries as delivery_store
 from circle.store import logs as log_store
 from circle.store import tasks as task_store
 from circle.store.base import transaction
@@ -29,6 +34,11 @@ REQUEUED = "{agent} stopped answering; waiting for another agent to run it again
 ORPHAN_GRACE = 300
 # The sweep for such builds runs every this many reaper rounds.
 SWEEP_EVERY = 30
+# Old hook delivery ids are pruned every this many rounds, this many rows per transaction, at most
+# PRUNE_BATCHES transactions a round (a backlog goes in later rounds).
+PRUNE_EVERY = 60
+PRUNE_BATCH = 500
+PRUNE_BATCHES = 20
 
 
 def reap(now_: float | None = None) -> int:
@@ -104,6 +114,21 @@ def sweep(now_: float | None = None) -> int:
     return swept
 
 
+def prune_deliveries(now_: float | None = None) -> int:
+    """Delete the hook delivery ids older than the retention, one small batch per transaction; return how many."""
+    moment = int(now_ if now_ is not None else time.time()) - hub().settings.hook_delivery_retention
+    pruned = 0
+    for _ in range(PRUNE_BATCHES):
+        with transaction("hook delivery"):
+            deleted = delivery_store.delete_older_than(moment, PRUNE_BATCH)
+        pruned += deleted
+        if deleted < PRUNE_BATCH:
+            break
+    if pruned:
+        log.info("forgot %d hook delivery ids received before %d", pruned, moment)
+    return pruned
+
+
 def grant_start_grace() -> int:
     """Give leased tasks one lease of grace when this server was the only one (no agent could extend meanwhile).
 
@@ -149,6 +174,8 @@ class Reaper:
                     reap()
                     if rounds % SWEEP_EVERY == 0:
                         sweep()
+                    if rounds % PRUNE_EVERY == 0:
+                        prune_deliveries()
                 except Exception:  # process boundary: the reaper must outlive one bad round
                     log.exception("reaper round failed")
                     db.session.rollback()

@@ -1,8 +1,9 @@
-"""Activating a repository of an SCM, changing its settings, and deactivating it.
+"""Activating a repository of an SCM, changing its settings, repairing its hook, and deactivating it.
 
 Activation asks the SCM for the repository and its clone credentials, stores the repo with a
-random hook secret, the clone credential secrets (see below), the default config and an
-admin permission for the activating user, then registers the webhook at the SCM. When anything
+random hook secret and hook nonce (so its hook URL is new, even when the repo gets an old id back),
+the clone credential secrets (see below), the default config and an admin permission for the
+activating user, then registers the webhook at the SCM. When anything
 after the first insert fails, the repo row is deleted again (its configs, secrets and perms go
 with it by cascade), so a failed activation leaves nothing behind.
 
@@ -21,6 +22,7 @@ from circle import states
 from circle.errors import CircleError, Conflict, Forbidden, NotFound
 from circle.hub import hub
 from circle.models import Repo, Scm, User
+from circle.models.repo import new_hook_nonce
 from circle.remote import Netrc, RemoteRepo
 from circle.service import permissions
 from circle.service.hook_url import hook_url
@@ -98,11 +100,20 @@ def change(user: User, repo: Repo, values: dict[str, Any]) -> Repo:
     return repo_store.update(repo, **values)
 
 
+def repair(repo: Repo) -> Repo:
+    """Rotate the repo's hook token and secret, and replace every hook circle installed for it at the SCM."""
+    remote = remote_for(scm_store.get(repo.scm_id))
+    secret = secrets.token_urlsafe(32)
+    repo_store.update(repo, hook_nonce=new_hook_nonce(), hook_secret=secret)
+    remote.activate(repo.full_name, hook_url(repo), secret)
+    log.info("repo %s (%s): hook repaired; the old hook URL and secret no longer work", repo.id, repo.full_name)
+    return repo
+
+
 def delete(repo: Repo) -> None:
-    """Remove the repo's webhook at the SCM (best effort) and delete the repo with everything it owns."""
-    url = hook_url(repo)
+    """Remove the repo's webhooks at the SCM (best effort) and delete the repo with everything it owns."""
     try:
-        remote_for(scm_store.get(repo.scm_id)).deactivate(repo.full_name, url)
+        remote_for(scm_store.get(repo.scm_id)).deactivate(repo.full_name, hook_url(repo))
     except CircleError as err:
         log.warning("could not remove the hook of repo %s (%s) at its SCM: %s", repo.id, repo.full_name, err)
     hub().logs.forget(build_store.list_proc_ids_by_repo(repo.id))

@@ -133,3 +133,14 @@ def test_errors_are_one_sentence(circle, monkeypatch: pytest.MonkeyPatch):
     assert code == 1 and "CIRCLE_TOKEN" in err
     code, _, err = circle("repo", "ls", "--server", f"http://127.0.0.1:{closed_port()}", "--token", "x")
     assert code == 1 and "cannot reach the circle server" in err and len(err.splitlines()) == 1
+
+
+def test_repo_repair_prints_the_new_hook_url(circle, repo: dict):
+    code, out, err = circle("repo", "repair", "acme/app")
+    assert code == 0, err
+    first, hook = out.splitlines()
+    assert first == "repaired the hook of acme/app"
+    assert hook.startswith(f"hook: http://127.0.0.1:8000/hook/{repo['scm_id']}/{repo['id']}?access_token=")
+    assert hook != f"hook: {repo['hook_url']}"
+    code, _, err = circle("repo", "repair", "acme/none")
+    assert code == 1 and "no repo 'acme/none'" in err

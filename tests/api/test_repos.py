@@ -1,6 +1,8 @@
 """Repos: GET, POST /api/repos · GET, PATCH, DELETE /api/repos/{repo_id}, with a real local git SCM."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -26,7 +28,7 @@ def test_activation_stores_the_repo_config_permission_and_hook(client: FlaskClie
     url = urlsplit(repo["hook_url"])
     assert f"{url.scheme}://{url.netloc}" == "http://127.0.0.1:8000"
     assert url.path == f"/hook/{repo['scm_id']}/{repo['id']}"
-    assert verify_hook_token(repo["scm_id"], repo["id"], parse_qs(url.query)["access_token"][0])
+    assert verify_hook_token(repos.get(repo["id"]), parse_qs(url.query)["access_token"][0])
     [config] = configs.list_by_repo(repo["id"])
     assert (config.name, config.path, config.content) == ("default", ".circle.yml", None)
     perm = repos.get_perm(admin.user.id, repo["id"])
@@ -145,3 +147,54 @@ def test_delete_removes_the_hook_and_everything_of_the_repo(client: FlaskClient,
     assert configs.count_by_repo(repo["id"]) == 0
     assert not (git_root / "acme/app.git/hooks/post-receive").exists()
     assert client.delete(f"/api/repos/{repo['id']}", headers=admin.headers).status_code == 404
+
+
+def _push(client: FlaskClient, hook_url: str, secret: str):
+    """POST a signed local-git delivery (a deleted branch: accepted, builds nothing) to a hook URL."""
+    body = json.dumps({"repo": "acme/app", "ref": "refs/heads/gone", "before": "a" * 40, "after": "0" * 40}).encode()
+    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    url = urlsplit(hook_url)
+    return client.post(f"{url.path}?{url.query}", data=body,
+                       headers={"X-Circle-Event": "push", "X-Circle-Signature": signature})
+
+
+def test_repair_rotates_the_hook_and_replaces_every_old_one(client: FlaskClient, admin: Caller, repo: dict,
+                                                            git_root: Path):
+    """The old URL answers 401 afterwards, the new one works, and a target left by an old host is gone."""
+    config = git_root / "acme/app.git/hooks/circle-hooks.json"
+    stale = {"url": f"http://old-host:8000/hook/{repo['scm_id']}/{repo['id']}?access_token=x", "secret": "s"}
+    other = {"url": "http://127.0.0.1:8000/hook/99/99?access_token=y", "secret": "t"}
+    data = json.loads(config.read_text())
+    config.write_text(json.dumps({**data, "targets": [stale, *data["targets"], other]}))
+    old_secret = repos.get(repo["id"]).hook_secret or ""
+    assert _push(client, repo["hook_url"], old_secret).status_code == 200
+    answer = client.post(f"/api/repos/{repo['id']}/repair", headers=admin.headers)
+    assert answer.status_code == 200, answer.get_json()
+    repaired = answer.get_json()
+    new_secret = repos.get(repo["id"]).hook_secret or ""
+    assert repaired["hook_url"] != repo["hook_url"] and new_secret != old_secret
+    assert [t["url"] for t in json.loads(config.read_text())["targets"]] == [other["url"], repaired["hook_url"]]
+    assert _push(client, repo["hook_url"], old_secret).status_code == 401
+    assert _push(client, repaired["hook_url"], old_secret).status_code == 401
+    assert _push(client, repaired["hook_url"], new_secret).status_code == 200
+    assert client.get(f"/api/repos/{repo['id']}", headers=admin.headers).get_json()["hook_url"] == repaired["hook_url"]
+
+
+def test_repair_needs_repo_admin(client: FlaskClient, alice: Caller, bob: Caller, admin: Caller, repo: dict):
+    assert client.post(f"/api/repos/{repo['id']}/repair", headers=bob.headers).status_code == 404
+    grant(alice, repo["id"], "push")
+    assert client.post(f"/api/repos/{repo['id']}/repair", headers=alice.headers).status_code == 403
+    assert client.post("/api/repos/999999/repair", headers=admin.headers).status_code == 404
+    assert client.post(f"/api/repos/{repo['id']}/repair").status_code == 401
+    grant(alice, repo["id"], "admin")
+    assert client.post(f"/api/repos/{repo['id']}/repair", headers=alice.headers).status_code == 200
+
+
+def test_repair_that_the_scm_refuses_keeps_the_old_hook_url(client: FlaskClient, admin: Caller, repo: dict,
+                                                             git_root: Path):
+    """One transaction: when the SCM refuses the new hook, the stored token and secret stay as they were."""
+    script = git_root / "acme/app.git/hooks/post-receive"
+    script.write_text("#!/bin/sh\necho mine\n")
+    answer = client.post(f"/api/repos/{repo['id']}/repair", headers=admin.headers)
+    assert answer.status_code == 409 and "post-receive" in answer.get_json()["message"]
+    assert client.get(f"/api/repos/{repo['id']}", headers=admin.headers).get_json()["hook_url"] == repo["hook_url"]

@@ -242,3 +242,19 @@ def test_hook_creation_is_not_retried_on_5xx(fake_host, github) -> None:
     with pytest.raises(RemoteError, match="failed on POST"):
         github.activate("octocat/hello", "https://ci.example.com/hook/1/2", "s3cret")
     assert len(fake_host.made("POST", "/api/v3/repos/octocat/hello/hooks")) == 1
+
+
+def test_activate_and_deactivate_remove_our_hooks_of_the_repo_on_any_host(fake_host, github) -> None:
+    """Hooks of this repo left by an old CIRCLE_HOST (or under a path prefix) go; other repos' and others' stay."""
+    hooks = "/api/v3/repos/octocat/hello/hooks"
+    urls = {21: "http://old-ci.internal:8000/hook/1/2?access_token=old", 22: "https://ci.example.com/ci/hook/1/2/",
+            23: "https://ci.example.com/hook/1/23?access_token=x", 24: "https://ci.example.com/hook/3/2",
+            25: "https://chat.example.com/notify/hook/1", 26: "https://ci.example.com/hook/1/2?access_token=stale"}
+    listed = [{"id": hook_id, "name": "web", "active": True, "config": {"url": url}} for hook_id, url in urls.items()]
+    fake_host.on("GET", hooks, (200, {}, listed))
+    fake_host.on("POST", hooks, (201, {}, {"id": 30}))
+    fake_host.on("DELETE", hooks + r"/\d+", (204, {}, b""))
+    github.activate("octocat/hello", "https://ci.example.com/hook/1/2?access_token=new", "s3cret")
+    assert [c.path for c in fake_host.calls if c.method == "DELETE"] == [f"{hooks}/{i}" for i in (21, 22, 26)]
+    github.deactivate("octocat/hello", "https://elsewhere.example.com/hook/1/2")
+    assert [c.path for c in fake_host.calls if c.method == "DELETE"][3:] == [f"{hooks}/{i}" for i in (21, 22, 26)]

@@ -1,8 +1,10 @@
 """The local SCM end to end with real git: activate, push, and parse what the hook delivered."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
@@ -78,6 +80,7 @@ def test_push_tag_and_deletion_reach_the_hook(fake_host, root, clone, git_env) -
         "refs/heads/feature/x",
     ]
     assert all(c.query == {"token": "abc"} and local.verify(c.headers, c.body, SECRET) for c in calls)
+    assert len({str(uuid.UUID(c.headers["X-Circle-Delivery"])) for c in calls}) == 4  # one delivery id per update
     assert not local.verify(calls[0].headers, calls[0].body.replace(b"main", b"evil"), SECRET)
 
     push = local.hook(calls[0].headers, calls[0].body)
@@ -144,3 +147,19 @@ def test_bad_deliveries(root) -> None:
         local.hook({}, b"{}")
     with pytest.raises(InvalidInput, match="not a directory"):
         get_remote("local", str(root / "missing"))
+
+
+def test_activation_replaces_the_repos_targets_of_any_host(root) -> None:
+    """circle-hooks.json keeps one target per repo: an old host's URL for the same repo is replaced, others stay."""
+    local = get_remote("local", str(root))
+    config = root / "solo.git" / "hooks" / "circle-hooks.json"
+    local.activate("solo", "http://old-ci:8000/hook/1/5?access_token=old", SECRET)
+    local.activate("solo", "http://127.0.0.1:8000/hook/2/9?access_token=other", SECRET)
+    local.activate("solo", "http://127.0.0.1:8000/hook/1/5?access_token=new", "fresh")
+    targets = json.loads(config.read_text())["targets"]
+    assert [(t["url"], t["secret"]) for t in targets] == [
+        ("http://127.0.0.1:8000/hook/2/9?access_token=other", SECRET),
+        ("http://127.0.0.1:8000/hook/1/5?access_token=new", "fresh")]
+    local.deactivate("solo", "https://new-host.example.com/hook/1/5")
+    assert [t["url"] for t in json.loads(config.read_text())["targets"]] == [
+        "http://127.0.0.1:8000/hook/2/9?access_token=other"]

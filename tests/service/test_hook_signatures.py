@@ -5,36 +5,15 @@ import hashlib
 import hmac
 import json
 import subprocess
-from pathlib import Path
 
 import pytest
+from service.deliveries import CORPUS, EXPECTED, SECRET
+from service.deliveries import corpus_repo as _repo
+from service.deliveries import post_delivery as _post
 
 from circle.remote import ZERO_SHA
-from circle.service.hook_url import hook_token
 from circle.service.hooks import SIGNATURE_HEADERS
-from circle.store import builds, configs, repos, scms, users
-
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "webhooks"
-EXPECTED = json.loads((CORPUS / "expected.json").read_text())
-PIPELINE = "pipeline:\n  build:\n    image: busybox\n    commands: [echo hi]\n"
-SECRET = "topsecret"  # the secret the corpus deliveries are signed with
-
-
-def _repo(kind: str, url: str, full_name: str):
-    """An active repo named full_name on a new SCM of `kind`, with the corpus secret and one config."""
-    owner = users.create("owner", "pw", admin=True)
-    scm = scms.create(kind=kind, name=kind, url=url, owner_id=owner.id, token="t")
-    owner_name, _, name = full_name.rpartition("/")
-    repo = repos.create(scm_id=scm.id, full_name=full_name, owner=owner_name, name=name,
-                        clone_url=f"{url}/{full_name}.git", hook_secret=SECRET)
-    configs.create(repo_id=repo.id, name="default", content=PIPELINE)
-    return repo
-
-
-def _post(app, repo, headers: dict[str, str], body: bytes):
-    """POST a delivery to the repo's hook URL with a valid URL token."""
-    return app.test_client().post(f"/hook/{repo.scm_id}/{repo.id}?access_token={hook_token(repo.scm_id, repo.id)}",
-                                  data=body, headers=headers)
+from circle.store import builds, repos
 
 
 def _unsigned(headers: dict[str, str]) -> dict[str, str]:

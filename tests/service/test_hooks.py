@@ -36,7 +36,7 @@ def _post(app, repo, name: str, *, token: str | None = None, headers: dict | Non
     """POST a corpus delivery to the repo's hook URL."""
     sent_headers, sent_body = _delivery(name)
     sent_headers.update(headers or {})
-    access = hook_token(repo.scm_id, repo.id) if token is None else token
+    access = hook_token(repo) if token is None else token
     return app.test_client().post(f"/hook/{repo.scm_id}/{repo.id}?access_token={access}",
                                   data=sent_body if body is None else body, headers=sent_headers)
 

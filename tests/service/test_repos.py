@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 
 from circle.errors import Conflict, Forbidden, NotFound, RemoteAuthError, RemoteError
-from circle.models import Scm, User
+from circle.models import Repo, Scm, User
 from circle.service import permissions, repos, scms
 from circle.service.hook_url import hook_token, hook_url, verify_hook_token
 from circle.store import configs, secrets, users
@@ -155,17 +155,28 @@ def test_delete_goes_on_when_the_scm_refuses(alice: User, scm: Scm, forge: Forge
     assert "could not remove the hook" in caplog.text
 
 
-def test_hook_url_carries_a_token_bound_to_scm_and_repo(alice: User, scm: Scm):
+def test_hook_url_carries_a_token_bound_to_scm_repo_and_nonce(alice: User, scm: Scm):
     repo = repos.activate(alice, scm, "acme/app")
     url = urlsplit(hook_url(repo))
     assert (url.scheme, url.netloc, url.path) == ("http", "127.0.0.1:8000", f"/hook/{scm.id}/{repo.id}")
     token = parse_qs(url.query)["access_token"][0]
-    assert token == hook_token(scm.id, repo.id)
-    assert verify_hook_token(scm.id, repo.id, token)
-    assert not verify_hook_token(scm.id, repo.id + 1, token)
-    assert not verify_hook_token(scm.id + 1, repo.id, token)
-    assert not verify_hook_token(scm.id, repo.id, token[:-1] + ("0" if token[-1] != "0" else "1"))
-    assert not verify_hook_token(scm.id, repo.id, "")
+    assert token == hook_token(repo)
+    assert verify_hook_token(repo, token)
+    assert not verify_hook_token(repo, token[:-1] + ("0" if token[-1] != "0" else "1"))
+    assert not verify_hook_token(repo, "")
+    for other in ({"id": repo.id + 1}, {"scm_id": scm.id + 1}, {"hook_nonce": "0" * 32}):
+        changed = Repo(**{"id": repo.id, "scm_id": scm.id, "hook_nonce": repo.hook_nonce, **other})
+        assert not verify_hook_token(changed, token), other
+
+
+def test_a_repo_activated_again_gets_a_new_token_and_secret(alice: User, scm: Scm, forge: Forge):
+    """Deleting and re-activating a repo (SQLite hands the same id back) never revives the old hook URL."""
+    first = repos.activate(alice, scm, "acme/app")
+    old_token, old_secret = hook_token(first), first.hook_secret
+    repos.delete(first)
+    again = repos.activate(alice, scm_store.get(scm.id), "acme/app")
+    assert not verify_hook_token(again, old_token) and again.hook_secret != old_secret
+    assert [h["config"]["url"] for h in forge.hooks] == [hook_url(again)]
 
 
 def test_remote_for_uses_the_decrypted_credentials(scm: Scm, forge: Forge):
@@ -204,3 +215,23 @@ def test_permission_levels(alice: User, scm: Scm):
     assert permissions.allows(bob, repo, permissions.PULL) and not permissions.allows(bob, repo, permissions.ADMIN)
     root = users.create("root", admin=True)
     assert permissions.repo_for(root, repo.id, permissions.ADMIN) is repo
+
+
+def test_repair_replaces_the_hooks_of_every_host_and_rotates_token_and_secret(alice: User, scm: Scm, forge: Forge):
+    repo = repos.activate(alice, scm, "acme/app")
+    old_token, old_secret = hook_token(repo), repo.hook_secret
+    forge.hooks += [{"id": 90, "config": {"url": f"http://old-host/hook/{scm.id}/{repo.id}?access_token=x"}},
+                    {"id": 91, "config": {"url": "https://chat.example.com/notify"}}]
+    repos.repair(repo)
+    assert not verify_hook_token(repo, old_token) and repo.hook_secret != old_secret
+    assert sorted(h["config"]["url"] for h in forge.hooks) == sorted(["https://chat.example.com/notify",
+                                                                      hook_url(repo)])
+    [new] = [h for h in forge.hooks if h["config"]["url"] == hook_url(repo)]
+    assert new["config"]["secret"] == repo.hook_secret
+
+
+def test_delete_removes_the_hooks_an_old_host_left(alice: User, scm: Scm, forge: Forge):
+    repo = repos.activate(alice, scm, "acme/app")
+    forge.hooks.append({"id": 90, "config": {"url": f"http://old-host/hook/{scm.id}/{repo.id}?access_token=x"}})
+    repos.delete(repo)
+    assert forge.hooks == []

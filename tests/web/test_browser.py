@@ -219,6 +219,17 @@ def test_settings_secrets_and_configs_forms_call_the_api(browser, web_server):
              what="the API's message under the form")
 
 
+def test_repair_hook_button_gives_the_repo_a_new_hook_url(browser, web_server):
+    """The settings tab's "Repair hook" button (after its confirmation) rotates the hook URL through the API."""
+    repo_id = activate(web_server, {".circle.yml": SLOW})
+    before = web_server.ok("GET", f"/api/repos/{repo_id}")["hook_url"]
+    log_in(browser, web_server, "admin", web_server.password, f"/repos/{repo_id}?tab=settings")
+    browser.execute_script("window.confirm = () => true;")
+    by_css(browser, "#repair-hook").click()
+    wait_for(lambda: text_of(browser, "#repair-hook + .form-msg") == "Hook repaired.", what="the repaired hook")
+    assert web_server.ok("GET", f"/api/repos/{repo_id}")["hook_url"] != before
+
+
 def test_a_100000_line_log_is_shown_whole(browser, web_server):
     """A finished step that wrote 100 000 coloured lines is shown in full, in order."""
     pipeline = ("pipeline:\n  big:\n    image: x\n    commands:\n"

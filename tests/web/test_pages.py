@@ -4,12 +4,15 @@ from __future__ import annotations
 import html
 import json
 import re
+import subprocess
 
 import pytest
 
 from api.helpers import closed_port
 from circle import states
-from circle.store import files, secrets
+from circle.api.csrf import HEADER
+from circle.service.hook_url import hook_url
+from circle.store import files, repos, secrets
 from web import seed
 from web.forms import sign_in
 
@@ -249,3 +252,20 @@ def test_static_files_are_served(client):
         answer = client.get(path)
         assert answer.status_code == 200, path
         answer.close()
+
+
+def test_settings_tab_has_a_repair_hook_button_the_session_can_press(ann_client, ann, tmp_path):
+    """The button posts to the repair route; with the page's CSRF token the session's POST rotates the hook."""
+    subprocess.run(["git", "init", "--quiet", "--bare", str(tmp_path / "acme" / "app.git")], check=True)
+    mine = seed.repo(seed.scm(ann, url=str(tmp_path)))
+    seed.grant(ann, mine, "admin")
+    before = hook_url(mine)
+    page = ann_client.get(f"/repos/{mine.id}?tab=settings").text
+    button = re.search(r'<button[^>]*id="repair-hook"[^>]*>', page)
+    assert button and f'data-path="/api/repos/{mine.id}/repair"' in button.group(0)
+    assert 'data-method="POST"' in button.group(0) and "Repair hook" in page
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
+    assert ann_client.post(f"/api/repos/{mine.id}/repair").status_code == 403
+    answer = ann_client.post(f"/api/repos/{mine.id}/repair", headers={HEADER: token})
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["hook_url"] == hook_url(repos.get(mine.id)) != before

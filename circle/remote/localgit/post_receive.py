@@ -4,8 +4,9 @@ circle copies this file into <repo>/hooks/post-receive (with the server's Python
 when a repository of a local SCM is activated; it uses the standard library only. For each
 "<before> <after> <ref>" line git gives it on stdin, it POSTs to every target listed in
 circle-hooks.json beside it a JSON body {"ref", "before", "after", "repo", "pusher"} with the
-headers X-Circle-Event: push and X-Circle-Signature: sha256=<HMAC-SHA256 of the body, keyed with
-the target's secret>. A failed delivery prints a warning to the pusher and never fails the push.
+headers X-Circle-Event: push, X-Circle-Delivery: <a new UUID per ref update> (circle builds one delivery
+id once) and X-Circle-Signature: sha256=<HMAC-SHA256 of the body, keyed with the target's secret>. A
+failed delivery prints a warning to the pusher and never fails the push.
 """
 from __future__ import annotations
 
@@ -17,13 +18,14 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 
 MARKER = "circle post-receive hook"
 CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "circle-hooks.json")
 TIMEOUT = 10
 
 
-def notify(target: dict, body: bytes, ref: str) -> None:
+def notify(target: dict, body: bytes, ref: str, delivery: str) -> None:
     """POST one update to one target and report the answer on stderr."""
     mac = hmac.new(target["secret"].encode(), body, hashlib.sha256).hexdigest()
     request = urllib.request.Request(
@@ -34,6 +36,7 @@ def notify(target: dict, body: bytes, ref: str) -> None:
             "Content-Type": "application/json",
             "User-Agent": "circle-post-receive",
             "X-Circle-Event": "push",
+            "X-Circle-Delivery": delivery,
             "X-Circle-Signature": "sha256=" + mac,
         },
     )
@@ -67,8 +70,9 @@ def main() -> int:
         body = json.dumps(
             {"ref": ref, "before": before, "after": after, "repo": config.get("repo", ""), "pusher": pusher}
         ).encode()
+        delivery = str(uuid.uuid4())
         for target in config.get("targets", []):
-            notify(target, body, ref)
+            notify(target, body, ref, delivery)
     return 0
 
 

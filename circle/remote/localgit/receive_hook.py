@@ -47,7 +47,7 @@ def _config(hooks: Path) -> dict[str, Any]:
 
 
 def install(git_dir: Path, full_name: str, url: str, secret: str) -> None:
-    """Install the hook script and add (or replace) the target for `url`."""
+    """Install the hook script and add the target for `url`, replacing every earlier one of the same repo."""
     hooks = git_dir / "hooks"
     hooks.mkdir(exist_ok=True)
     script = hooks / SCRIPT
@@ -66,7 +66,7 @@ def install(git_dir: Path, full_name: str, url: str, secret: str) -> None:
 
 
 def remove(git_dir: Path, url: str) -> None:
-    """Remove the target for `url`; remove the script and config when no target is left."""
+    """Remove the targets of the repo of `url` (see same_hook); remove the script and config when none is left."""
     hooks = git_dir / "hooks"
     script = hooks / SCRIPT
     if not script.exists() or post_receive.MARKER not in script.read_text(encoding="utf-8", errors="replace"):

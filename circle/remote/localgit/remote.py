@@ -146,7 +146,7 @@ class LocalRemote(Remote):
         receive_hook.install(self.git_dir(full_name), self.name_of(self.git_dir(full_name)), hook_url, secret)
 
     def deactivate(self, full_name: str, hook_url: str) -> None:
-        """Remove hook_url from the repository's post-receive hook (and the hook when it was the last)."""
+        """Remove the repo's targets from the post-receive hook, on any host (the hook too when none is left)."""
         receive_hook.remove(self.git_dir(full_name), hook_url)
 
     def parse(self, headers: Mapping[str, str], body: bytes) -> HookEvent:
