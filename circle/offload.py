@@ -6,7 +6,7 @@ Stdlib and gevent only: every layer may import it.
 """
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from typing import Callable, TypeVar, Union
 
 T = TypeVar("T")
 
@@ -19,4 +19,22 @@ def off_loop(work: Callable[[], T]) -> T:
         return work()
     if not monkey.is_module_patched("threading"):
         return work()
-    return get_hub().threadpool.apply(work)
+    outcome = get_hub().threadpool.apply(_outcome, (work,))
+    if isinstance(outcome, _Raised):
+        raise outcome.error
+    return outcome
+
+
+class _Raised:
+    """An exception `work` raised in the pool, carried back to be raised in the caller."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+def _outcome(work: Callable[[], T]) -> Union[T, _Raised]:
+    """Return `work()` or the exception it raised: an exception escaping the pool is printed by gevent's hub."""
+    try:
+        return work()
+    except Exception as err:  # re-raised in the caller, where it is handled
+        return _Raised(err)

@@ -36,3 +36,25 @@ def test_hashing_a_password_lets_other_greenlets_run():
     result = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert int(result.stdout.split()[-1]) > 0
+
+
+# An error raised by the offloaded work reaches the caller as itself, and gevent's hub prints nothing of it.
+RAISING = """
+from gevent import monkey
+monkey.patch_all()
+from circle.offload import off_loop
+
+def invalid():
+    raise ValueError("the pipeline is invalid")
+
+try:
+    off_loop(invalid)
+except ValueError as err:
+    print("caught:", err)
+"""
+
+
+def test_an_error_of_offloaded_work_is_raised_in_the_caller_and_not_printed():
+    result = subprocess.run([sys.executable, "-c", RAISING], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert result.stdout.strip() == "caught: the pipeline is invalid", result
+    assert result.stderr == "", result.stderr
