@@ -1,0 +1,143 @@
+"""Secret masking: every shape of a secret value a step may print becomes `********`.
+
+The shapes of a value (its surrounding whitespace trimmed) are: the value itself; each line of a multi-line
+value (trimmed), also printed alone; the value JSON-escaped (`json.dumps`, ASCII-only or not); percent-encoded
+(`quote`, `quote_plus`, and `encodeURIComponent`'s unescaped set); base64 in the standard and the URL-safe
+alphabet, padded or not, of the value, of the value and a newline (`echo "$S" | base64`) and wrapped at 76
+columns like `base64` writes it; and the value's part of any longer base64 text (the three byte alignments,
+e.g. `user:password` in a Basic auth header), all but the one or two characters it shares with its neighbours.
+
+A shape shorter than `MIN_LENGTH` characters would turn ordinary text into asterisks, so it is masked only where
+it stands alone: as a whole word (no letter, digit or `_` right before or after it) when it holds such a
+character, else (`{`, `}`, `==` of a JSON key file) only as a whole line; a shorter encoding is not masked.
+Overlapping occurrences (two secrets sharing characters, a value overlapping itself) are masked as one span.
+The needles are compiled into one regex shaped like a trie, so a scan costs about the same whatever their number.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Iterable
+from urllib.parse import quote, quote_plus
+
+from circle.pipeline.types import MASK
+
+MIN_LENGTH = 4  # shorter shapes are masked only where they stand alone
+_WORD = re.compile(r"\w")
+_URLSAFE = str.maketrans("+/", "-_")
+_WORD_END = r"(?!\w)"
+_LINE_END = r"(?=[^\S\n]*(?:\n|\Z))"
+
+
+def shapes(value: str) -> set[str]:
+    """Return every string that shows `value` in a log: its lines and its encodings."""
+    text = value.strip()
+    if not text:
+        return set()
+    found = {line.strip() for line in value.split("\n")} - {""}
+    b64 = {_base64_inside(text.encode(), shift) for shift in range(3)}
+    for data in {text, value, text + "\n"}:
+        b64 |= _base64_whole(data.encode())
+    encoded = {json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1], quote(text, safe=""),
+               quote_plus(text, safe=""), quote(text, safe="!'()*"), *b64, *(s.translate(_URLSAFE) for s in b64)}
+    return found | {shape for shape in encoded if len(shape) >= MIN_LENGTH}
+
+
+def _base64_whole(data: bytes) -> set[str]:
+    """Return the base64 of `data`: padded, unpadded and each line of it wrapped at 76 columns."""
+    whole = base64.b64encode(data).decode()
+    return {whole, whole.rstrip("="), *base64.encodebytes(data).decode().split()}
+
+
+def _base64_inside(data: bytes, shift: int) -> str:
+    """Return the characters base64 writes from `data` alone when `data` starts `shift` bytes into a group."""
+    encoded = base64.b64encode(bytes(shift) + data).decode()
+    first = -(-8 * shift // 6)  # the first character whose 6 bits all come from `data`
+    return encoded[first:8 * (shift + len(data)) // 6]
+
+
+class _Node:
+    """One trie node: the characters that may follow and, at the end of a needle, its end condition."""
+
+    def __init__(self) -> None:
+        self.children: dict[str, _Node] = {}
+        self.end: str | None = None
+
+
+def _trie(needles: Iterable[str]) -> str:
+    """Return a regex matching the longest needle at a position, short ones only before a word or line end."""
+    root = _Node()
+    for needle in needles:
+        node = root
+        for char in needle:
+            node = node.children.setdefault(char, _Node())
+        if len(needle) >= MIN_LENGTH:
+            node.end = ""
+        else:
+            node.end = _WORD_END if _WORD.search(needle) else _LINE_END
+    return _regex(root)
+
+
+def _regex(node: _Node) -> str:
+    """Return the regex of the needles below `node`, longest first."""
+    run = []
+    while node.end is None and len(node.children) == 1:  # a chain of single characters needs no group
+        char, node = next(iter(node.children.items()))
+        run.append(re.escape(char))
+    branches = [re.escape(char) + _regex(child) for char, child in sorted(node.children.items())]
+    if node.end is not None:
+        if not branches:
+            return "".join(run) + node.end
+        branches.append(node.end)  # tried last: a longer needle wins
+    if len(branches) == 1:
+        return "".join(run) + branches[0]
+    return "".join(run) + "(?:" + "|".join(branches) + ")"
+
+
+class Masker:
+    """Replace every shape of the secret values with `********` (see the module docstring)."""
+
+    def __init__(self, values: Iterable[str]) -> None:
+        needles = set().union(*map(shapes, values))
+        self.longest = max(map(len, needles), default=0)
+        self._short = {n: _WORD.search(n) is not None for n in needles if len(n) < MIN_LENGTH}
+        self._pattern = re.compile(_trie(needles)) if needles else None
+
+    def mask(self, text: str, final: bool = True) -> str:
+        """Return `text` masked; unless `final` (more of its line follows), without the tail a secret may enter."""
+        if self._pattern is None:
+            return text
+        limit = len(text) if final else max(0, len(text) - self.longest)
+        pieces: list[str] = []
+        pos = 0
+        for start, end in self._spans(self._pattern, text):
+            if start >= limit:
+                break
+            pieces += (text[pos:start], MASK)
+            pos = end
+        pieces.append(text[pos:limit])
+        return "".join(pieces)
+
+    def _spans(self, pattern: re.Pattern[str], text: str) -> list[list[int]]:
+        """Return the merged [start, end) spans of every needle occurrence, overlapping ones included."""
+        spans: list[list[int]] = []
+        search = pattern.search
+        match = search(text)
+        while match:
+            start, end = match.span()
+            word = self._short.get(match.group())
+            if word is None or self._alone(text, start, word):
+                if spans and start <= spans[-1][1]:
+                    spans[-1][1] = max(spans[-1][1], end)
+                else:
+                    spans.append([start, end])
+            match = search(text, start + 1)
+        return spans
+
+    @staticmethod
+    def _alone(text: str, start: int, word: bool) -> bool:
+        """Return whether a short needle at `start` begins a word (`word`) or, after blanks only, a line."""
+        if word:
+            return start == 0 or not _WORD.match(text, start - 1)
+        return not text[text.rfind("\n", 0, start) + 1:start].strip()
