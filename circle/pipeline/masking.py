@@ -7,9 +7,10 @@ alphabet, padded or not, of the value, of the value and a newline (`echo "$S" | 
 columns like `base64` writes it; and the value's part of any longer base64 text (the three byte alignments,
 e.g. `user:password` in a Basic auth header), all but the one or two characters it shares with its neighbours.
 
-A shape shorter than `MIN_LENGTH` characters would turn ordinary text into asterisks, so it is masked only where
-it stands alone: as a whole word (no letter, digit or `_` right before or after it) when it holds such a
-character, else (`{`, `}`, `==` of a JSON key file) only as a whole line; a shorter encoding is not masked.
+A value or line shorter than `MIN_LENGTH` characters would turn ordinary text into asterisks, so it is masked
+only where it stands alone: as a whole word (no letter, digit or `_` right before or after it) when it holds
+such a character, else (the `{` and `}` lines of a JSON key file) only as a whole line; the encodings of such a
+value are not masked (they would show no more than the value itself).
 Overlapping occurrences (two secrets sharing characters, a value overlapping itself) are masked as one span.
 The needles are compiled into one regex shaped like a trie, so a scan costs about the same whatever their number.
 """
@@ -23,7 +24,7 @@ from urllib.parse import quote, quote_plus
 
 from circle.pipeline.types import MASK
 
-MIN_LENGTH = 4  # shorter shapes are masked only where they stand alone
+MIN_LENGTH = 4  # shorter values and lines are masked only where they stand alone
 _WORD = re.compile(r"\w")
 _URLSAFE = str.maketrans("+/", "-_")
 _WORD_END = r"(?!\w)"
@@ -33,15 +34,14 @@ _LINE_END = r"(?=[^\S\n]*(?:\n|\Z))"
 def shapes(value: str) -> set[str]:
     """Return every string that shows `value` in a log: its lines and its encodings."""
     text = value.strip()
-    if not text:
-        return set()
     found = {line.strip() for line in value.split("\n")} - {""}
+    if len(text) < MIN_LENGTH:
+        return found
     b64 = {_base64_inside(text.encode(), shift) for shift in range(3)}
     for data in {text, value, text + "\n"}:
         b64 |= _base64_whole(data.encode())
-    encoded = {json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1], quote(text, safe=""),
-               quote_plus(text, safe=""), quote(text, safe="!'()*"), *b64, *(s.translate(_URLSAFE) for s in b64)}
-    return found | {shape for shape in encoded if len(shape) >= MIN_LENGTH}
+    return found | {json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1], quote(text, safe=""),
+                    quote_plus(text, safe=""), quote(text, safe="!'()*"), *b64, *(s.translate(_URLSAFE) for s in b64)}
 
 
 def _base64_whole(data: bytes) -> set[str]:
@@ -65,8 +65,8 @@ class _Node:
         self.end: str | None = None
 
 
-def _trie(needles: Iterable[str]) -> str:
-    """Return a regex matching the longest needle at a position, short ones only before a word or line end."""
+def _trie(needles: Iterable[str]) -> _Node:
+    """Return the trie of the needles; a short one ends only before a word or line end."""
     root = _Node()
     for needle in needles:
         node = root
@@ -76,7 +76,27 @@ def _trie(needles: Iterable[str]) -> str:
             node.end = ""
         else:
             node.end = _WORD_END if _WORD.search(needle) else _LINE_END
-    return _regex(root)
+    return root
+
+
+def _overlapping(root: _Node, needles: Iterable[str]) -> bool:
+    """Return whether an occurrence of a needle can start inside another one and end past it."""
+    for needle in needles:
+        for start in range(1, len(needle)):
+            node = _walk(root, needle[start:])
+            if node is not None and node.children:
+                return True
+    return False
+
+
+def _walk(node: _Node, text: str) -> _Node | None:
+    """Return the node `text` leads to from `node`, None when no needle goes on with it."""
+    for char in text:
+        child = node.children.get(char)
+        if child is None:
+            return None
+        node = child
+    return node
 
 
 def _regex(node: _Node) -> str:
@@ -100,9 +120,12 @@ class Masker:
 
     def __init__(self, values: Iterable[str]) -> None:
         needles = set().union(*map(shapes, values))
+        root = _trie(needles)
         self.longest = max(map(len, needles), default=0)
         self._short = {n: _WORD.search(n) is not None for n in needles if len(n) < MIN_LENGTH}
-        self._pattern = re.compile(_trie(needles)) if needles else None
+        # Without short needles or overlaps one pass of finditer finds every span; else each match is looked at.
+        self._careful = bool(self._short) or _overlapping(root, needles)
+        self._pattern = re.compile(_regex(root)) if needles else None
 
     def mask(self, text: str, final: bool = True) -> str:
         """Return `text` masked; unless `final` (more of its line follows), without the tail a secret may enter."""
@@ -114,24 +137,26 @@ class Masker:
         for start, end in self._spans(self._pattern, text):
             if start >= limit:
                 break
+            if pieces and start <= pos:  # overlaps or touches the span masked last: one mask for both
+                pos = max(pos, end)
+                continue
             pieces += (text[pos:start], MASK)
             pos = end
         pieces.append(text[pos:limit])
         return "".join(pieces)
 
-    def _spans(self, pattern: re.Pattern[str], text: str) -> list[list[int]]:
-        """Return the merged [start, end) spans of every needle occurrence, overlapping ones included."""
-        spans: list[list[int]] = []
+    def _spans(self, pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+        """Return the (start, end) of every needle occurrence by start, overlapping ones included."""
+        if not self._careful:
+            return [match.span() for match in pattern.finditer(text)]
+        spans = []
         search = pattern.search
         match = search(text)
         while match:
-            start, end = match.span()
+            start = match.start()
             word = self._short.get(match.group())
             if word is None or self._alone(text, start, word):
-                if spans and start <= spans[-1][1]:
-                    spans[-1][1] = max(spans[-1][1], end)
-                else:
-                    spans.append([start, end])
+                spans.append(match.span())
             match = search(text, start + 1)
         return spans
 

@@ -72,14 +72,14 @@ class StepOutput:
             if end < 0:
                 return
             text, self._discarding = text[end + 1:], False
-        text = self._pending + text
         end = text.rfind("\n")
         if end >= 0:
-            self._lines(self._masker.mask(text[:end]))
-            text = text[end + 1:]
-        self._pending = text
-        if len(text) > self._hold:
-            self._emit_line(self._masker.mask(text, final=False)[:self._line_limit] + LINE_TRUNCATED)
+            self._lines(self._masker.mask(self._pending + text[:end]))
+            self._pending = text[end + 1:]
+        else:
+            self._pending += text
+        if len(self._pending) > self._hold:
+            self._emit_line(self._masker.mask(self._pending, final=False)[:self._line_limit] + LINE_TRUNCATED)
             self._pending, self._discarding = "", True
 
     def _lines(self, masked: str) -> None:
