@@ -74,6 +74,12 @@ def test_overlapping_secrets_are_masked_as_one_span():
     assert masker.mask("abab-abab-ab!") == f"{MASK}!"
 
 
+def test_a_needle_is_found_when_its_anchor_overlaps_another_ones():
+    # "Qbbb" (the anchor of the first value, at its rarest character) shows up without the value, and
+    # the anchor "bbbb" of the second starts inside it.
+    assert Masker(["aaaaQbbb", "bbbbeeee"]).mask("Qbbbbeeee aaaaQbbb") == f"Q{MASK} {MASK}"
+
+
 def test_short_values_are_masked_only_as_whole_words():
     masker = Masker(["ab", "7"])
     text = "ab, abc cab 7 17 x7 7.5 ab"
