@@ -119,3 +119,19 @@ def test_an_overlong_line_of_secrets_never_ends_in_part_of_one():
         lines = collect(MASKER, [data[:offset], data[offset:]], line_limit=100)
         assert not leaked(lines), (offset, lines)
         assert lines[0].out.endswith(LINE_TRUNCATED)
+
+
+SECRET_CHARS = "QZXJ#@é€😀%+/"  # none in the filler: five of them in a row can only come from a secret
+secret_lines = st.lists(st.text(SECRET_CHARS, min_size=5, max_size=12), min_size=1, max_size=3)
+filler_or_secret = st.one_of(st.text("ab ", max_size=40), st.just("\n"), st.integers(min_value=0, max_value=20))
+
+
+@given(st.lists(secret_lines, min_size=1, max_size=3), st.lists(filler_or_secret, max_size=20),
+       st.lists(st.integers(min_value=0, max_value=2000), max_size=6), st.integers(min_value=8, max_value=40))
+def test_no_five_characters_of_a_secret_pass_any_boundary(values, pieces, points, line_limit):
+    secrets = ["\n".join(lines) for lines in values]
+    printed = secrets + [line for lines in values for line in lines]  # whole values and lines alone
+    text = "".join(p if isinstance(p, str) else printed[p % len(printed)] for p in pieces)
+    lines = collect(Masker(secrets), cut(text.encode(), points), line_limit=line_limit)
+    windows = {line[i:i + 5] for lines_ in values for line in lines_ for i in range(len(line) - 4)}
+    assert [w for w in windows for line in lines if w in line.out] == []
