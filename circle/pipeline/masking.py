@@ -1,11 +1,12 @@
 """Secret masking: every shape of a secret value a step may print becomes `********`.
 
 The shapes of a value (its surrounding whitespace trimmed) are: the value itself; each line of a multi-line
-value (trimmed), also printed alone; the value JSON-escaped (`json.dumps`, ASCII-only or not); percent-encoded
-(`quote`, `quote_plus`, and `encodeURIComponent`'s unescaped set); base64 in the standard and the URL-safe
-alphabet, padded or not, of the value, of the value and a newline (`echo "$S" | base64`) and wrapped at 76
-columns like `base64` writes it; and the value's part of any longer base64 text (the three byte alignments,
-e.g. `user:password` in a Basic auth header), all but the one or two characters it shares with its neighbours.
+value (trimmed), also printed alone; the value JSON-escaped (`json.dumps`, ASCII-only or not, `/` as is or as
+`\\/`); percent-encoded (`quote`, `quote_plus`, `encodeURIComponent`'s unescaped set; hex digits in either
+case); base64 in the standard and the URL-safe alphabet, padded or not, of the value, of the value and a newline
+(`echo "$S" | base64`) and wrapped at 76 columns like `base64` writes it; and the value's part of any longer
+base64 text (the three byte alignments, e.g. `user:password` in a Basic auth header), all but the one or two
+characters it shares with its neighbours.
 
 A value or line shorter than `MIN_LENGTH` characters would turn ordinary text into asterisks, so it is masked
 only where it stands alone: as a whole word (no letter, digit or `_` right before or after it) when it holds
@@ -29,6 +30,7 @@ from circle.pipeline.types import MASK
 MIN_LENGTH = 4  # shorter values and lines are masked only where they stand alone
 _WORD = re.compile(r"\w")
 _URLSAFE = str.maketrans("+/", "-_")
+_PERCENT = re.compile("%[0-9A-F]{2}")
 _WORD_END = r"(?!\w)"
 _LINE_END = r"(?=[^\S\n]*(?:\n|\Z))"
 # Printable ASCII, about the most frequent in build logs first; an anchor starts at the rarest character it can.
@@ -45,8 +47,12 @@ def shapes(value: str) -> set[str]:
     b64 = {_base64_inside(text.encode(), shift) for shift in range(3)}
     for data in {text, value, text + "\n"}:
         b64 |= _base64_whole(data.encode())
-    return found | {json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1], quote(text, safe=""),
-                    quote_plus(text, safe=""), quote(text, safe="!'()*"), *b64, *(s.translate(_URLSAFE) for s in b64)}
+    b64 |= {shape.translate(_URLSAFE) for shape in b64}
+    escaped = {json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1]}
+    escaped |= {shape.replace("/", "\\/") for shape in escaped}
+    encoded = {quote(text, safe=""), quote_plus(text, safe=""), quote(text, safe="!'()*")}
+    encoded |= {_PERCENT.sub(lambda hex_digits: hex_digits.group().lower(), shape) for shape in encoded}
+    return found | b64 | escaped | encoded
 
 
 def _base64_whole(data: bytes) -> set[str]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from urllib.parse import quote, quote_plus
 
 import pytest
@@ -19,7 +20,8 @@ def printed(value: str) -> list[str]:
     """Return the ways a step commonly prints `value`, computed here with the standard library."""
     data = value.encode()
     return [value, json.dumps(value), json.dumps(value, ensure_ascii=False), json.dumps({"v": value}),
-            quote(value, safe=""), quote_plus(value, safe=""), quote(value, safe="!'()*"),
+            json.dumps(value).replace("/", "\\/"), quote(value, safe=""), quote_plus(value, safe=""),
+            quote(value, safe="!'()*"), re.sub("%..", lambda m: m.group().lower(), quote(value, safe="")),
             base64.b64encode(data).decode(), base64.b64encode(data).decode().rstrip("="),
             base64.urlsafe_b64encode(data).decode(), base64.b64encode(data + b"\n").decode()]
 
