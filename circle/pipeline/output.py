@@ -47,6 +47,8 @@ class StepOutput:
 
     def feed(self, chunk: bytes | str) -> None:
         """Take one chunk of raw output and emit the lines it completes."""
+        if self._full:  # past the cap: read and dropped, not even decoded
+            return
         if isinstance(chunk, str):
             chunk = chunk.encode("utf-8", "surrogateescape")
         self._take(self._decoder.decode(chunk))
