@@ -1,38 +1,26 @@
 """Step output: raw chunks in, masked, capped and numbered log lines out.
 
-Nothing a step prints leaves the runtime without passing through `StepOutput`: chunks are split
-into lines (a chunk boundary may fall anywhere, even inside a UTF-8 character or a secret), each
-line is decoded, every secret value is replaced by `********`, a line longer than `LINE_LIMIT`
-characters is cut, and once a step's output passed `max_output` characters one visible
-`[output truncated]` line is emitted and the rest is read and dropped.
+Nothing a step prints leaves the runtime without passing through `StepOutput`: chunks are decoded
+(a chunk boundary may fall anywhere, even inside a UTF-8 character or a secret), the complete lines
+they hold are masked together (circle.pipeline.masking), a line longer than `LINE_LIMIT` characters
+is cut, and once a step's output passed `max_output` characters one visible `[output truncated]`
+line is emitted and the rest is read and dropped. Only whole lines are masked, and the cut of an
+overlong line leaves out its last characters a secret could still begin in, so no boundary lets
+part of a secret through.
 """
 from __future__ import annotations
 
-import re
+import codecs
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
-from circle.pipeline.types import MASK, LogLine
+from circle.pipeline.masking import Masker
+from circle.pipeline.types import LogLine
 
 LINE_LIMIT = 1 << 20  # characters kept of one line
 OUTPUT_LIMIT = 10 << 20  # characters kept of one step's output, by default
 TRUNCATED = "[output truncated]"
 LINE_TRUNCATED = " [line truncated]"
-
-
-class Masker:
-    """Replace secret values, and each line of multi-line values, with `********`."""
-
-    def __init__(self, values: Iterable[str]) -> None:
-        needles = {part.strip() for value in values for part in value.splitlines()}
-        needles.discard("")
-        self.longest = max(map(len, needles), default=0)
-        ordered = sorted(needles, key=len, reverse=True)
-        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
-
-    def mask(self, text: str) -> str:
-        """Return `text` with every secret replaced."""
-        return self._pattern.sub(MASK, text) if self._pattern else text
 
 
 class StepOutput:
@@ -48,53 +36,65 @@ class StepOutput:
         self._started = time.monotonic() if started is None else started
         self._max_output = max_output
         self._line_limit = line_limit
-        # Bytes kept past the cut of an overlong line, so a secret across the cut is still masked.
-        self._hold = line_limit + 4 * masker.longest + 4
-        self._pending = b""
-        self._discarding = False  # inside an overlong line, after its first `line_limit` chars
+        # Characters kept of an unfinished line before it is cut, so a secret across the cut is still masked.
+        self._hold = line_limit + masker.longest
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self._pending = ""
+        self._discarding = False  # inside an overlong line, after its cut
         self._pos = 0
         self._total = 0
         self._full = False
 
     def feed(self, chunk: bytes | str) -> None:
         """Take one chunk of raw output and emit the lines it completes."""
+        if self._full:  # past the cap: read and dropped, not even decoded
+            return
         if isinstance(chunk, str):
             chunk = chunk.encode("utf-8", "surrogateescape")
-        if self._discarding:
-            end = chunk.find(b"\n")
-            if end < 0:
-                return
-            chunk = chunk[end + 1:]
-            self._discarding = False
-        lines = (self._pending + chunk).split(b"\n")
-        self._pending = lines.pop()
-        for raw in lines:
-            self._line(raw)
-        if len(self._pending) > self._hold:
-            self._line(self._pending)
-            self._pending = b""
-            self._discarding = True
+        self._take(self._decoder.decode(chunk))
 
     def close(self) -> None:
         """Emit the last line when the output did not end with a newline."""
+        self._take(self._decoder.decode(b"", final=True))
         if self._pending:
-            self._line(self._pending)
-        self._pending = b""
+            self._lines(self._masker.mask(self._pending))
+        self._pending = ""
+        self._discarding = False
 
     def notice(self, text: str) -> None:
         """Emit a line written by circle itself (an error sentence), masked like any other."""
         self.close()
-        for part in text.splitlines() or [""]:
-            self._send(self._masker.mask(part))
+        for part in self._masker.mask(text).splitlines() or [""]:
+            self._send(part)
 
-    def _line(self, raw: bytes) -> None:
+    def _take(self, text: str) -> None:
+        """Add decoded output: mask and emit the lines it completes, cut an unfinished line grown too long."""
+        if self._discarding:
+            end = text.find("\n")
+            if end < 0:
+                return
+            text, self._discarding = text[end + 1:], False
+        end = text.rfind("\n")
+        if end >= 0:
+            self._lines(self._masker.mask(self._pending + text[:end]))
+            self._pending = text[end + 1:]
+        else:
+            self._pending += text
+        if len(self._pending) > self._hold:
+            self._emit_line(self._masker.mask(self._pending, final=False)[:self._line_limit] + LINE_TRUNCATED)
+            self._pending, self._discarding = "", True
+
+    def _lines(self, masked: str) -> None:
+        for line in masked.split("\n"):
+            if line.endswith("\r"):
+                line = line[:-1]
+            if len(line) > self._line_limit:
+                line = line[:self._line_limit] + LINE_TRUNCATED
+            self._emit_line(line)
+
+    def _emit_line(self, out: str) -> None:
         if self._full:
             return
-        if raw.endswith(b"\r"):
-            raw = raw[:-1]
-        out = self._masker.mask(raw.decode("utf-8", "replace"))
-        if len(out) > self._line_limit:
-            out = out[:self._line_limit] + LINE_TRUNCATED
         self._total += len(out) + 1
         if self._total > self._max_output:
             self._full = True

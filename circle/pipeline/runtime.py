@@ -25,7 +25,8 @@ from typing import Protocol
 
 from circle.pipeline.backends.base import Backend
 from circle.pipeline.errors import EXIT_KILLED, EXIT_NOT_FOUND, BackendError
-from circle.pipeline.output import OUTPUT_LIMIT, Masker, StepOutput
+from circle.pipeline.masking import Masker
+from circle.pipeline.output import OUTPUT_LIMIT, StepOutput
 from circle.pipeline.types import KIND_SERVICE, Config, LogLine, Step, StepState
 from circle.states import ERROR, FAILURE, KILLED, SUCCESS
 

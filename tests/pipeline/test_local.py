@@ -1,18 +1,23 @@
 """The local backend: processes, workspace mapping, clone with git on the host, nothing left behind."""
 from __future__ import annotations
 
+import base64
+import json
 import os
 import secrets
+import shlex
 import subprocess
+import sys
 import threading
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
 from circle.compiler.clone import CLONE_COMMANDS
 from circle.pipeline.backends.local import LocalBackend
 from circle.pipeline.runtime import Runtime
-from circle.pipeline.types import KIND_CLONE, MASK, Step
+from circle.pipeline.types import KIND_CLONE, MASK, Secret, Step
 
 
 def processes_with(marker: str) -> list[int]:
@@ -141,3 +146,25 @@ def test_a_long_script_runs_from_a_file(execute, ir, local):
     result, rec, _ = execute(ir.pipeline([ir.step("long", commands=commands)]), backend=local)
     assert result.state == "success", rec.all_text()
     assert rec.out("long")[-1].startswith("line-599-")
+
+
+def test_a_secret_printed_encoded_or_line_by_line_never_reaches_the_log(execute, ir, local):
+    token = 'Zt9$(echo hi)*[a-z]+?\\1 "quoted" & 50%/=' + "-abcdefghij" * 3
+    key = "-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n-----END KEY-----\n"
+    python = shlex.quote(sys.executable)
+    commands = ['printf "%s\\n" "$TOKEN"', 'printf "%s" "$TOKEN" | base64',
+                'printf "%s\\n" "$TOKEN" | base64 -w0; echo', 'printf "user:%s" "$TOKEN" | base64 -w0; echo',
+                'printf "%s" "$KEY"', 'printf "%s" "$KEY" | sed -n 2p',
+                f"{python} -c 'import json, os, urllib.parse as u; t = os.environ[\"TOKEN\"]; "
+                "print(json.dumps({\"t\": t})); print(u.quote(t, safe=\"\")); print(json.dumps(os.environ[\"KEY\"]))'"]
+    step = ir.step("leak", commands=commands, environment={"TOKEN": token, "KEY": key})
+    config = ir.pipeline([step], secrets=[Secret("token", token), Secret("key", key)])
+    result, rec, _ = execute(config, backend=local)
+    assert result.state == "success", rec.all_text()
+    output = [line for line in rec.out("leak") if not line.startswith("+ ")]
+    text = "\n".join(output)
+    shapes = [token, json.dumps(token)[1:-1], quote(token, safe=""), *key.splitlines()[1:3], json.dumps(key)[1:-1],
+              *base64.encodebytes(token.encode()).decode().split(), base64.b64encode(f"{token}\n".encode()).decode(),
+              base64.b64encode(f"user:{token}".encode()).decode()[8:-8]]
+    assert [shape for shape in shapes if shape in text] == []
+    assert output == [MASK] * 4 + ["dXNlcjp" + MASK] + [MASK] * 5 + [f'{{"t": "{MASK}"}}', MASK, f'"{MASK}\\n"']

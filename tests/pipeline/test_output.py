@@ -1,10 +1,12 @@
 """Line splitting, masking and capping of step output (circle.pipeline.output)."""
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from circle.pipeline.output import LINE_TRUNCATED, TRUNCATED, Masker, StepOutput
+from circle.pipeline.masking import Masker
+from circle.pipeline.output import LINE_TRUNCATED, TRUNCATED, StepOutput
 from circle.pipeline.types import MASK, LogLine
 
 
@@ -41,15 +43,6 @@ def test_str_chunks_and_invalid_utf8_are_accepted():
     assert [line.out for line in lines] == ["from a str", "bad \ufffd byte"]
 
 
-def test_longest_secret_wins_over_its_prefix():
-    assert Masker(["abc", "abcdef"]).mask("xabcdefx abc") == f"x{MASK}x {MASK}"
-
-
-def test_blank_and_empty_secrets_mask_nothing():
-    masker = Masker(["", "  \n", "\n"])
-    assert masker.longest == 0 and masker.mask("some text") == "some text"
-
-
 def test_an_overlong_line_is_cut_with_a_marker_and_the_rest_dropped():
     data = [b"x" * 700, b"y" * 700, b"z" * 700, b"\nnext\n"]
     lines = collect(Masker([]), data, line_limit=1000)
@@ -81,3 +74,64 @@ def test_notice_lines_are_masked_and_numbered_after_the_output():
     output.notice("cannot pull with password pw-123")
     assert [(line.pos, line.out) for line in lines] == [(0, "partial"), (1, f"cannot pull with password {MASK}")]
     assert output.last_line == f"cannot pull with password {MASK}"
+
+
+SPLIT_SECRETS = ["tok-Zq7!Kp2#Lm4", "-----BEGIN KEY-----\nline-one-of-key\nline-two-of-key\n-----END KEY-----"]
+SPLIT_TEXT = ("start\ntoken tok-Zq7!Kp2#Lm4 and é\n-----BEGIN KEY-----\nline-one-of-key\r\n  line-two-of-key\n"
+              '{"k": "tok-Zq7!Kp2#Lm4"} dG9rLVpxNyFLcDIjTG00 tok-Zq7%21Kp2%23Lm4\nend tok-Zq7!Kp2#Lm4')
+
+
+PIECES = {part[i:i + 5] for value in SPLIT_SECRETS for part in value.splitlines()
+          for i in range(len(part) - 4)} - {"-----"}
+MASKER = Masker(SPLIT_SECRETS)
+
+
+def leaked(lines: list[LogLine]) -> list[str]:
+    """Return the secret pieces (any 5 characters of a secret line) found in the lines."""
+    return sorted(piece for piece in PIECES for line in lines if piece in line.out)
+
+
+def test_a_secret_split_between_two_reads_at_any_offset_is_masked():
+    data = SPLIT_TEXT.encode()
+    whole = [line.out for line in collect(Masker(SPLIT_SECRETS), [data])]
+    assert whole == ["start", f"token {MASK} and é", MASK, MASK, f"  {MASK}", f'{{"k": "{MASK}"}} {MASK} {MASK}',
+                     f"end {MASK}"]
+    for offset in range(len(data) + 1):
+        lines = collect(MASKER, [data[:offset], data[offset:]])
+        assert [line.out for line in lines] == whole, offset
+
+
+@pytest.mark.parametrize("char", ["a", "é", "€", "😀"])
+def test_a_secret_at_the_cut_of_an_overlong_line_never_leaks_at_any_offset(char):
+    secret = SPLIT_SECRETS[0]
+    for before in range(40, 80):
+        data = (char * before + secret + char * 200 + "\nnext\n").encode()
+        for offset in range(len(data) + 1):
+            lines = collect(MASKER, [data[:offset], data[offset:]], line_limit=64)
+            assert not leaked(lines), (before, offset, lines[0].out)
+            assert lines[0].out.endswith(LINE_TRUNCATED) and lines[-1].out == "next"
+
+
+def test_an_overlong_line_of_secrets_never_ends_in_part_of_one():
+    secret = SPLIT_SECRETS[0]
+    data = (secret * 100).encode()
+    for offset in range(0, len(data), 7):
+        lines = collect(MASKER, [data[:offset], data[offset:]], line_limit=100)
+        assert not leaked(lines), (offset, lines)
+        assert lines[0].out.endswith(LINE_TRUNCATED)
+
+
+SECRET_CHARS = "QZXJ#@é€😀%+/"  # none in the filler: five of them in a row can only come from a secret
+secret_lines = st.lists(st.text(SECRET_CHARS, min_size=5, max_size=12), min_size=1, max_size=3)
+filler_or_secret = st.one_of(st.text("ab ", max_size=40), st.just("\n"), st.integers(min_value=0, max_value=20))
+
+
+@given(st.lists(secret_lines, min_size=1, max_size=3), st.lists(filler_or_secret, max_size=20),
+       st.lists(st.integers(min_value=0, max_value=2000), max_size=6), st.integers(min_value=8, max_value=40))
+def test_no_five_characters_of_a_secret_pass_any_boundary(values, pieces, points, line_limit):
+    secrets = ["\n".join(lines) for lines in values]
+    printed = secrets + [line for lines in values for line in lines]  # whole values and lines alone
+    text = "".join(p if isinstance(p, str) else printed[p % len(printed)] for p in pieces)
+    lines = collect(Masker(secrets), cut(text.encode(), points), line_limit=line_limit)
+    windows = {line[i:i + 5] for lines_ in values for line in lines_ for i in range(len(line) - 4)}
+    assert [w for w in windows for line in lines if w in line.out] == []
