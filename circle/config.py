@@ -9,6 +9,7 @@ from typing import Any, Mapping
 
 from circle import datadir
 from circle.errors import SettingsError
+from circle.pipeline.backends.sandbox import DEFAULT_PIDS
 from circle.remote.hosts import HostPolicy
 from circle.rpc.protocol import MAX_POLL_SECONDS, MIN_POLL_SECONDS
 
@@ -43,7 +44,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CIRCLE_AGENT_POLL_SECONDS", int, 55,
             "seconds an idle agent's request for work waits (1-300); keep it below any proxy's read timeout"),
     Setting("CIRCLE_AGENT_LOCAL_USER", str, "nobody", "user (name or uid) a root agent runs sandboxed local steps as"),
-    Setting("CIRCLE_AGENT_LOCAL_PIDS", int, 16384, "most processes the local steps' user may have (RLIMIT_NPROC)"),
+    Setting("CIRCLE_AGENT_LOCAL_PIDS", int, DEFAULT_PIDS,
+            "most processes the local steps' user may have (RLIMIT_NPROC)"),
     Setting("CIRCLE_AGENT_LOCAL_NETWORK", bool, True,
             "local steps share the host's network (its loopback services included); false = none"),
     Setting("CIRCLE_AGENT_LOCAL_UNSAFE", bool, False,

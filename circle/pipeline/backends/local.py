@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from typing import cast
 
 from circle import process
-from circle.pipeline.backends.sandbox import NamespaceInit, Sandbox, unavailable
+from circle.pipeline.backends.sandbox import DEFAULT_PIDS, NamespaceInit, Sandbox, unavailable
 from circle.pipeline.errors import EXIT_KILLED, EXIT_NOT_FOUND, BackendError
 from circle.pipeline.script import step_script
 from circle.pipeline.types import KIND_CLONE, Config, Step, StepState
@@ -61,7 +61,7 @@ class LocalBackend:
     name = "local"
 
     def __init__(self, root: str | None = None, shell: str = "sh", stop_grace: float = 2.0, *, sandbox: bool = True,
-                 user: str = "nobody", pids: int = 4096, network: bool = True, unsafe: bool = False) -> None:
+                 user: str = "nobody", pids: int = DEFAULT_PIDS, network: bool = True, unsafe: bool = False) -> None:
         self.root = root
         self.shell = shell
         self.stop_grace = stop_grace
