@@ -12,9 +12,13 @@ import gevent.event
 from flask import Flask
 from gevent.pywsgi import OldMessage, WSGIHandler, WSGIServer
 
+from circle.errors import CircleError
 from circle.request_headers import read_headers
 
 log = logging.getLogger(__name__)
+
+# Connections the kernel queues before the server accepts them (thousands of agents reconnect at once).
+LISTEN_BACKLOG = 4096
 
 
 class Handler(WSGIHandler):
@@ -40,6 +44,34 @@ class Server(WSGIServer):
         super().handle(sock, address)
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """Open the listening socket (port 0: any free one); raise CircleError in one sentence when it cannot be had."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+        listener = socket.socket(family, kind, proto)
+    except OSError as err:
+        raise CircleError(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(address)
+        listener.listen(LISTEN_BACKLOG)
+    except OSError as err:
+        listener.close()
+        raise CircleError(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
+    return listener
+
+
+def reachable_url(listener: socket.socket) -> str:
+    """Return the http URL of a listening socket as this host reaches it (a wildcard address as loopback)."""
+    host, port = listener.getsockname()[:2]
+    if host in ("0.0.0.0", ""):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def _embedded_agents(app: Flask, port: int, count: int) -> list:
     """Start `count` agents in this process that talk to this server over loopback."""
     from circle.agent.options import AgentOptions, parse_labels
@@ -59,17 +91,18 @@ def _embedded_agents(app: Flask, port: int, count: int) -> list:
     return agents
 
 
-def serve(app: Flask, host: str, port: int, *, agents: int = 0) -> None:
-    """Serve HTTP and websockets on host:port until SIGINT or SIGTERM."""
+def serve(app: Flask, listener: socket.socket, *, agents: int = 0) -> None:
+    """Serve HTTP and websockets on a listening socket (see `listen`) until SIGINT or SIGTERM."""
     from circle.service.reaper import Reaper
     from circle.service.servers import Heartbeat
 
     heartbeat = Heartbeat(app)
     heartbeat.start()
-    server = Server((host, port), app, log=None, error_log=logging.getLogger("circle.http"))
+    server = Server(listener, app, log=None, error_log=logging.getLogger("circle.http"))
     server.start()
-    log.info("circle listening on http://%s:%d", host, server.server_port)
-    print(f"circle is listening on http://{host}:{server.server_port}", flush=True)
+    url = reachable_url(listener)
+    log.info("circle listening on %s", url)
+    print(f"circle is listening on {url}", flush=True)
     reaper = Reaper(app)
     reaper.start()
     embedded = _embedded_agents(app, server.server_port, agents)
