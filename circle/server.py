@@ -28,6 +28,16 @@ class Handler(WSGIHandler):
         """Read the request's header lines."""
         return read_headers(stream)
 
+    def handle_one_response(self) -> None:
+        """Run the app for one request; a websocket's connection never carries another request.
+
+        The websocket library answers the upgrade on the socket itself, so gevent would read the client's
+        close frame as the next HTTP request (logged as an invalid method) when the server ended the socket.
+        """
+        super().handle_one_response()
+        if self.environ.get("HTTP_UPGRADE", "").lower() == "websocket":
+            self.close_connection = True
+
     def log_request(self) -> None:
         """Log nothing: the server runs without an access log (log=None)."""
 
