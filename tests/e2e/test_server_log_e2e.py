@@ -42,3 +42,20 @@ def test_a_finished_log_tail_and_a_dropped_event_socket_log_nothing(tmp_path: Pa
     logged = (tmp_path / "server.log").read_text()
     problems = [line for line in logged.splitlines() if " ERROR " in line or "Traceback" in line]
     assert problems == [], logged
+
+
+def test_log_lines_name_builds_as_people_do(tmp_path: Path):
+    """The server's log says `acme/named#1`, not the build's row id."""
+    server = embedded_server(tmp_path)
+    try:
+        (tmp_path / "git").mkdir()
+        make_repo(tmp_path / "git", "acme/named", {".circle.yml": PIPELINE})
+        scm = server.ok("POST", "/api/scms", json={"kind": "local", "name": "disk", "url": str(tmp_path / "git")})
+        repo = server.ok("POST", "/api/repos", json={"scm_id": scm["id"], "full_name": "acme/named"})
+        server.wait_build(repo["id"], server.ok("POST", f"/api/repos/{repo['id']}/builds", json={})[0]["number"])
+    finally:
+        server.stop()
+    logged = (tmp_path / "server.log").read_text()
+    assert "acme/named#1 created (manual refs/heads/main)" in logged
+    assert "(acme/named#1) leased to agent 1" in logged and "acme/named#1 finished success" in logged
+    assert "build 1 " not in logged, logged
