@@ -55,6 +55,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CIRCLE_LOG_STORE", str, "", "where finished logs go: empty = the database, file = $CIRCLE_DATA_DIR/logs"),
     Setting("CIRCLE_SESSION_IDLE", int, 3 * 86400, "seconds a dashboard session lives without a request"),
     Setting("CIRCLE_SESSION_MAX", int, 30 * 86400, "seconds a dashboard session lives at most, however active"),
+    Setting("CIRCLE_METRICS_TOKEN", str, "",
+            "bearer token /metrics requires; empty: /metrics answers loopback clients only"),
     Setting("CIRCLE_LOGIN_FAILURES", int, 5,
             "failed logins a minute allowed per client address and per login before 429; 0 = no limit"),
     Setting("CIRCLE_SCM_ALLOWED_HOSTS", str, "",
@@ -95,6 +97,7 @@ class Settings:
     session_idle: int
     session_max: int
     login_failures: int
+    metrics_token: str
     scm_allowed_hosts: HostPolicy
     hook_delivery_retention: int
 
@@ -235,7 +238,8 @@ def load(environ: Mapping[str, str] | None = None, *, generate: bool = True) -> 
         lease_seconds=max(1, values["CIRCLE_LEASE_SECONDS"]),
         log_max_bytes=values["CIRCLE_LOG_MAX_BYTES"], log_store=log_store,
         session_idle=values["CIRCLE_SESSION_IDLE"], session_max=values["CIRCLE_SESSION_MAX"],
-        login_failures=values["CIRCLE_LOGIN_FAILURES"], scm_allowed_hosts=scm_allowed_hosts(values),
+        login_failures=values["CIRCLE_LOGIN_FAILURES"], metrics_token=values["CIRCLE_METRICS_TOKEN"],
+        scm_allowed_hosts=scm_allowed_hosts(values),
         hook_delivery_retention=values["CIRCLE_HOOK_DELIVERY_RETENTION"],
     )
 

@@ -14,6 +14,7 @@ import time
 from typing import Callable, Iterable, Iterator, Sequence
 
 from circle.logfiles import LogFiles
+from circle.metrics import LOG_BYTES, LOG_LINES
 from circle.pubsub import OVERFLOW, PubSub
 from circle.store import logs as log_store
 from circle.store.base import after_commit, commit, release
@@ -56,6 +57,8 @@ class LogStream:
         """Store (pos, time, out) lines (capped per proc), publish the new position; return how many were new."""
         stored = log_store.append(proc_id, lines, cap=self.max_bytes, marker=self.marker)
         if stored:
+            LOG_LINES.inc(len(stored))
+            LOG_BYTES.inc(sum(len(out.encode()) for _, _, out in stored))
             self.pubsub.publish(_topic(proc_id), {"pos": stored[-1][0]})
         return len(stored)
 

@@ -21,6 +21,7 @@ def register_api(app: Flask) -> None:
         openapi,
         registries,
         repos,
+        request_timing,
         scms,
         secrets,
         tokens,
@@ -28,6 +29,7 @@ def register_api(app: Flask) -> None:
     )
 
     errors.register(app)
+    request_timing.register(app)
     for module in (health, users, tokens, scms, repos, configs, secrets, registries, builds, artifacts, agents,
                    badges, openapi):
         app.register_blueprint(module.bp)

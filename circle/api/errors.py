@@ -10,6 +10,7 @@ from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from circle.errors import CircleError, InvalidInput, TooManyRequests
+from circle.metrics import DB_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ def _http_error(err: HTTPException) -> Response:
 def _database_error(err: OperationalError) -> Response:
     """Answer a database outage with 503."""
     log.error("database error: %s", err)
+    DB_ERRORS.inc()
     return error_response(503, "the database is unavailable")
 
 

@@ -5,7 +5,8 @@ from typing import Mapping, cast
 
 from flask import Blueprint, jsonify, request
 
-from circle.errors import TooLarge
+from circle.errors import CircleError, TooLarge
+from circle.metrics import WEBHOOKS
 from circle.service import hooks
 from circle.service.events import build_json
 
@@ -20,9 +21,14 @@ def receive(scm_id: int, repo_id: int):
     body = request.stream.read(hooks.MAX_BODY + 1)
     if len(body) > hooks.MAX_BODY:
         raise TooLarge(f"webhook bodies are limited to {hooks.MAX_BODY} bytes")
-    result = hooks.receive(scm_id, repo_id, request.args.get("access_token", ""),
-                           # werkzeug Headers has the lookups of a Mapping without being one
-                           cast(Mapping[str, str], request.headers), body)
+    try:
+        result = hooks.receive(scm_id, repo_id, request.args.get("access_token", ""),
+                               # werkzeug Headers has the lookups of a Mapping without being one
+                               cast(Mapping[str, str], request.headers), body)
+    except CircleError as err:
+        WEBHOOKS.labels(hooks.forge_of(scm_id), type(err).__name__.lower()).inc()
+        raise
+    WEBHOOKS.labels(hooks.forge_of(scm_id), "skipped" if result.skipped else "built").inc()
     if result.skipped:
         return jsonify(skipped=result.skipped)
     return jsonify(builds=[build_json(b) for b in result.builds]), 201

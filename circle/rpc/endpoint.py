@@ -25,8 +25,9 @@ from circle.extensions import db
 from circle.hub import hub
 from circle.identities import AgentIdentity
 from circle.limits import TooDeep, decode_json
+from circle.metrics import DB_ERRORS, RPC_CALLS
 from circle.rpc import jsonrpc
-from circle.rpc.protocol import LONG_POLLS, RpcError
+from circle.rpc.protocol import LONG_POLLS, METHODS, RpcError
 from circle.rpc.server import Peer
 from circle.store.base import transaction
 
@@ -82,6 +83,14 @@ def _read_body(environ: dict[str, Any], limit: int) -> bytes:
 
 def _answer(peer: Peer, obj: Any, batched: bool = False) -> dict[str, Any] | None:
     """Run one request object (of a batch when `batched`); return its response, or None for a notification."""
+    answer, result = _run(peer, obj, batched)
+    method = obj.get("method") if isinstance(obj, dict) else None
+    RPC_CALLS.labels(method if method in METHODS else "other", result).inc()
+    return answer
+
+
+def _run(peer: Peer, obj: Any, batched: bool) -> tuple[dict[str, Any] | None, str]:
+    """Run one request object; return its response (None for a notification) and "ok" or the error code."""
     request_id = jsonrpc.request_id(obj)
     try:
         call = jsonrpc.parse_request(obj)
@@ -93,22 +102,24 @@ def _answer(peer: Peer, obj: Any, batched: bool = False) -> dict[str, Any] | Non
     except RpcError as err:
         db.session.rollback()
         if isinstance(obj, dict) and "id" not in obj and err.code != jsonrpc.INVALID_REQUEST:
-            return None
-        return jsonrpc.error(request_id, err.code, str(err))
+            return None, str(err.code)
+        return jsonrpc.error(request_id, err.code, str(err)), str(err.code)
     except DBAPIError as err:
         db.session.rollback()
         log.warning("rpc %s: the database failed", obj.get("method"), exc_info=True)
         # A value the database refuses is the caller's mistake, not an outage to retry.
         code, message = ((jsonrpc.INVALID_PARAMS, DOES_NOT_FIT) if isinstance(err, DataError)
                          else (jsonrpc.INTERNAL_ERROR, DB_UNAVAILABLE))
-        return None if "id" not in obj else jsonrpc.error(request_id, code, message)
+        if code == jsonrpc.INTERNAL_ERROR:
+            DB_ERRORS.inc()
+        return (None if "id" not in obj else jsonrpc.error(request_id, code, message)), str(code)
     except Exception as err:  # process boundary: one failing call must not break the endpoint
         db.session.rollback()
         log.exception("rpc %s failed", obj.get("method") if isinstance(obj, dict) else "?")
         if isinstance(obj, dict) and "id" not in obj:
-            return None
-        return jsonrpc.error(request_id, jsonrpc.INTERNAL_ERROR, f"internal error: {err}")
-    return None if call.notification else jsonrpc.result(request_id, value)
+            return None, str(jsonrpc.INTERNAL_ERROR)
+        return jsonrpc.error(request_id, jsonrpc.INTERNAL_ERROR, f"internal error: {err}"), str(jsonrpc.INTERNAL_ERROR)
+    return (None if call.notification else jsonrpc.result(request_id, value)), "ok"
 
 
 def serve(environ: dict[str, Any], limit: int) -> tuple[int, Any]:
@@ -119,6 +130,7 @@ def serve(environ: dict[str, Any], limit: int) -> tuple[int, Any]:
         return 401, error_body(401, str(err))
     except DBAPIError:
         db.session.rollback()
+        DB_ERRORS.inc()
         log.warning("rpc: the database failed while authenticating the agent", exc_info=True)
         return 503, error_body(503, DB_UNAVAILABLE)
     try:

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from typing import Any, cast
 
 from circle.errors import NotFound
 from circle.hub import hub
 from circle.identities import AgentIdentity
 from circle.limits import INT_MAX
+from circle.metrics import QUEUE_WAIT
 from circle.models import Proc, Task
 from circle.models.types import now
 from circle.rpc import protocol
@@ -126,6 +128,7 @@ class Peer:
         task = hub().queue.poll(self._caller.id, offered, params.poll)
         if task is None:
             return None
+        QUEUE_WAIT.observe(max(0.0, time.time() - task.created))
         log.info("task %s (%s) leased to agent %s", task.id, build_name(build_store.get(task.build_id)),
                  self._caller.id)
         return Assignment(id=task_ref(task), config=task_store.payload(task.id)["config"], timeout=task.timeout,

@@ -53,6 +53,14 @@ class _Duplicate(Exception):
     """The repo already received a delivery with this id."""
 
 
+def forge_of(scm_id: int) -> str:
+    """Return the kind of code host (github, gitea, local…) an SCM id names, or "unknown"."""
+    try:
+        return scm_store.get(scm_id).kind
+    except NotFound:
+        return "unknown"
+
+
 def delivery_id(headers: Mapping[str, str]) -> str:
     """Return the forge's id of this delivery, or "" when it sends none."""
     for name in DELIVERY_HEADERS:

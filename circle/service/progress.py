@@ -6,6 +6,7 @@ import logging
 from circle import states
 from circle.errors import NotFound
 from circle.hub import hub
+from circle.metrics import BUILD_DURATION
 from circle.models import Build, Proc, Task
 from circle.models.types import now
 from circle.rpc.protocol import DoneState, StepReport
@@ -105,4 +106,6 @@ def settle_build(build: Build) -> Build:
     events.build_changed(build)
     if finished:
         log.info("%s finished %s", build_name(build), combined)
+        if build.started:
+            BUILD_DURATION.labels(combined).observe(max(0, build.finished - build.started))
     return build

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import case, func, select
 from sqlalchemy import update as sql_update
 
 from circle import crypto
@@ -32,6 +33,13 @@ def get_by_name(name: str) -> Agent:
 def list_all(page: Page | None = None) -> list[Agent]:
     """Return one page of agents ordered by name."""
     return _crud.list(order_by=(Agent.name, Agent.id), page=page)
+
+
+def count_by_contact(since: int) -> tuple[int, int]:
+    """Return how many agents made contact at or after `since`, and how many did not."""
+    recent = func.coalesce(func.sum(case((Agent.last_contact >= since, 1), else_=0)), 0)
+    seen, total = db.session.execute(select(recent, func.count()).select_from(Agent)).one()
+    return int(seen), int(total) - int(seen)
 
 
 def touch_many(agent_ids: list[int], moment: int) -> None:

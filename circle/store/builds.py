@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from circle import states
 from circle.errors import NotFound
@@ -46,6 +46,12 @@ def count_by_repo(repo_id: int, *, branch: str | None = None, status: str | None
                   event: str | None = None) -> int:
     """Return how many builds of a repo match the filters."""
     return _builds.count(*_filters(repo_id, branch, status, event))
+
+
+def count_by_status_and_event() -> list[tuple[str, str, int]]:
+    """Return (status, event, how many builds) over every repo."""
+    rows = db.session.execute(select(Build.status, Build.event, func.count()).group_by(Build.status, Build.event))
+    return [(status, event, int(count)) for status, event, count in rows]
 
 
 def latest(repo_id: int, branch: str | None = None) -> Build | None:

@@ -71,6 +71,12 @@ def payload(task_id: int) -> dict[str, Any]:
     return row.data
 
 
+def count_by_state() -> dict[str, int]:
+    """Return how many tasks are in each state (pending, running, canceled)."""
+    return {state: int(count) for state, count in
+            db.session.execute(select(Task.state, func.count()).group_by(Task.state))}
+
+
 def list_pending(page: Page | None = None) -> list[Task]:
     """Return pending tasks, oldest first."""
     return _crud.list(Task.state == PENDING, page=page)

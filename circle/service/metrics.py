@@ -1,0 +1,59 @@
+"""`GET /metrics`: the process's own metrics (circle.metrics) and what the database knows, read when scraped.
+
+Builds by status and event, tasks by state and agents online/offline come from the database, so every
+server process answers the same installation-wide values; each process's own counters and histograms
+count what that process did (scrape every server process, or sum them).
+"""
+from __future__ import annotations
+
+import time
+from typing import Iterator
+
+from flask import current_app
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from circle import metrics
+from circle.hub import hub
+from circle.store import agents as agent_store
+from circle.store import builds as build_store
+from circle.store import tasks as task_store
+
+EXTENSION = "circle.metrics"
+# An agent is offline once it has missed this many long-polls (and then a margin for a slow network).
+MISSED_POLLS = 2
+CONTACT_MARGIN = 10
+
+
+class InstallationCollector:
+    """Read builds, tasks and agents from the database at each scrape."""
+
+    def collect(self) -> Iterator[Metric]:
+        """Yield the database's figures as metric families."""
+        builds = CounterMetricFamily("circle_builds", "Builds by status and event", labels=["status", "event"])
+        for status, event, count in build_store.count_by_status_and_event():
+            builds.add_metric([status, event or ""], count)
+        yield builds
+        tasks = task_store.count_by_state()
+        yield GaugeMetricFamily("circle_queue_pending", "Tasks waiting for an agent", value=tasks.get("pending", 0))
+        yield GaugeMetricFamily("circle_queue_running", "Tasks an agent holds (running or being canceled)",
+                                value=tasks.get("running", 0) + tasks.get("canceled", 0))
+        since = int(time.time()) - MISSED_POLLS * hub().settings.agent_poll_seconds - CONTACT_MARGIN
+        online, offline = agent_store.count_by_contact(since)
+        agents = GaugeMetricFamily("circle_agents", "Agents by state (offline: no contact for two long-polls)",
+                                   labels=["state"])
+        agents.add_metric(["online"], online)
+        agents.add_metric(["offline"], offline)
+        yield agents
+
+
+def exposition() -> bytes:
+    """Return the Prometheus text exposition of this process and the installation."""
+    registry = current_app.extensions.get(EXTENSION)
+    if registry is None:
+        registry = CollectorRegistry()
+        for metric in metrics.PROCESS_METRICS:
+            registry.register(metric)
+        registry.register(InstallationCollector())
+        current_app.extensions[EXTENSION] = registry
+    return generate_latest(registry)
