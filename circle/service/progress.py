@@ -15,6 +15,9 @@ from circle.store import tasks as task_store
 
 log = logging.getLogger(__name__)
 
+# The states of a dependency that make a waiting workflow's outcome `failure` (for its `runs_on`).
+DEPENDENCY_FAILED = (states.FAILURE, states.ERROR, states.KILLED)
+
 
 def _workflow(task: Task) -> tuple[Build, Proc]:
     """Return the build and workflow proc of a task."""
@@ -91,8 +94,45 @@ def finish_workflow(build: Build, workflow: Proc, final: str, *, exit_code: int,
             hub().logs.close(proc.id)
 
 
+def release_waiting(build: Build) -> None:
+    """Queue the waiting workflows whose dependencies have all finished as their `runs_on` asks; skip the others.
+
+    A workflow runs after `success` when every dependency succeeded, after `failure` when one failed,
+    errored or was killed; a skipped dependency is neither, so only `runs_on: [success, failure]` runs then.
+    A skipped workflow may in turn settle the ones waiting for it, hence the loop.
+    """
+    queue = hub().queue
+    waiting = task_store.list_waiting(build.id)
+    while waiting:
+        workflows = {p.pid: p for p in build_store.list_workflows(build.id)}
+        blocked = []
+        for task in waiting:
+            payload = task_store.payload(task.id)
+            deps = [workflows[pid].state for pid in payload.get("after", [])]
+            if not all(state in states.FINAL for state in deps):
+                blocked.append(task)
+                continue
+            outcomes = {"success"} if all(s == states.SUCCESS for s in deps) else \
+                {"failure"} if any(s in DEPENDENCY_FAILED for s in deps) else set()
+            runs_on = set(payload.get("runs_on") or ["success"])
+            if outcomes & runs_on or runs_on >= {"success", "failure"}:
+                queue.release(task)
+                log.info("build %s workflow %s queued: its dependencies finished", build.id, payload.get("pid"))
+            else:
+                task_store.delete(task)
+                finish_workflow(build, workflows[payload["pid"]], states.SKIPPED, exit_code=0, error="",
+                                finished=now())
+                log.info("build %s workflow %s skipped: its dependencies ended %s", build.id, payload.get("pid"),
+                         ", ".join(deps))
+        if len(blocked) == len(waiting):
+            return
+        waiting = blocked
+
+
 def settle_build(build: Build) -> Build:
-    """Recompute a build's status from its workflows; stamp `finished` when all have ended."""
+    """Release or skip the workflows waiting for finished ones, recompute the build's status from its
+    workflows, and stamp `finished` when all have ended."""
+    release_waiting(build)
     workflows = build_store.list_workflows(build.id)
     combined = states.combine(p.state for p in workflows)
     if build.status == states.KILLED:
