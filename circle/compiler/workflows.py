@@ -15,6 +15,7 @@ from typing import Any
 
 from circle.compiler.compile import _stem, compile_pipeline
 from circle.compiler.document import load_root
+from circle.compiler.linter import lint
 from circle.compiler.metadata import Metadata
 from circle.compiler.values import Reader, shape
 from circle.compiler.yamlnodes import Node, Scalar
@@ -25,6 +26,8 @@ from circle.pipeline.types import Workflow
 log = logging.getLogger(__name__)
 
 OUTCOMES = ("success", "failure")
+# The files of a directory that are workflows (Woodpecker reads these, and no subdirectory).
+PIPELINE_SUFFIXES = (".yml", ".yaml")
 
 
 @dataclass(frozen=True)
@@ -50,28 +53,40 @@ def compile_files(files: Sequence[PipelineFile], meta: Metadata, **options: Any)
     """Compile every file for the build `meta`; one file compiles as compile_pipeline does (no ordering)."""
     if len(files) == 1:
         return compile_pipeline(files[0].text, meta, filename=files[0].path, **options)
-    problems: list[Problem] = []
-    entries: list[_Entry] = []
-    for file in files:
-        reader = Reader(file.path)
-        entry = _Entry(_stem(file.path), file.path)
+    entries, problems = _order(files)
+    for entry, file in zip(entries, files):
         try:
             entry.workflows = compile_pipeline(file.text, meta, filename=file.path, **options)
         except CompileError as err:
             problems += err.problems
-            continue
+    if problems:
+        raise CompileError(_in_order(problems))
+    return _ordered(_runnable(entries))
+
+
+def lint_files(files: Sequence[PipelineFile], *, trusted: bool = True) -> list[Problem]:
+    """Return the problems of each file and of their `depends_on` graph, by file and position."""
+    problems = [p for file in files for p in lint(file.text, filename=file.path, trusted=trusted)]
+    if len(files) > 1:
+        problems += _order(files)[1]
+    return _in_order(problems)
+
+
+def _order(files: Sequence[PipelineFile]) -> tuple[list[_Entry], list[Problem]]:
+    """Read each file's `depends_on` and `runs_on`, and check the graph they make."""
+    entries, problems = [], []
+    for file in files:
+        reader = Reader(file.path, lenient=True)
+        entry = _Entry(_stem(file.path), file.path)
         root = load_root(file.text, reader)
         if root is not None:
             entry.depends_on = _depends_on(root.get("depends_on"), reader)
             entry.runs_on = _runs_on(root.get("runs_on"), reader)
+        else:
+            reader.problems.clear()  # the file's own check (lint or compile) reports why it does not load
         problems += reader.problems
         entries.append(entry)
-    if problems:
-        raise CompileError(_in_order(problems))
-    problems = _check_graph(entries)
-    if problems:
-        raise CompileError(_in_order(problems))
-    return _ordered(_runnable(entries))
+    return entries, problems + _check_graph(entries)
 
 
 def _in_order(problems: list[Problem]) -> list[Problem]:

@@ -6,7 +6,7 @@ import time
 from typing import Callable, TypeVar
 
 from circle.compiler.secrets import SecretSpec
-from circle.compiler.workflows import PipelineFile, compile_files
+from circle.compiler.workflows import PIPELINE_SUFFIXES, PipelineFile, compile_files
 from circle.errors import CircleError, NotFound, NotSupported, RemoteError
 from circle.models import Build, Config, Repo
 from circle.offload import off_loop
@@ -28,7 +28,6 @@ class ConfigUnavailable(CircleError):
 DEFAULT_PATH = ".circle.yml"
 DEFAULT_FILES = (DEFAULT_PATH, ".drone.yml", ".woodpecker.yml", ".woodpecker.yaml")
 DEFAULT_DIR = ".woodpecker"
-PIPELINE_SUFFIXES = (".yml", ".yaml")
 
 T = TypeVar("T")
 
