@@ -72,13 +72,10 @@ def _start(repo: Repo, config: Config, build: Build) -> None:
     procs = _create_procs(build, config, workflows, several)
     build_store.update(build, status=status.PENDING, enqueued=now(), error="")
     queue = hub().queue
-    pids = {workflow.name: proc.pid for workflow, proc in zip(workflows, procs)}
     for workflow, proc in zip(workflows, procs):
         labels = {"platform": DEFAULT_PLATFORM, **workflow.labels}
-        after = [pids[name] for name in workflow.depends_on]
-        queue.push(build_id=build.id, proc_id=proc.id, labels=labels, timeout=repo.timeout, waiting=bool(after),
-                   payload={"config": workflow.config.to_json(), "pid": proc.pid, "after": after,
-                            "runs_on": workflow.runs_on})
+        queue.push(build_id=build.id, proc_id=proc.id, labels=labels, timeout=repo.timeout,
+                   waiting=bool(proc.depends_on), payload={"config": workflow.config.to_json(), "pid": proc.pid})
 
 
 def _end(build: Build, state: str, error: str) -> None:
@@ -105,13 +102,17 @@ def _create_procs(build: Build, config: Config, workflows: list[Workflow], sever
     """
     rows: list[Proc] = []
     workflow_rows: list[Proc] = []
+    pids: dict[str, int] = {}
     pid = 0
-    for workflow in workflows:
+    for workflow in workflows:  # listed after the workflows they depend on (compiler.workflows)
         pid += 1
+        pids[workflow.name] = pid
         parent = Proc(build_id=build.id, pid=pid, ppid=0,
                       name=_workflow_name(config, workflow, len(workflows), several),
                       state=status.PENDING, environment=dict(workflow.axis),
-                      platform=workflow.labels.get("platform", DEFAULT_PLATFORM))
+                      platform=workflow.labels.get("platform", DEFAULT_PLATFORM),
+                      depends_on=[pids[name] for name in workflow.depends_on] or None,
+                      runs_on=list(workflow.runs_on) if workflow.depends_on else None)
         rows.append(parent)
         workflow_rows.append(parent)
         parent_pid = pid

@@ -15,7 +15,8 @@ from circle.store import tasks as task_store
 
 log = logging.getLogger(__name__)
 
-# The states of a dependency that make a waiting workflow's outcome `failure` (for its `runs_on`).
+# The `runs_on` outcomes, and the states of a dependency that count as `failure` for them.
+SUCCESS, FAILURE = "success", "failure"
 DEPENDENCY_FAILED = (states.FAILURE, states.ERROR, states.KILLED)
 
 
@@ -101,32 +102,36 @@ def release_waiting(build: Build) -> None:
     errored or was killed; a skipped dependency is neither, so only `runs_on: [success, failure]` runs then.
     A skipped workflow may in turn settle the ones waiting for it, hence the loop.
     """
-    queue = hub().queue
     waiting = task_store.list_waiting(build.id)
     while waiting:
         workflows = {p.pid: p for p in build_store.list_workflows(build.id)}
+        by_id = {p.id: p for p in workflows.values()}
         blocked = []
         for task in waiting:
-            payload = task_store.payload(task.id)
-            deps = [workflows[pid].state for pid in payload.get("after", [])]
+            workflow = by_id[task.proc_id]
+            deps = [workflows[pid].state for pid in workflow.depends_on or []]
             if not all(state in states.FINAL for state in deps):
                 blocked.append(task)
-                continue
-            outcomes = {"success"} if all(s == states.SUCCESS for s in deps) else \
-                {"failure"} if any(s in DEPENDENCY_FAILED for s in deps) else set()
-            runs_on = set(payload.get("runs_on") or ["success"])
-            if outcomes & runs_on or runs_on >= {"success", "failure"}:
-                queue.release(task)
-                log.info("build %s workflow %s queued: its dependencies finished", build.id, payload.get("pid"))
+            elif _runs_after(deps, workflow.runs_on or [SUCCESS]):
+                hub().queue.release(task)
+                log.info("build %s workflow %s queued: its dependencies finished", build.id, workflow.pid)
             else:
                 task_store.delete(task)
-                finish_workflow(build, workflows[payload["pid"]], states.SKIPPED, exit_code=0, error="",
-                                finished=now())
-                log.info("build %s workflow %s skipped: its dependencies ended %s", build.id, payload.get("pid"),
+                finish_workflow(build, workflow, states.SKIPPED, exit_code=0, error="", finished=now())
+                log.info("build %s workflow %s skipped: its dependencies ended %s", build.id, workflow.pid,
                          ", ".join(deps))
         if len(blocked) == len(waiting):
             return
         waiting = blocked
+
+
+def _runs_after(deps: list[str], runs_on: list[str]) -> bool:
+    """Tell whether a workflow with `runs_on` runs after dependencies that ended in `deps`."""
+    if {SUCCESS, FAILURE} <= set(runs_on):
+        return True
+    if all(state == states.SUCCESS for state in deps):
+        return SUCCESS in runs_on
+    return FAILURE in runs_on and any(state in DEPENDENCY_FAILED for state in deps)
 
 
 def settle_build(build: Build) -> Build:

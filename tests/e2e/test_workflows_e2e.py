@@ -33,6 +33,8 @@ def test_push_runs_the_three_workflows_in_dependency_order(server, agent, activa
     assert {w["state"] for w in workflows.values()} == {"success"}
     assert workflows["test"]["started"] >= workflows["build"]["finished"]
     assert workflows["deploy"]["started"] >= workflows["test"]["finished"]
+    assert (workflows["test"]["depends_on"], workflows["deploy"]["depends_on"], workflows["build"]["depends_on"]) == (
+        [workflows["build"]["pid"]], [workflows["test"]["pid"]], [])
     assert "shipped" in server.log_text(repo_id, pushed["number"], "ship")
 
 
