@@ -37,7 +37,7 @@ def register(sub: Any) -> None:
 
 def run_lint(args: argparse.Namespace) -> int:
     """Print the problems of FILE (or of every workflow file of a directory); exit 1 when there is any."""
-    problems = lint_files(_files(args.file), trusted=not args.untrusted)
+    problems = lint_files(read_files(args.file), trusted=not args.untrusted)
     for problem in problems:
         print(problem)
     return 1 if problems else 0
@@ -47,7 +47,7 @@ def run_compile(args: argparse.Namespace) -> int:
     """Print the workflows of FILE (or of a directory's files, in dependency order) as JSON, or its problems."""
     meta, secrets, env = metadata_from_args(args)
     try:
-        workflows = compile_files(_files(args.file), meta, secrets=secrets, env=env,
+        workflows = compile_files(read_files(args.file), meta, secrets=secrets, env=env,
                                   trusted=not args.untrusted, clone_image=args.clone_image)
     except CompileError as err:
         for problem in err.problems:
@@ -58,7 +58,7 @@ def run_compile(args: argparse.Namespace) -> int:
     return 0
 
 
-def _files(path: str) -> list[PipelineFile]:
+def read_files(path: str) -> list[PipelineFile]:
     """Return FILE, or every `*.yml`/`*.yaml` directly inside the directory FILE (one workflow each)."""
     if not Path(path).is_dir():
         return [PipelineFile(path, _read(path))]

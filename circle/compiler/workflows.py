@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from circle import states
 from circle.compiler.compile import _stem, compile_pipeline
 from circle.compiler.document import load_root
 from circle.compiler.linter import lint
@@ -25,7 +26,14 @@ from circle.pipeline.types import Workflow
 
 log = logging.getLogger(__name__)
 
-OUTCOMES = ("success", "failure")
+SUCCESS, FAILURE = "success", "failure"
+OUTCOMES = (SUCCESS, FAILURE)
+# The states of a dependency that count as `failure` for `runs_on`.
+DEPENDENCY_FAILED = (states.FAILURE, states.ERROR, states.KILLED)
+# Where a repository's pipeline is looked for (the server's default config, `circle exec`): the first
+# of these files, else every workflow file of DEFAULT_DIR.
+DEFAULT_FILES = (".circle.yml", ".drone.yml", ".woodpecker.yml", ".woodpecker.yaml")
+DEFAULT_DIR = ".woodpecker"
 # The files of a directory that are workflows (Woodpecker reads these, and no subdirectory).
 PIPELINE_SUFFIXES = (".yml", ".yaml")
 
@@ -45,7 +53,7 @@ class _Entry:
     name: str
     path: str
     depends_on: list[tuple[str, Node]] = field(default_factory=list)
-    runs_on: list[str] = field(default_factory=lambda: ["success"])
+    runs_on: list[str] = field(default_factory=lambda: [SUCCESS])
     workflows: list[Workflow] = field(default_factory=list)
 
 
@@ -62,6 +70,19 @@ def compile_files(files: Sequence[PipelineFile], meta: Metadata, **options: Any)
     if problems:
         raise CompileError(_in_order(problems))
     return _ordered(_runnable(entries))
+
+
+def runs_after(deps: Sequence[str], runs_on: Sequence[str]) -> bool:
+    """Tell whether a workflow with `runs_on` runs once its dependencies ended in the states `deps`.
+
+    `success` when every dependency succeeded, `failure` when one failed, errored or was killed; a skipped
+    dependency is neither, so only `[success, failure]` runs after it.
+    """
+    if {SUCCESS, FAILURE} <= set(runs_on):
+        return True
+    if all(state == states.SUCCESS for state in deps):
+        return SUCCESS in runs_on
+    return FAILURE in runs_on and any(state in DEPENDENCY_FAILED for state in deps)
 
 
 def lint_files(files: Sequence[PipelineFile], *, trusted: bool = True) -> list[Problem]:
@@ -114,7 +135,7 @@ def _runs_on(node: Node | None, reader: Reader) -> list[str]:
     for value in values:
         if value not in OUTCOMES:
             reader.problem(node, f"`runs_on` takes success and failure, not `{value}`")
-    return values or ["success"]
+    return values or [SUCCESS]
 
 
 def _check_graph(entries: list[_Entry]) -> list[Problem]:

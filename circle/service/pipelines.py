@@ -6,7 +6,7 @@ import time
 from typing import Callable, TypeVar
 
 from circle.compiler.secrets import SecretSpec
-from circle.compiler.workflows import PIPELINE_SUFFIXES, PipelineFile, compile_files
+from circle.compiler.workflows import DEFAULT_DIR, DEFAULT_FILES, PIPELINE_SUFFIXES, PipelineFile, compile_files
 from circle.errors import CircleError, NotFound, NotSupported, RemoteError
 from circle.models import Build, Config, Repo
 from circle.offload import off_loop
@@ -24,10 +24,8 @@ class ConfigUnavailable(CircleError):
     """The pipeline file of a config could not be read."""
 
 
-# The files read when a config's path is the default one, in order; then every file of DEFAULT_DIR.
-DEFAULT_PATH = ".circle.yml"
-DEFAULT_FILES = (DEFAULT_PATH, ".drone.yml", ".woodpecker.yml", ".woodpecker.yaml")
-DEFAULT_DIR = ".woodpecker"
+# A config with this path (every repo's default config) reads DEFAULT_FILES, then DEFAULT_DIR.
+DEFAULT_PATH = DEFAULT_FILES[0]
 
 T = TypeVar("T")
 

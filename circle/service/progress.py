@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from circle import states
+from circle.compiler.workflows import SUCCESS, runs_after
 from circle.errors import NotFound
 from circle.hub import hub
 from circle.models import Build, Proc, Task
@@ -15,9 +16,6 @@ from circle.store import tasks as task_store
 
 log = logging.getLogger(__name__)
 
-# The `runs_on` outcomes, and the states of a dependency that count as `failure` for them.
-SUCCESS, FAILURE = "success", "failure"
-DEPENDENCY_FAILED = (states.FAILURE, states.ERROR, states.KILLED)
 
 
 def _workflow(task: Task) -> tuple[Build, Proc]:
@@ -96,11 +94,9 @@ def finish_workflow(build: Build, workflow: Proc, final: str, *, exit_code: int,
 
 
 def release_waiting(build: Build) -> None:
-    """Queue the waiting workflows whose dependencies have all finished as their `runs_on` asks; skip the others.
-
-    A workflow runs after `success` when every dependency succeeded, after `failure` when one failed,
-    errored or was killed; a skipped dependency is neither, so only `runs_on: [success, failure]` runs then.
-    A skipped workflow may in turn settle the ones waiting for it, hence the loop.
+    """Queue the waiting workflows whose dependencies have all finished as their `runs_on` asks (see
+    compiler.workflows.runs_after); skip the others. A skipped workflow may in turn settle the ones waiting for
+    it, hence the loop.
     """
     waiting = task_store.list_waiting(build.id)
     while waiting:
@@ -112,7 +108,7 @@ def release_waiting(build: Build) -> None:
             deps = [workflows[pid].state for pid in workflow.depends_on or []]
             if not all(state in states.FINAL for state in deps):
                 blocked.append(task)
-            elif _runs_after(deps, workflow.runs_on or [SUCCESS]):
+            elif runs_after(deps, workflow.runs_on or [SUCCESS]):
                 hub().queue.release(task)
                 log.info("build %s workflow %s queued: its dependencies finished", build.id, workflow.pid)
             else:
@@ -123,15 +119,6 @@ def release_waiting(build: Build) -> None:
         if len(blocked) == len(waiting):
             return
         waiting = blocked
-
-
-def _runs_after(deps: list[str], runs_on: list[str]) -> bool:
-    """Tell whether a workflow with `runs_on` runs after dependencies that ended in `deps`."""
-    if {SUCCESS, FAILURE} <= set(runs_on):
-        return True
-    if all(state == states.SUCCESS for state in deps):
-        return SUCCESS in runs_on
-    return FAILURE in runs_on and any(state in DEPENDENCY_FAILED for state in deps)
 
 
 def settle_build(build: Build) -> Build:
