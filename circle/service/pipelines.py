@@ -34,7 +34,8 @@ def pipeline_files(repo: Repo, config: Config, build: Build) -> list[PipelineFil
     """Return the pipeline files of a config: stored content, a file, or every `*.yml`/`*.yaml` of a directory.
 
     The default path falls back as `circle exec` does: .circle.yml, .drone.yml, .woodpecker.yml,
-    .woodpecker.yaml, then the files of .woodpecker/.
+    .woodpecker.yaml, then the files of .woodpecker/. A path ending in `/` is read as a directory only
+    (a forge may answer a directory's listing where a file was asked for).
     """
     if config.content is not None:
         return [PipelineFile(config.name, config.content)]
@@ -44,7 +45,7 @@ def pipeline_files(repo: Repo, config: Config, build: Build) -> list[PipelineFil
     remote = remote_for(scm_store.get(repo.scm_id))
     ref = build.commit or build.ref
     path = config.path.strip("/")
-    candidates = DEFAULT_FILES if path == DEFAULT_PATH else (path,)
+    candidates = DEFAULT_FILES if path == DEFAULT_PATH else () if config.path.endswith("/") else (path,)
     for candidate in candidates:
         try:
             return [_read(remote, repo, ref, candidate)]
