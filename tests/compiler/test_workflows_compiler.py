@@ -77,3 +77,19 @@ def test_lint_of_a_directory_checks_the_graph(tmp_path: Path, capsys: pytest.Cap
         "(there are: build, test)"]
     (folder / "test.yaml").write_text(step("check", "depends_on: [build]\n"))
     assert main(["lint", str(folder)]) == 0
+
+
+def test_two_files_with_one_name_and_a_self_dependency_are_problems() -> None:
+    problems = lint_files([PipelineFile(".woodpecker/build.yml", step("a")),
+                           PipelineFile(".woodpecker/build.yaml", step("b", "depends_on: [build]\n"))])
+    assert [str(p) for p in problems] == [
+        ".woodpecker/build.yaml:1:1: this file's workflow is named `build`, like .woodpecker/build.yml's; "
+        "rename one of them",
+        ".woodpecker/build.yaml:1:14: workflow `build` depends on itself"]
+
+
+def test_one_file_keeps_its_depends_on_inert() -> None:
+    """A single file is a whole build: its top-level depends_on names nothing to wait for (documented)."""
+    [workflow] = compile_files([PipelineFile(".woodpecker.yml", step("a", "depends_on: [elsewhere]\n"))], meta())
+    assert (workflow.depends_on, lint_files([PipelineFile(".woodpecker.yml", step("a", "depends_on: [x]\n"))])) == (
+        [], [])
