@@ -17,7 +17,6 @@ from circle.store import tasks as task_store
 log = logging.getLogger(__name__)
 
 
-
 def _workflow(task: Task) -> tuple[Build, Proc]:
     """Return the build and workflow proc of a task."""
     return build_store.get(task.build_id), build_store.get_proc(task.proc_id)
