@@ -47,13 +47,20 @@ class Queue:
         self._watch = pubsub.watch([QUEUE_TOPIC], self._on_announce)
 
     def push(
-        self, *, build_id: int, proc_id: int, payload: dict[str, Any], labels: dict[str, str], timeout: int
+        self, *, build_id: int, proc_id: int, payload: dict[str, Any], labels: dict[str, str], timeout: int,
+        waiting: bool = False,
     ) -> Task:
-        """Store a pending task and tell the dispatchers once it is committed."""
+        """Store a pending task (or a waiting one, see `release`) and tell the dispatchers once it is committed."""
         task = task_store.create(build_id=build_id, proc_id=proc_id, payload=payload, labels=labels,
-                                 timeout=timeout)
-        self.wake()
+                                 timeout=timeout, state=task_store.WAITING if waiting else task_store.PENDING)
+        if not waiting:
+            self.wake()
         return task
+
+    def release(self, task: Task) -> None:
+        """Make a waiting task pending, once the workflows it waited for have finished."""
+        task_store.update(task, state=task_store.PENDING)
+        self.wake()
 
     def wake(self) -> None:
         """Announce to every process's dispatcher, once committed, that the pending tasks changed."""
@@ -101,7 +108,7 @@ class Queue:
 
     def cancel(self, task: Task) -> None:
         """Drop a pending task, or mark a leased one canceled so its agent stops it."""
-        if task.state == task_store.PENDING:
+        if task.state in (task_store.PENDING, task_store.WAITING):
             task_store.delete(task)
         else:
             task_store.update(task, state=CANCELED)
@@ -140,5 +147,5 @@ class Queue:
     def info(self) -> dict[str, Any]:
         """Return counts of pending and running tasks and of waiting agents."""
         return {"pending": task_store.count(Task.state == task_store.PENDING),
-                "running": task_store.count(Task.state != task_store.PENDING),
+                "running": task_store.count(Task.state.in_(task_store.LEASED)),
                 "waiting_agents": self.dispatcher.waiting()}

@@ -1,9 +1,10 @@
 """`circle exec`: compile a pipeline file and run it here, without a server.
 
 The build metadata comes from the flags and the git checkout (circle.cli.metadata_flags): the clone
-step fetches the checked-out commit from the work tree itself. Each matrix axis runs in turn on the
-chosen backend; lines print as `[step] line` as they arrive, and one summary line per step. Ctrl-C
-cancels the running pipeline: its steps are stopped and everything it created is removed.
+step fetches the checked-out commit from the work tree itself. Each workflow (matrix axis, or file of a
+`.woodpecker/` directory, after those it `depends_on`) runs in turn on the chosen backend; lines print
+as `[step] line` as they arrive, and one summary line per step. Ctrl-C cancels the running pipeline: its
+steps are stopped and everything it created is removed.
 """
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from pathlib import Path
 from typing import TextIO
 
 from circle.cli.metadata_flags import add_metadata_flags, metadata_from_args
-from circle.compiler import DEFAULT_CLONE_IMAGE, compile_pipeline
+from circle.cli.pipeline import read_files
+from circle.compiler import DEFAULT_CLONE_IMAGE
+from circle.compiler.workflows import DEFAULT_DIR, DEFAULT_FILES, PipelineFile, compile_files, runs_after
 from circle.errors import InvalidInput, NotFound
 from circle.pipeline.backends import get_backend, resolve
 from circle.pipeline.errors import PipelineError
@@ -24,14 +27,15 @@ from circle.pipeline.runtime import RunResult, Runtime
 from circle.pipeline.types import KIND_CLONE, Config, LogLine, Step, StepState
 from circle.states import SKIPPED, SUCCESS, step_state
 
-DEFAULT_FILES = (".circle.yml", ".drone.yml")
 EXIT_INTERRUPTED = 130
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `exec` command."""
     parser = sub.add_parser("exec", help="run a pipeline here, without a server")
-    parser.add_argument("file", nargs="?", metavar="FILE", help="pipeline file (default .circle.yml, then .drone.yml)")
+    parser.add_argument("file", nargs="?", metavar="FILE",
+                        help="pipeline file or directory of workflow files (default .circle.yml, .drone.yml, "
+                             ".woodpecker.yml, .woodpecker.yaml, then .woodpecker/)")
     parser.add_argument("--backend", choices=("auto", "local", "docker"), default="auto",
                         help="how steps run: local processes or docker containers (default auto)")
     parser.add_argument("--clone-image", default=DEFAULT_CLONE_IMAGE,
@@ -68,14 +72,17 @@ class ConsoleTracer:
         self.out.write(f"[{step.name}] {line.out}\n")
 
 
-def pipeline_file(name: str | None) -> Path:
-    """Return the pipeline file to run: FILE, else .circle.yml, else .drone.yml."""
+def pipeline_files(name: str | None) -> list[PipelineFile]:
+    """Return what to run: FILE (a file or a directory of workflow files), else the first of DEFAULT_FILES
+    here, else every workflow file of .woodpecker/."""
     if name:
-        return Path(name)
+        return read_files(name)
     for candidate in DEFAULT_FILES:
         if Path(candidate).is_file():
-            return Path(candidate)
-    raise NotFound(f"no pipeline file here: neither {' nor '.join(DEFAULT_FILES)} exists")
+            return read_files(candidate)
+    if Path(DEFAULT_DIR).is_dir():
+        return read_files(DEFAULT_DIR)
+    raise NotFound(f"no pipeline file here: none of {', '.join(DEFAULT_FILES)} or {DEFAULT_DIR}/*.yml exists")
 
 
 def share_local_remotes(config: Config) -> None:
@@ -119,26 +126,28 @@ def run_interruptibly(runtime: Runtime) -> tuple[RunResult, bool]:
 
 
 def cmd_exec(args: argparse.Namespace) -> int:
-    """Compile FILE with the metadata flags and run every matrix axis; 0 when all succeed."""
-    path = pipeline_file(args.file)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise NotFound(f"cannot read {path}: {err.strerror or err}") from err
+    """Compile FILE with the metadata flags and run every workflow (file and matrix axis) in order; 0 when all
+    that ran succeeded."""
+    files = pipeline_files(args.file)
     meta, secrets, env = metadata_from_args(args)
-    workflows = compile_pipeline(text, meta, filename=str(path), secrets=secrets, trusted=True, env=env,
-                                 clone_image=args.clone_image)
+    workflows = compile_files(files, meta, secrets=secrets, trusted=True, env=env, clone_image=args.clone_image)
     if not workflows:
-        print(f"circle: {path} has nothing to run for this build", file=sys.stderr)
+        print(f"circle: {args.file or files[0].path} has nothing to run for this build", file=sys.stderr)
         return 0
     try:
         backend_name = resolve(args.backend)
     except PipelineError as err:
         raise InvalidInput(str(err)) from err
     failed = False
+    ended: dict[str, str] = {}  # workflow name → final state, for the `depends_on` of later ones
     for workflow in workflows:
+        deps = [ended[name] for name in workflow.depends_on]
+        if deps and not runs_after(deps, workflow.runs_on):
+            print(f"=== {workflow.name} skipped: {', '.join(workflow.depends_on)} ended {', '.join(deps)}", flush=True)
+            ended[workflow.name] = SKIPPED
+            continue
         if len(workflows) > 1:
-            axis = " ".join(f"{k}={v}" for k, v in workflow.axis.items())
+            axis = " ".join(f"{k}={v}" for k, v in workflow.axis.items()) if len(files) == 1 else ""
             print(f"=== {workflow.name or 'workflow'} {axis}".rstrip(), flush=True)
         if backend_name == "docker":
             share_local_remotes(workflow.config)
@@ -149,6 +158,7 @@ def cmd_exec(args: argparse.Namespace) -> int:
         sys.stdout.flush()
         if interrupted:
             return EXIT_INTERRUPTED
+        ended[workflow.name] = result.state
         if result.state != SUCCESS:
             failed = True
             reason = f": {result.error}" if result.error else ""

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from circle.cli.metadata_flags import add_metadata_flags, metadata_from_args
-from circle.compiler import DEFAULT_CLONE_IMAGE, compile_pipeline, lint
+from circle.compiler import DEFAULT_CLONE_IMAGE
+from circle.compiler.workflows import PIPELINE_SUFFIXES, PipelineFile, compile_files, lint_files
 from circle.errors import CompileError, InvalidInput
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,7 @@ def register(sub: Any) -> None:
     """Add the `lint` and `compile` commands to the subparsers `sub`."""
     lint_parser = sub.add_parser("lint", help="check a pipeline file", description="Check a pipeline file; "
                                  "print one FILE:LINE:COL: message line per problem.")
-    lint_parser.add_argument("file", metavar="FILE")
+    lint_parser.add_argument("file", metavar="FILE", help="a pipeline file, or a directory of workflow files")
     lint_parser.add_argument("--untrusted", action="store_true",
                              help="also report options only trusted repositories may use (privileged, host volumes…)")
     lint_parser.set_defaults(func=run_lint)
@@ -27,7 +28,7 @@ def register(sub: Any) -> None:
     compile_parser = sub.add_parser("compile", help="print the compiled pipeline (IR) as JSON",
                                     description="Compile a pipeline file for a build and print "
                                                 '[{"axis": {...}, "config": {...}}, ...].')
-    compile_parser.add_argument("file", metavar="FILE")
+    compile_parser.add_argument("file", metavar="FILE", help="a pipeline file, or a directory of workflow files")
     add_metadata_flags(compile_parser)
     compile_parser.add_argument("--untrusted", action="store_true", help="compile as for an untrusted repository")
     compile_parser.add_argument("--clone-image", default=DEFAULT_CLONE_IMAGE, help="image of the default clone step")
@@ -35,19 +36,19 @@ def register(sub: Any) -> None:
 
 
 def run_lint(args: argparse.Namespace) -> int:
-    """Print the problems of FILE; exit 1 when there is any."""
-    problems = lint(_read(args.file), filename=args.file, trusted=not args.untrusted)
+    """Print the problems of FILE (or of every workflow file of a directory); exit 1 when there is any."""
+    problems = lint_files(read_files(args.file), trusted=not args.untrusted)
     for problem in problems:
         print(problem)
     return 1 if problems else 0
 
 
 def run_compile(args: argparse.Namespace) -> int:
-    """Print the workflows of FILE as JSON, or its problems (exit 1)."""
+    """Print the workflows of FILE (or of a directory's files, in dependency order) as JSON, or its problems."""
     meta, secrets, env = metadata_from_args(args)
     try:
-        workflows = compile_pipeline(_read(args.file), meta, filename=args.file, secrets=secrets, env=env,
-                                     trusted=not args.untrusted, clone_image=args.clone_image)
+        workflows = compile_files(read_files(args.file), meta, secrets=secrets, env=env,
+                                  trusted=not args.untrusted, clone_image=args.clone_image)
     except CompileError as err:
         for problem in err.problems:
             print(problem)
@@ -55,6 +56,16 @@ def run_compile(args: argparse.Namespace) -> int:
     json.dump([w.to_json() for w in workflows], sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0
+
+
+def read_files(path: str) -> list[PipelineFile]:
+    """Return FILE, or every `*.yml`/`*.yaml` directly inside the directory FILE (one workflow each)."""
+    if not Path(path).is_dir():
+        return [PipelineFile(path, _read(path))]
+    names = sorted(p for p in Path(path).iterdir() if p.suffix in PIPELINE_SUFFIXES and p.is_file())
+    if not names:
+        raise InvalidInput(f"{path} holds no *.yml or *.yaml file")
+    return [PipelineFile(str(name), _read(str(name))) for name in names]
 
 
 def _read(path: str) -> str:

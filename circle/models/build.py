@@ -69,5 +69,9 @@ class Proc(Model):
     machine: Mapped[str] = mapped_column(String(255), default="")
     platform: Mapped[str] = mapped_column(String(255), default="")
     environment: Mapped[dict] = mapped_column(JSON, default=lambda: {})
+    # A workflow's dependencies: the pids of the workflows it waits for, and after which of their
+    # outcomes (`success`, `failure`) it runs; None or empty for a workflow that waits for nothing.
+    depends_on: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    runs_on: Mapped[list | None] = mapped_column(JSON, nullable=True)
     # Bytes of output stored for the proc; past CIRCLE_LOG_MAX_BYTES once the limit's marker line is stored.
     log_bytes: Mapped[int] = mapped_column(BigInteger, default=0)

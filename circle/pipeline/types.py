@@ -202,17 +202,24 @@ class Workflow:
     config: Config
     name: str = ""
     labels: dict[str, str] = field(default_factory=dict)
+    # Names of the workflows of the same build this one waits for, and the outcomes of theirs it runs after.
+    depends_on: list[str] = field(default_factory=list)
+    runs_on: list[str] = field(default_factory=lambda: ["success"])
 
     def to_json(self) -> dict[str, Any]:
-        """Return {"axis", "config", "name", "labels"}."""
-        return {"axis": dict(self.axis), "config": self.config.to_json(), "name": self.name,
-                "labels": dict(self.labels)}
+        """Return {"axis", "config", "name", "labels"}, with "depends_on" and "runs_on" when it has dependencies."""
+        data: dict[str, Any] = {"axis": dict(self.axis), "config": self.config.to_json(), "name": self.name,
+                                "labels": dict(self.labels)}
+        if self.depends_on:
+            data.update(depends_on=list(self.depends_on), runs_on=list(self.runs_on))
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Workflow:
         """Build a workflow from its JSON object."""
         return cls(axis=dict(data.get("axis", {})), config=Config.from_json(data["config"]),
-                   name=data.get("name", ""), labels=dict(data.get("labels", {})))
+                   name=data.get("name", ""), labels=dict(data.get("labels", {})),
+                   depends_on=list(data.get("depends_on", [])), runs_on=list(data.get("runs_on", ["success"])))
 
 
 @dataclass

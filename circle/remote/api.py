@@ -9,7 +9,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 import requests.auth
 
-from circle.errors import InvalidInput
+from circle.errors import InvalidInput, NotFound
 from circle.remote.base import Remote, map_state, same_hook
 from circle.remote.hosts import HostPolicy
 from circle.remote.http import HttpClient, redact
@@ -153,6 +153,16 @@ class ApiRemote(Remote):
             if same_hook(url, hook_url):
                 self.delete_hook(full_name, hook_id)
                 log.info("%s: hook %s removed from %s", self.label, hook_id, full_name)
+
+    def contents_dir(self, full_name: str, sha: str, path: str) -> list[str]:
+        """List a directory through a contents API (GitHub, Gitea, Gogs): a list answers a directory, else NotFound."""
+        try:
+            data = self.api.get_json(f"repos/{repo_path(full_name)}/contents/{file_path(path)}", {"ref": sha})
+        except NotFound:
+            raise NotFound(f"{path} not found in {full_name} at {sha} on {self.label} at {self.url}") from None
+        if not isinstance(data, list):
+            raise NotFound(f"{path} in {full_name} at {sha} is not a directory")
+        return [str(i["path"]) for i in data if isinstance(i, dict) and i.get("type") == "file"]
 
     @abc.abstractmethod
     def list_hooks(self, full_name: str) -> Iterable[tuple[str, str]]:

@@ -121,6 +121,10 @@ class Remote(abc.ABC):
     def file_ref(self, full_name: str, ref: str, path: str) -> bytes:
         """Return a file's bytes at a branch, tag or commit; raise NotFound when it is missing."""
 
+    def dir(self, full_name: str, sha: str, path: str) -> list[str]:
+        """Return the paths of the files directly inside a directory at a commit; raise NotFound when missing."""
+        raise NotSupported(f"{self.kind} SCMs cannot list a directory")
+
     @abc.abstractmethod
     def branch_head(self, full_name: str, branch: str) -> str:
         """Return the sha a branch points at; raise NotFound when there is no such branch."""

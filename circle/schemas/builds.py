@@ -63,6 +63,20 @@ class ProcSchema(Strict):
     machine = fields.String(dump_only=True)
     platform = fields.String(dump_only=True)
     error = fields.String(dump_only=True)
+    depends_on = fields.Method("_depends_on", dump_only=True, metadata={
+        "openapi": {"type": "array", "items": {"type": "integer"}},
+        "description": "pids of the workflows this workflow waits for"})
+    runs_on = fields.Method("_runs_on", dump_only=True, metadata={
+        "openapi": {"type": "array", "items": {"type": "string", "enum": ["success", "failure"]}},
+        "description": "outcomes of those after which it runs"})
+
+    def _depends_on(self, proc: Proc) -> list[int]:
+        """Return the pids a workflow waits for (none for a step)."""
+        return list(proc.depends_on or [])
+
+    def _runs_on(self, proc: Proc) -> list[str]:
+        """Return the outcomes of its dependencies after which a workflow runs."""
+        return list(proc.runs_on or []) if proc.depends_on else []
 
 
 class BuildDetailSchema(BuildSchema):

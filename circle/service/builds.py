@@ -56,7 +56,7 @@ def start(repo: Repo, config: Config, build: Build) -> None:
 def _start(repo: Repo, config: Config, build: Build) -> None:
     """Compile, then write the procs, the tasks and the build's status (or end the build in error)."""
     try:
-        workflows = compile_build(repo, config, build)
+        workflows, several = compile_build(repo, config, build)
     except CompileError as err:
         _end(build, status.ERROR, f"the pipeline is invalid:\n{err}")
         return
@@ -70,13 +70,13 @@ def _start(repo: Repo, config: Config, build: Build) -> None:
     if not workflows:
         _end(build, status.SKIPPED, "no workflow matches this event")
         return
-    procs = _create_procs(build, config, workflows)
+    procs = _create_procs(build, config, workflows, several)
     build_store.update(build, status=status.PENDING, enqueued=now(), error="")
     queue = hub().queue
     for workflow, proc in zip(workflows, procs):
         labels = {"platform": DEFAULT_PLATFORM, **workflow.labels}
         queue.push(build_id=build.id, proc_id=proc.id, labels=labels, timeout=repo.timeout,
-                   payload={"config": workflow.config.to_json(), "pid": proc.pid})
+                   waiting=bool(proc.depends_on), payload={"config": workflow.config.to_json(), "pid": proc.pid})
 
 
 def _end(build: Build, state: str, error: str) -> None:
@@ -85,24 +85,35 @@ def _end(build: Build, state: str, error: str) -> None:
     log.info("%s ended %s: %s", build_name(build), state, error.splitlines()[0] if error else "")
 
 
-def _workflow_name(config: Config, workflow: Workflow, count: int) -> str:
-    """Return the name of a workflow proc: the config's, with the axis when a matrix."""
+def _workflow_name(config: Config, workflow: Workflow, count: int, several: bool) -> str:
+    """Return the name of a workflow proc: its file's when the config has several, else the config's (with
+    the axis when a matrix)."""
+    if several:
+        return workflow.name
     name = config.name
     if count > 1 and workflow.axis:
         name += " (" + ", ".join(f"{k}={v}" for k, v in workflow.axis.items()) + ")"
     return name
 
 
-def _create_procs(build: Build, config: Config, workflows: list[Workflow]) -> list[Proc]:
-    """Create the process tree: one workflow proc per axis, one child per step; return the workflow procs."""
+def _create_procs(build: Build, config: Config, workflows: list[Workflow], several: bool) -> list[Proc]:
+    """Create the process tree: one workflow proc per file and axis, one child per step; return the workflow procs.
+
+    `several` tells that the workflows come from several files (and so are named after them).
+    """
     rows: list[Proc] = []
     workflow_rows: list[Proc] = []
+    pids: dict[str, int] = {}
     pid = 0
-    for workflow in workflows:
+    for workflow in workflows:  # listed after the workflows they depend on (compiler.workflows)
         pid += 1
-        parent = Proc(build_id=build.id, pid=pid, ppid=0, name=_workflow_name(config, workflow, len(workflows)),
+        pids[workflow.name] = pid
+        parent = Proc(build_id=build.id, pid=pid, ppid=0,
+                      name=_workflow_name(config, workflow, len(workflows), several),
                       state=status.PENDING, environment=dict(workflow.axis),
-                      platform=workflow.labels.get("platform", DEFAULT_PLATFORM))
+                      platform=workflow.labels.get("platform", DEFAULT_PLATFORM),
+                      depends_on=[pids[name] for name in workflow.depends_on] or None,
+                      runs_on=list(workflow.runs_on) if workflow.depends_on else None)
         rows.append(parent)
         workflow_rows.append(parent)
         parent_pid = pid

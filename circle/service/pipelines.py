@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Callable, TypeVar
 
-from circle.compiler import compile_pipeline
 from circle.compiler.secrets import SecretSpec
-from circle.errors import CircleError, NotFound, RemoteError
+from circle.compiler.workflows import DEFAULT_DIR, DEFAULT_FILES, PIPELINE_SUFFIXES, PipelineFile, compile_files
+from circle.errors import CircleError, NotFound, NotSupported, RemoteError
 from circle.models import Build, Config, Repo
 from circle.offload import off_loop
 from circle.pipeline.types import Registry, Workflow
+from circle.remote.base import Remote
 from circle.service import metadata
 from circle.store import scms as scm_store
 from circle.store import secrets as secret_store
@@ -22,24 +24,60 @@ class ConfigUnavailable(CircleError):
     """The pipeline file of a config could not be read."""
 
 
-def pipeline_text(repo: Repo, config: Config, build: Build) -> str:
-    """Return the pipeline YAML of a config: stored content, or the file at the build's commit."""
+# A config with this path (every repo's default config) reads DEFAULT_FILES, then DEFAULT_DIR.
+DEFAULT_PATH = DEFAULT_FILES[0]
+
+T = TypeVar("T")
+
+
+def pipeline_files(repo: Repo, config: Config, build: Build) -> list[PipelineFile]:
+    """Return the pipeline files of a config: stored content, a file, or every `*.yml`/`*.yaml` of a directory.
+
+    The default path falls back as `circle exec` does: .circle.yml, .drone.yml, .woodpecker.yml,
+    .woodpecker.yaml, then the files of .woodpecker/. A path ending in `/` is read as a directory only
+    (a forge may answer a directory's listing where a file was asked for).
+    """
     if config.content is not None:
-        return config.content
+        return [PipelineFile(config.name, config.content)]
     from circle.service.scms import remote_for
 
     assert config.path is not None  # a config has a path or content
     remote = remote_for(scm_store.get(repo.scm_id))
     ref = build.commit or build.ref
+    path = config.path.strip("/")
+    candidates = DEFAULT_FILES if path == DEFAULT_PATH else () if config.path.endswith("/") else (path,)
+    for candidate in candidates:
+        try:
+            return [_read(remote, repo, ref, candidate)]
+        except NotFound:
+            continue
+    folder = DEFAULT_DIR if path == DEFAULT_PATH else path
+    try:
+        names = sorted(n for n in _fetch(repo, folder, lambda: remote.dir(repo.full_name, ref, folder))
+                       if n.endswith(PIPELINE_SUFFIXES))
+    except (NotFound, NotSupported):
+        names = []
+    if not names:
+        wanted = ", ".join(candidates) + f" or {folder}/*.yml" if path == DEFAULT_PATH else path
+        raise ConfigUnavailable(f"the pipeline file {wanted} does not exist at {ref[:12]}")
+    return [_read(remote, repo, ref, name) for name in names]
+
+
+def _read(remote: Remote, repo: Repo, ref: str, path: str) -> PipelineFile:
+    """Read one pipeline file at `ref`; raise NotFound when it is missing."""
+    data = _fetch(repo, path, lambda: remote.file(repo.full_name, ref, path))
+    return PipelineFile(path, data.decode("utf-8", errors="replace"))
+
+
+def _fetch(repo: Repo, path: str, call: Callable[[], T]) -> T:
+    """Run one read of the remote, again after a RemoteError (twice at most); NotFound passes through."""
     for attempt in range(1, FETCH_ATTEMPTS + 1):
         try:
-            return remote.file(repo.full_name, ref, config.path).decode("utf-8", errors="replace")
-        except NotFound:
-            raise ConfigUnavailable(f"the pipeline file {config.path} does not exist at {ref[:12]}") from None
+            return call()
         except RemoteError as err:
             if attempt == FETCH_ATTEMPTS:
-                raise ConfigUnavailable(f"cannot read {config.path} from {repo.full_name}: {err}") from None
-            log.warning("repo %s: reading %s failed (attempt %d): %s", repo.id, config.path, attempt, err)
+                raise ConfigUnavailable(f"cannot read {path} from {repo.full_name}: {err}") from None
+            log.warning("repo %s: reading %s failed (attempt %d): %s", repo.id, path, attempt, err)
             time.sleep(0.5 * 2 ** attempt)
     raise AssertionError("unreachable")
 
@@ -56,10 +94,11 @@ def registries(repo: Repo) -> list[Registry]:
             for r in secret_store.list_registries(repo.id)]
 
 
-def compile_build(repo: Repo, config: Config, build: Build) -> list[Workflow]:
-    """Compile a config for a build; raises CompileError or ConfigUnavailable."""
-    text = pipeline_text(repo, config, build)
+def compile_build(repo: Repo, config: Config, build: Build) -> tuple[list[Workflow], bool]:
+    """Compile a config for a build, and tell whether it has several files; raises CompileError or ConfigUnavailable."""
+    files = pipeline_files(repo, config, build)
     secret_specs_, registries_, trusted = secret_specs(repo), registries(repo), repo.trusted
     meta = metadata.for_build(repo, build)
-    return off_loop(lambda: compile_pipeline(text, meta, filename=config.path or config.name,
-                                              secrets=secret_specs_, registries=registries_, trusted=trusted))
+    workflows = off_loop(lambda: compile_files(files, meta, secrets=secret_specs_, registries=registries_,
+                                               trusted=trusted))
+    return workflows, len(files) > 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from circle import states
+from circle.compiler.workflows import SUCCESS, runs_after
 from circle.errors import NotFound
 from circle.hub import hub
 from circle.metrics import BUILD_DURATION
@@ -93,8 +94,38 @@ def finish_workflow(build: Build, workflow: Proc, final: str, *, exit_code: int,
             hub().logs.close(proc.id)
 
 
+def release_waiting(build: Build) -> None:
+    """Queue the waiting workflows whose dependencies have all finished as their `runs_on` asks (see
+    compiler.workflows.runs_after); skip the others. A skipped workflow may in turn settle the ones waiting for
+    it, hence the loop.
+    """
+    waiting = task_store.list_waiting(build.id)
+    while waiting:
+        workflows = {p.pid: p for p in build_store.list_workflows(build.id)}
+        by_id = {p.id: p for p in workflows.values()}
+        blocked = []
+        for task in waiting:
+            workflow = by_id[task.proc_id]
+            deps = [workflows[pid].state for pid in workflow.depends_on or []]
+            if not all(state in states.FINAL for state in deps):
+                blocked.append(task)
+            elif runs_after(deps, workflow.runs_on or [SUCCESS]):
+                hub().queue.release(task)
+                log.info("build %s workflow %s queued: its dependencies finished", build.id, workflow.pid)
+            else:
+                task_store.delete(task)
+                finish_workflow(build, workflow, states.SKIPPED, exit_code=0, error="", finished=now())
+                log.info("build %s workflow %s skipped: its dependencies ended %s", build.id, workflow.pid,
+                         ", ".join(deps))
+        if len(blocked) == len(waiting):
+            return
+        waiting = blocked
+
+
 def settle_build(build: Build) -> Build:
-    """Recompute a build's status from its workflows; stamp `finished` when all have ended."""
+    """Release or skip the workflows waiting for finished ones, recompute the build's status from its
+    workflows, and stamp `finished` when all have ended."""
+    release_waiting(build)
     workflows = build_store.list_workflows(build.id)
     combined = states.combine(p.state for p in workflows)
     if build.status == states.KILLED:

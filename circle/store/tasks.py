@@ -18,6 +18,8 @@ from circle.models import Build, Task, TaskPayload
 from circle.store.base import Crud, Page, commit, flush
 
 PENDING = "pending"
+# A workflow whose dependencies (other workflows of its build) have not all finished: never claimed.
+WAITING = "waiting"
 RUNNING = "running"
 CANCELED = "canceled"
 LEASED = (RUNNING, CANCELED)
@@ -130,6 +132,11 @@ def list_running(page: Page | None = None) -> list[Task]:
 def list_expired(now: float) -> list[Task]:
     """Return leased (or canceled) tasks whose lease ended before `now`."""
     return _crud.list(Task.state.in_(LEASED), Task.lease_deadline < now)
+
+
+def list_waiting(build_id: int) -> list[Task]:
+    """Return a build's tasks waiting for other workflows, oldest first."""
+    return _crud.list(Task.build_id == build_id, Task.state == WAITING)
 
 
 def list_by_build(build_id: int) -> list[Task]:

@@ -20,6 +20,7 @@ def checkout(path: Path, files: dict[str, str]) -> Path:
     """Return a git work tree at `path` with `files` committed on main."""
     path.mkdir()
     for name, text in files.items():
+        (path / name).parent.mkdir(parents=True, exist_ok=True)
         (path / name).write_text(text)
     for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "init"]):
         subprocess.run(["git", *args], cwd=path, env={**os.environ, **GIT_ENV}, check=True)
@@ -83,6 +84,30 @@ def test_exec_reports_compile_problems_with_their_position(tmp_path, monkeypatch
     assert main(["exec", "broken.yml", "--backend", "local"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("circle: broken.yml:") and "Traceback" not in err
+
+
+def test_exec_runs_a_woodpecker_directory_in_dependency_order(tmp_path, monkeypatch, capsys):
+    """Without FILE, .woodpecker/ is found; deploy runs after test after build; a failed build skips both."""
+    def workflow(name: str, command: str, head: str = "") -> str:
+        return f"{head}steps:\n  {name}:\n    image: {BUSYBOX}\n    commands: [{command}]\n"
+
+    files = {".woodpecker/deploy.yml": workflow("ship", "echo shipping", "depends_on: [test]\n"),
+             ".woodpecker/test.yml": workflow("check", "echo checking", "depends_on: [build]\n"),
+             ".woodpecker/build.yml": workflow("compile", "echo compiling")}
+    monkeypatch.chdir(checkout(tmp_path / "ordered", files))
+    assert main(["exec", "--backend", "local"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line for line in out if line.startswith("===")] == ["=== build", "=== test", "=== deploy"]
+    assert out.index("[compile] compiling") < out.index("[check] checking") < out.index("[ship] shipping")
+
+    files[".woodpecker/build.yml"] = workflow("compile", "exit 2")
+    monkeypatch.chdir(checkout(tmp_path / "broken", files))
+    assert main(["exec", "--backend", "local"]) == 1
+    captured = capsys.readouterr()
+    assert [line for line in captured.out.splitlines() if line.startswith("===")] == [
+        "=== build", "=== test skipped: build ended failure", "=== deploy skipped: test ended skipped"]
+    assert "[check]" not in captured.out and "[ship]" not in captured.out
+    assert captured.err.strip() == "circle: pipeline failure (exit code 2)"
 
 
 def test_exec_runs_each_matrix_axis_in_turn(tmp_path, monkeypatch, capsys):

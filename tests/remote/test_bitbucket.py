@@ -125,3 +125,18 @@ def test_perm_reads_the_permissions_api(fake_host, bitbucket) -> None:
     perm = bitbucket.perm("acme/one")
     assert (perm.pull, perm.push, perm.admin) == (True, True, False)
     assert fake_host.calls[0].query == {"q": 'repository.full_name="acme/one"'}
+
+
+def test_a_directory_lists_its_files_through_src(fake_host, bitbucket) -> None:
+    """dir() keeps the commit_file entries of GET …/src/{sha}/{path}/, across pages."""
+    def entry(kind: str, path: str) -> dict:
+        return {"path": path, "type": kind, "commit": {"type": "commit", "hash": SHA}, "attributes": [],
+                "escaped_path": path, "size": 52, "mimetype": None, "links": {}}
+
+    base = f"/2.0/repositories/acme/one/src/{SHA}/.woodpecker/"
+    fake_host.on("GET", base, lambda call: (200, {}, {
+        "pagelen": 1, "page": 2, "values": [entry("commit_file", ".woodpecker/test.yml")]}) if call.query.get("page")
+        else (200, {}, {"pagelen": 2, "page": 1, "next": f"{fake_host.url}{base}?pagelen=100&page=2",
+                        "values": [entry("commit_file", ".woodpecker/build.yml"),
+                                   entry("commit_directory", ".woodpecker/sub")]}))
+    assert bitbucket.dir("acme/one", SHA, ".woodpecker") == [".woodpecker/build.yml", ".woodpecker/test.yml"]

@@ -178,3 +178,21 @@ def test_gogs_pull_request_sha_is_resolved_through_the_api(fake_host) -> None:
     )
     event = get_remote("gogs", fake_host.url, token="t", **FAST).hook(headers, body)
     assert (event.kind, event.number, event.sha, event.ref) == ("pull_request", 2, SHA, "refs/pull/2/head")
+
+
+def test_a_directory_lists_its_files_through_the_contents_api(fake_host, gitea) -> None:
+    """Gitea (and Gogs, which shares the client) answer a directory's contents as a list."""
+    def entry(kind: str, path: str) -> dict:
+        return {"name": path.rsplit("/", 1)[-1], "path": path, "sha": "d3b07384d113edec49eaa6238ad5ff00",
+                "last_commit_sha": SHA, "type": kind, "size": 40, "encoding": None, "content": None,
+                "target": None, "url": None, "html_url": None, "git_url": None, "download_url": None,
+                "submodule_git_url": None, "_links": {}}
+
+    fake_host.on("GET", "/api/v1/repos/gitea/test/contents/.woodpecker",
+                 (200, {}, [entry("file", ".woodpecker/build.yml"), entry("dir", ".woodpecker/lib")]))
+    fake_host.on("GET", "/api/v1/repos/gitea/test/contents/nope",
+                 (404, {}, {"errors": None, "message": "object does not exist", "url": ""}))
+    assert gitea.dir("gitea/test", SHA, ".woodpecker") == [".woodpecker/build.yml"]
+    assert fake_host.made("GET", "/api/v1/repos/gitea/test/contents/.woodpecker")[0].query == {"ref": SHA}
+    with pytest.raises(NotFound):
+        gitea.dir("gitea/test", SHA, "nope")

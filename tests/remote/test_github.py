@@ -258,3 +258,26 @@ def test_activate_and_deactivate_remove_our_hooks_of_the_repo_on_any_host(fake_h
     assert [c.path for c in fake_host.calls if c.method == "DELETE"] == [f"{hooks}/{i}" for i in (21, 22, 26)]
     github.deactivate("octocat/hello", "https://elsewhere.example.com/hook/1/2")
     assert [c.path for c in fake_host.calls if c.method == "DELETE"][3:] == [f"{hooks}/{i}" for i in (21, 22, 26)]
+
+
+def test_a_directory_lists_its_files_through_the_contents_api(fake_host, github) -> None:
+    """dir() keeps the `file` entries of a contents listing; a file's (object) answer or a 404 is NotFound."""
+    def entry(kind: str, path: str) -> dict:
+        name = path.rsplit("/", 1)[-1]
+        return {"type": kind, "size": 0 if kind == "dir" else 120, "name": name, "path": path,
+                "sha": "fbe1d6b3a2f4c9a8e3b1b9b2c0d2f5a3e8b7c6d5", "url": f"{fake_host.url}/api/v3/x",
+                "git_url": None, "html_url": None, "download_url": None, "_links": {}}
+
+    listing = [entry("file", ".woodpecker/build.yml"), entry("dir", ".woodpecker/sub"),
+               entry("file", ".woodpecker/test.yaml")]
+    fake_host.on("GET", "/api/v3/repos/octocat/hello/contents/.woodpecker", (200, {}, listing))
+    fake_host.on("GET", "/api/v3/repos/octocat/hello/contents/.circle.yml",
+                 (200, {}, {**entry("file", ".circle.yml"), "encoding": "base64", "content": ""}))
+    fake_host.on("GET", "/api/v3/repos/octocat/hello/contents/missing",
+                 (404, {}, {"message": "Not Found", "documentation_url": "https://docs.github.com"}))
+    assert github.dir("octocat/hello", SHA, ".woodpecker") == [".woodpecker/build.yml", ".woodpecker/test.yaml"]
+    assert fake_host.made("GET", "/api/v3/repos/octocat/hello/contents/.woodpecker")[0].query == {"ref": SHA}
+    with pytest.raises(NotFound, match="not a directory"):
+        github.dir("octocat/hello", SHA, ".circle.yml")
+    with pytest.raises(NotFound, match="missing not found"):
+        github.dir("octocat/hello", SHA, "missing")

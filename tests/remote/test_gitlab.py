@@ -215,3 +215,18 @@ def test_branch_head_commit_and_perm(fake_host, gitlab) -> None:
     assert gitlab.commit("diaspora/diaspora-client", SHA).author_email == "user@example.com"
     perm = gitlab.perm("diaspora/diaspora-client")
     assert (perm.pull, perm.push, perm.admin) == (True, True, True)
+
+
+def test_a_directory_lists_its_blobs_through_the_tree_api(fake_host, gitlab) -> None:
+    """dir() keeps the blobs of GET /projects/:id/repository/tree; GitLab's 404 for a missing path is NotFound."""
+    tree = [{"id": "a1e8f8d745cc87e3a9248358d9352bb7f9a0aeba", "name": "build.yml", "type": "blob",
+             "path": ".woodpecker/build.yml", "mode": "100644"},
+            {"id": "4535904260b1082e14f867f7a24fd8c21495bde3", "name": "sub", "type": "tree",
+             "path": ".woodpecker/sub", "mode": "040000"}]
+    fake_host.on("GET", PROJECT + "/repository/tree",
+                 lambda call: (200, {}, tree) if call.query.get("path") == ".woodpecker"
+                 else (404, {}, {"message": "404 Tree Not Found"}))
+    assert gitlab.dir("diaspora/diaspora-client", SHA, ".woodpecker") == [".woodpecker/build.yml"]
+    assert fake_host.made("GET", PROJECT + "/repository/tree")[0].query["ref"] == SHA
+    with pytest.raises(NotFound):
+        gitlab.dir("diaspora/diaspora-client", SHA, "missing")

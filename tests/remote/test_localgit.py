@@ -163,3 +163,22 @@ def test_activation_replaces_the_repos_targets_of_any_host(root) -> None:
     local.deactivate("solo", "https://new-host.example.com/hook/1/5")
     assert [t["url"] for t in json.loads(config.read_text())["targets"]] == [
         "http://127.0.0.1:8000/hook/2/9?access_token=other"]
+
+
+def test_a_directory_lists_its_files_at_a_commit(root, clone, git_env) -> None:
+    """dir() names the files directly inside a directory (not its subdirectories); a missing one is NotFound."""
+    for name in (".woodpecker/build.yml", ".woodpecker/test.yaml", ".woodpecker/sub/deep.yml"):
+        (clone / name).parent.mkdir(parents=True, exist_ok=True)
+        (clone / name).write_text("steps: {}\n")
+    git(git_env, clone, "add", "-A")
+    git(git_env, clone, "commit", "--quiet", "-m", "workflows")
+    git(git_env, clone, "push", "--quiet", "origin", "main")
+    head = git(git_env, clone, "rev-parse", "HEAD")
+    local = get_remote("local", str(root))
+    assert local.dir("team/app", head, ".woodpecker/") == [".woodpecker/build.yml", ".woodpecker/test.yaml"]
+    with pytest.raises(NotFound):
+        local.dir("team/app", head, "missing")
+    with pytest.raises(NotFound):
+        local.dir("team/app", head, ".circle.yml")
+    with pytest.raises(InvalidInput):
+        local.dir("team/app", head, "../up")

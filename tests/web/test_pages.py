@@ -11,8 +11,9 @@ import pytest
 from api.helpers import closed_port
 from circle import states
 from circle.api.csrf import HEADER
+from circle.models import Proc
 from circle.service.hook_url import hook_url
-from circle.store import files, repos, secrets
+from circle.store import builds, files, repos, secrets
 from web import seed
 from web.forms import sign_in
 
@@ -202,6 +203,21 @@ def test_build_page_shows_procs_and_selects_the_failed_step(ann_client, ann):
     assert 'id="action-cancel"' not in page  # pull permission: no actions
     assert 'data-pid="2" data-pinned="yes"' in ann_client.get(f"/repos/{mine.id}/builds/4?pid=2").text
     assert 'data-pid="3" data-pinned="yes"' in ann_client.get(f"/repos/{mine.id}/builds/4?pid=77").text
+
+
+def test_build_page_names_what_each_workflow_runs_after(ann_client, ann):
+    """Workflows are listed in their order, each dependent one with the workflows it ran after (issue 12)."""
+    mine = seed.repo(seed.scm(ann))
+    seed.grant(ann, mine, "pull")
+    made = seed.build(mine, 6, status="failure")
+    builds.create_procs([Proc(build_id=made.id, pid=2, ppid=0, name="test", state="skipped", depends_on=[1],
+                              runs_on=["success"]),
+                         Proc(build_id=made.id, pid=3, ppid=0, name="notify", state="success", depends_on=[1, 2],
+                              runs_on=["success", "failure"])])
+    page = ann_client.get(f"/repos/{mine.id}/builds/6").text
+    assert page.index(">default<") < page.index(">test<") < page.index(">notify<")
+    assert '<p class="muted small after">after default</p>' in page
+    assert '<p class="muted small after">after default, test (success or failure)</p>' in page
 
 
 def test_build_page_shows_the_actions_that_apply(ann_client, ann):

@@ -84,6 +84,15 @@ class BitbucketRemote(ApiRemote):
         except NotFound:
             raise NotFound(f"{path} not found in {full_name} at {ref} on {self.label}") from None
 
+    def dir(self, full_name: str, sha: str, path: str) -> list[str]:
+        """List the files of GET /repositories/{workspace}/{slug}/src/{sha}/{path}/ (every page)."""
+        api_path = f"repositories/{repo_path(full_name)}/src/{quote(sha, safe='')}/{file_path(path)}/"
+        try:
+            items = list(self.api.cursor_pages(api_path, {"pagelen": 100}))
+        except NotFound:
+            raise NotFound(f"{path} not found in {full_name} at {sha} on {self.label}") from None
+        return [str(i["path"]) for i in items if isinstance(i, dict) and i.get("type") == "commit_file"]
+
     def branch_head(self, full_name: str, branch: str) -> str:
         """Return target.hash of GET /repositories/{workspace}/{slug}/refs/branches/{name}."""
         try:

@@ -65,6 +65,10 @@ class GiteaRemote(ApiRemote):
         except NotFound:
             raise NotFound(f"{path} not found in {full_name} at {ref} on {self.label} at {self.url}") from None
 
+    def dir(self, full_name: str, sha: str, path: str) -> list[str]:
+        """List the files of GET /repos/{owner}/{repo}/contents/{path}?ref= (a directory answers a list)."""
+        return self.contents_dir(full_name, sha, path)
+
     def branch_head(self, full_name: str, branch: str) -> str:
         """Return the commit id of GET /repos/{owner}/{repo}/branches/{branch}."""
         try:

@@ -80,6 +80,10 @@ class GithubRemote(ApiRemote):
         except (binascii.Error, ValueError):
             raise RemoteError(f"{self.label} at {self.url} sent undecodable content for {path}") from None
 
+    def dir(self, full_name: str, sha: str, path: str) -> list[str]:
+        """List the files of GET /repos/{owner}/{repo}/contents/{path}?ref= (a directory answers a list)."""
+        return self.contents_dir(full_name, sha, path)
+
     def branch_head(self, full_name: str, branch: str) -> str:
         """Return the sha of GET /repos/{owner}/{repo}/git/ref/heads/{branch}."""
         try:

@@ -126,6 +126,17 @@ class GitlabRemote(ApiRemote):
             raise NotFound(f"{path} not found in {full_name} at {ref} on {self.label} at {self.url}") from None
         return resp.content
 
+    def dir(self, full_name: str, sha: str, path: str) -> list[str]:
+        """List the blobs of GET /projects/:id/repository/tree?path=&ref= (every page)."""
+        params = {"path": file_path(path), "ref": sha, "per_page": 100}
+        try:
+            items = list(self.api.pages(f"projects/{project_id(full_name)}/repository/tree", params))
+        except NotFound:
+            raise NotFound(f"{path} not found in {full_name} at {sha} on {self.label} at {self.url}") from None
+        if not items:
+            raise NotFound(f"{path} is no directory in {full_name} at {sha}")
+        return [str(i["path"]) for i in items if isinstance(i, dict) and i.get("type") == "blob"]
+
     def branch_head(self, full_name: str, branch: str) -> str:
         """Return the commit id of GET /projects/:id/repository/branches/:branch."""
         try:

@@ -104,15 +104,28 @@ class LocalRemote(Remote):
 
     def file_ref(self, full_name: str, ref: str, path: str) -> bytes:
         """Return a file's bytes at a ref (git cat-file), or raise NotFound."""
-        git_dir = self.git_dir(full_name)
-        clean = path.strip("/")
-        if not clean or any(p in ("", ".", "..") for p in clean.split("/")):
-            raise InvalidInput(f"'{path}' is not a file path inside a repository")
-        sha = ref if git.is_sha(ref) else git.resolve(git_dir, ref, full_name)
+        git_dir, sha, clean = self._at(full_name, ref, path)
         proc = git.run(git_dir, "cat-file", "blob", f"{sha}:{clean}", check=False)
         if proc.returncode != 0:
             raise NotFound(f"{path} not found in {full_name} at {ref}")
         return proc.stdout
+
+    def dir(self, full_name: str, sha: str, path: str) -> list[str]:
+        """List the files directly inside a directory at a commit (git ls-tree), or raise NotFound."""
+        git_dir, commit, clean = self._at(full_name, sha, path)
+        proc = git.run(git_dir, "ls-tree", "-z", f"{commit}:{clean}", check=False)
+        if proc.returncode != 0:
+            raise NotFound(f"{path} is no directory in {full_name} at {sha}")
+        entries = [line.split(b"\t", 1) for line in proc.stdout.split(b"\0") if line]
+        return [f"{clean}/{name.decode()}" for info, name in entries if info.split()[1] == b"blob"]
+
+    def _at(self, full_name: str, ref: str, path: str) -> tuple[Path, str, str]:
+        """Return the git dir, the commit of `ref` and `path` stripped of slashes; refuse paths leaving the tree."""
+        git_dir = self.git_dir(full_name)
+        clean = path.strip("/")
+        if not clean or any(p in ("", ".", "..") for p in clean.split("/")):
+            raise InvalidInput(f"'{path}' is not a file path inside a repository")
+        return git_dir, ref if git.is_sha(ref) else git.resolve(git_dir, ref, full_name), clean
 
     def branch_head(self, full_name: str, branch: str) -> str:
         """Return the sha of refs/heads/<branch>."""
