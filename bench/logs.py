@@ -6,8 +6,8 @@ Writes --size bytes of output (default 1 GiB) as one step's log through `log` RP
 lines, ends the step, then reads the whole log back through the paged API (?after=&limit=50000) and
 through the websocket tail; prints lines/s each way and the server's resident memory (at start, peak
 sampled every 0.1 s, growth) as JSON, and the server's CPU seconds per million lines ingested (which, unlike
-lines/s, does not depend on what else the machine is doing). Goals: ingest >= 150 000 lines/s, paged read >= 300 000 lines/s,
-websocket >= 100 000 lines/s, server RSS growth <= 64 MiB.
+lines/s, does not depend on what else the machine is doing). Goals: ingest >= 150 000 lines/s, paged read
+>= 300 000 lines/s, websocket >= 100 000 lines/s, server RSS growth <= 64 MiB.
 """
 from __future__ import annotations
 
@@ -210,7 +210,8 @@ def main() -> int:
             "bytes": total * args.line, "batch": args.batch, "store": args.store or "database",
             "database": args.database_url.split("://")[0] if args.database_url else "sqlite",
             "ingest_lines_per_s": round(into),
-            "ingest_server_cpu_s_per_million_lines": round(ingest_cpu * 1e6 / total, 2), "paged_read_lines_per_s": round(out_paged),
+            "ingest_server_cpu_s_per_million_lines": round(ingest_cpu * 1e6 / total, 2),
+            "paged_read_lines_per_s": round(out_paged),
             "websocket_lines_per_s": round(out_ws), "websocket_messages": frames,
             "server_rss_start_mib": round(start_rss, 1), "server_rss_peak_mib": round(peak.peak, 1),
             "server_rss_growth_mib": round(peak.peak - start_rss, 1)}, indent=2))
