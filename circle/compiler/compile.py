@@ -20,7 +20,7 @@ from circle.compiler.images import with_tag
 from circle.compiler.linter import check_file, sorted_problems
 from circle.compiler.matrix import parse_matrix
 from circle.compiler.metadata import Metadata
-from circle.compiler.model import PipelineDef, StepDef, StepEntry
+from circle.compiler.model import DRONE08, WOODPECKER, PipelineDef, StepDef, StepEntry
 from circle.compiler.secrets import SecretSpec, SecretStore
 from circle.compiler.sections import read_workspace
 from circle.compiler.stages import dag_stages, group_stages, unique_names, uses_dag
@@ -45,7 +45,7 @@ from circle.pipeline.types import (
     Workflow,
     Workspace,
 )
-from circle.states import PULL_REQUEST
+from circle.states import PULL_REQUEST, TAG
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +176,11 @@ def _facts(meta: Metadata, pipeline: PipelineDef, axis: dict[str, str], env: dic
     branch = meta.commit.branch
     if meta.build.event == PULL_REQUEST and meta.build.target_branch:
         branch = meta.build.target_branch
+    tagged = meta.build.event == TAG
+    if tagged and pipeline.dialect == DRONE08:  # Drone 0.8 gave a tag build the branch `refs/tags/<tag>`
+        branch = f"refs/tags/{meta.build.tag}" if meta.build.tag else meta.commit.ref
     return Facts(event=meta.build.event, branch=branch, ref=meta.commit.ref, tag=meta.build.tag,
+                 check_branch=not (tagged and pipeline.dialect == WOODPECKER),
                  environment=meta.build.deploy_to, platform=pipeline.labels.get("platform") or meta.system.platform,
                  instance=meta.system.host, repo=meta.repo.full_name, cron=meta.build.cron,
                  files=meta.commit.files, axis=axis, env=env)

@@ -40,6 +40,7 @@ class Facts:
     instance: str = ""
     repo: str = ""
     cron: str = ""
+    check_branch: bool = True  # False on Woodpecker tag builds: `branch` is not checked there
     files: list[str] | None = None
     axis: dict[str, str] = field(default_factory=dict)
     env: MappingABC[str, str] = field(default_factory=dict)
@@ -84,7 +85,9 @@ class Alternative:
     def matches(self, facts: Facts) -> bool:
         """Return whether the build described by `facts` passes every constraint but `status`."""
         for key, constraint in self.globs.items():
-            if key != "status" and not constraint.match(getattr(facts, key)):
+            if key == "status" or key == "branch" and not facts.check_branch:
+                continue
+            if not constraint.match(getattr(facts, key)):
                 return False
         for name, constraint in self.matrix.items():
             if not constraint.match(facts.axis.get(name, "")):
@@ -94,7 +97,7 @@ class Alternative:
         return self.evaluate is None or evaluate_bool(self.evaluate, facts.env)
 
     def statuses(self) -> tuple[bool, bool]:
-        """Return (runs on success, runs on failure) per Drone 0.8's rule for `status`."""
+        """Return (runs on success, runs on failure) per Drone 0.8's rule for `status` (`changed` matches neither)."""
         status = self.globs.get("status")
         if status is None or status.empty():
             return True, False
@@ -233,11 +236,6 @@ def _check_values(name: str, constraint: Constraint, node: Node, reader: Reader)
     for value in constraint.include + constraint.exclude:
         if value not in known and not any(ch in value for ch in "*?[{$"):
             reader.problem(node, f"unknown {name} `{value}` (known: {', '.join(sorted(known))})")
-    if name == "status":  # `changed` needs the previous build; circle runs such steps either way
-        for patterns in (constraint.include, constraint.exclude):
-            if "changed" in patterns:
-                patterns.remove("changed")
-                patterns.extend(s for s in ("success", "failure") if s not in patterns)
 
 
 def _matrix_constraint(node: Node, reader: Reader, what: str) -> dict[str, Constraint]:

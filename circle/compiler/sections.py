@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from circle.compiler.constraints import Alternative, Condition, parse_condition, parse_constraint
+from circle.compiler.constraints import Alternative, Condition, Constraint, parse_condition, parse_constraint
 from circle.compiler.model import PipelineDef, StepEntry
 from circle.compiler.values import Reader, shape, suggest
 from circle.compiler.yamlnodes import Mapping, Node, Scalar, Sequence
@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 # Keys accepted at the top of both dialects but with no effect on one compiled workflow.
 # depends_on/runs_on order whole workflows (the build service's job), concurrency is not enforced,
 # variables/plugin/cache only hold YAML anchors or metadata for other tools.
+# Drone 0.8 checks top-level `branches:` on neither tag nor deployment builds
+_UNFILTERED_BY_BRANCHES = Alternative(globs={"event": Constraint(["tag", "deployment", "deploy"])})
 INERT_TOP = ("depends_on", "runs_on", "run_on", "concurrency", "variables", "plugin", "cache")
 
 
@@ -77,7 +79,7 @@ def read_common(name: str, key: Node, value: Node, pipeline: PipelineDef, reader
             pipeline.labels["platform"] = platform
     elif name == "branches":
         constraint = parse_constraint(value, reader, "`branches`")
-        pipeline.filters.append(Condition([Alternative(globs={"branch": constraint})]))
+        pipeline.filters.append(Condition([Alternative(globs={"branch": constraint}), _UNFILTERED_BY_BRANCHES]))
     elif name == "matrix":
         pass  # read once for the whole file by circle.compiler.matrix
     elif name == "concurrency":
