@@ -10,6 +10,7 @@ from typing import Any
 
 from circle.cli.metadata_flags import add_metadata_flags, metadata_from_args
 from circle.compiler import DEFAULT_CLONE_IMAGE, compile_pipeline, lint
+from circle.compiler.document import decode
 from circle.errors import CompileError, InvalidInput
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,10 @@ def register(sub: Any) -> None:
 
 def run_lint(args: argparse.Namespace) -> int:
     """Print the problems of FILE; exit 1 when there is any."""
-    problems = lint(_read(args.file), filename=args.file, trusted=not args.untrusted)
+    try:
+        problems = lint(_read(args.file), filename=args.file, trusted=not args.untrusted)
+    except CompileError as err:
+        problems = err.problems
     for problem in problems:
         print(problem)
     return 1 if problems else 0
@@ -58,12 +62,10 @@ def run_compile(args: argparse.Namespace) -> int:
 
 
 def _read(path: str) -> str:
-    """Return the text of a pipeline file, or raise a one-sentence error."""
+    """Return the text of a pipeline file, or raise a one-sentence error (CompileError when it is not UTF-8)."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return decode(Path(path).read_bytes(), path)
     except FileNotFoundError:
         raise InvalidInput(f"{path} does not exist") from None
-    except UnicodeDecodeError:
-        raise InvalidInput(f"{path} is not UTF-8 text") from None
     except OSError as err:
         raise InvalidInput(f"cannot read {path}: {err.strerror}") from None

@@ -94,7 +94,8 @@ def parse_step(entry: StepEntry, dialect: str, reader: Reader) -> StepDef:
     step.option_nodes = seen
     image = mapping.get("image")
     if not step.image and (image is None or isinstance(image, Scalar)):
-        reader.problem(seen.get("image", entry.name_node), f"{label} has no `image`")
+        missing = "" if "commands" in seen else " (nor `commands`)"
+        reader.problem(seen.get("image", entry.name_node), f"{label} has no `image`{missing}")
     if dialect != DRONE08 and "settings" in seen:
         for option in FORBIDDEN_WITH_SETTINGS:
             if option in seen:

@@ -2,8 +2,11 @@
 circle used to differ (issue 12, compiler semantics)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from circle.cli import main
 from circle.compiler import Metadata, compile_pipeline
 from circle.compiler.metadata import BuildInfo, CommitInfo, RepoInfo
 from circle.pipeline.types import Step, Workflow
@@ -71,3 +74,49 @@ def test_top_level_branches_skipped_on_tags_and_deployments(key: str, event: str
     meta = build(event, branch="production", tag="v1" if event == "tag" else "")
     assert len(compile_pipeline(text, meta)) == 1
     assert compile_pipeline(text, build("push", branch="feature")) == []
+
+
+def lint_lines(tmp_path: Path, data: bytes, capsys: pytest.CaptureFixture[str], command: str = "lint") -> list[str]:
+    """Return what `circle lint` (or `compile`) prints for a file holding `data`, checking it exits 1."""
+    path = tmp_path / ".drone.yml"
+    path.write_bytes(data)
+    assert main([command, str(path)]) == 1
+    return [line.replace(str(path), "F") for line in capsys.readouterr().out.splitlines()]
+
+
+def test_duplicate_keys_inside_settings_are_lint_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = ("steps:\n  build:\n    image: plugins/x\n    settings:\n      a:\n        b: 1\n        b: 2\n"
+            "      list:\n        - {c: 1, c: 2}\n")
+    assert lint_lines(tmp_path, text.encode(), capsys) == [
+        "F:7:9: `b` appears twice in a mapping of setting `a` of step `build`",
+        "F:9:18: `c` appears twice in a mapping of setting `list` of step `build`"]
+
+
+TABBED = [("pipeline:\n  build:\n\timage: alpine\n", "3:1"),
+          ("pipeline:\n  build:\n    image: a\n    commands:\n    \t- make\n", "5:5")]
+
+
+@pytest.mark.parametrize(("text", "where"), TABBED)
+def test_tab_indentation_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, where: str) -> None:
+    assert lint_lines(tmp_path, text.encode(), capsys) == [
+        f"F:{where}: a tab is used for indentation; YAML indents with spaces only"]
+
+
+def test_step_without_image_nor_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lint_lines(tmp_path, b"steps:\n  build:\n    environment: {A: b}\n", capsys) == [
+        "F:2:3: step `build` has no `image` (nor `commands`)"]
+
+
+def test_drone_1_file_is_named_in_one_sentence(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = (b"kind: pipeline\nname: default\nsteps:\n- name: build\n  image: alpine\n  commands: [make]\n"
+            b"---\nkind: secret\nname: token\n")
+    assert lint_lines(tmp_path, text, capsys) == [
+        "F:1:1: this is a Drone 1.x file (`kind:`); circle reads Drone 0.8 files (`pipeline:`) "
+        "and Woodpecker files (`steps:`)"]
+
+
+@pytest.mark.parametrize("command", ["lint", "compile"])
+def test_non_utf8_file_has_a_position(tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str) -> None:
+    text = "pipeline:\n  build:\n    image: alpine\n    commands: [echo é \xe9]\n".encode("latin-1")
+    text = text.replace(b"\xe9 ", "é ".encode())  # one valid two-byte character before the bad byte
+    assert lint_lines(tmp_path, text, capsys, command) == ["F:4:23: the file is not UTF-8 text (byte 0xE9)"]
