@@ -23,7 +23,7 @@ from circle.compiler.metadata import Metadata
 from circle.compiler.model import DRONE08, WOODPECKER, PipelineDef, StepDef, StepEntry
 from circle.compiler.secrets import SecretSpec, SecretStore
 from circle.compiler.sections import read_workspace
-from circle.compiler.stages import dag_stages, group_stages, unique_names, uses_dag
+from circle.compiler.stages import check_kept_dependencies, dag_stages, group_stages, unique_names, uses_dag
 from circle.compiler.steps import StepReader
 from circle.compiler.substitute import TreeSubstituter, references
 from circle.compiler.trust import check_trust
@@ -223,6 +223,8 @@ class _ConfigBuilder:
         stages = [Stage(name=step.name, steps=[step]) for step in clone]
         if services:
             stages.append(Stage(name="services", steps=services))
+        if self.job.dag:
+            check_kept_dependencies([definition for definition, _ in steps], self.job.reader)
         stages += dag_stages(steps) if self.job.dag else group_stages(steps)
         masked = self.store.masked()
         netrc = self.job.meta.netrc

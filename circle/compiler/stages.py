@@ -44,6 +44,16 @@ def check_dependencies(steps: list[StepDef], reader: Reader) -> None:
         reader.problem(node, "`depends_on` makes a cycle: " + " → ".join(cycle))
 
 
+def check_kept_dependencies(steps: list[StepDef], reader: Reader) -> None:
+    """Report required dependencies on steps that `when` left out of this build (Woodpecker refuses those)."""
+    kept = {step.name for step in steps}
+    for step in steps:
+        for dep in step.depends_on or []:
+            if dep.name not in kept and not dep.optional:
+                reader.problem(dep.node, f"step `{step.name}` depends on `{dep.name}`, which `when` leaves out of "
+                                         "this build (make the dependency `optional: true` or give both one `when`)")
+
+
 def _find_cycle(steps: list[StepDef]) -> list[str]:
     """Return the names along one dependency cycle (first name repeated at the end), or []."""
     edges = {step.name: [d.name for d in step.depends_on or [] if d.name != step.name] for step in steps}
@@ -85,7 +95,7 @@ def group_stages(steps: list[tuple[StepDef, Step]]) -> list[Stage]:
 
 
 def dag_stages(steps: list[tuple[StepDef, Step]]) -> list[Stage]:
-    """Return the waves of the dependency graph of the kept steps (dependencies on dropped steps vanish)."""
+    """Return the waves of the dependency graph of the kept steps (optional dependencies on dropped steps vanish)."""
     index = {definition.name: i for i, (definition, _) in enumerate(steps)}
     deps = [[index[d.name] for d in definition.depends_on or [] if index.get(d.name, i) != i]
             for i, (definition, _) in enumerate(steps)]

@@ -9,6 +9,7 @@ import pytest
 from circle.cli import main
 from circle.compiler import Metadata, compile_pipeline
 from circle.compiler.metadata import BuildInfo, CommitInfo, RepoInfo
+from circle.errors import CompileError
 from circle.pipeline.types import Step, Workflow
 
 
@@ -120,3 +121,26 @@ def test_non_utf8_file_has_a_position(tmp_path: Path, capsys: pytest.CaptureFixt
     text = "pipeline:\n  build:\n    image: alpine\n    commands: [echo é \xe9]\n".encode("latin-1")
     text = text.replace(b"\xe9 ", "é ".encode())  # one valid two-byte character before the bad byte
     assert lint_lines(tmp_path, text, capsys, command) == ["F:4:23: the file is not UTF-8 text (byte 0xE9)"]
+
+
+FILTERED_DEPENDENCY = """steps:
+  build:
+    image: alpine
+    commands: [make]
+    when:
+      event: push
+  release:
+    image: alpine
+    commands: [release]
+    depends_on: [build]
+"""
+
+
+def test_dependency_on_a_step_when_leaves_out_is_refused() -> None:
+    assert sorted(steps(compile_pipeline(FILTERED_DEPENDENCY, build()))) == ["build", "release"]
+    with pytest.raises(CompileError) as err:
+        compile_pipeline(FILTERED_DEPENDENCY, build("pull_request"))
+    assert [(p.line, p.col) for p in err.value.problems] == [(10, 18)]
+    assert "depends on `build`, which `when` leaves out of this build" in err.value.problems[0].message
+    optional = FILTERED_DEPENDENCY.replace("[build]", "[{name: build, optional: true}]")
+    assert sorted(steps(compile_pipeline(optional, build("pull_request")))) == ["release"]
