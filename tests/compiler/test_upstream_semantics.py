@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from circle.cli import main
-from circle.compiler import Metadata, compile_pipeline
+from circle.compiler import Metadata, SecretSpec, compile_pipeline
 from circle.compiler.metadata import BuildInfo, CommitInfo, RepoInfo
 from circle.errors import CompileError
 from circle.pipeline.types import Step, Workflow
@@ -144,3 +144,17 @@ def test_dependency_on_a_step_when_leaves_out_is_refused() -> None:
     assert "depends on `build`, which `when` leaves out of this build" in err.value.problems[0].message
     optional = FILTERED_DEPENDENCY.replace("[build]", "[{name: build, optional: true}]")
     assert sorted(steps(compile_pipeline(optional, build("pull_request")))) == ["release"]
+
+
+def test_from_secret_nested_in_settings_is_resolved_and_masked() -> None:
+    text = ("steps:\n  deploy:\n    image: plugins/x\n    settings:\n"
+            "      hosts:\n        - name: a\n          password: {from_secret: pw}\n"
+            "      auth: {zone: z, token: {from_secret: token}, user: u}\n"
+            "      tokens: [plain, {from_secret: token}]\n")
+    secrets = [SecretSpec("pw", "s3cret"), SecretSpec("token", "t0ken")]
+    workflows = compile_pipeline(text, build(), secrets=secrets)
+    env = steps(workflows)["deploy"].environment
+    assert env["PLUGIN_HOSTS"] == '[{"name":"a","password":"s3cret"}]'
+    assert env["PLUGIN_AUTH"] == '{"token":"t0ken","user":"u","zone":"z"}'
+    assert env["PLUGIN_TOKENS"] == "plain,t0ken"
+    assert sorted(s.value for s in workflows[0].config.secrets) == ["s3cret", "t0ken"]
