@@ -11,15 +11,15 @@ from circle.compiler.constraints import Alternative, Condition, Constraint, pars
 from circle.compiler.model import PipelineDef, StepEntry
 from circle.compiler.values import Reader, shape, suggest
 from circle.compiler.yamlnodes import Mapping, Node, Scalar, Sequence
-from circle.pipeline.types import KIND_CLONE, KIND_SERVICE, Workspace
+from circle.pipeline.types import KIND_CLONE, KIND_SERVICE, KIND_STEP, Workspace
 
 log = logging.getLogger(__name__)
 
+# Drone 0.8 checks top-level `branches:` on neither tag nor deployment builds
+_UNFILTERED_BY_BRANCHES = Alternative(globs={"event": Constraint(["tag", "deployment", "deploy"])})
 # Keys accepted at the top of both dialects but with no effect on one compiled workflow.
 # depends_on/runs_on order whole workflows (the build service's job), concurrency is not enforced,
 # variables/plugin/cache only hold YAML anchors or metadata for other tools.
-# Drone 0.8 checks top-level `branches:` on neither tag nor deployment builds
-_UNFILTERED_BY_BRANCHES = Alternative(globs={"event": Constraint(["tag", "deployment", "deploy"])})
 INERT_TOP = ("depends_on", "runs_on", "run_on", "concurrency", "variables", "plugin", "cache")
 
 
@@ -50,7 +50,7 @@ def read_collection(node: Node | None, kind: str, reader: Reader, what: str,
             reader.problem(mapping, f"this {kind} in {what} needs a `name`")
             continue
         name_node = mapping.get("name") or mapping
-        if name in seen:
+        if name in seen and kind != KIND_STEP:  # steps may share a name unless `depends_on` names them
             reader.problem(name_node, f"two items of {what} are named `{name}`")
         seen.add(name)
         entries.append(StepEntry(name, mapping, kind, name_node))

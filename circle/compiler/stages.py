@@ -22,10 +22,15 @@ def uses_dag(steps: list[StepDef]) -> bool:
 
 
 def check_dependencies(steps: list[StepDef], reader: Reader) -> None:
-    """Report unknown dependencies, cycles, and `group` mixed with `depends_on`."""
+    """Report duplicate names, unknown dependencies, cycles, and `group` mixed with `depends_on`."""
     if not uses_dag(steps):
         return
-    names = {step.name for step in steps}
+    names: set[str] = set()
+    for step in steps:
+        if step.name in names:
+            reader.problem(step.option_nodes.get("name", step.node),
+                           f"two steps are named `{step.name}`; with `depends_on` step names must be unique")
+        names.add(step.name)
     for step in steps:
         if step.group:
             reader.problem(step.option_nodes.get("group", step.node),

@@ -158,3 +158,31 @@ def test_from_secret_nested_in_settings_is_resolved_and_masked() -> None:
     assert env["PLUGIN_AUTH"] == '{"token":"t0ken","user":"u","zone":"z"}'
     assert env["PLUGIN_TOKENS"] == "plain,t0ken"
     assert sorted(s.value for s in workflows[0].config.secrets) == ["s3cret", "t0ken"]
+
+
+def test_matrix_include_wins_over_axis_lists() -> None:
+    text = ("matrix:\n  GO: [\"1.20\", \"1.21\"]\n  include:\n    - {GO: \"1.22\", DB: pg}\n"
+            "steps:\n  build:\n    image: golang:${GO}\n    commands: [go test]\n")
+    workflows = compile_pipeline(text, build())
+    assert [w.axis for w in workflows] == [{"GO": "1.22", "DB": "pg"}]
+
+
+def test_evaluate_reads_dollar_env() -> None:
+    text = ("steps:\n  a:\n    image: alpine\n    commands: [x]\n    when:\n"
+            "      evaluate: '$env[\"CI_COMMIT_BRANCH\"] == \"master\" && \"CI_REPO\" in $env'\n"
+            "  b:\n    image: alpine\n    commands: [x]\n    when:\n"
+            "      evaluate: '$env.CI_COMMIT_BRANCH == \"dev\"'\n")
+    assert sorted(steps(compile_pipeline(text, build()))) == ["a"]
+
+
+DUPLICATE_NAMES = ("steps:\n  - name: test\n    image: alpine\n    commands: [a]\n"
+                   "  - name: test\n    image: alpine\n    commands: [b]\n")
+
+
+def test_list_steps_may_share_a_name_outside_dag_mode() -> None:
+    workflows = compile_pipeline(DUPLICATE_NAMES, build())
+    assert [(s.name, s.commands) for s in steps(workflows).values()] == [("test", ["a"]), ("test-2", ["b"])]
+    with pytest.raises(CompileError) as err:
+        compile_pipeline(DUPLICATE_NAMES + "  - name: last\n    image: alpine\n    depends_on: [test]\n", build())
+    assert [(p.line, p.col) for p in err.value.problems] == [(5, 5)]
+    assert "two steps are named `test`" in err.value.problems[0].message
