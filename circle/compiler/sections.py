@@ -6,6 +6,7 @@ handles the keys whose meaning is the same in Drone 0.8 and Woodpecker files.
 from __future__ import annotations
 
 import logging
+import posixpath
 
 from circle.compiler.constraints import Alternative, Condition, Constraint, parse_condition, parse_constraint
 from circle.compiler.model import PipelineDef, StepEntry
@@ -123,6 +124,9 @@ def read_workspace(node: Node, reader: Reader) -> Workspace:
     absolute = workspace.base.startswith("/") or (len(workspace.base) > 2 and workspace.base[1] == ":")
     if not absolute and not (reader.lenient and "${" in workspace.base):
         reader.problem(mapping.get("base"), "`base` of `workspace` must be an absolute path")
+    if workspace.base.startswith("/"):  # cleaned as Go's path.Join does: `/` and `.` name the base itself
+        workspace.base = posixpath.normpath(workspace.base)
+    workspace.path = posixpath.normpath("/" + workspace.path).lstrip("/")
     return workspace
 
 

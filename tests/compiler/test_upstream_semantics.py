@@ -186,3 +186,14 @@ def test_list_steps_may_share_a_name_outside_dag_mode() -> None:
         compile_pipeline(DUPLICATE_NAMES + "  - name: last\n    image: alpine\n    depends_on: [test]\n", build())
     assert [(p.line, p.col) for p in err.value.problems] == [(5, 5)]
     assert "two steps are named `test`" in err.value.problems[0].message
+
+
+WORKSPACES = [("{base: /mnt, path: /}", "/mnt"), ("{base: /build, path: .}", "/build"),
+              ("{base: /go/, path: src/./x/../y/}", "/go/src/y")]
+
+
+@pytest.mark.parametrize(("workspace", "full"), WORKSPACES)
+def test_workspace_paths_are_cleaned(workspace: str, full: str) -> None:
+    text = f"workspace: {workspace}\nsteps:\n  a:\n    image: alpine\n    commands: [pwd]\n"
+    step = steps(compile_pipeline(text, build()))["a"]
+    assert (step.working_dir, step.environment["CI_WORKSPACE"]) == (full, full)
