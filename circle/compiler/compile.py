@@ -117,7 +117,7 @@ class _Job:
         reader, meta = self.reader, self.meta
         start = len(reader.problems)
         workspace = self._workspace(axis)
-        builtins = builtin_environment(meta, workspace, number)
+        builtins = builtin_environment(meta, workspace, number, _stem(reader.filename))
         sub_env = substitution_environment(builtins, meta, self.env, axis)
         substituter = TreeSubstituter(sub_env, refs=self.refs, memo=self.memo)
         substituter.errors = self.substitution_errors

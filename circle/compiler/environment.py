@@ -26,10 +26,11 @@ from circle.pipeline.types import Workspace
 log = logging.getLogger(__name__)
 
 
-def builtin_environment(meta: Metadata, workspace: Workspace, job_number: int) -> dict[str, str]:
-    """Return circle's variables for one workflow: metadata, job number and workspace."""
+def builtin_environment(meta: Metadata, workspace: Workspace, job_number: int, workflow: str) -> dict[str, str]:
+    """Return circle's variables for one workflow: metadata, job number, workflow name and workspace."""
     env = meta.environ()
-    env["CI_JOB_NUMBER"] = env["DRONE_JOB_NUMBER"] = str(job_number)
+    env["CI_JOB_NUMBER"] = env["DRONE_JOB_NUMBER"] = env["CI_WORKFLOW_NUMBER"] = str(job_number)
+    env["CI_WORKFLOW_NAME"] = workflow
     full = workspace.full_path
     env["CI_WORKSPACE"] = env["DRONE_WORKSPACE"] = full
     env["CI_WORKSPACE_BASE"] = workspace.base
@@ -79,4 +80,5 @@ class StepEnvironment:
         if step.settings:
             env.update(encode_settings(step.settings, lambda name: self.secrets.lookup(name, image), self.reader))
         env.update(self.builtins)
+        env["CI_STEP_NAME"] = step.name
         return env

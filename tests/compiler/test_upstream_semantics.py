@@ -197,3 +197,21 @@ def test_workspace_paths_are_cleaned(workspace: str, full: str) -> None:
     text = f"workspace: {workspace}\nsteps:\n  a:\n    image: alpine\n    commands: [pwd]\n"
     step = steps(compile_pipeline(text, build()))["a"]
     assert (step.working_dir, step.environment["CI_WORKSPACE"]) == (full, full)
+
+
+def test_woodpecker_variables() -> None:
+    meta = build()
+    meta.repo.link = "https://git.example.com/octo/hello"
+    meta.repo.clone_url = "https://git.example.com/octo/hello.git"
+    meta.build.link = "https://ci.example.com/octo/hello/1"
+    meta.commit.files = ["a.go", "b/c.go"]
+    text = "steps:\n  - name: test\n    image: alpine\n    commands: [go test]\n"
+    workflows = compile_pipeline(text, meta, filename=".woodpecker/unit.yml")
+    env = steps(workflows)["test"].environment
+    assert {key: env[key] for key in ("CI_PIPELINE_NUMBER", "CI_PIPELINE_EVENT", "CI_PIPELINE_URL", "CI_PIPELINE_FILES",
+                                      "CI_WORKFLOW_NAME", "CI_WORKFLOW_NUMBER", "CI_STEP_NAME", "CI_REPO_URL",
+                                      "CI_REPO_CLONE_URL", "CI_FORGE_URL")} == {
+        "CI_PIPELINE_NUMBER": "1", "CI_PIPELINE_EVENT": "push", "CI_PIPELINE_URL": "https://ci.example.com/octo/hello/1",
+        "CI_PIPELINE_FILES": '["a.go","b/c.go"]', "CI_WORKFLOW_NAME": "unit", "CI_WORKFLOW_NUMBER": "1",
+        "CI_STEP_NAME": "test", "CI_REPO_URL": "https://git.example.com/octo/hello",
+        "CI_REPO_CLONE_URL": "https://git.example.com/octo/hello.git", "CI_FORGE_URL": "https://git.example.com"}
