@@ -207,7 +207,8 @@ class _ConfigBuilder:
         self.facts = facts
         self.options = options
         self.store = SecretStore(options.secrets, job.meta.build.event)
-        self.environment = StepEnvironment(builtins, job.meta, job.env, axis, self.store, job.reader)
+        self.environment = StepEnvironment(builtins, job.meta, job.env, axis, self.store, job.reader,
+                                           detached_settings=job.dialect != DRONE08)
         self.mount = f"{WORKSPACE_VOLUME}:{pipeline.workspace.base}"
 
     def build(self) -> Config | None:

@@ -215,3 +215,16 @@ def test_woodpecker_variables() -> None:
         "CI_PIPELINE_FILES": '["a.go","b/c.go"]', "CI_WORKFLOW_NAME": "unit", "CI_WORKFLOW_NUMBER": "1",
         "CI_STEP_NAME": "test", "CI_REPO_URL": "https://git.example.com/octo/hello",
         "CI_REPO_CLONE_URL": "https://git.example.com/octo/hello.git", "CI_FORGE_URL": "https://git.example.com"}
+
+
+def test_drone_services_and_detached_steps_get_no_plugin_settings() -> None:
+    text = ("pipeline:\n  server:\n    image: plugins/x\n    detach: true\n    port: 80\n"
+            "  deploy:\n    image: plugins/x\n    port: 80\n    secrets: [{source: token, target: plugin_port}]\n"
+            "services:\n  cache:\n    image: redis\n    port: 6379\n")
+    workflows = compile_pipeline(text, build(), secrets=[SecretSpec("token", "from-secret")])
+    got = {s.name: s.environment for stage in workflows[0].config.stages for s in stage.steps}
+    assert "PLUGIN_PORT" not in got["server"] and "PLUGIN_PORT" not in got["cache"]
+    assert got["deploy"]["PLUGIN_PORT"] == "from-secret"  # Drone 0.8 set secrets after the settings
+    woodpecker = compile_pipeline("steps:\n  server:\n    image: plugins/x\n    detach: true\n"
+                                  "    settings: {port: 80}\n", build())
+    assert steps(woodpecker)["server"].environment["PLUGIN_PORT"] == "80"
