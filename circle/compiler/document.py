@@ -94,7 +94,8 @@ def dialect_of(root: Mapping, reader: Reader) -> str | None:
     if count > MAX_STEPS:
         reader.problem(steps or pipeline, f"the pipeline has {count} steps; the limit is {MAX_STEPS}")
         return None
-    return WOODPECKER if steps is not None else DRONE08
+    # Woodpecker before 3.0 still read `pipeline:`; a top-level `when:` (never Drone 0.8's) marks such a file
+    return WOODPECKER if steps is not None or root.key_node("when") is not None else DRONE08
 
 
 def parse_root(root: Mapping, dialect: str, reader: Reader) -> PipelineDef:

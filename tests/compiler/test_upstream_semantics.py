@@ -228,3 +228,10 @@ def test_drone_services_and_detached_steps_get_no_plugin_settings() -> None:
     woodpecker = compile_pipeline("steps:\n  server:\n    image: plugins/x\n    detach: true\n"
                                   "    settings: {port: 80}\n", build())
     assert steps(woodpecker)["server"].environment["PLUGIN_PORT"] == "80"
+
+
+def test_woodpecker_2_file_with_pipeline_key_and_top_level_when() -> None:
+    text = ("pipeline:\n  build:\n    image: golang\n    settings: {test: 'true'}\n"
+            "when:\n  branch: main\n  event: push\n")
+    assert steps(compile_pipeline(text, build(branch="main")))["build"].environment["PLUGIN_TEST"] == "true"
+    assert compile_pipeline(text, build(branch="dev")) == []
