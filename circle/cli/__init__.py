@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
-import os
 import sys
 
 from circle import __version__
@@ -49,9 +48,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("circle: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # whoever read the output stopped (`circle compile … | head`): end quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
 
 
 def run() -> None:
