@@ -48,17 +48,27 @@ def encode_settings(settings: list[tuple[str, Node]], lookup: SecretLookup, read
             if value is not None:
                 out[setting_name(name)] = value
             continue
-        if isinstance(node, Sequence) and all(isinstance(i, Scalar) or _is_secret(i) for i in node.items):
+        if isinstance(node, Sequence) and any(_is_secret(i) for i in node.items) \
+                and all(isinstance(i, Scalar) or _is_secret(i) for i in node.items):
             values = [lookup(ref.name) if (ref := secret_ref(i, reader, f"setting `{name}`")) else encode(i)
                       for i in node.items]
             out[setting_name(name)] = ",".join(v for v in values if v is not None)
             continue
-        if isinstance(node, Scalar):
+        if not _holds_secret(node):
             out[setting_name(name)] = encode(node)
             continue
         data = _jsonable(node, lambda item: _resolve(item, lookup, reader, f"setting `{name}`"))
         out[setting_name(name)] = json.dumps(data, separators=(",", ":"), sort_keys=True)
     return out
+
+
+def _holds_secret(node: Node) -> bool:
+    """Return whether a `from_secret` mapping sits anywhere inside `node`."""
+    if _is_secret(node):
+        return True
+    if isinstance(node, Mapping):
+        return any(_holds_secret(value) for _, value in node.pairs)
+    return isinstance(node, Sequence) and any(_holds_secret(item) for item in node.items)
 
 
 def _resolve(node: Node, lookup: SecretLookup, reader: Reader, what: str) -> tuple[bool, Any]:

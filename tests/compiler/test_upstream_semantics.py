@@ -235,3 +235,8 @@ def test_woodpecker_2_file_with_pipeline_key_and_top_level_when() -> None:
             "when:\n  branch: main\n  event: push\n")
     assert steps(compile_pipeline(text, build(branch="main")))["build"].environment["PLUGIN_TEST"] == "true"
     assert compile_pipeline(text, build(branch="dev")) == []
+
+
+def test_list_setting_without_secrets_skips_empty_items() -> None:
+    text = "steps:\n  a:\n    image: plugins/x\n    settings:\n      plain: [a, ~, b]\n"
+    assert steps(compile_pipeline(text, build()))["a"].environment["PLUGIN_PLAIN"] == "a,b"
