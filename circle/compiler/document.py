@@ -63,8 +63,8 @@ def decode(data: bytes, filename: str) -> str:
     except UnicodeDecodeError as err:
         line = data.count(b"\n", 0, err.start) + 1
         col = len(data[data.rfind(b"\n", 0, err.start) + 1:err.start].decode("utf-8", "replace")) + 1
-        raise CompileError([Problem(filename, line, col, f"the file is not UTF-8 text (byte 0x{data[err.start]:02X})")]
-                           ) from None
+        problem = Problem(filename, line, col, f"the file is not UTF-8 text (byte 0x{data[err.start]:02X})")
+        raise CompileError([problem]) from None
 
 
 def _indenting_tab(text: str, line: int) -> int | None:
