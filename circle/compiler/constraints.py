@@ -96,6 +96,13 @@ class Alternative:
             return False
         return self.evaluate is None or evaluate_bool(self.evaluate, facts.env)
 
+    def woodpecker_statuses(self) -> tuple[bool, bool]:
+        """Return (runs on success, runs on failure) per Woodpecker's rule: only `include` counts, and an
+        empty one means success only."""
+        include = status.include if (status := self.globs.get("status")) is not None else []
+        return (not include or any(glob_match(p, "success") for p in include),
+                any(glob_match(p, "failure") for p in include))
+
     def statuses(self) -> tuple[bool, bool]:
         """Return (runs on success, runs on failure) per Drone 0.8's rule for `status` (`changed` matches neither)."""
         status = self.globs.get("status")
@@ -109,6 +116,7 @@ class Condition:
     """A whole `when`: alternatives OR-ed together. No alternatives means "always"."""
 
     alternatives: list[Alternative] = field(default_factory=list)
+    woodpecker_status: bool = False  # Woodpecker reads `status` from every alternative, matching or not
 
     def decide(self, facts: Facts) -> tuple[bool, bool] | None:
         """Return (on_success, on_failure) for a matching build, or None when it is filtered out.
@@ -120,6 +128,9 @@ class Condition:
         chosen = [alt for alt in self.alternatives if alt.matches(facts)]
         if not chosen:
             return None
+        if self.woodpecker_status:
+            flags = [alt.woodpecker_statuses() for alt in self.alternatives]
+            return any(s for s, _ in flags), any(f for _, f in flags)
         flags = [alt.statuses() for alt in chosen]
         return any(s for s, _ in flags), any(f for _, f in flags)
 
@@ -187,8 +198,9 @@ def glob_match(pattern: str, value: str) -> bool:
 # parsing
 
 
-def parse_condition(node: Node | None, reader: Reader, what: str, allowed: frozenset[str] = WHEN_KEYS) -> Condition:
-    """Read a `when` (a map, or a list of maps) into a Condition."""
+def parse_condition(node: Node | None, reader: Reader, what: str, allowed: frozenset[str] = WHEN_KEYS,
+                    woodpecker_status: bool = False) -> Condition:
+    """Read a `when` (a map, or a list of maps) into a Condition; `woodpecker_status` picks Woodpecker's status rule."""
     if node is None or isinstance(node, Scalar) and node.is_null():
         return Condition()
     items = node.items if isinstance(node, Sequence) else [node]
@@ -197,7 +209,7 @@ def parse_condition(node: Node | None, reader: Reader, what: str, allowed: froze
         mapping = reader.mapping(item, what)
         if mapping is not None:
             alternatives.append(_alternative(mapping, reader, what, allowed))
-    return Condition(alternatives)
+    return Condition(alternatives, woodpecker_status)
 
 
 def parse_constraint(node: Node, reader: Reader, what: str) -> Constraint:

@@ -240,3 +240,17 @@ def test_woodpecker_2_file_with_pipeline_key_and_top_level_when() -> None:
 def test_list_setting_without_secrets_skips_empty_items() -> None:
     text = "steps:\n  a:\n    image: plugins/x\n    settings:\n      plain: [a, ~, b]\n"
     assert steps(compile_pipeline(text, build()))["a"].environment["PLUGIN_PLAIN"] == "a,b"
+
+
+def test_woodpecker_status_rule() -> None:
+    text = ("steps:\n  build:\n    image: alpine\n    commands: [make]\n"
+            "  either:\n    image: alpine\n    commands: [x]\n    when:\n"
+            "      - {event: push, status: [failure]}\n      - {event: tag}\n"
+            "  not_success:\n    image: alpine\n    commands: [x]\n    when:\n      status: {exclude: [success]}\n")
+    got = steps(compile_pipeline(text, build()))
+    # status counts in every alternative, matching or not; only `include` counts
+    assert (got["either"].on_success, got["either"].on_failure) == (True, True)
+    assert (got["not_success"].on_success, got["not_success"].on_failure) == (True, False)
+    drone = "pipeline:\n  not_success:\n    image: alpine\n    when:\n      status: {exclude: [success]}\n"
+    got = steps(compile_pipeline(drone, build()))
+    assert (got["not_success"].on_success, got["not_success"].on_failure) == (False, True)  # Drone 0.8's rule
