@@ -10,6 +10,7 @@ from typing import Any
 
 from circle.cli.metadata_flags import add_metadata_flags, metadata_from_args
 from circle.compiler import DEFAULT_CLONE_IMAGE
+from circle.compiler.document import decode
 from circle.compiler.workflows import PIPELINE_SUFFIXES, PipelineFile, compile_files, lint_files
 from circle.errors import CompileError, InvalidInput
 
@@ -37,7 +38,10 @@ def register(sub: Any) -> None:
 
 def run_lint(args: argparse.Namespace) -> int:
     """Print the problems of FILE (or of every workflow file of a directory); exit 1 when there is any."""
-    problems = lint_files(read_files(args.file), trusted=not args.untrusted)
+    try:
+        problems = lint_files(read_files(args.file), trusted=not args.untrusted)
+    except CompileError as err:  # a file that is not UTF-8 text
+        problems = err.problems
     for problem in problems:
         print(problem)
     return 1 if problems else 0
@@ -69,12 +73,10 @@ def read_files(path: str) -> list[PipelineFile]:
 
 
 def _read(path: str) -> str:
-    """Return the text of a pipeline file, or raise a one-sentence error."""
+    """Return the text of a pipeline file, or raise a one-sentence error (CompileError when it is not UTF-8)."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return decode(Path(path).read_bytes(), path)
     except FileNotFoundError:
         raise InvalidInput(f"{path} does not exist") from None
-    except UnicodeDecodeError:
-        raise InvalidInput(f"{path} is not UTF-8 text") from None
     except OSError as err:
         raise InvalidInput(f"cannot read {path}: {err.strerror}") from None

@@ -20,10 +20,10 @@ from circle.compiler.images import with_tag
 from circle.compiler.linter import check_file, sorted_problems
 from circle.compiler.matrix import parse_matrix
 from circle.compiler.metadata import Metadata
-from circle.compiler.model import PipelineDef, StepDef, StepEntry
+from circle.compiler.model import DRONE08, WOODPECKER, PipelineDef, StepDef, StepEntry
 from circle.compiler.secrets import SecretSpec, SecretStore
 from circle.compiler.sections import read_workspace
-from circle.compiler.stages import dag_stages, group_stages, unique_names, uses_dag
+from circle.compiler.stages import check_kept_dependencies, dag_stages, group_stages, unique_names, uses_dag
 from circle.compiler.steps import StepReader
 from circle.compiler.substitute import TreeSubstituter, references
 from circle.compiler.trust import check_trust
@@ -45,7 +45,7 @@ from circle.pipeline.types import (
     Workflow,
     Workspace,
 )
-from circle.states import PULL_REQUEST
+from circle.states import PULL_REQUEST, TAG
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ class _Job:
         reader, meta = self.reader, self.meta
         start = len(reader.problems)
         workspace = self._workspace(axis)
-        builtins = builtin_environment(meta, workspace, number)
+        builtins = builtin_environment(meta, workspace, number, _stem(reader.filename))
         sub_env = substitution_environment(builtins, meta, self.env, axis)
         substituter = TreeSubstituter(sub_env, refs=self.refs, memo=self.memo)
         substituter.errors = self.substitution_errors
@@ -176,7 +176,11 @@ def _facts(meta: Metadata, pipeline: PipelineDef, axis: dict[str, str], env: dic
     branch = meta.commit.branch
     if meta.build.event == PULL_REQUEST and meta.build.target_branch:
         branch = meta.build.target_branch
+    tagged = meta.build.event == TAG
+    if tagged and pipeline.dialect == DRONE08:  # Drone 0.8 gave a tag build the branch `refs/tags/<tag>`
+        branch = f"refs/tags/{meta.build.tag}" if meta.build.tag else meta.commit.ref
     return Facts(event=meta.build.event, branch=branch, ref=meta.commit.ref, tag=meta.build.tag,
+                 check_branch=not (tagged and pipeline.dialect == WOODPECKER),
                  environment=meta.build.deploy_to, platform=pipeline.labels.get("platform") or meta.system.platform,
                  instance=meta.system.host, repo=meta.repo.full_name, cron=meta.build.cron,
                  files=meta.commit.files, axis=axis, env=env)
@@ -203,7 +207,8 @@ class _ConfigBuilder:
         self.facts = facts
         self.options = options
         self.store = SecretStore(options.secrets, job.meta.build.event)
-        self.environment = StepEnvironment(builtins, job.meta, job.env, axis, self.store, job.reader)
+        self.environment = StepEnvironment(builtins, job.meta, job.env, axis, self.store, job.reader,
+                                           detached_settings=job.dialect != DRONE08)
         self.mount = f"{WORKSPACE_VOLUME}:{pipeline.workspace.base}"
 
     def build(self) -> Config | None:
@@ -219,6 +224,8 @@ class _ConfigBuilder:
         stages = [Stage(name=step.name, steps=[step]) for step in clone]
         if services:
             stages.append(Stage(name="services", steps=services))
+        if self.job.dag:
+            check_kept_dependencies([definition for definition, _ in steps], self.job.reader)
         stages += dag_stages(steps) if self.job.dag else group_stages(steps)
         masked = self.store.masked()
         netrc = self.job.meta.netrc

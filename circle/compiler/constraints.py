@@ -40,6 +40,7 @@ class Facts:
     instance: str = ""
     repo: str = ""
     cron: str = ""
+    check_branch: bool = True  # False on Woodpecker tag builds: `branch` is not checked there
     files: list[str] | None = None
     axis: dict[str, str] = field(default_factory=dict)
     env: MappingABC[str, str] = field(default_factory=dict)
@@ -84,7 +85,9 @@ class Alternative:
     def matches(self, facts: Facts) -> bool:
         """Return whether the build described by `facts` passes every constraint but `status`."""
         for key, constraint in self.globs.items():
-            if key != "status" and not constraint.match(getattr(facts, key)):
+            if key == "status" or key == "branch" and not facts.check_branch:
+                continue
+            if not constraint.match(getattr(facts, key)):
                 return False
         for name, constraint in self.matrix.items():
             if not constraint.match(facts.axis.get(name, "")):
@@ -93,8 +96,15 @@ class Alternative:
             return False
         return self.evaluate is None or evaluate_bool(self.evaluate, facts.env)
 
+    def woodpecker_statuses(self) -> tuple[bool, bool]:
+        """Return (runs on success, runs on failure) per Woodpecker's rule: only `include` counts, and an
+        empty one means success only."""
+        include = status.include if (status := self.globs.get("status")) is not None else []
+        return (not include or any(glob_match(p, "success") for p in include),
+                any(glob_match(p, "failure") for p in include))
+
     def statuses(self) -> tuple[bool, bool]:
-        """Return (runs on success, runs on failure) per Drone 0.8's rule for `status`."""
+        """Return (runs on success, runs on failure) per Drone 0.8's rule for `status` (`changed` matches neither)."""
         status = self.globs.get("status")
         if status is None or status.empty():
             return True, False
@@ -106,6 +116,7 @@ class Condition:
     """A whole `when`: alternatives OR-ed together. No alternatives means "always"."""
 
     alternatives: list[Alternative] = field(default_factory=list)
+    woodpecker_status: bool = False  # Woodpecker reads `status` from every alternative, matching or not
 
     def decide(self, facts: Facts) -> tuple[bool, bool] | None:
         """Return (on_success, on_failure) for a matching build, or None when it is filtered out.
@@ -117,6 +128,9 @@ class Condition:
         chosen = [alt for alt in self.alternatives if alt.matches(facts)]
         if not chosen:
             return None
+        if self.woodpecker_status:
+            flags = [alt.woodpecker_statuses() for alt in self.alternatives]
+            return any(s for s, _ in flags), any(f for _, f in flags)
         flags = [alt.statuses() for alt in chosen]
         return any(s for s, _ in flags), any(f for _, f in flags)
 
@@ -184,8 +198,9 @@ def glob_match(pattern: str, value: str) -> bool:
 # parsing
 
 
-def parse_condition(node: Node | None, reader: Reader, what: str, allowed: frozenset[str] = WHEN_KEYS) -> Condition:
-    """Read a `when` (a map, or a list of maps) into a Condition."""
+def parse_condition(node: Node | None, reader: Reader, what: str, allowed: frozenset[str] = WHEN_KEYS,
+                    woodpecker_status: bool = False) -> Condition:
+    """Read a `when` (a map, or a list of maps) into a Condition; `woodpecker_status` picks Woodpecker's status rule."""
     if node is None or isinstance(node, Scalar) and node.is_null():
         return Condition()
     items = node.items if isinstance(node, Sequence) else [node]
@@ -194,7 +209,7 @@ def parse_condition(node: Node | None, reader: Reader, what: str, allowed: froze
         mapping = reader.mapping(item, what)
         if mapping is not None:
             alternatives.append(_alternative(mapping, reader, what, allowed))
-    return Condition(alternatives)
+    return Condition(alternatives, woodpecker_status)
 
 
 def parse_constraint(node: Node, reader: Reader, what: str) -> Constraint:
@@ -233,11 +248,6 @@ def _check_values(name: str, constraint: Constraint, node: Node, reader: Reader)
     for value in constraint.include + constraint.exclude:
         if value not in known and not any(ch in value for ch in "*?[{$"):
             reader.problem(node, f"unknown {name} `{value}` (known: {', '.join(sorted(known))})")
-    if name == "status":  # `changed` needs the previous build; circle runs such steps either way
-        for patterns in (constraint.include, constraint.exclude):
-            if "changed" in patterns:
-                patterns.remove("changed")
-                patterns.extend(s for s in ("success", "failure") if s not in patterns)
 
 
 def _matrix_constraint(node: Node, reader: Reader, what: str) -> dict[str, Constraint]:

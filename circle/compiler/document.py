@@ -8,6 +8,7 @@ from circle.compiler import drone08, woodpecker
 from circle.compiler.model import DRONE08, WOODPECKER, PipelineDef
 from circle.compiler.values import Reader, shape
 from circle.compiler.yamlnodes import Mapping, Node, Scalar, Sequence, YamlError, load
+from circle.errors import CompileError, Problem
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +30,20 @@ def load_root(text: str, reader: Reader) -> Mapping | None:
     try:
         documents = load(text)
     except YamlError as err:
-        reader.problem_at(err.line, err.col, err.message)
+        tab = _indenting_tab(text, err.line)
+        if tab is not None:
+            reader.problem_at(err.line, tab, "a tab is used for indentation; YAML indents with spaces only")
+        else:
+            reader.problem_at(err.line, err.col, err.message)
         return None
     documents = [d for d in documents if not (isinstance(d, Scalar) and d.is_null())]
     if not documents:
         reader.problem(None, "the file is empty: it needs `steps:` (or Drone's `pipeline:`)")
+        return None
+    kind = documents[0].key_node("kind") if isinstance(documents[0], Mapping) else None
+    if kind is not None:
+        reader.problem(kind, "this is a Drone 1.x file (`kind:`); circle reads Drone 0.8 files (`pipeline:`) "
+                             "and Woodpecker files (`steps:`)")
         return None
     if len(documents) > 1:
         reader.problem(documents[1], "a second YAML document (`---`): circle reads one pipeline per file "
@@ -44,6 +54,27 @@ def load_root(text: str, reader: Reader) -> Mapping | None:
         reader.problem(root, f"a pipeline file is a mapping with `steps:` (or `pipeline:`), not {shape(root)}")
         return None
     return root
+
+
+def decode(data: bytes, filename: str) -> str:
+    """Return a pipeline file's text; raise CompileError at the first byte that is not UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        col = len(data[data.rfind(b"\n", 0, err.start) + 1:err.start].decode("utf-8", "replace")) + 1
+        problem = Problem(filename, line, col, f"the file is not UTF-8 text (byte 0x{data[err.start]:02X})")
+        raise CompileError([problem]) from None
+
+
+def _indenting_tab(text: str, line: int) -> int | None:
+    """Return the 1-based column of a tab in the indentation of `line`, if there is one."""
+    lines = text.splitlines()
+    if not 0 < line <= len(lines):
+        return None
+    row = lines[line - 1]
+    indent = row[:len(row) - len(row.lstrip(" \t"))]
+    return indent.index("\t") + 1 if "\t" in indent else None
 
 
 def dialect_of(root: Mapping, reader: Reader) -> str | None:
@@ -63,7 +94,8 @@ def dialect_of(root: Mapping, reader: Reader) -> str | None:
     if count > MAX_STEPS:
         reader.problem(steps or pipeline, f"the pipeline has {count} steps; the limit is {MAX_STEPS}")
         return None
-    return WOODPECKER if steps is not None else DRONE08
+    # Woodpecker before 3.0 still read `pipeline:`; a top-level `when:` (never Drone 0.8's) marks such a file
+    return WOODPECKER if steps is not None or root.key_node("when") is not None else DRONE08
 
 
 def parse_root(root: Mapping, dialect: str, reader: Reader) -> PipelineDef:

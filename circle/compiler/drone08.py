@@ -2,7 +2,8 @@
 
 Drone 0.8 kept steps that share a name (each ran); circle keeps them too and renames later
 duplicates when they survive filtering. Unknown step keys are plugin settings. Woodpecker's
-legacy files (before 1.0) used the same layout and are read here as well.
+legacy files (before 1.0) used the same layout and are read here as well, unless they have a
+top-level `when:` (document.dialect_of gives those to the Woodpecker front end).
 """
 from __future__ import annotations
 
@@ -26,9 +27,6 @@ def parse(root: Mapping, reader: Reader) -> PipelineDef:
     for name, key, value in reader.keys(root, (), "the pipeline file"):
         if name == "pipeline":
             pipeline.steps = read_collection(value, KIND_STEP, reader, "`pipeline`", duplicates_ok=True)
-        elif name == "when":
-            reader.problem(key, "a top-level `when:` is Woodpecker's (with `steps:`); a Drone 0.8 file "
-                                "with `pipeline:` filters whole builds with `branches:`")
         elif not read_common(name, key, value, pipeline, reader):
             unknown_top(name, key, value, TOP_KEYS, reader)
     return pipeline

@@ -5,9 +5,9 @@ From weakest to strongest (a later source overrides an earlier one):
 1. the matrix axis variables,
 2. the build parameters of a manual build (`Metadata.params`),
 3. the extra variables given to the compiler (`circle compile --env`),
-4. the step's own `environment:`,
-5. the secrets the step asked for (`secrets:` targets, `from_secret` values),
-6. plugin settings as `PLUGIN_*`,
+4. the step's own `environment:` (its `from_secret` values included),
+5. plugin settings as `PLUGIN_*` (not for a Drone 0.8 service or detached step: Drone passed them none),
+6. the secrets the step asked for with `secrets:` (after the settings, as in Drone 0.8),
 7. circle's own CI_* / DRONE_* variables, so that a step cannot fake the build it runs in
    (Drone 0.8 gave its metadata the last word too).
 """
@@ -26,10 +26,11 @@ from circle.pipeline.types import Workspace
 log = logging.getLogger(__name__)
 
 
-def builtin_environment(meta: Metadata, workspace: Workspace, job_number: int) -> dict[str, str]:
-    """Return circle's variables for one workflow: metadata, job number and workspace."""
+def builtin_environment(meta: Metadata, workspace: Workspace, job_number: int, workflow: str) -> dict[str, str]:
+    """Return circle's variables for one workflow: metadata, job number, workflow name and workspace."""
     env = meta.environ()
-    env["CI_JOB_NUMBER"] = env["DRONE_JOB_NUMBER"] = str(job_number)
+    env["CI_JOB_NUMBER"] = env["DRONE_JOB_NUMBER"] = env["CI_WORKFLOW_NUMBER"] = str(job_number)
+    env["CI_WORKFLOW_NAME"] = workflow
     full = workspace.full_path
     env["CI_WORKSPACE"] = env["DRONE_WORKSPACE"] = full
     env["CI_WORKSPACE_BASE"] = workspace.base
@@ -56,8 +57,9 @@ class StepEnvironment:
     """Compose the environment of the steps of one workflow."""
 
     def __init__(self, builtins: Mapping[str, str], meta: Metadata, extra: Mapping[str, str],
-                 axis: Mapping[str, str], secrets: SecretStore, reader: Reader) -> None:
+                 axis: Mapping[str, str], secrets: SecretStore, reader: Reader, detached_settings: bool) -> None:
         self.builtins = builtins
+        self.detached_settings = detached_settings
         self.base = {**axis, **meta.params, **extra}
         self.secrets = secrets
         self.reader = reader
@@ -72,11 +74,12 @@ class StepEnvironment:
                     env[name] = secret
             else:
                 env[name] = value
+        if step.settings and (self.detached_settings or not step.detach):
+            env.update(encode_settings(step.settings, lambda name: self.secrets.lookup(name, image), self.reader))
         for source, target in step.secrets:
             secret = self.secrets.lookup(source, image)
             if secret is not None:
                 env[target.upper()] = secret
-        if step.settings:
-            env.update(encode_settings(step.settings, lambda name: self.secrets.lookup(name, image), self.reader))
         env.update(self.builtins)
+        env["CI_STEP_NAME"] = step.name
         return env

@@ -7,8 +7,10 @@
     compare := primary [ ("==" | "!=" | "<" | "<=" | ">" | ">=" | "contains" | "startsWith"
                           | "endsWith" | "matches" | "in" | "not in") primary ]
     primary := STRING | NUMBER | true | false | nil | NAME | "(" expr ")" | "[" [expr {"," expr}] "]"
+             | "$env" [ "[" expr "]" | "." NAME ]
 
 A NAME is a variable of the build environment (CI_COMMIT_BRANCH…); unknown names are "".
+`$env` is the whole environment (expr-lang's builtin): `$env["CI_COMMIT_BRANCH"]`, `$env.X`, `"X" in $env`.
 `compile_expr` checks the syntax once; the returned function evaluates it against an environment.
 """
 from __future__ import annotations
@@ -27,8 +29,8 @@ Evaluator = Callable[[Env], Any]
 _TOKEN = re.compile(r"""\s*(?:
     (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
   | (?P<number>[0-9]+(?:\.[0-9]+)?)
-  | (?P<op>==|!=|<=|>=|&&|\|\||[<>!()\[\],])
-  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<op>==|!=|<=|>=|&&|\|\||[<>!()\[\],.])
+  | (?P<name>\$env|[A-Za-z_][A-Za-z0-9_]*)
 )""", re.VERBOSE)
 _WORD_OPS = {"contains", "startsWith", "endsWith", "matches", "in"}
 _COMPARE = {"==", "!=", "<", "<=", ">", ">="} | _WORD_OPS
@@ -158,6 +160,8 @@ class _Parser:
                 return lambda env: None
             if text in _WORD_OPS or text in ("and", "or", "not"):
                 raise ExprError(f"`{text}` needs a value before it")
+            if text == "$env":
+                return self.environment()
             return lambda env: env.get(text, "")
         if text == "(":
             inner = self.expr()
@@ -172,6 +176,22 @@ class _Parser:
                 self.expect("]")
             return lambda env: [item(env) for item in items]
         raise ExprError(f"unexpected `{text}` in expression")
+
+
+    def environment(self) -> Evaluator:
+        """Parse what follows `$env`: an index, a member, or nothing (the whole environment)."""
+        if self.accept("."):
+            token = self.peek()
+            if token is None or token[0] != "name":
+                raise ExprError("`$env.` needs a variable name after it")
+            self.pos += 1
+            name = token[1]
+            return lambda env: env.get(name, "")
+        if self.accept("["):
+            key = self.expr()
+            self.expect("]")
+            return lambda env: env.get(str(key(env)), "")
+        return lambda env: env
 
 
 def _unquote(text: str) -> str:
@@ -221,5 +241,5 @@ _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "startsWith": lambda a, b: str(a).startswith(str(b)),
     "endsWith": lambda a, b: str(a).endswith(str(b)),
     "matches": lambda a, b: b.search(str(a)) is not None,
-    "in": lambda a, b: a in b if isinstance(b, (list, str)) else False,
+    "in": lambda a, b: a in b if isinstance(b, (list, str, Mapping)) else False,
 }

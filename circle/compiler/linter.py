@@ -16,7 +16,7 @@ from circle.compiler.steps import StepReader
 from circle.compiler.substitute import TreeSubstituter
 from circle.compiler.trust import check_trust
 from circle.compiler.values import Reader
-from circle.compiler.yamlnodes import Mapping
+from circle.compiler.yamlnodes import Mapping, Node, Scalar, Sequence
 from circle.errors import Problem
 
 log = logging.getLogger(__name__)
@@ -45,10 +45,28 @@ def check_file(root: Mapping, dialect: str, reader: Reader, trusted: bool) -> li
     steps = StepReader(dialect, reader)
     defs = [steps.step(entry) for entry in pipeline.steps]
     others = [steps.step(entry) for entry in [*pipeline.services, *(pipeline.clone or [])]]
+    for step in [*defs, *others]:
+        for name, value in step.settings:
+            _check_duplicate_keys(value, reader, f"setting `{name}` of {step.kind} `{step.name}`")
     check_dependencies(defs, reader)
     if not trusted:
         check_trust([*others, *defs], reader)
     return defs
+
+
+def _check_duplicate_keys(node: Node, reader: Reader, what: str) -> None:
+    """Report every key that appears twice in one mapping anywhere inside a setting's value."""
+    if isinstance(node, Sequence):
+        for item in node.items:
+            _check_duplicate_keys(item, reader, what)
+    elif isinstance(node, Mapping):
+        seen: set[str] = set()
+        for key, value in node.pairs:
+            if isinstance(key, Scalar):
+                if key.text in seen:
+                    reader.problem(key, f"`{key.text}` appears twice in a mapping of {what}")
+                seen.add(key.text)
+            _check_duplicate_keys(value, reader, what)
 
 
 def sorted_problems(problems: list[Problem]) -> list[Problem]:

@@ -24,9 +24,7 @@ def parse_matrix(node: Node | None, reader: Reader) -> list[dict[str, str]]:
         return [{}]
     entries = reader.keys(mapping, (), "`matrix`")
     include = [value for name, _, value in entries if name == "include"]
-    if include:
-        if len(entries) > 1:
-            reader.problem(mapping, "`matrix` has either `include:` or lists of values, not both")
+    if include:  # both upstreams use `include` alone and ignore any lists beside it
         return _included(include[0], reader) or [{}]
     if len(entries) > MAX_AXES:
         reader.problem(mapping, f"`matrix` has {len(entries)} variables; the limit is {MAX_AXES}")

@@ -5,9 +5,11 @@ the workspace, the matrix axis and the build parameters on top of these.
 """
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+from urllib.parse import urlsplit
 
 from circle import states
 from circle.origin import Origin
@@ -116,6 +118,7 @@ class Metadata:
         env.update(ci)
         env.update({"DRONE_" + key[3:]: value for key, value in ci.items()})
         env.update(self._drone_extras())
+        env.update(self._woodpecker_extras())
         if self.upload_url:
             env["CIRCLE_UPLOAD_URL"] = self.upload_url
         return env
@@ -184,6 +187,29 @@ class Metadata:
             extras["DRONE_DEPLOY_TO"] = self.build.deploy_to
         return extras
 
+    def _woodpecker_extras(self) -> dict[str, str]:
+        """Return the Woodpecker >= 1.0 names (CI_PIPELINE_*, CI_REPO_URL…) that have no DRONE_* twin."""
+        repo, commit, build = self.repo, self.commit, self.build
+        files = commit.files
+        return {
+            "CI_REPO_URL": repo.link,
+            "CI_REPO_CLONE_URL": repo.clone_url,
+            "CI_REPO_SCM": "git",
+            "CI_COMMIT_URL": commit.link,
+            "CI_PIPELINE_NUMBER": str(build.number),
+            "CI_PIPELINE_PARENT": str(build.parent),
+            "CI_PIPELINE_EVENT": build.event,
+            "CI_PIPELINE_STATUS": build.status,
+            "CI_PIPELINE_URL": build.link,
+            "CI_PIPELINE_FORGE_URL": commit.link,
+            "CI_PIPELINE_DEPLOY_TARGET": build.deploy_to,
+            "CI_PIPELINE_CREATED": str(build.created),
+            "CI_PIPELINE_STARTED": str(build.started),
+            "CI_PIPELINE_FILES": json.dumps(files, separators=(",", ":")) if files else "",
+            "CI_FORGE_URL": _site(repo.link),
+            "CI_SYSTEM_URL": self.system.link,
+        }
+
     def _refspec(self) -> str:
         """Return `source:target` for pull requests, else empty (Drone 0.8's CI_COMMIT_REFSPEC)."""
         if self.build.event == states.PULL_REQUEST and self.build.source_branch:
@@ -208,6 +234,12 @@ class Metadata:
             netrc=_load(Netrc, netrc) if netrc else None,
             upload_url=str(data.get("upload_url", "")),
         )
+
+
+def _site(link: str) -> str:
+    """Return the scheme and host of a web link (`https://git.example.com`), or empty."""
+    parts = urlsplit(link)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
 def _flag(value: bool) -> str:

@@ -6,15 +6,18 @@ handles the keys whose meaning is the same in Drone 0.8 and Woodpecker files.
 from __future__ import annotations
 
 import logging
+import posixpath
 
-from circle.compiler.constraints import Alternative, Condition, parse_condition, parse_constraint
+from circle.compiler.constraints import Alternative, Condition, Constraint, parse_condition, parse_constraint
 from circle.compiler.model import PipelineDef, StepEntry
 from circle.compiler.values import Reader, shape, suggest
 from circle.compiler.yamlnodes import Mapping, Node, Scalar, Sequence
-from circle.pipeline.types import KIND_CLONE, KIND_SERVICE, Workspace
+from circle.pipeline.types import KIND_CLONE, KIND_SERVICE, KIND_STEP, Workspace
 
 log = logging.getLogger(__name__)
 
+# Drone 0.8 checks top-level `branches:` on neither tag nor deployment builds
+_UNFILTERED_BY_BRANCHES = Alternative(globs={"event": Constraint(["tag", "deployment", "deploy"])})
 # Keys accepted at the top of both dialects but with no effect on one compiled workflow.
 # depends_on/runs_on order whole workflows (the build service's job), concurrency is not enforced,
 # variables/plugin/cache only hold YAML anchors or metadata for other tools.
@@ -48,7 +51,7 @@ def read_collection(node: Node | None, kind: str, reader: Reader, what: str,
             reader.problem(mapping, f"this {kind} in {what} needs a `name`")
             continue
         name_node = mapping.get("name") or mapping
-        if name in seen:
+        if name in seen and kind != KIND_STEP:  # steps may share a name unless `depends_on` names them
             reader.problem(name_node, f"two items of {what} are named `{name}`")
         seen.add(name)
         entries.append(StepEntry(name, mapping, kind, name_node))
@@ -77,7 +80,7 @@ def read_common(name: str, key: Node, value: Node, pipeline: PipelineDef, reader
             pipeline.labels["platform"] = platform
     elif name == "branches":
         constraint = parse_constraint(value, reader, "`branches`")
-        pipeline.filters.append(Condition([Alternative(globs={"branch": constraint})]))
+        pipeline.filters.append(Condition([Alternative(globs={"branch": constraint}), _UNFILTERED_BY_BRANCHES]))
     elif name == "matrix":
         pass  # read once for the whole file by circle.compiler.matrix
     elif name == "concurrency":
@@ -121,6 +124,9 @@ def read_workspace(node: Node, reader: Reader) -> Workspace:
     absolute = workspace.base.startswith("/") or (len(workspace.base) > 2 and workspace.base[1] == ":")
     if not absolute and not (reader.lenient and "${" in workspace.base):
         reader.problem(mapping.get("base"), "`base` of `workspace` must be an absolute path")
+    if workspace.base.startswith("/"):  # cleaned as Go's path.Join does: `/` and `.` name the base itself
+        workspace.base = posixpath.normpath(workspace.base)
+    workspace.path = posixpath.normpath("/" + workspace.path).lstrip("/")
     return workspace
 
 

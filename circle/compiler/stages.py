@@ -22,10 +22,15 @@ def uses_dag(steps: list[StepDef]) -> bool:
 
 
 def check_dependencies(steps: list[StepDef], reader: Reader) -> None:
-    """Report unknown dependencies, cycles, and `group` mixed with `depends_on`."""
+    """Report duplicate names, unknown dependencies, cycles, and `group` mixed with `depends_on`."""
     if not uses_dag(steps):
         return
-    names = {step.name for step in steps}
+    names: set[str] = set()
+    for step in steps:
+        if step.name in names:
+            reader.problem(step.option_nodes.get("name", step.node),
+                           f"two steps are named `{step.name}`; with `depends_on` step names must be unique")
+        names.add(step.name)
     for step in steps:
         if step.group:
             reader.problem(step.option_nodes.get("group", step.node),
@@ -42,6 +47,16 @@ def check_dependencies(steps: list[StepDef], reader: Reader) -> None:
         first = next(s for s in steps if s.name == cycle[0])
         node = first.option_nodes.get("depends_on", first.node)
         reader.problem(node, "`depends_on` makes a cycle: " + " → ".join(cycle))
+
+
+def check_kept_dependencies(steps: list[StepDef], reader: Reader) -> None:
+    """Report required dependencies on steps that `when` left out of this build (Woodpecker refuses those)."""
+    kept = {step.name for step in steps}
+    for step in steps:
+        for dep in step.depends_on or []:
+            if dep.name not in kept and not dep.optional:
+                reader.problem(dep.node, f"step `{step.name}` depends on `{dep.name}`, which `when` leaves out of "
+                                         "this build (make the dependency `optional: true` or give both one `when`)")
 
 
 def _find_cycle(steps: list[StepDef]) -> list[str]:
@@ -85,7 +100,7 @@ def group_stages(steps: list[tuple[StepDef, Step]]) -> list[Stage]:
 
 
 def dag_stages(steps: list[tuple[StepDef, Step]]) -> list[Stage]:
-    """Return the waves of the dependency graph of the kept steps (dependencies on dropped steps vanish)."""
+    """Return the waves of the dependency graph of the kept steps (optional dependencies on dropped steps vanish)."""
     index = {definition.name: i for i, (definition, _) in enumerate(steps)}
     deps = [[index[d.name] for d in definition.depends_on or [] if index.get(d.name, i) != i]
             for i, (definition, _) in enumerate(steps)]

@@ -11,7 +11,7 @@ import shlex
 from collections.abc import Callable
 
 from circle.compiler.constraints import Condition, parse_condition
-from circle.compiler.model import DRONE08, Dependency, StepDef, StepEntry
+from circle.compiler.model import DRONE08, WOODPECKER, Dependency, StepDef, StepEntry
 from circle.compiler.settings import encode, secret_ref
 from circle.compiler.values import Reader, shape
 from circle.compiler.yamlnodes import Mapping, Node, Scalar, Sequence
@@ -59,7 +59,8 @@ class StepReader:
         cached = self._whens.get(id(node))
         if cached is not None and cached[0] is node:
             return cached[1]
-        condition = parse_condition(node, self.reader, f"`when` of {entry.kind} `{entry.name}`")
+        condition = parse_condition(node, self.reader, f"`when` of {entry.kind} `{entry.name}`",
+                                    woodpecker_status=self.dialect == WOODPECKER)
         self._whens[id(node)] = (node, condition)
         return condition
 
@@ -94,7 +95,8 @@ def parse_step(entry: StepEntry, dialect: str, reader: Reader) -> StepDef:
     step.option_nodes = seen
     image = mapping.get("image")
     if not step.image and (image is None or isinstance(image, Scalar)):
-        reader.problem(seen.get("image", entry.name_node), f"{label} has no `image`")
+        missing = "" if "commands" in seen else " (nor `commands`)"
+        reader.problem(seen.get("image", entry.name_node), f"{label} has no `image`{missing}")
     if dialect != DRONE08 and "settings" in seen:
         for option in FORBIDDEN_WITH_SETTINGS:
             if option in seen:

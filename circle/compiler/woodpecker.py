@@ -1,5 +1,6 @@
 """The Woodpecker front end: a file with `steps:` (a list, or a map), a top-level `when:`,
-`depends_on` between steps, plugin `settings:` and `from_secret` values.
+`depends_on` between steps, plugin `settings:` and `from_secret` values. Woodpecker 1.x/2.x files
+that still name their steps `pipeline:` come here too when they have a top-level `when:`.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from circle.pipeline.types import KIND_STEP
 
 log = logging.getLogger(__name__)
 
-TOP_KEYS = ("steps", "services", "clone", "skip_clone", "workspace", "matrix", "when", "labels", "platform",
+TOP_KEYS = ("steps", "pipeline", "services", "clone", "skip_clone", "workspace", "matrix", "when", "labels", "platform",
             "branches") + INERT_TOP
 
 
@@ -21,8 +22,8 @@ def parse(root: Mapping, reader: Reader) -> PipelineDef:
     """Read a Woodpecker pipeline file."""
     pipeline = PipelineDef(WOODPECKER)
     for name, key, value in reader.keys(root, (), "the pipeline file"):
-        if name == "steps":
-            pipeline.steps = read_collection(value, KIND_STEP, reader, "`steps`")
+        if name in ("steps", "pipeline"):
+            pipeline.steps = read_collection(value, KIND_STEP, reader, f"`{name}`")
         elif name == "when":
             pipeline.filters.append(top_condition(value, reader))
         elif not read_common(name, key, value, pipeline, reader):

@@ -32,7 +32,7 @@ from circle.states import ERROR, FAILURE, KILLED, SUCCESS
 
 log = logging.getLogger(__name__)
 
-STATUS_VARIABLES = ("CI_BUILD_STATUS", "DRONE_BUILD_STATUS")
+STATUS_VARIABLES = ("CI_BUILD_STATUS", "DRONE_BUILD_STATUS", "CI_PIPELINE_STATUS")
 NETRC_VARIABLES = ("CI_NETRC_PASSWORD", "DRONE_NETRC_PASSWORD")
 # Step variables masked like secrets: the clone credential and the step's own upload URL.
 MASKED_VARIABLES = (*NETRC_VARIABLES, "CIRCLE_UPLOAD_URL")

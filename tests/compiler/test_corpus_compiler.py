@@ -30,6 +30,12 @@ KNOWN_REJECTS = {
         "unknown key `failure` in `when`",
 }
 
+# Files Woodpecker 3 rejects that circle reads, with why (pipelines/invalid/README.md allows these).
+ACCEPTED_INVALID = {
+    # `pipeline:` with a top-level `when:`: Woodpecker 1.x/2.x accepted it; circle reads it as their file
+    "woodpecker-ci__woodpecker__linter_legacy-pipeline-key.yml",
+}
+
 # Where the first problem of each invalid file must point (line, column, message fragment).
 INVALID_AT = {
     "woodpecker-ci__woodpecker__e2e_17_step_missing_required_depends_on.yml": (15, 9, "depends on `ghost-step`"),
@@ -37,7 +43,6 @@ INVALID_AT = {
     "woodpecker-ci__woodpecker__linter_duplicate-service-name.yml": (1, 93, "named `database`"),
     "woodpecker-ci__woodpecker__linter_empty-image.yml": (1, 19, "has no `image`"),
     "woodpecker-ci__woodpecker__linter_entrypoint-and-settings.yml": (1, 62, "cannot also set `entrypoint`"),
-    "woodpecker-ci__woodpecker__linter_legacy-pipeline-key.yml": (1, 70, "top-level `when:`"),
     "woodpecker-ci__woodpecker__linter_missing-steps.yml": (1, 1, "the file is empty"),
     "woodpecker-ci__woodpecker__linter_trust-devices.yml": (1, 34, "`devices`"),
     "woodpecker-ci__woodpecker__linter_trust-dns-search.yml": (1, 34, "`dns_search`"),
@@ -112,7 +117,7 @@ def test_lint_agrees_with_compile_on_the_corpus() -> None:
         assert bool(problems) == (name_of(path) in KNOWN_REJECTS), (name_of(path), [str(p) for p in problems])
 
 
-@pytest.mark.parametrize("path", INVALID, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [p for p in INVALID if p.name not in ACCEPTED_INVALID], ids=lambda p: p.name)
 def test_invalid_files_are_rejected_at_the_offending_node(path: Path) -> None:
     text = path.read_text()
     problems = lint(text, filename=path.name, trusted=False)
@@ -126,4 +131,4 @@ def test_invalid_files_are_rejected_at_the_offending_node(path: Path) -> None:
 
 
 def test_every_invalid_file_is_covered() -> None:
-    assert {p.name for p in INVALID} == set(INVALID_AT)
+    assert {p.name for p in INVALID} == set(INVALID_AT) | ACCEPTED_INVALID

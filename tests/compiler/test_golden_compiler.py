@@ -64,7 +64,8 @@ def render(text: str, spec: dict[str, Any], filename: str) -> Any:
     for workflow in workflows:
         data = workflow.to_json()
         builtins = {k for k in meta.environ()} | {"CI_WORKSPACE", "DRONE_WORKSPACE", "CI_WORKSPACE_BASE",
-                                                  "CI_SYSTEM_PLATFORM", "DRONE_SYSTEM_PLATFORM", "DRONE_SYSTEM_ARCH"}
+                                                  "CI_SYSTEM_PLATFORM", "DRONE_SYSTEM_PLATFORM", "DRONE_SYSTEM_ARCH",
+                                                  "CI_WORKFLOW_NAME", "CI_WORKFLOW_NUMBER", "CI_STEP_NAME"}
         workspace = workflow.config.workspace
         for stage in data["config"]["stages"]:
             stage["steps"] = [_compact(step, builtins, workspace.full_path, f"workspace:{workspace.base}",

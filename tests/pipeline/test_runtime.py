@@ -30,7 +30,8 @@ def test_failure_skips_on_success_steps_and_runs_on_failure_steps(run, ir):
     config = ir.pipeline(
         [ir.step("broken", out="breaking", code=3)],
         [ir.step("build", out="never"),
-         ir.step("notify", out="status=$CI_BUILD_STATUS drone=$DRONE_BUILD_STATUS", on_success=False, on_failure=True),
+         ir.step("notify", out="status=$CI_BUILD_STATUS drone=$DRONE_BUILD_STATUS wp=$CI_PIPELINE_STATUS",
+                 on_success=False, on_failure=True),
          ir.step("always", out="always ran", on_failure=True)],
     )
     result, rec, _ = run(config)
@@ -38,7 +39,7 @@ def test_failure_skips_on_success_steps_and_runs_on_failure_steps(run, ir):
     assert rec.final("broken").exit_code == 3
     assert rec.states["build"] == [rec.final("build")] and rec.final("build").skipped and rec.final("build").exited
     assert "never" not in rec.out("build")
-    assert "status=failure drone=failure" in rec.out("notify")
+    assert "status=failure drone=failure wp=failure" in rec.out("notify")
     assert "always ran" in rec.out("always")
 
 
