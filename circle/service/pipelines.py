@@ -5,6 +5,7 @@ import logging
 import time
 from typing import Callable, TypeVar
 
+from circle.compiler.document import decode
 from circle.compiler.secrets import SecretSpec
 from circle.compiler.workflows import DEFAULT_DIR, DEFAULT_FILES, PIPELINE_SUFFIXES, PipelineFile, compile_files
 from circle.errors import CircleError, NotFound, NotSupported, RemoteError
@@ -64,9 +65,9 @@ def pipeline_files(repo: Repo, config: Config, build: Build) -> list[PipelineFil
 
 
 def _read(remote: Remote, repo: Repo, ref: str, path: str) -> PipelineFile:
-    """Read one pipeline file at `ref`; raise NotFound when it is missing."""
+    """Read one pipeline file at `ref`; raise NotFound when it is missing, CompileError when it is not UTF-8."""
     data = _fetch(repo, path, lambda: remote.file(repo.full_name, ref, path))
-    return PipelineFile(path, data.decode("utf-8", errors="replace"))
+    return PipelineFile(path, decode(data, path))
 
 
 def _fetch(repo: Repo, path: str, call: Callable[[], T]) -> T:

@@ -31,7 +31,7 @@ def make(app, tmp_path: Path):
     scm = scms.create(kind="local", name="disk", url=str(tmp_path / "git"), owner_id=owner.id)
     count = iter(range(1, 100))
 
-    def make(files: dict[str, str], path: str = ".circle.yml"):
+    def make(files: dict[str, str | bytes], path: str = ".circle.yml"):
         name = f"team/app{next(count)}"
         bare, work = tmp_path / "git" / f"{name}.git", tmp_path / "work" / name
         bare.parent.mkdir(parents=True, exist_ok=True)
@@ -39,7 +39,10 @@ def make(app, tmp_path: Path):
         subprocess.run(["git", "init", "-q", "-b", "main", str(work)], check=True, env=ENV)
         for file, text in files.items():
             (work / file).parent.mkdir(parents=True, exist_ok=True)
-            (work / file).write_text(text)
+            if isinstance(text, bytes):
+                (work / file).write_bytes(text)
+            else:
+                (work / file).write_text(text)
         for args in (["add", "-A"], ["commit", "-q", "-m", "files"], ["push", "-q", str(bare), "main"]):
             subprocess.run(["git", *args], cwd=work, check=True, env=ENV)
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=work, check=True, env=ENV, capture_output=True,
@@ -121,3 +124,10 @@ def test_an_unknown_dependency_ends_the_build_in_error_with_its_position(make):
     build = start(repo, sha)
     assert build.status == "error"
     assert ".woodpecker/b.yml:1:14: `depends_on` names `c`, which is no workflow of this build" in build.error
+
+
+def test_a_pipeline_file_that_is_not_utf8_ends_the_build_with_its_position(make):
+    repo, sha = make({".drone.yml": b"pipeline:\n  x:\n    image: caf\xe9\n"})
+    build = start(repo, sha)
+    assert build.status == states.ERROR
+    assert ".drone.yml:3:15: the file is not UTF-8 text (byte 0xE9)" in build.error, build.error
