@@ -30,6 +30,7 @@ class Origin:
     pr_number: int = 0
     source_branch: str = ""
     target_branch: str = ""
+    cron: str = ""  # the cron job that started a `cron` build
     params: dict[str, str] = field(default_factory=dict)
 
     @property

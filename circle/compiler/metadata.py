@@ -72,7 +72,8 @@ class BuildInfo:
     def from_origin(cls, origin: Origin, **build: Any) -> BuildInfo:
         """Return the build info of an origin; `build` adds number, times, status and link."""
         return cls(event=origin.event, deploy_to=origin.deploy_to, tag=origin.tag, pull_request=origin.pr_number,
-                   source_branch=origin.source_branch, target_branch=origin.target_branch, **build)
+                   source_branch=origin.source_branch, target_branch=origin.target_branch, cron=origin.cron,
+                   **build)
 
 
 @dataclass
@@ -169,6 +170,8 @@ class Metadata:
             env["CI_COMMIT_TARGET_BRANCH"] = build.target_branch
         if build.event == states.DEPLOYMENT:
             env["CI_BUILD_DEPLOY_TARGET"] = env["CI_BUILD_TARGET"] = build.deploy_to
+        if build.event == states.CRON:
+            env["CI_CRON"] = build.cron
         return env
 
     def _drone_extras(self) -> dict[str, str]:

@@ -42,6 +42,7 @@ class Build(Model):
     source_branch: Mapped[str] = mapped_column(String(255), default="")
     target_branch: Mapped[str] = mapped_column(String(255), default="")
     params: Mapped[dict] = mapped_column(JSON, default=lambda: {})
+    cron: Mapped[str] = mapped_column(String(255), default="")
     reviewer: Mapped[str] = mapped_column(String(255), default="")
     error: Mapped[str] = mapped_column(Text, default="")
     created: Mapped[int] = mapped_column(Integer, default=now)
