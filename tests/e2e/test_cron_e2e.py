@@ -1,0 +1,78 @@
+"""A cron job `@every 5s` on two `circle server` processes sharing one database (SQLite, then PostgreSQL).
+
+Both servers' reapers look for due jobs every second; each due time must become exactly one build.
+PostgreSQL needs CIRCLE_TEST_POSTGRES_URL (skipped without it, failed under CI=true).
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from dbtools import fresh_database_url
+from e2e.harness import Server, clean_env, free_port, make_repo
+
+pytestmark = pytest.mark.slow
+
+PIPELINE = "pipeline:\n  hi:\n    image: x\n    commands: [echo $CI_CRON]\n    when:\n      cron: [tick]\n"
+EVERY = 5
+BUILDS = 4
+
+
+def _server(data: Path, database: str) -> Server:
+    """Start a server without agents on `database` with its data in `data`."""
+    data.mkdir(exist_ok=True)
+    port = free_port()
+    instance = Server(data_dir=data, port=port, env=clean_env(
+        CIRCLE_DATA_DIR=str(data), CIRCLE_DATABASE_URL=database, CIRCLE_HOST=f"http://127.0.0.1:{port}"))
+    instance.start()
+    return instance
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def servers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Server, Server]]:
+    """Servers A and B on one database with the same keys; A has a local SCM."""
+    database = fresh_database_url(request.param, tmp_path, "cron_e2e")
+    first = _server(tmp_path / "a", database)
+    (tmp_path / "b").mkdir()
+    for name in ("secret_key", "agent_secret"):
+        shutil.copy(tmp_path / "a" / name, tmp_path / "b" / name)
+    second = _server(tmp_path / "b", database)
+    second.token = first.token
+    first.git_root = tmp_path / "git"
+    first.git_root.mkdir()
+    first.scm_id = first.ok("POST", "/api/scms", json={"kind": "local", "name": "disk",
+                                                       "url": str(first.git_root)})["id"]
+    yield first, second
+    second.stop()
+    first.stop()
+
+
+def test_every_5s_builds_once_per_due_time_with_two_servers(servers: tuple[Server, Server]):
+    """Builds appear one per due time, never before it; no due time is built twice."""
+    first, second = servers
+    assert first.git_root is not None
+    make_repo(first.git_root, "acme/tick", {".circle.yml": PIPELINE})
+    repo_id = first.ok("POST", "/api/repos", json={"scm_id": first.scm_id, "full_name": "acme/tick"})["id"]
+    job = second.ok("POST", f"/api/repos/{repo_id}/crons", json={"name": "tick", "schedule": f"@every {EVERY}s"})
+    start = job["next"]
+    deadline = time.monotonic() + 20 * EVERY * BUILDS
+    builds: list[dict] = []
+    while len(builds) < BUILDS and time.monotonic() < deadline:
+        time.sleep(0.5)
+        builds = first.ok("GET", f"/api/repos/{repo_id}/builds")
+    first.ok("DELETE", f"/api/repos/{repo_id}/crons/{job['id']}")
+    builds = sorted(first.ok("GET", f"/api/repos/{repo_id}/builds"), key=lambda b: b["number"])
+    assert len(builds) >= BUILDS, builds
+    assert {(b["event"], b["cron"], b["branch"]) for b in builds} == {("cron", "tick", "main")}
+    created = [b["created"] for b in builds]
+    assert min(created) >= start, (start, created)
+    # Every build answers a distinct due time start + k*EVERY no later than its creation.
+    assert len(builds) <= (max(created) - start) // EVERY + 1, (start, created)
+    lateness = [c - (start + i * EVERY) for i, c in enumerate(created)]
+    print(f"due every {EVERY}s from {start}: created {created}, seconds after each due time {lateness}")
+    detail = first.build(repo_id, builds[0]["number"])
+    assert [p["name"] for p in detail["procs"] if p["ppid"]] == ["clone", "hi"], detail
