@@ -47,7 +47,8 @@ class CommitInfo:
     def from_origin(cls, origin: Origin) -> CommitInfo:
         """Return the commit a build's origin names."""
         return cls(sha=origin.commit, ref=origin.ref, branch=origin.branch, message=origin.message,
-                   author=origin.author, author_email=origin.email, author_avatar=origin.avatar, link=origin.link)
+                   author=origin.author, author_email=origin.email, author_avatar=origin.avatar, link=origin.link,
+                   files=origin.files)
 
 
 @dataclass

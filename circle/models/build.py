@@ -43,6 +43,7 @@ class Build(Model):
     target_branch: Mapped[str] = mapped_column(String(255), default="")
     params: Mapped[dict] = mapped_column(JSON, default=lambda: {})
     cron: Mapped[str] = mapped_column(String(255), default="")
+    files: Mapped[list | None] = mapped_column(JSON, nullable=True)
     reviewer: Mapped[str] = mapped_column(String(255), default="")
     error: Mapped[str] = mapped_column(Text, default="")
     created: Mapped[int] = mapped_column(Integer, default=now)

@@ -12,7 +12,8 @@ from circle.store import builds, configs, repos
 from circle.store import crons as cron_store
 
 NIGHTLY = {"name": "nightly", "schedule": "0 3 * * *", "branch": "main"}
-# Steps for every event, for cron builds only, and for the cron job "nightly" only.
+# Steps for every event, for cron builds only, for the cron job "nightly" only, for pushes only, and for
+# changes under src/ (which cron builds, like manual ones, always pass).
 PIPELINE = """pipeline:
   always:
     image: alpine
@@ -32,6 +33,11 @@ PIPELINE = """pipeline:
     commands: [echo push]
     when:
       event: push
+  on-src:
+    image: alpine
+    commands: [echo src]
+    when:
+      path: "src/**"
 """
 
 
@@ -103,7 +109,7 @@ def test_a_due_job_builds_once_with_event_cron(client: FlaskClient, admin: Calle
     assert (shown["event"], shown["cron"], shown["branch"], shown["ref"], shown["sender"]) == (
         "cron", "nightly", "main", "refs/heads/main", "root")
     assert len(shown["commit"]) == 40 and shown["status"] == "pending", shown["error"]
-    assert [p["name"] for p in shown["procs"] if p["ppid"]] == ["clone", "always", "on-cron", "on-nightly"]
+    assert [p["name"] for p in shown["procs"] if p["ppid"]] == ["clone", "always", "on-cron", "on-nightly", "on-src"]
     env = metadata.for_build(repos.get(repo["id"]), builds.get(build.id)).environ()
     assert (env["CI_BUILD_EVENT"], env["CI_CRON"], env["DRONE_CRON"]) == ("cron", "nightly", "nightly")
 
@@ -113,7 +119,7 @@ def test_another_job_skips_the_steps_of_the_named_one(client: FlaskClient, admin
     job = client.post(crons_url(repo), headers=admin.headers, json={**NIGHTLY, "name": "weekly"}).get_json()
     [build] = cron_service.run_due(job["next"])
     steps = [p.name for p in builds.list_procs(build.id) if p.ppid]
-    assert steps == ["clone", "always", "on-cron"]
+    assert steps == ["clone", "always", "on-cron", "on-src"]
 
 
 def test_missed_due_times_build_once_and_a_failure_is_kept_on_the_job(client: FlaskClient, admin: Caller,
