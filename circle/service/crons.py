@@ -70,6 +70,8 @@ def _build(job: Cron) -> list[Build]:
     """Build a claimed cron job's branch head, one build per matching config; a failure is kept on the job."""
     try:
         repo = repo_store.get(job.repo_id)
+        if not repo.active:
+            raise Conflict(f"{repo.full_name} is not active; its cron jobs build nothing")
         branch = job.branch or repo.default_branch
         configs = matching_configs(repo, branch)
         if not configs:

@@ -135,3 +135,7 @@ def test_missed_due_times_build_once_and_a_failure_is_kept_on_the_job(client: Fl
     assert cron_service.run_due(moved) == []
     shown = client.get(crons_url(repo, f"/{job['id']}"), headers=admin.headers).get_json()
     assert "no branch gone" in shown["error"] and shown["next"] == moved + 10
+    client.patch(crons_url(repo, f"/{job['id']}"), headers=admin.headers, json={"branch": ""})
+    repos.update(repos.get(repo["id"]), active=False)
+    assert cron_service.run_due(moved + 10) == []
+    assert "acme/app is not active" in cron_store.get(job["id"]).error
