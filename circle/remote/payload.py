@@ -10,6 +10,8 @@ from circle.remote.types import KIND_IGNORE, KIND_PULL_REQUEST, KIND_PULL_REQUES
 HEADS = "refs/heads/"
 # More changed files than this (a huge push) are not kept: `when: path` then matches, as for unknown files.
 MAX_CHANGED_FILES = 5000
+# GitHub lists at most this many files of a pull request; as many may mean more.
+MAX_LISTED_PR_FILES = 3000
 # GitHub lists at most this many commits of a push; a push listing as many may have changed more files.
 MAX_LISTED_COMMITS = 20
 TAGS = "refs/tags/"

@@ -258,3 +258,16 @@ def test_activate_and_deactivate_remove_our_hooks_of_the_repo_on_any_host(fake_h
     assert [c.path for c in fake_host.calls if c.method == "DELETE"] == [f"{hooks}/{i}" for i in (21, 22, 26)]
     github.deactivate("octocat/hello", "https://elsewhere.example.com/hook/1/2")
     assert [c.path for c in fake_host.calls if c.method == "DELETE"][3:] == [f"{hooks}/{i}" for i in (21, 22, 26)]
+
+
+def test_a_pull_requests_files_are_listed_over_every_page(fake_host, github) -> None:
+    """GET …/pulls/{n}/files, paged by Link; a rename names both paths; a 404 is an error, not an empty list."""
+    files = "/api/v3/repos/octocat/hello/pulls/7/files"
+    page2 = f"{fake_host.url}{files}?per_page=100&page=2"
+    fake_host.on("GET", files, lambda call: (
+        (200, {}, [{"filename": "src/b.go", "status": "modified"}]) if call.query.get("page") == "2" else
+        (200, {"Link": f'<{page2}>; rel="next"'}, [{"filename": "docs/new.md", "status": "renamed",
+                                                     "previous_filename": "docs/old.md"}])))
+    assert github.changed_files("octocat/hello", 7) == ["docs/new.md", "docs/old.md", "src/b.go"]
+    with pytest.raises(NotFound):
+        github.changed_files("octocat/hello", 8)

@@ -215,3 +215,10 @@ def test_branch_head_commit_and_perm(fake_host, gitlab) -> None:
     assert gitlab.commit("diaspora/diaspora-client", SHA).author_email == "user@example.com"
     perm = gitlab.perm("diaspora/diaspora-client")
     assert (perm.pull, perm.push, perm.admin) == (True, True, True)
+
+
+def test_a_merge_requests_files_are_its_diffs_paths(fake_host, gitlab) -> None:
+    fake_host.on("GET", "/api/v4/projects/group%2Fapp/merge_requests/5/diffs", (200, {}, [
+        {"old_path": "README.md", "new_path": "README.md", "new_file": False},
+        {"old_path": "lib/old.rb", "new_path": "lib/new.rb", "renamed_file": True}]))
+    assert gitlab.changed_files("group/app", 5) == ["README.md", "lib/new.rb", "lib/old.rb"]
