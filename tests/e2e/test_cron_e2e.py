@@ -5,6 +5,7 @@ PostgreSQL needs CIRCLE_TEST_POSTGRES_URL (skipped without it, failed under CI=t
 """
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from pathlib import Path
@@ -27,7 +28,8 @@ def _server(data: Path, database: str) -> Server:
     data.mkdir(exist_ok=True)
     port = free_port()
     instance = Server(data_dir=data, port=port, env=clean_env(
-        CIRCLE_DATA_DIR=str(data), CIRCLE_DATABASE_URL=database, CIRCLE_HOST=f"http://127.0.0.1:{port}"))
+        CIRCLE_DATA_DIR=str(data), CIRCLE_DATABASE_URL=database, CIRCLE_HOST=f"http://127.0.0.1:{port}",
+        CIRCLE_LOG_LEVEL="info"))
     instance.start()
     return instance
 
@@ -49,6 +51,13 @@ def servers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Se
     yield first, second
     second.stop()
     first.stop()
+
+
+def _built_by(instance: Server) -> list[int]:
+    """Return the build numbers a server's log says its cron rounds created."""
+    text = (instance.data_dir / "server.log").read_text()
+    return [int(n) for found in re.findall(r"'tick': created builds \[([\d, ]*)\]", text)
+            for n in found.split(",") if n.strip()]
 
 
 def test_every_5s_builds_once_per_due_time_with_two_servers(servers: tuple[Server, Server]):
@@ -73,6 +82,9 @@ def test_every_5s_builds_once_per_due_time_with_two_servers(servers: tuple[Serve
     # Every build answers a distinct due time start + k*EVERY no later than its creation.
     assert len(builds) <= (max(created) - start) // EVERY + 1, (start, created)
     lateness = [c - (start + i * EVERY) for i, c in enumerate(created)]
-    print(f"due every {EVERY}s from {start}: created {created}, seconds after each due time {lateness}")
+    by_first, by_second = _built_by(first), _built_by(second)
+    assert sorted(by_first + by_second) == [b["number"] for b in builds], (by_first, by_second)
+    print(f"due every {EVERY}s from {start}: created {created}, seconds after each due time {lateness}; "
+          f"server A built {by_first}, server B {by_second}")
     detail = first.build(repo_id, builds[0]["number"])
     assert [p["name"] for p in detail["procs"] if p["ppid"]] == ["clone", "hi"], detail
