@@ -12,7 +12,7 @@ from typing import Any
 
 from circle import cron as schedules
 from circle import states
-from circle.errors import CircleError, Conflict, InvalidInput, NotFound
+from circle.errors import CircleError, Conflict, NotFound
 from circle.models import Build, Cron, Repo, User
 from circle.service import builds as build_service
 from circle.service.triggers import head_origin, matching_configs
@@ -23,11 +23,8 @@ log = logging.getLogger(__name__)
 
 
 def _next(schedule: str, moment: float) -> int:
-    """Return the first due time of `schedule` after `moment`."""
-    try:
-        return schedules.parse(schedule).next_after(moment)
-    except schedules.ScheduleError as err:
-        raise InvalidInput(f"the schedule {schedule!r} is invalid: {err}", {"schedule": [str(err)]}) from None
+    """Return the first due time of `schedule` (checked by schemas.crons) after `moment`."""
+    return schedules.parse(schedule).next_after(moment)
 
 
 def _check_name(repo: Repo, name: str, cron_id: int | None = None) -> None:
