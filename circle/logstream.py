@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Callable, Iterable, Iterator, Sequence
 
 from circle.logfiles import LogFiles
@@ -101,6 +102,19 @@ class LogStream:
         """Yield every line of a proc past `after` as (pos, time, out), a batch piece at a time."""
         for piece in self._all_pieces(proc_id, after, PAGE, UNBOUNDED):
             yield parse(piece)
+
+    def find(self, proc_id: int, text: str) -> Iterator[Line]:
+        """Yield the lines of a proc whose text contains `text`, case ignored, in order.
+
+        A batch piece whose stored JSON cannot hold an ASCII `text` is skipped unparsed; between pieces
+        other greenlets run, so a search through a long log does not stall the server.
+        """
+        needle = text.lower()
+        screen = json.dumps(needle)[1:-1].encode() if needle.isascii() else b""  # how stored JSON spells it
+        for piece in self._all_pieces(proc_id, -1, PAGE, UNBOUNDED):
+            if not screen or screen in piece.json.lower():
+                yield from (line for line in parse(piece) if needle in line[2].lower())
+            time.sleep(0)  # gevent's sleep under the server: let the other requests run
 
     def close(self, proc_id: int) -> None:
         """Once the proc's end is committed: move its log to a file (with a LogFiles), then tell tailers."""

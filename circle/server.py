@@ -12,9 +12,13 @@ import gevent.event
 from flask import Flask
 from gevent.pywsgi import OldMessage, WSGIHandler, WSGIServer
 
+from circle.errors import CircleError
 from circle.request_headers import read_headers
 
 log = logging.getLogger(__name__)
+
+# Connections the kernel queues before the server accepts them (thousands of agents reconnect at once).
+LISTEN_BACKLOG = 4096
 
 
 class Handler(WSGIHandler):
@@ -23,6 +27,16 @@ class Handler(WSGIHandler):
     def MessageClass(self, stream: Any, *_: Any) -> OldMessage:  # noqa: N802  (gevent's name)
         """Read the request's header lines."""
         return read_headers(stream)
+
+    def handle_one_response(self) -> None:
+        """Run the app for one request; a websocket's connection never carries another request.
+
+        The websocket library answers the upgrade on the socket itself, so gevent would read the client's
+        close frame as the next HTTP request (logged as an invalid method) when the server ended the socket.
+        """
+        super().handle_one_response()
+        if self.environ.get("HTTP_UPGRADE", "").lower() == "websocket":
+            self.close_connection = True
 
     def log_request(self) -> None:
         """Log nothing: the server runs without an access log (log=None)."""
@@ -38,6 +52,34 @@ class Server(WSGIServer):
         if sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().handle(sock, address)
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """Open the listening socket (port 0: any free one); raise CircleError in one sentence when it cannot be had."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+        listener = socket.socket(family, kind, proto)
+    except OSError as err:
+        raise CircleError(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(address)
+        listener.listen(LISTEN_BACKLOG)
+    except OSError as err:
+        listener.close()
+        raise CircleError(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
+    return listener
+
+
+def reachable_url(listener: socket.socket) -> str:
+    """Return the http URL of a listening socket as this host reaches it (a wildcard address as loopback)."""
+    host, port = listener.getsockname()[:2]
+    if host in ("0.0.0.0", ""):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def _embedded_agents(app: Flask, port: int, count: int) -> list:
@@ -59,17 +101,18 @@ def _embedded_agents(app: Flask, port: int, count: int) -> list:
     return agents
 
 
-def serve(app: Flask, host: str, port: int, *, agents: int = 0) -> None:
-    """Serve HTTP and websockets on host:port until SIGINT or SIGTERM."""
+def serve(app: Flask, listener: socket.socket, *, agents: int = 0) -> None:
+    """Serve HTTP and websockets on a listening socket (see `listen`) until SIGINT or SIGTERM."""
     from circle.service.reaper import Reaper
     from circle.service.servers import Heartbeat
 
     heartbeat = Heartbeat(app)
     heartbeat.start()
-    server = Server((host, port), app, log=None, error_log=logging.getLogger("circle.http"))
+    server = Server(listener, app, log=None, error_log=logging.getLogger("circle.http"))
     server.start()
-    log.info("circle listening on http://%s:%d", host, server.server_port)
-    print(f"circle is listening on http://{host}:{server.server_port}", flush=True)
+    url = reachable_url(listener)
+    log.info("circle listening on %s", url)
+    print(f"circle is listening on {url}", flush=True)
     reaper = Reaper(app)
     reaper.start()
     embedded = _embedded_agents(app, server.server_port, agents)

@@ -42,6 +42,7 @@ class Agent:
         self.options = options
         self.client = client or RpcClient(options.servers, options.secret)
         self._stopping = threading.Event()
+        self.failure = ""  # why the agent stopped on its own (its credentials were refused), in one sentence
         self._busy = 0
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
@@ -61,6 +62,9 @@ class Agent:
                                  stop=self._stopping)
         except ServerUnavailable:
             return False
+        except AgentRejected as err:
+            self._fail(f"{err}: check the agent secret (--secret or CIRCLE_AGENT_SECRET)")
+            return False
         log.info("agent %r registered as %s with backend %s", self.options.name, self.client.agent_id, backend)
         if backend == "local":
             log.log(*local_isolation(self.options.local))
@@ -69,7 +73,8 @@ class Agent:
     def run(self) -> None:
         """Register, run the workers until `stop()`, then wait for running tasks to finish."""
         if not self.register():
-            log.info("agent %r stopped before a server answered", self.options.name)
+            if not self.failure:
+                log.info("agent %r stopped before a server answered", self.options.name)
             return
         workers = [threading.Thread(target=self._work, name=f"circle-agent-worker-{i}", daemon=True)
                    for i in range(max(1, self.options.max_procs))]
@@ -84,6 +89,13 @@ class Agent:
     def stop(self) -> None:
         """Take no new tasks; `run()` returns once the running ones have finished."""
         self._stopping.set()
+
+    def _fail(self, reason: str) -> None:
+        """Stop because the server will not have this agent: say why once, and keep it in `failure`."""
+        if not self.failure:
+            self.failure = reason
+            log.error("agent %r stops: %s", self.options.name, reason)
+        self.stop()
 
     def _work(self) -> None:
         """Lease and run tasks until stopped; while no server answers, `retrying` waits with backoff."""
@@ -105,8 +117,7 @@ class Agent:
             except ServerUnavailable:  # raised only once the agent is stopping
                 continue
             except AgentRejected as err:
-                log.error("agent %r: %s; stopping", self.options.name, err)
-                self.stop()
+                self._fail(f"{err}: the agent's token was revoked or the agent deleted")
                 return
             if task is None:
                 continue
@@ -120,8 +131,8 @@ class Agent:
                     self._idle.notify_all()
 
 
-def run_until_signalled(agent: Agent) -> None:
-    """Run `agent` in the foreground; SIGTERM/SIGINT stop it gracefully."""
+def run_until_signalled(agent: Agent) -> str:
+    """Run `agent` in the foreground until SIGTERM/SIGINT stop it gracefully; return why it stopped on its own."""
     import signal
 
     def _stop(signum: int, frame: object) -> None:
@@ -134,3 +145,4 @@ def run_until_signalled(agent: Agent) -> None:
     thread.start()
     while thread.is_alive():
         thread.join(0.5)
+    return agent.failure

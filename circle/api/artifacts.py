@@ -1,4 +1,5 @@
-"""What builds leave behind: GET …/builds/{number}/logs/{pid} and …/files, …/files/{file_id}."""
+"""What builds leave behind: GET …/builds/{number}/logs/{pid}, …/files, …/files/{file_id}, and the repo's
+log search GET /api/repos/{repo_id}/logs/search."""
 from __future__ import annotations
 
 import io
@@ -15,7 +16,15 @@ from circle.hub import hub
 from circle.logstream import MAX_PAGE
 from circle.models import Build, File
 from circle.schemas.files import FileSchema
-from circle.schemas.logs import LogLineSchema, LogQuery
+from circle.schemas.logs import (
+    MAX_SEARCH_BUILDS,
+    MAX_SEARCH_MATCHES,
+    LogLineSchema,
+    LogMatchSchema,
+    LogQuery,
+    LogSearchQuery,
+)
+from circle.service import logsearch
 from circle.service.permissions import repo_for
 from circle.store import builds, files
 from circle.store.base import Page
@@ -51,6 +60,15 @@ def get_log(repo_id: int, number: int, pid: int, query: dict[str, Any]) -> Respo
     # LogLineSchema documents the shape; the stored batches hold the lines as JSON already (store.logbatch).
     return Response(hub().logs.page_json(proc.id, after=query["after"], limit=min(query["limit"], MAX_PAGE)),
                     mimetype="application/json")
+
+
+@api_route(bp, "GET", "/api/repos/<int:repo_id>/logs/search", query=LogSearchQuery, answer=LogMatchSchema,
+           many=True)
+def search_logs(repo_id: int, query: dict[str, Any]) -> list[logsearch.LogMatch]:
+    """Find log lines holding a text in the repo's newest builds, newest build first."""
+    return logsearch.search(repo_for(require_user(), repo_id), query["q"],
+                            builds=min(query["builds"], MAX_SEARCH_BUILDS),
+                            limit=min(query["limit"], MAX_SEARCH_MATCHES))
 
 
 @api_route(bp, "GET", f"{ITEM}/files", paginated=True, answer=FileSchema)

@@ -18,6 +18,7 @@ import logging
 from typing import Any
 
 from flask import Blueprint
+from simple_websocket import ConnectionClosed
 
 from circle import states
 from circle.api.live_access import Access
@@ -45,7 +46,8 @@ class _WholeFrames:
     """The websocket's socket, with `send` writing everything.
 
     simple-websocket 1.1 calls `sock.send`, which under gevent may write part of a frame to a slow reader
-    and corrupt the stream (simple-websocket issue #45); `sendall` never does.
+    and corrupt the stream (simple-websocket issue #45); `sendall` never does. A client that went away
+    without a close frame (a closed tab: reset, broken pipe) ends the socket as a closed one, quietly.
     """
 
     def __init__(self, sock: Any) -> None:
@@ -53,7 +55,10 @@ class _WholeFrames:
 
     def send(self, data: bytes) -> int:
         """Write all of `data`."""
-        self._sock.sendall(data)
+        try:
+            self._sock.sendall(data)
+        except (ConnectionError, TimeoutError) as err:
+            raise ConnectionClosed(message=f"the client went away ({err.strerror or err})") from None
         return len(data)
 
     def __getattr__(self, name: str) -> Any:

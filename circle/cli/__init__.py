@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
+import signal
 import sys
 
 from circle import __version__
@@ -48,6 +50,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("circle: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _reader_gone()
+
+
+def _reader_gone() -> int:
+    """Stop quietly when stdout's reader went away (`circle … | head`), with the status SIGPIPE would give."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush must not fail again
+    return 128 + signal.SIGPIPE
 
 
 def run() -> None:
@@ -57,4 +68,9 @@ def run() -> None:
 
         monkey.patch_all()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    sys.exit(main())
+    code = main()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = _reader_gone()
+    sys.exit(code)

@@ -48,5 +48,5 @@ def cmd_agent(args: argparse.Namespace) -> int:
     if args.name:
         options.name = args.name
     logging.getLogger().setLevel(str(settings["CIRCLE_LOG_LEVEL"]).upper())
-    run_until_signalled(Agent(options))
-    return 0
+    # A refused agent has said why in one logged sentence; its exit status says it failed.
+    return 1 if run_until_signalled(Agent(options)) else 0

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +45,15 @@ def cmd_server(args: argparse.Namespace) -> int:
     from circle.app import create_app
     from circle.bootstrap import ensure_admin
     from circle.database import open_database
-    from circle.server import serve
+    from circle.server import listen, reachable_url, serve
 
     if args.agents < 0:
         from circle.errors import InvalidInput
         raise InvalidInput("--agents must be 0 or more")
+    listener = listen(args.host, args.port)  # before migrating: a port in use changes nothing
+    if not os.environ.get("CIRCLE_HOST"):
+        # Hook URLs, links and upload URLs name where this server listens (not the default port).
+        os.environ["CIRCLE_HOST"] = reachable_url(listener)
     app = create_app()
     logging.getLogger().setLevel(app.config["CIRCLE_SETTINGS"].log_level.upper())
     open_database(app)
@@ -56,5 +61,5 @@ def cmd_server(args: argparse.Namespace) -> int:
         credentials = ensure_admin()
     if credentials:
         _print_admin(credentials)
-    serve(app, args.host, args.port, agents=args.agents)
+    serve(app, listener, agents=args.agents)
     return 0

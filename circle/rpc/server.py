@@ -37,6 +37,7 @@ from circle.rpc.protocol import (
     WaitResult,
 )
 from circle.service import progress
+from circle.service.names import build_name
 from circle.store import agents as agent_store
 from circle.store import builds as build_store
 from circle.store import files as file_store
@@ -125,7 +126,8 @@ class Peer:
         task = hub().queue.poll(self._caller.id, offered, params.poll)
         if task is None:
             return None
-        log.info("task %s (build %s) leased to agent %s", task.id, task.build_id, self._caller.id)
+        log.info("task %s (%s) leased to agent %s", task.id, build_name(build_store.get(task.build_id)),
+                 self._caller.id)
         return Assignment(id=task_ref(task), config=task_store.payload(task.id)["config"], timeout=task.timeout,
                           lease=hub().queue.lease_seconds)
 
@@ -190,4 +192,4 @@ class Peer:
             build = progress.workflow_done(task, state)
         except NotFound as err:
             raise RpcError(NOT_LEASED, str(err)) from None
-        log.info("task %s done by agent %s; build %s is %s", task.id, self._caller.id, build.id, build.status)
+        log.info("task %s done by agent %s; %s is %s", task.id, self._caller.id, build_name(build), build.status)

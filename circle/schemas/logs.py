@@ -24,3 +24,32 @@ class LogQuery(Query):
     limit = fields.Integer(load_default=PAGE, validate=validate.Range(min=1),
                            metadata={"description": f"lines at most (default {PAGE}; more than {MAX_PAGE} counts as "
                                                     f"{MAX_PAGE}); an answer shorter than limit is the end for now"})
+
+
+# The newest builds a log search looks through by default and at most, and the matches it answers at most.
+SEARCH_BUILDS, MAX_SEARCH_BUILDS = 20, 100
+SEARCH_MATCHES, MAX_SEARCH_MATCHES = 100, 1000
+
+
+class LogSearchQuery(Query):
+    """`?q=TEXT` (case ignored) in the logs of the repo's newest `builds` builds, at most `limit` matches."""
+
+    q = fields.String(required=True, validate=validate.Length(min=1, max=256),
+                      metadata={"description": "the text to find in log lines, case ignored"})
+    builds = fields.Integer(load_default=SEARCH_BUILDS, validate=validate.Range(min=1),
+                            metadata={"description": f"the newest builds searched (default {SEARCH_BUILDS}; more "
+                                                     f"than {MAX_SEARCH_BUILDS} counts as {MAX_SEARCH_BUILDS})"})
+    limit = fields.Integer(load_default=SEARCH_MATCHES, validate=validate.Range(min=1),
+                           metadata={"description": f"matches at most (default {SEARCH_MATCHES}; more than "
+                                                    f"{MAX_SEARCH_MATCHES} counts as {MAX_SEARCH_MATCHES}); a shorter "
+                                                    "answer holds every match of those builds"})
+
+
+class LogMatchSchema(Strict):
+    """One log line that matched a search: its build, step and position."""
+
+    number = fields.Integer(dump_only=True)
+    pid = fields.Integer(dump_only=True)
+    step = fields.String(dump_only=True)
+    pos = fields.Integer(dump_only=True)
+    out = fields.String(dump_only=True)

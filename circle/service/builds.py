@@ -12,6 +12,7 @@ from circle.models.types import now
 from circle.origin import Origin
 from circle.pipeline.types import Workflow
 from circle.service import events, uploads
+from circle.service.names import build_name
 from circle.service.pipelines import compile_build
 from circle.store import builds as build_store
 from circle.store import configs as config_store
@@ -38,7 +39,7 @@ def create(repo: Repo, config: Config, origin: Origin, *, parent: int = 0, gated
                                    status=status.BLOCKED if gated else status.PENDING, **origin.columns())
         events.build_changed(build)
     commit("build")
-    log.info("repo %s build %s created (%s %s)", repo.id, number, origin.event, origin.ref)
+    log.info("%s#%s created (%s %s)", repo.full_name, number, origin.event, origin.ref)
     if not gated:
         start(repo, config, build)
     return build
@@ -81,7 +82,7 @@ def _start(repo: Repo, config: Config, build: Build) -> None:
 def _end(build: Build, state: str, error: str) -> None:
     """Finish a build that never ran."""
     build_store.update(build, status=state, error=error, finished=now())
-    log.info("build %s ended %s: %s", build.id, state, error.splitlines()[0] if error else "")
+    log.info("%s ended %s: %s", build_name(build), state, error.splitlines()[0] if error else "")
 
 
 def _workflow_name(config: Config, workflow: Workflow, count: int) -> str:
@@ -159,7 +160,7 @@ def cancel(repo: Repo, build: Build) -> Build:
     for task in task_store.list_by_build(build.id):
         queue.cancel(task)
     events.build_changed(build)
-    log.info("build %s canceled", build.id)
+    log.info("%s canceled", build_name(build))
     return build
 
 

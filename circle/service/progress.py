@@ -10,6 +10,7 @@ from circle.models import Build, Proc, Task
 from circle.models.types import now
 from circle.rpc.protocol import DoneState, StepReport
 from circle.service import events
+from circle.service.names import build_name
 from circle.store import builds as build_store
 from circle.store import tasks as task_store
 
@@ -47,7 +48,7 @@ def step_changed(task: Task, report: StepReport) -> None:
     new_state = states.step_state(skipped=report.skipped, exited=report.exited, killed=report.killed,
                                   error=report.error, exit_code=report.exit_code)
     if proc.state in states.FINAL and new_state not in states.FINAL:
-        log.debug("build %s step %s is already %s; a %s report is ignored", build.id, proc.pid, proc.state,
+        log.debug("%s step %s is already %s; a %s report is ignored", build_name(build), proc.pid, proc.state,
                   new_state)
         return
     build_store.update_proc(proc, state=new_state, exit_code=report.exit_code,
@@ -103,5 +104,5 @@ def settle_build(build: Build) -> Build:
                        error=errors)
     events.build_changed(build)
     if finished:
-        log.info("build %s finished %s", build.id, combined)
+        log.info("%s finished %s", build_name(build), combined)
     return build

@@ -18,6 +18,7 @@ from circle.hub import hub
 from circle.models import Task
 from circle.models.types import now
 from circle.service import crons, events, progress
+from circle.service.names import build_name
 from circle.store import builds as build_store
 from circle.store import hook_deliveries as delivery_store
 from circle.store import logs as log_store
@@ -66,8 +67,8 @@ def _requeue(task: Task, moment: float) -> None:
     hub().queue.wake()
     build, workflow = build_store.get(task.build_id), build_store.get_proc(task.proc_id)
     if workflow.state == states.PENDING:
-        log.info("task %s (build %s): agent %s never confirmed the hand-over; queued again",
-                 task.id, build.id, task.agent_id)
+        log.info("task %s (%s): agent %s never confirmed the hand-over; queued again",
+                 task.id, build_name(build), task.agent_id)
         return
     why = REQUEUED.format(agent=workflow.machine or "its agent")
     procs = [workflow, *build_store.list_steps(build.id, workflow.pid)]
@@ -78,7 +79,7 @@ def _requeue(task: Task, moment: float) -> None:
                                 error=why if proc is workflow else "")
         events.proc_changed(build, proc)
     progress.settle_build(build)
-    log.warning("task %s (build %s): lease expired; queued again (attempt %d)", task.id, build.id, task.attempts)
+    log.warning("task %s (%s): lease expired; queued again (attempt %d)", task.id, build_name(build), task.attempts)
 
 
 def _lost(task: Task, moment: float) -> None:
@@ -91,7 +92,7 @@ def _lost(task: Task, moment: float) -> None:
     final = states.KILLED if task.state == task_store.CANCELED else states.ERROR
     progress.finish_workflow(build, workflow, final, exit_code=1, error="agent lost", finished=now())
     progress.settle_build(build)
-    log.warning("task %s (build %s): agent lost; workflow %s", task.id, build.id, final)
+    log.warning("task %s (%s): agent lost; workflow %s", task.id, build_name(build), final)
 
 
 def sweep(now_: float | None = None) -> int:
@@ -110,7 +111,7 @@ def sweep(now_: float | None = None) -> int:
                 events.build_changed(build)
             else:
                 progress.settle_build(build)
-        log.warning("build %s: active without a task; ended in error", build.id)
+        log.warning("%s: active without a task; ended in error", build_name(build))
         swept += 1
     return swept
 

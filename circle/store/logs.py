@@ -24,16 +24,15 @@ from circle.store.logbatch import UNBOUNDED, Batch, Line, Piece, pack, parse, pi
 ROWS_PER_QUERY = 64
 
 
-def last_pos(proc_id: int) -> int:
-    """Return the highest stored position of a proc, or -1."""
-    value = db.session.scalar(select(LogEntry.last).where(LogEntry.proc_id == proc_id)
-                              .order_by(LogEntry.pos.desc()).limit(1))
-    return -1 if value is None else int(value)
-
-
-def stored_bytes(proc_id: int) -> int:
-    """Return the bytes of output stored for a proc (past the cap once its marker is stored)."""
-    return int(db.session.scalar(select(Proc.log_bytes).where(Proc.id == proc_id)) or 0)
+def stored_extent(proc_id: int) -> tuple[int, int]:
+    """Return the bytes of output stored for a proc (past the cap once its marker is stored) and its highest
+    stored position (-1 when none), in one query."""
+    last = (select(LogEntry.last).where(LogEntry.proc_id == proc_id).order_by(LogEntry.pos.desc()).limit(1)
+            .scalar_subquery())
+    row = db.session.execute(select(Proc.log_bytes, last).where(Proc.id == proc_id)).first()
+    if row is None:
+        return 0, -1
+    return int(row[0] or 0), -1 if row[1] is None else int(row[1])
 
 
 def _capped(lines: list[Line], used: int, cap: int, marker: str) -> tuple[list[Line], int]:
@@ -54,10 +53,9 @@ def append(proc_id: int, lines: Iterable[Line], *, cap: int, marker: str) -> lis
     Lines already stored are skipped. Once the proc's stored bytes would pass `cap`, the first line
     over is stored as `marker` instead and every later line is dropped.
     """
-    used = stored_bytes(proc_id)
+    used, known = stored_extent(proc_id)
     if used > cap:
         return []
-    known = last_pos(proc_id)
     fresh = [line for line in lines if line[0] > known]
     fresh.sort(key=itemgetter(0))
     fresh, total = _capped(fresh, used, cap, marker)

@@ -15,7 +15,7 @@ SPEC_ROUTES = {
     ("GET", "/api/scms"), ("POST", "/api/scms"), ("GET", "/api/scms/{scm_id}"), ("PATCH", "/api/scms/{scm_id}"),
     ("DELETE", "/api/scms/{scm_id}"), ("GET", "/api/scms/{scm_id}/repos"),
     ("GET", "/api/repos"), ("POST", "/api/repos"), ("GET", REPO), ("PATCH", REPO), ("DELETE", REPO),
-    ("POST", REPO + "/repair"),
+    ("POST", REPO + "/repair"), ("GET", REPO + "/logs/search"),
     ("GET", REPO + "/configs"), ("POST", REPO + "/configs"), ("GET", REPO + "/configs/{config_id}"),
     ("PATCH", REPO + "/configs/{config_id}"), ("DELETE", REPO + "/configs/{config_id}"),
     ("GET", REPO + "/secrets"), ("POST", REPO + "/secrets"), ("PATCH", REPO + "/secrets/{name}"),

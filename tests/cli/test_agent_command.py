@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from e2e.harness import clean_env, free_port
+from e2e.harness import Server, clean_env, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -66,3 +66,21 @@ def test_a_url_that_is_not_http_is_refused():
                           env=clean_env(), capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert done.stderr.strip() == "circle: server URL '127.0.0.1:8000' must start with http:// or https://"
+
+
+def test_a_wrong_agent_secret_is_one_sentence_and_a_failure(tmp_path):
+    """An agent whose secret the server refuses exits non-zero at once with one line saying so, no traceback."""
+    port = free_port()
+    server = Server(data_dir=tmp_path, port=port, env=clean_env(CIRCLE_DATA_DIR=str(tmp_path),
+                                                                CIRCLE_HOST=f"http://127.0.0.1:{port}"))
+    server.start(agents=0)
+    try:
+        done = subprocess.run([sys.executable, "-m", "circle", "agent", "--server", server.url, "--secret", "wrong",
+                               "--backend", "local"], env=clean_env(), capture_output=True, text=True, timeout=60)
+    finally:
+        server.stop()
+    assert done.returncode == 1, done
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert lines[0].endswith("stops: the server refused the agent's credentials (401): check the agent secret "
+                             "(--secret or CIRCLE_AGENT_SECRET)"), lines

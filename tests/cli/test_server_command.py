@@ -1,6 +1,7 @@
 """`circle server`, `circle db upgrade`, `circle user add` and `circle token` as real processes."""
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -85,3 +86,47 @@ def test_user_add_then_token_then_duplicate(tmp_path):
     assert "already exists" in duplicate.stderr and "Traceback" not in duplicate.stderr
     missing = _circle("token", "nobody", env=env)
     assert missing.returncode == 1 and "not found" in missing.stderr
+
+
+def test_a_port_in_use_is_one_sentence_and_changes_nothing(tmp_path):
+    """`circle server` on a taken port says so in one line, exits 1, and has not created the database."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _circle("server", "--port", str(port), "--agents", "0", env=_env(tmp_path))
+    assert result.returncode == 1, result
+    assert result.stderr.strip() == f"circle: cannot listen on 127.0.0.1:{port}: Address already in use"
+    assert not (tmp_path / "circle.db").exists()
+
+
+@pytest.mark.slow
+def test_without_circle_host_hook_urls_name_the_port_the_server_listens_on(tmp_path):
+    """`circle server --port N` (no CIRCLE_HOST): hook URLs and the printed address use port N."""
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "circle", "server", "--port", str(port), "--agents", "0"],
+                            env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        token, output = "", []
+        for line in proc.stdout:
+            output.append(line)
+            if line.strip().startswith("token:"):
+                token = line.split(":", 1)[1].strip()
+            if line.startswith("circle is listening on"):
+                break
+        assert output[-1].strip() == f"circle is listening on http://127.0.0.1:{port}", output
+        (tmp_path / "git" / "acme").mkdir(parents=True)
+        subprocess.run(["git", "init", "-q", "--bare", str(tmp_path / "git" / "acme" / "app.git")], check=True)
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+        def post(path: str, body: bytes) -> dict:
+            request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body, headers=headers)
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return json.loads(response.read())
+
+        scm = post("/api/scms", json.dumps({"kind": "local", "name": "disk", "url": str(tmp_path / "git")}).encode())
+        repo = post("/api/repos", json.dumps({"scm_id": scm["id"], "full_name": "acme/app"}).encode())
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=20)
+    assert repo["hook_url"].startswith(f"http://127.0.0.1:{port}/hook/"), repo["hook_url"]

@@ -47,7 +47,7 @@ def test_pages_follow_positions_across_batches(app):
     assert [x[0] for x in log_store.list_page(proc_id, after=-1, limit=1000)] == list(range(300))
     assert [x[0] for x in log_store.list_page(proc_id, after=295, limit=1000)] == [296, 297, 298, 299]
     assert log_store.list_page(proc_id, after=299, limit=10) == []
-    assert log_store.last_pos(proc_id) == 299
+    assert log_store.stored_extent(proc_id)[1] == 299
 
 
 def test_a_resent_batch_stores_nothing_twice(app):
@@ -64,7 +64,7 @@ def test_stored_bytes_are_kept_per_proc(app):
     proc_id = _step()
     _write(proc_id, [(0, 0, "abc"), (1, 0, "é")])
     _write(proc_id, [(2, 0, "12345")])
-    assert log_store.stored_bytes(proc_id) == 3 + 2 + 5
+    assert log_store.stored_extent(proc_id) == (3 + 2 + 5, 2)
 
 
 def test_the_cap_stores_exactly_one_marker_and_nothing_past_it(app):
@@ -76,7 +76,7 @@ def test_the_cap_stores_exactly_one_marker_and_nothing_past_it(app):
     assert _write(proc_id, [(5, 0, "")], cap=25) == []
     stored = log_store.list_page(proc_id, limit=10)
     assert [x[2] for x in stored].count(MARKER) == 1 and stored[-1][2] == MARKER and stored[-1][0] == 2
-    assert log_store.stored_bytes(proc_id) > 25
+    assert log_store.stored_extent(proc_id)[0] > 25
 
 
 def test_a_batch_over_the_cap_at_once_is_only_the_marker(app):
