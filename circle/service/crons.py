@@ -65,8 +65,8 @@ def run_due(now_: float | None = None) -> list[Build]:
 
 def _build(job: Cron) -> list[Build]:
     """Build a claimed cron job's branch head, one build per matching config; a failure is kept on the job."""
+    repo = repo_store.get(job.repo_id)
     try:
-        repo = repo_store.get(job.repo_id)
         if not repo.active:
             raise Conflict(f"{repo.full_name} is not active; its cron jobs build nothing")
         branch = job.branch or repo.default_branch
@@ -76,10 +76,10 @@ def _build(job: Cron) -> list[Build]:
         origin = head_origin(repo, branch, None, event=states.CRON, sender=job.creator, cron=job.name)
         made = [build_service.create(repo, config, origin) for config in configs]
     except CircleError as err:
-        log.warning("cron %s (repo %s): nothing built: %s", job.id, job.repo_id, err)
+        log.warning("%s cron %r: nothing built: %s", repo.full_name, job.name, err)
         cron_store.update_row(job, error=str(err)[:1024])
         return []
     if job.error:
         cron_store.update_row(job, error="")
-    log.info("cron %s (repo %s) %r: created builds %s", job.id, job.repo_id, job.name, [b.number for b in made])
+    log.info("%s cron %r: created builds %s", repo.full_name, job.name, [b.number for b in made])
     return made
