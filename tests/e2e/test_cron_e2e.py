@@ -23,22 +23,22 @@ EVERY = 5
 BUILDS = 4
 
 
-def _server(data: Path, database: str) -> Server:
-    """Start a server without agents on `database` with its data in `data`."""
+def _server(data: Path, database: str, agents: int = 0) -> Server:
+    """Start a server with `agents` embedded local agents on `database` with its data in `data`."""
     data.mkdir(exist_ok=True)
     port = free_port()
     instance = Server(data_dir=data, port=port, env=clean_env(
         CIRCLE_DATA_DIR=str(data), CIRCLE_DATABASE_URL=database, CIRCLE_HOST=f"http://127.0.0.1:{port}",
-        CIRCLE_LOG_LEVEL="info"))
-    instance.start()
+        CIRCLE_LOG_LEVEL="info", CIRCLE_AGENT_BACKEND="local"))
+    instance.start(agents=agents)
     return instance
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def servers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Server, Server]]:
-    """Servers A and B on one database with the same keys; A has a local SCM."""
+    """Servers A (with an embedded agent and a local SCM) and B on one database with the same keys."""
     database = fresh_database_url(request.param, tmp_path, "cron_e2e")
-    first = _server(tmp_path / "a", database)
+    first = _server(tmp_path / "a", database, agents=1)
     (tmp_path / "b").mkdir()
     for name in ("secret_key", "agent_secret"):
         shutil.copy(tmp_path / "a" / name, tmp_path / "b" / name)
@@ -61,7 +61,7 @@ def _built_by(instance: Server) -> list[int]:
 
 
 def test_every_5s_builds_once_per_due_time_with_two_servers(servers: tuple[Server, Server]):
-    """Builds appear one per due time, never before it; no due time is built twice."""
+    """Builds appear one per due time, never before it; no due time is built twice; a step sees CI_CRON."""
     first, second = servers
     assert first.git_root is not None
     make_repo(first.git_root, "acme/tick", {".circle.yml": PIPELINE})
@@ -86,5 +86,7 @@ def test_every_5s_builds_once_per_due_time_with_two_servers(servers: tuple[Serve
     assert sorted(by_first + by_second) == [b["number"] for b in builds], (by_first, by_second)
     print(f"due every {EVERY}s from {start}: created {created}, seconds after each due time {lateness}; "
           f"server A built {by_first}, server B {by_second}")
-    detail = first.build(repo_id, builds[0]["number"])
+    detail = first.wait_build(repo_id, builds[0]["number"])
     assert [p["name"] for p in detail["procs"] if p["ppid"]] == ["clone", "hi"], detail
+    assert detail["status"] == "success", detail
+    assert "tick" in first.log_text(repo_id, builds[0]["number"], "hi").splitlines()
