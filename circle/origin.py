@@ -30,6 +30,8 @@ class Origin:
     pr_number: int = 0
     source_branch: str = ""
     target_branch: str = ""
+    cron: str = ""  # the cron job that started a `cron` build
+    files: list[str] | None = None  # the files the push changed (`when: path`); None: unknown
     params: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -41,6 +43,7 @@ class Origin:
         """Return the build columns this origin fills."""
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values["params"] = dict(self.params)
+        values["files"] = None if self.files is None else list(self.files)
         return values
 
     @classmethod
@@ -48,4 +51,5 @@ class Origin:
         """Read an origin back from anything with the build columns as attributes (a Build row)."""
         values = {f.name: getattr(row, f.name) for f in fields(cls)}
         values["params"] = {str(k): str(v) for k, v in (values["params"] or {}).items()}
+        values["files"] = None if values["files"] is None else [str(f) for f in values["files"]]
         return cls(**values)

@@ -43,6 +43,7 @@ RULES: list[tuple[str, tuple[str, ...] | None, tuple[str, ...]]] = [
     ("circle.origin", (), ("circle.",)),
     ("circle.offload", (), ("flask", "sqlalchemy", "circle.")),
     ("circle.limits", (), ("circle.",)),
+    ("circle.cron", (), ("circle.",)),
     ("circle.remote", ("circle.remote", "circle.errors", "circle.process"),
      ("circle.store", "circle.models", "circle.service", "circle.api", "flask", "sqlalchemy")),
     ("circle.service", None, ("circle.api", "circle.web", "flask.request", "circle.pipeline.backends", "circle.agent")),

@@ -16,6 +16,7 @@ def register_api(app: Flask) -> None:
         badges,
         builds,
         configs,
+        crons,
         errors,
         health,
         openapi,
@@ -30,6 +31,6 @@ def register_api(app: Flask) -> None:
 
     errors.register(app)
     request_timing.register(app)
-    for module in (health, users, tokens, scms, repos, configs, secrets, registries, builds, artifacts, agents,
+    for module in (health, users, tokens, scms, repos, configs, secrets, registries, crons, builds, artifacts, agents,
                    badges, openapi):
         app.register_blueprint(module.bp)

@@ -49,7 +49,8 @@ class CommitInfo:
     def from_origin(cls, origin: Origin) -> CommitInfo:
         """Return the commit a build's origin names."""
         return cls(sha=origin.commit, ref=origin.ref, branch=origin.branch, message=origin.message,
-                   author=origin.author, author_email=origin.email, author_avatar=origin.avatar, link=origin.link)
+                   author=origin.author, author_email=origin.email, author_avatar=origin.avatar, link=origin.link,
+                   files=origin.files)
 
 
 @dataclass
@@ -74,7 +75,8 @@ class BuildInfo:
     def from_origin(cls, origin: Origin, **build: Any) -> BuildInfo:
         """Return the build info of an origin; `build` adds number, times, status and link."""
         return cls(event=origin.event, deploy_to=origin.deploy_to, tag=origin.tag, pull_request=origin.pr_number,
-                   source_branch=origin.source_branch, target_branch=origin.target_branch, **build)
+                   source_branch=origin.source_branch, target_branch=origin.target_branch, cron=origin.cron,
+                   **build)
 
 
 @dataclass
@@ -172,6 +174,8 @@ class Metadata:
             env["CI_COMMIT_TARGET_BRANCH"] = build.target_branch
         if build.event == states.DEPLOYMENT:
             env["CI_BUILD_DEPLOY_TARGET"] = env["CI_BUILD_TARGET"] = build.deploy_to
+        if build.event == states.CRON:
+            env["CI_CRON"] = build.cron
         return env
 
     def _drone_extras(self) -> dict[str, str]:

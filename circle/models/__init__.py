@@ -1,6 +1,7 @@
 """SQLAlchemy declarations only: typed columns and constraints; no queries (those live in circle.store)."""
 from circle.models.build import Build, Proc
 from circle.models.config import Config
+from circle.models.cron import Cron
 from circle.models.file import File
 from circle.models.hook_delivery import HookDelivery
 from circle.models.log import LogEntry
@@ -11,5 +12,5 @@ from circle.models.server import Server
 from circle.models.task import Agent, Task, TaskPayload
 from circle.models.user import Token, User, WebSession
 
-__all__ = ["Agent", "Build", "Config", "File", "HookDelivery", "LogEntry", "Perm", "Proc", "Registry", "Repo", "Scm",
-           "Secret", "Server", "Task", "TaskPayload", "Token", "User", "WebSession"]
+__all__ = ["Agent", "Build", "Config", "Cron", "File", "HookDelivery", "LogEntry", "Perm", "Proc", "Registry", "Repo",
+           "Scm", "Secret", "Server", "Task", "TaskPayload", "Token", "User", "WebSession"]

@@ -42,6 +42,8 @@ class Build(Model):
     source_branch: Mapped[str] = mapped_column(String(255), default="")
     target_branch: Mapped[str] = mapped_column(String(255), default="")
     params: Mapped[dict] = mapped_column(JSON, default=lambda: {})
+    cron: Mapped[str] = mapped_column(String(255), default="")
+    files: Mapped[list | None] = mapped_column(JSON, nullable=True)
     reviewer: Mapped[str] = mapped_column(String(255), default="")
     error: Mapped[str] = mapped_column(Text, default="")
     created: Mapped[int] = mapped_column(Integer, default=now)

@@ -137,6 +137,10 @@ class Remote(abc.ABC):
     def status(self, full_name: str, sha: str, state: str, context: str, link: str, description: str = "") -> None:
         """Report a build state on a commit, under `context` (one per config)."""
 
+    def changed_files(self, full_name: str, number: int) -> list[str] | None:
+        """Return the files pull request `number` changes; None when the forge cannot say (`when: path` passes)."""
+        return None
+
     def netrc(self, full_name: str) -> Netrc | None:
         """Return clone credentials for a repository (None when cloning needs none)."""
         return None

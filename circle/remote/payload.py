@@ -1,13 +1,19 @@
 """Reading webhook bodies: JSON decoding, tolerant lookups, header access and git ref names."""
 from __future__ import annotations
 
-from typing import Any, Mapping, TypedDict
+from typing import Any, Iterable, Mapping, TypedDict
 
 from circle.errors import InvalidInput
 from circle.limits import decode_json
 from circle.remote.types import KIND_IGNORE, KIND_PULL_REQUEST, KIND_PULL_REQUEST_CLOSED
 
 HEADS = "refs/heads/"
+# More changed files than this (a huge push) are not kept: `when: path` then matches, as for unknown files.
+MAX_CHANGED_FILES = 5000
+# GitHub lists at most this many files of a pull request; as many may mean more.
+MAX_LISTED_PR_FILES = 3000
+# GitHub lists at most this many commits of a push; a push listing as many may have changed more files.
+MAX_LISTED_COMMITS = 20
 TAGS = "refs/tags/"
 
 
@@ -100,6 +106,32 @@ def commit_fields(commit: Any, sender: str) -> CommitFields:
         "author_name": text(commit, "author", "name"),
         "author_email": text(commit, "author", "email"),
     }
+
+
+def file_list(names: Iterable[str]) -> list[str] | None:
+    """Return changed file names sorted and unique, or None (unknown) when there are none or too many."""
+    files = sorted({name for name in names if name})
+    return files if 0 < len(files) <= MAX_CHANGED_FILES else None
+
+
+def pushed_files(data: Any) -> list[str] | None:
+    """Return the files a push delivery's commits[] add, modify or remove (GitHub, Gitea, Gogs, GitLab).
+
+    None (unknown) when the delivery may list only some of the pushed commits: GitHub's cap, or a
+    total (GitLab's total_commits_count, Gitea's total_commits) above the commits listed.
+    """
+    commits = dig(data, "commits", default=[])
+    total = dig(data, "total_commits_count", default=dig(data, "total_commits", default=0))
+    if not isinstance(commits, list) or len(commits) >= MAX_LISTED_COMMITS or (
+            isinstance(total, int) and total > len(commits)):
+        return None
+    names: list[str] = []
+    for commit in commits:
+        for key in ("added", "modified", "removed"):
+            listed = dig(commit, key, default=[])
+            if isinstance(listed, list):
+                names.extend(name for name in listed if isinstance(name, str))
+    return file_list(names)
 
 
 def pull_request_kind(action: str, number: int, build_actions: frozenset[str]) -> tuple[str, str]:

@@ -142,6 +142,7 @@ class HookEvent(Value):
     title: str = ""
     deploy_to: str = ""
     reason: str = ""
+    files: list[str] | None = None  # the files a push changed, when the forge says (None: unknown)
 
     @property
     def builds(self) -> bool:
@@ -155,4 +156,5 @@ class HookEvent(Value):
             event=self.event, ref=self.ref, branch=branch, commit=self.sha, message=self.message,
             title=self.title, author=self.author or self.author_name, email=self.author_email,
             avatar=self.avatar, link=self.link, sender=self.sender, deploy_to=self.deploy_to,
-            pr_number=self.number, source_branch=self.source_branch, target_branch=self.target_branch)
+            pr_number=self.number, source_branch=self.source_branch, target_branch=self.target_branch,
+            files=None if self.files is None else list(self.files))

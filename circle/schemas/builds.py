@@ -42,6 +42,7 @@ class BuildSchema(Strict):
     source_branch = fields.String(dump_only=True)
     target_branch = fields.String(dump_only=True)
     params = fields.Dict(dump_only=True, keys=fields.String(), values=fields.String())
+    cron = fields.String(dump_only=True, metadata={"description": "the cron job that started it (event cron)"})
     reviewer = fields.String(dump_only=True)
     error = fields.String(dump_only=True)
     created = unix_time()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from circle import states
-from circle.errors import Conflict, IgnoreEvent, InvalidInput, NotFound, Unauthorized
+from circle.errors import CircleError, Conflict, IgnoreEvent, InvalidInput, NotFound, Unauthorized
 from circle.models import Build, Repo
 from circle.models.hook_delivery import MAX_DELIVERY_ID
 from circle.remote import HookEvent, Remote
@@ -120,13 +120,22 @@ def receive(scm_id: int, repo_id: int, token: str, headers: Mapping[str, str], b
         with transaction("hook delivery"):
             if delivery:
                 _remember(repo, delivery)
-            return _build(repo, event)
+            return _build(repo, event, remote)
     except _Duplicate:
         log.info("repo %s: delivery %s received again; nothing built", repo.id, delivery)
         return HookResult(skipped=f"duplicate delivery: {repo.full_name} already received delivery {delivery}")
 
 
-def _build(repo: Repo, event: HookEvent) -> HookResult:
+def _pull_request_files(remote: Remote, repo: Repo, event: HookEvent) -> list[str] | None:
+    """Ask the forge which files a pull request changes; None (so `when: path` passes) when it cannot say."""
+    try:
+        return remote.changed_files(repo.full_name, event.number)
+    except CircleError as err:
+        log.warning("repo %s: the files of pull request #%s are unknown: %s", repo.id, event.number, err)
+        return None
+
+
+def _build(repo: Repo, event: HookEvent, remote: Remote) -> HookResult:
     """Apply SPEC §5 rules 3-5 and create the builds."""
     switch = SWITCHES.get(event.event)
     if switch is None:
@@ -141,6 +150,8 @@ def _build(repo: Repo, event: HookEvent) -> HookResult:
         configs = [c for c in configs if branch_matches(c, origin.branch)]
     if not configs:
         return HookResult(skipped=f"no config of {repo.full_name} builds branch {origin.branch!r}")
+    if origin.event == states.PULL_REQUEST and origin.files is None:
+        origin.files = _pull_request_files(remote, repo, event)
     gated = repo.gated and origin.event == states.PULL_REQUEST
     created = [builds.create(repo, config, origin, gated=gated) for config in configs]
     log.info("repo %s: %s %s created builds %s", repo.id, event.event, event.ref, [b.number for b in created])

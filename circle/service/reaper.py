@@ -1,7 +1,8 @@
 """Taking back leases that expired: re-queue once, then end the workflow in error ("agent lost").
 
-The same periodic job ends builds no task carries (sweep) and forgets webhook delivery ids older than
-CIRCLE_HOOK_DELIVERY_RETENTION (prune_deliveries), in small batches of their own transactions.
+The same periodic job builds the cron jobs that are due (service.crons.run_due), ends builds no task carries
+(sweep) and forgets webhook delivery ids older than CIRCLE_HOOK_DELIVERY_RETENTION (prune_deliveries),
+in small batches of their own transactions.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from circle.extensions import db
 from circle.hub import hub
 from circle.models import Task
 from circle.models.types import now
-from circle.service import events, progress
+from circle.service import crons, events, progress
 from circle.service.names import build_name
 from circle.store import builds as build_store
 from circle.store import hook_deliveries as delivery_store
@@ -173,6 +174,7 @@ class Reaper:
                 try:
                     hub().contacts.flush()
                     reap()
+                    crons.run_due()
                     if rounds % SWEEP_EVERY == 0:
                         sweep()
                     if rounds % PRUNE_EVERY == 0:

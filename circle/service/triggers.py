@@ -1,4 +1,4 @@
-"""Which configs an event builds, and the origin of a manual build."""
+"""Which configs an event builds, and the origin of a build of a branch head (manual and cron builds)."""
 from __future__ import annotations
 
 import fnmatch
@@ -31,6 +31,12 @@ def matching_configs(repo: Repo, branch: str, *, config_id: int | None = None) -
 
 def manual_origin(repo: Repo, user: User, branch: str, commit: str | None, params: dict[str, Any]) -> Origin:
     """Return the origin of a manual build, resolving the branch head and commit details through the SCM."""
+    return head_origin(repo, branch, commit, event=states.MANUAL, sender=user.login, params=params)
+
+
+def head_origin(repo: Repo, branch: str, commit: str | None, *, event: str, sender: str,
+                params: dict[str, Any] | None = None, cron: str = "") -> Origin:
+    """Return the origin of a build of `commit` (default: the branch head) on `branch`, read through the SCM."""
     from circle.service.scms import remote_for
 
     remote = remote_for(scm_store.get(repo.scm_id))
@@ -38,7 +44,7 @@ def manual_origin(repo: Repo, user: User, branch: str, commit: str | None, param
     if not sha:
         raise NotFound(f"branch {branch!r} of {repo.full_name} not found")
     details = remote.commit(repo.full_name, sha)
-    return Origin(event=states.MANUAL, ref=f"refs/heads/{branch}", branch=branch, commit=details.sha or sha,
+    return Origin(event=event, ref=f"refs/heads/{branch}", branch=branch, commit=details.sha or sha,
                   message=details.message, author=details.author or details.author_name,
-                  email=details.author_email, avatar=details.avatar, link=details.link, sender=user.login,
-                  params={str(k): str(v) for k, v in params.items()})
+                  email=details.author_email, avatar=details.avatar, link=details.link, sender=sender,
+                  params={str(k): str(v) for k, v in (params or {}).items()}, cron=cron)

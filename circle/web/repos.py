@@ -1,4 +1,4 @@
-"""The repo page `/repos/{repo_id}`: builds and the "Build" button; settings, configs, secrets, registries tabs."""
+"""The repo page `/repos/{repo_id}`: builds and the "Build" button; settings, configs, secrets, registries, crons."""
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -9,12 +9,12 @@ from circle.errors import Forbidden
 from circle.models import Repo
 from circle.service import permissions
 from circle.states import EVENTS, STATES, TRUSTED_EVENTS
-from circle.store import builds, configs, secrets
+from circle.store import builds, configs, crons, secrets
 from circle.web.blueprint import bp
 from circle.web.guard import signed_in, viewer
 from circle.web.paging import Pager, requested_page
 
-TABS = ("builds", "settings", "configs", "secrets", "registries")
+TABS = ("builds", "settings", "configs", "secrets", "registries", "crons")
 SWITCHES = (("allow_push", "Build pushes"), ("allow_tag", "Build tags"), ("allow_pr", "Build pull requests"),
             ("allow_deploy", "Build deployments"), ("gated", "Hold pull request builds until approved"))
 
@@ -49,8 +49,14 @@ def _registries(repo: Repo) -> dict[str, Any]:
     return {"registries": secrets.list_registries(repo.id)}
 
 
+def _crons(repo: Repo) -> dict[str, Any]:
+    """Return the repo's cron jobs."""
+    return {"crons": crons.list_by_repo(repo.id)}
+
+
 LOADERS: dict[str, Callable[[Repo], dict[str, Any]]] = {
-    "builds": _builds, "settings": _settings, "configs": _configs, "secrets": _secrets, "registries": _registries}
+    "builds": _builds, "settings": _settings, "configs": _configs, "secrets": _secrets, "registries": _registries,
+    "crons": _crons}
 
 
 @bp.route("/repos/<int:repo_id>")

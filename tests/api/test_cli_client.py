@@ -144,3 +144,22 @@ def test_repo_repair_prints_the_new_hook_url(circle, repo: dict):
     assert hook != f"hook: {repo['hook_url']}"
     code, _, err = circle("repo", "repair", "acme/none")
     assert code == 1 and "no repo 'acme/none'" in err
+
+
+def test_cron_commands(circle, repo: dict):
+    code, out, err = circle("cron", "add", "acme/app", "nightly", "0 3 * * *")
+    assert code == 0 and out.startswith("cron job nightly (1) builds the default branch on '0 3 * * *'"), err
+    code, out, _ = circle("cron", "ls", "acme/app")
+    assert out.splitlines()[0].split() == ["ID", "NAME", "SCHEDULE", "BRANCH", "NEXT", "ERROR"]
+    assert out.splitlines()[1].split()[:2] == ["1", "nightly"]
+    code, out, _ = circle("cron", "set", "acme/app", "nightly", "--schedule", "@every 1h", "--branch", "dev", "--json")
+    assert code == 0 and (json.loads(out)["schedule"], json.loads(out)["branch"]) == ("@every 1h", "dev")
+    code, _, err = circle("cron", "add", "acme/app", "bad", "* * *")
+    assert code == 1 and "5 fields" in err
+    code, _, err = circle("cron", "set", "acme/app", "1")
+    assert code == 1 and "needs --name, --schedule or --branch" in err
+    code, _, err = circle("cron", "rm", "acme/app", "weekly")
+    assert code == 1 and "no cron job named 'weekly'" in err
+    code, out, _ = circle("cron", "rm", "acme/app", "1")
+    assert code == 0 and out.strip() == "deleted cron job 1"
+    assert circle("cron", "ls", "acme/app")[1].strip().splitlines() == ["ID  NAME  SCHEDULE  BRANCH  NEXT  ERROR"]

@@ -196,3 +196,11 @@ def test_a_directory_lists_its_files_through_the_contents_api(fake_host, gitea) 
     assert fake_host.made("GET", "/api/v1/repos/gitea/test/contents/.woodpecker")[0].query == {"ref": SHA}
     with pytest.raises(NotFound):
         gitea.dir("gitea/test", SHA, "nope")
+
+
+def test_a_pull_requests_files_are_listed_and_gogs_cannot_say(fake_host, gitea) -> None:
+    fake_host.on("GET", "/api/v1/repos/gitea/hello/pulls/3/files", (200, {}, [
+        {"filename": "a.txt", "status": "added"}, {"filename": "b/c.go", "previous_filename": "b/old.go"}]))
+    assert gitea.changed_files("gitea/hello", 3) == ["a.txt", "b/c.go", "b/old.go"]
+    assert get_remote("gogs", fake_host.url, token="t", **FAST).changed_files("gogits/hello", 3) is None
+    assert not fake_host.made("GET", "/api/v1/repos/gogits/hello/pulls/3/files")

@@ -281,3 +281,16 @@ def test_a_directory_lists_its_files_through_the_contents_api(fake_host, github)
         github.dir("octocat/hello", SHA, ".circle.yml")
     with pytest.raises(NotFound, match="missing not found"):
         github.dir("octocat/hello", SHA, "missing")
+
+
+def test_a_pull_requests_files_are_listed_over_every_page(fake_host, github) -> None:
+    """GET …/pulls/{n}/files, paged by Link; a rename names both paths; a 404 is an error, not an empty list."""
+    files = "/api/v3/repos/octocat/hello/pulls/7/files"
+    page2 = f"{fake_host.url}{files}?per_page=100&page=2"
+    fake_host.on("GET", files, lambda call: (
+        (200, {}, [{"filename": "src/b.go", "status": "modified"}]) if call.query.get("page") == "2" else
+        (200, {"Link": f'<{page2}>; rel="next"'}, [{"filename": "docs/new.md", "status": "renamed",
+                                                     "previous_filename": "docs/old.md"}])))
+    assert github.changed_files("octocat/hello", 7) == ["docs/new.md", "docs/old.md", "src/b.go"]
+    with pytest.raises(NotFound):
+        github.changed_files("octocat/hello", 8)

@@ -230,3 +230,10 @@ def test_a_directory_lists_its_blobs_through_the_tree_api(fake_host, gitlab) -> 
     assert fake_host.made("GET", PROJECT + "/repository/tree")[0].query["ref"] == SHA
     with pytest.raises(NotFound):
         gitlab.dir("diaspora/diaspora-client", SHA, "missing")
+
+
+def test_a_merge_requests_files_are_its_diffs_paths(fake_host, gitlab) -> None:
+    fake_host.on("GET", "/api/v4/projects/group%2Fapp/merge_requests/5/diffs", (200, {}, [
+        {"old_path": "README.md", "new_path": "README.md", "new_file": False},
+        {"old_path": "lib/old.rb", "new_path": "lib/new.rb", "renamed_file": True}]))
+    assert gitlab.changed_files("group/app", 5) == ["README.md", "lib/new.rb", "lib/old.rb"]

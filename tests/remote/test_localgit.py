@@ -126,6 +126,23 @@ def test_files_commits_and_branches_are_read_with_git(root, clone, git_env) -> N
     local.status("team/app", head, "success", "circle/default", "http://ci")
 
 
+def test_a_push_names_the_files_it_changed(fake_host, root, clone, git_env) -> None:
+    """The hook event of a push lists `git diff before after`; a new branch's files are unknown."""
+    fake_host.on("POST", "/hook/1/2", (200, {}, {"status": "ok"}))
+    local = get_remote("local", str(root))
+    local.activate("team/app", f"{fake_host.url}/hook/1/2", SECRET)
+    git(git_env, clone, "push", "--quiet", "origin", "main")
+    (clone / "docs").mkdir()
+    (clone / "docs" / "guide.md").write_text("guide\n")
+    (clone / ".circle.yml").write_text("pipeline: {}\n")
+    git(git_env, clone, "add", "-A")
+    git(git_env, clone, "commit", "--quiet", "-m", "docs")
+    git(git_env, clone, "push", "--quiet", "origin", "main")
+    first, second = fake_host.made("POST", "/hook/1/2")
+    assert local.hook(first.headers, first.body).files is None
+    assert local.hook(second.headers, second.body).files == [".circle.yml", "docs/guide.md"]
+
+
 def test_a_foreign_post_receive_hook_is_not_overwritten(root) -> None:
     hook = root / "solo.git" / "hooks" / "post-receive"
     hook.write_text("#!/bin/sh\necho mine\n")

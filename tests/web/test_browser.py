@@ -219,6 +219,28 @@ def test_settings_secrets_and_configs_forms_call_the_api(browser, web_server):
              what="the API's message under the form")
 
 
+def test_crons_form_adds_and_deletes_a_job(browser, web_server):
+    """The crons tab's form creates a job from its fields (empty branch: the default); its button deletes it."""
+    from selenium.webdriver.common.by import By
+
+    repo_id = activate(web_server, {".circle.yml": SLOW})
+    log_in(browser, web_server, "admin", web_server.password, f"/repos/{repo_id}?tab=crons")
+    by_css(browser, "#add-cron input[name=name]").send_keys("nightly")
+    by_css(browser, "#add-cron input[name=schedule]").send_keys("0 3 * * *")
+    by_css(browser, "#add-cron button[type=submit]").click()
+    wait_for(lambda: "nightly" in text_of(browser, "#crons"), what="the new cron job in the list")
+    [job] = web_server.ok("GET", f"/api/repos/{repo_id}/crons")
+    assert (job["name"], job["schedule"], job["branch"]) == ("nightly", "0 3 * * *", "")
+    by_css(browser, "#add-cron input[name=name]").send_keys("bad")
+    by_css(browser, "#add-cron input[name=schedule]").send_keys("* * *")
+    by_css(browser, "#add-cron button[type=submit]").click()
+    wait_for(lambda: "5 fields" in text_of(browser, "#add-cron .form-msg"), what="the schedule error")
+    by_css(browser, "#crons button.btn-danger").click()
+    browser.switch_to.alert.accept()
+    wait_for(lambda: not browser.find_elements(By.CSS_SELECTOR, "#crons"), what="the emptied list")
+    assert web_server.ok("GET", f"/api/repos/{repo_id}/crons") == []
+
+
 def test_repair_hook_button_gives_the_repo_a_new_hook_url(browser, web_server):
     """The settings tab's "Repair hook" button (after its confirmation) rotates the hook URL through the API."""
     repo_id = activate(web_server, {".circle.yml": SLOW})

@@ -285,3 +285,17 @@ def test_settings_tab_has_a_repair_hook_button_the_session_can_press(ann_client,
     answer = ann_client.post(f"/api/repos/{mine.id}/repair", headers={HEADER: token})
     assert answer.status_code == 200, answer.get_json()
     assert answer.get_json()["hook_url"] == hook_url(repos.get(mine.id)) != before
+
+
+def test_crons_tab_lists_jobs_and_offers_the_form(ann_client, ann):
+    """The crons tab shows each job's schedule, branch, next due time (UTC) and last error, and the add form."""
+    from circle.store import crons
+
+    mine = seed.repo(seed.scm(ann))
+    seed.grant(ann, mine, "admin")
+    crons.create(repo_id=mine.id, name="nightly", schedule="0 3 * * *", branch="", next=86400 * 3 + 3 * 3600,
+                 creator="ann", error="acme has no branch gone")
+    page = ann_client.get(f"/repos/{mine.id}?tab=crons").text
+    assert "<code>nightly</code>" in page and "<code>0 3 * * *</code>" in page
+    assert "1970-01-04 03:00 UTC" in page and "acme has no branch gone" in page
+    assert 'id="add-cron"' in page and f'data-path="/api/repos/{mine.id}/crons"' in page

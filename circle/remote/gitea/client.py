@@ -9,6 +9,7 @@ from circle.remote.api import ApiRemote, file_path, repo_path
 from circle.remote.gitea import convert
 from circle.remote.gitea.hook import GiteaHook
 from circle.remote.http import HttpClient
+from circle.remote.payload import file_list
 from circle.remote.types import Commit, HookEvent, Perm, RemoteRepo, RemoteUser, Team
 from circle.states import FOUR_STATES
 
@@ -84,6 +85,11 @@ class GiteaRemote(ApiRemote):
     def commit(self, full_name: str, ref: str) -> Commit:
         """Fetch one commit's metadata."""
         return convert.commit(self.api.get_json(self.commit_path(full_name, ref)))
+
+    def changed_files(self, full_name: str, number: int) -> list[str] | None:
+        """List GET /repos/{owner}/{repo}/pulls/{number}/files (Gitea 1.17 and later; a rename names both paths)."""
+        items = self.api.pages(f"repos/{repo_path(full_name)}/pulls/{number}/files", {"limit": 50})
+        return file_list(str(item.get(key) or "") for item in items for key in ("filename", "previous_filename"))
 
     def post_status(self, full_name: str, sha: str, state: str, context: str, link: str, description: str) -> None:
         """POST /repos/{owner}/{repo}/statuses/{sha}."""

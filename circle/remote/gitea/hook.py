@@ -20,6 +20,7 @@ from circle.remote.payload import (
     load_json,
     need,
     pull_request_kind,
+    pushed_files,
     short_ref,
     text,
 )
@@ -110,6 +111,7 @@ class GiteaHook:
             event=KIND_PUSH,
             sha=after,
             link=first(text(data, "compare_url"), text(commit, "url")),
+            files=pushed_files(data),
             **commit_fields(commit, base["sender"]),
             **base,
         )

@@ -10,6 +10,7 @@ from circle.errors import NotFound, RemoteError
 from circle.remote.api import ApiRemote, file_path, repo_path
 from circle.remote.github import convert, hook
 from circle.remote.http import HttpClient
+from circle.remote.payload import MAX_LISTED_PR_FILES, file_list
 from circle.remote.types import Commit, HookEvent, Perm, RemoteRepo, RemoteUser, Team
 from circle.states import FOUR_STATES
 
@@ -95,6 +96,13 @@ class GithubRemote(ApiRemote):
     def commit(self, full_name: str, ref: str) -> Commit:
         """Fetch GET /repos/{owner}/{repo}/commits/{ref}."""
         return convert.commit(self.api.get_json(f"repos/{repo_path(full_name)}/commits/{quote(ref, safe='')}"))
+
+    def changed_files(self, full_name: str, number: int) -> list[str] | None:
+        """List GET /repos/{owner}/{repo}/pulls/{number}/files (a rename names both paths)."""
+        items = list(self.api.pages(f"repos/{repo_path(full_name)}/pulls/{number}/files", {"per_page": 100}))
+        if len(items) >= MAX_LISTED_PR_FILES:
+            return None
+        return file_list(str(item.get(key) or "") for item in items for key in ("filename", "previous_filename"))
 
     def post_status(self, full_name: str, sha: str, state: str, context: str, link: str, description: str) -> None:
         """POST /repos/{owner}/{repo}/statuses/{sha}."""

@@ -10,7 +10,18 @@ from typing import Any, Callable, Mapping
 
 from circle.errors import InvalidInput
 from circle.remote import signature
-from circle.remote.payload import commit_fields, dig, first, header, load_json, need, pull_request_kind, short_ref, text
+from circle.remote.payload import (
+    commit_fields,
+    dig,
+    first,
+    header,
+    load_json,
+    need,
+    pull_request_kind,
+    pushed_files,
+    short_ref,
+    text,
+)
 from circle.remote.types import (
     KIND_DEPLOYMENT,
     KIND_IGNORE,
@@ -62,6 +73,7 @@ def _push(data: dict[str, Any]) -> HookEvent:
         event=kind,
         sha=after,
         link=first(text(data, "compare"), text(commit, "url")),
+        files=pushed_files(data),
         **commit_fields(commit, base["sender"]),
         **base,
     )

@@ -19,6 +19,7 @@ from circle.remote.gitlab import convert, hook
 from circle.remote.guard import new_session
 from circle.remote.hosts import HostPolicy
 from circle.remote.http import HttpClient, describe_failure, status_text
+from circle.remote.payload import file_list
 from circle.remote.types import Commit, HookEvent, Perm, RemoteRepo, RemoteUser, Team
 from circle.states import GITLAB_STATES
 
@@ -144,6 +145,11 @@ class GitlabRemote(ApiRemote):
         except NotFound:
             raise NotFound(f"{full_name} has no branch {branch} on {self.label}") from None
         return str(data["commit"]["id"])
+
+    def changed_files(self, full_name: str, number: int) -> list[str] | None:
+        """List GET /projects/:id/merge_requests/:iid/diffs (GitLab 15.7 and later; a rename names both paths)."""
+        items = self.api.pages(f"projects/{project_id(full_name)}/merge_requests/{number}/diffs", {"per_page": 100})
+        return file_list(str(item.get(key) or "") for item in items for key in ("new_path", "old_path"))
 
     def commit(self, full_name: str, ref: str) -> Commit:
         """Fetch GET /projects/:id/repository/commits/:sha."""

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from circle.errors import InvalidInput
 from circle.remote import signature
-from circle.remote.payload import dig, first, header, load_json, need, short_ref, text
+from circle.remote.payload import dig, first, header, load_json, need, pushed_files, short_ref, text
 from circle.remote.types import (
     KIND_IGNORE,
     KIND_PULL_REQUEST,
@@ -69,6 +69,7 @@ def _push(data: dict[str, Any]) -> HookEvent:
         author_name=first(text(commit, "author", "name"), text(data, "user_name")),
         author_email=first(text(commit, "author", "email"), text(data, "user_email")),
         link=first(text(commit, "url"), text(data, "project", "web_url")),
+        files=pushed_files(data),
         **base,
     )
 

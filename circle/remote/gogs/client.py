@@ -39,6 +39,10 @@ class GogsRemote(GiteaRemote):
         """Return /repos/{owner}/{repo}/commits/{sha}."""
         return f"repos/{repo_path(full_name)}/commits/{quote(ref, safe='')}"
 
+    def changed_files(self, full_name: str, number: int) -> list[str] | None:
+        """Gogs has no API for a pull request's files: unknown."""
+        return None
+
     def post_status(self, full_name: str, sha: str, state: str, context: str, link: str, description: str) -> None:
         """Gogs has no commit status API."""
         raise NotSupported("Gogs has no commit status API; the build state is shown in circle only")

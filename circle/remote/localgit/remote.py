@@ -19,7 +19,7 @@ from circle.remote import signature
 from circle.remote.base import Remote
 from circle.remote.hosts import HostPolicy
 from circle.remote.localgit import git, receive_hook
-from circle.remote.payload import header, load_json, need, short_ref, text
+from circle.remote.payload import file_list, header, load_json, need, short_ref, text
 from circle.remote.types import (
     KIND_IGNORE,
     KIND_PUSH,
@@ -205,6 +205,7 @@ class LocalRemote(Remote):
             author=commit.author,
             author_name=commit.author_name,
             author_email=commit.author_email,
+            files=file_list(git.changed_files(git_dir, before, after)),
             **{**base, "sender": pusher or commit.author},
         )
 
