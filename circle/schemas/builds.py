@@ -63,6 +63,7 @@ class ProcSchema(Strict):
     machine = fields.String(dump_only=True)
     platform = fields.String(dump_only=True)
     error = fields.String(dump_only=True)
+    attempts = fields.Integer(dump_only=True, metadata={"description": "times the step ran: 1 + its retries"})
 
 
 class BuildDetailSchema(BuildSchema):

@@ -53,7 +53,8 @@ def step_changed(task: Task, report: StepReport) -> None:
     build_store.update_proc(proc, state=new_state, exit_code=report.exit_code,
                             error=report.error, machine=workflow.machine,
                             started=report.started or proc.started or 0,
-                            finished=report.finished if new_state in states.FINAL else 0)
+                            finished=report.finished if new_state in states.FINAL else 0,
+                            attempts=report.attempts or proc.attempts or int(new_state != states.SKIPPED))
     events.proc_changed(build, proc)
     if new_state in states.FINAL:
         hub().logs.close(proc.id)

@@ -81,6 +81,8 @@ function applyProc(proc) {
   setDuration(link.querySelector(".duration"), proc.started, proc.finished);
   const exit = node.querySelector("[data-field=exit_code]");
   if (exit) { exit.textContent = `exit ${proc.exit_code}`; exit.hidden = !proc.exit_code; }
+  const attempts = node.querySelector("[data-field=attempts]");
+  if (attempts) { attempts.textContent = `attempt ${proc.attempts}`; attempts.hidden = !(proc.attempts > 1); }
   const machine = node.querySelector("[data-field=machine]");
   if (machine && proc.machine) machine.textContent = proc.machine;
   if (proc.pid === selected) showProcHead(proc.pid);
