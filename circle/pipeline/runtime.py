@@ -366,8 +366,9 @@ class Runtime:
         failure = self._failure
         if failure is None:
             return RunResult(SUCCESS, 0, "", states)
-        errored = failure.error and not failure.killed
-        return RunResult(ERROR if errored else FAILURE, failure.exit_code or 1, failure.error, states)
+        if failure.killed:  # a step past its own timeout: a failure, its reason on the step
+            return RunResult(FAILURE, failure.exit_code, "", states)
+        return RunResult(ERROR if failure.error else FAILURE, failure.exit_code or 1, failure.error, states)
 
 
 def _duration(seconds: float) -> str:

@@ -87,6 +87,13 @@ class BuildQuery(Query):
     event = fields.String(validate=validate.OneOf(EVENTS))
 
 
+class RestartQuery(Query):
+    """The `?failed=true` of POST …/builds/{number}/restart."""
+
+    failed = fields.Boolean(load_default=False,
+                            metadata={"description": "run only the failed, errored and killed workflows again"})
+
+
 class ManualBuildSchema(Strict):
     """POST /api/repos/{repo_id}/builds: what to build (defaults: the repo's default branch, its head, every config)."""
 

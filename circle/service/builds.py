@@ -1,4 +1,5 @@
-"""The build lifecycle: create, start (compile → procs → tasks), restart, fork, cancel, approve, decline."""
+"""The build lifecycle: create, start (compile → procs → tasks), restart (the build, or some of its workflows), fork,
+cancel, approve, decline."""
 from __future__ import annotations
 
 import logging
@@ -23,6 +24,8 @@ from circle.store.base import commit, transaction
 log = logging.getLogger(__name__)
 
 DEFAULT_PLATFORM = "linux/amd64"
+# The workflow states `restart?failed=true` runs again.
+FAILED_WORKFLOW = (status.FAILURE, status.ERROR, status.KILLED)
 
 
 def create(repo: Repo, config: Config, origin: Origin, *, parent: int = 0, gated: bool = False) -> Build:
@@ -71,11 +74,15 @@ def _start(repo: Repo, config: Config, build: Build) -> None:
         return
     procs = _create_procs(build, config, workflows)
     build_store.update(build, status=status.PENDING, enqueued=now(), error="")
-    queue = hub().queue
     for workflow, proc in zip(workflows, procs):
-        labels = {"platform": DEFAULT_PLATFORM, **workflow.labels}
-        queue.push(build_id=build.id, proc_id=proc.id, labels=labels, timeout=repo.timeout,
-                   payload={"config": workflow.config.to_json(), "pid": proc.pid})
+        _queue(repo, build, workflow, proc)
+
+
+def _queue(repo: Repo, build: Build, workflow: Workflow, proc: Proc) -> None:
+    """Push the task that runs one workflow."""
+    labels = {"platform": DEFAULT_PLATFORM, **workflow.labels}
+    hub().queue.push(build_id=build.id, proc_id=proc.id, labels=labels, timeout=repo.timeout,
+                     payload={"config": workflow.config.to_json(), "pid": proc.pid})
 
 
 def _end(build: Build, state: str, error: str) -> None:
@@ -135,6 +142,65 @@ def restart(repo: Repo, build: Build) -> Build:
     commit("build")
     start(repo, config, build)
     return build
+
+
+def restart_workflow(repo: Repo, build: Build, pid: int) -> Build:
+    """Run one workflow of a finished build again; the others keep their results, logs and files."""
+    workflow = build_store.get_proc_by_pid(build.id, pid)
+    if workflow.ppid:
+        raise InvalidInput(f"proc {pid} of build #{build.number} is a step, not a workflow",
+                           {"pid": ["name a workflow (a proc with ppid 0)"]})
+    return _rerun(repo, build, [workflow])
+
+
+def restart_failed(repo: Repo, build: Build) -> Build:
+    """Run the failed, errored and killed workflows of a finished build again; the passed ones stay as they are."""
+    failed = [w for w in build_store.list_workflows(build.id) if w.state in FAILED_WORKFLOW]
+    if not failed:
+        raise Conflict(f"build #{build.number} has no failed workflow to restart")
+    return _rerun(repo, build, failed)
+
+
+def _rerun(repo: Repo, build: Build, chosen: list[Proc]) -> Build:
+    """Compile the build again and queue the `chosen` workflows afresh, in one transaction."""
+    if build.status in status.ACTIVE:
+        raise Conflict(f"build #{build.number} is {build.status}; cancel it before restarting")
+    config = _config_of(build)
+    try:
+        compiled = compile_build(repo, config, build)
+    except CompileError as err:
+        raise Conflict(f"build #{build.number}'s pipeline no longer compiles:\n{err}") from None
+    existing = build_store.list_workflows(build.id)
+    if [w.name for w in existing] != [_workflow_name(config, w, len(compiled)) for w in compiled]:
+        raise Conflict(f"build #{build.number}'s workflows changed since it ran; restart the whole build")
+    by_pid = {proc.pid: workflow for proc, workflow in zip(existing, compiled)}
+    steps = {proc.pid: build_store.list_steps(build.id, proc.pid) for proc in chosen}
+    for proc in chosen:
+        if [s.name for s in steps[proc.pid]] != [s.name for s in by_pid[proc.pid].config.steps()]:
+            raise Conflict(f"the steps of workflow {proc.name!r} changed since it ran; restart the whole build")
+    for proc in chosen:
+        _reset_workflow(build, [proc, *steps[proc.pid]], by_pid[proc.pid])
+        _queue(repo, build, by_pid[proc.pid], proc)
+    build_store.update(build, status=status.PENDING, error="", finished=0, enqueued=now())
+    events.build_changed(build)
+    commit("build")
+    log.info("build %s: restarted workflows %s", build.id, [proc.pid for proc in chosen])
+    return build
+
+
+def _reset_workflow(build: Build, procs: list[Proc], compiled: Workflow) -> None:
+    """Set a workflow proc and its steps (`procs`) back to pending, dropping their logs and files."""
+    ids = {proc.id for proc in procs}
+    for artifact in file_store.list_by_build(build.id):
+        if artifact.proc_id in ids:
+            file_store.delete(artifact)
+    hub().logs.reset(ids)
+    for proc in procs:
+        build_store.update_proc(proc, state=status.PENDING, exit_code=0, error="", started=0, finished=0,
+                                machine="", log_bytes=0, attempts=0)
+        events.proc_changed(build, proc)
+    for step, proc in zip(compiled.config.steps(), procs[1:]):
+        uploads.bind_step(build, step, proc.pid)
 
 
 def fork(repo: Repo, build: Build, *, params: dict[str, Any] | None = None) -> Build:
