@@ -62,7 +62,7 @@ function applyBuild(build) {
   const error = document.getElementById("build-error");
   error.textContent = build.error || "";
   error.hidden = !build.error;
-  for (const button of root.querySelectorAll("#actions [data-when]")) {
+  for (const button of root.querySelectorAll("#actions [data-when], .workflow [data-when]")) {
     const when = button.dataset.when;
     button.hidden = !(when === "active" ? ACTIVE.has(build.status)
       : when === "blocked" ? build.status === "blocked" : !ACTIVE.has(build.status));
