@@ -132,7 +132,7 @@ class LogStream:
             after = batches[-1].last
 
     def reset(self, proc_ids: Iterable[int]) -> None:
-        """Drop the stored lines of procs that run again (their files once that is committed)."""
+        """Drop the stored lines of procs that run again (their log files once that is committed)."""
         doomed = list(proc_ids)
         for proc_id in doomed:
             log_store.delete_by_proc(proc_id)

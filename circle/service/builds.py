@@ -12,7 +12,7 @@ from circle.models import Build, Config, Proc, Repo, User
 from circle.models.types import now
 from circle.origin import Origin
 from circle.pipeline.types import Workflow
-from circle.service import events, uploads
+from circle.service import events, progress, uploads
 from circle.service.pipelines import compile_build
 from circle.store import builds as build_store
 from circle.store import configs as config_store
@@ -194,11 +194,7 @@ def _reset_workflow(build: Build, procs: list[Proc], compiled: Workflow) -> None
     for artifact in file_store.list_by_build(build.id):
         if artifact.proc_id in ids:
             file_store.delete(artifact)
-    hub().logs.reset(ids)
-    for proc in procs:
-        build_store.update_proc(proc, state=status.PENDING, exit_code=0, error="", started=0, finished=0,
-                                machine="", log_bytes=0, attempts=0)
-        events.proc_changed(build, proc)
+    progress.reset_workflow(build, procs)
     for step, proc in zip(compiled.config.steps(), procs[1:]):
         uploads.bind_step(build, step, proc.pid)
 

@@ -92,6 +92,16 @@ def finish_workflow(build: Build, workflow: Proc, final: str, *, exit_code: int,
             hub().logs.close(proc.id)
 
 
+def reset_workflow(build: Build, procs: list[Proc], error: str = "") -> None:
+    """Set a workflow proc and its steps (`procs`, the workflow first) back to pending, their logs dropped;
+    `error` stays on the workflow to say why."""
+    hub().logs.reset(proc.id for proc in procs)
+    for proc in procs:
+        build_store.update_proc(proc, state=states.PENDING, started=0, finished=0, exit_code=0, machine="",
+                                log_bytes=0, attempts=0, error=error if proc is procs[0] else "")
+        events.proc_changed(build, proc)
+
+
 def settle_build(build: Build) -> Build:
     """Recompute a build's status from its workflows; stamp `finished` when all have ended."""
     workflows = build_store.list_workflows(build.id)
