@@ -55,7 +55,7 @@ def _act(repo_id: int, number: int) -> tuple[Repo, Build]:
     return repo, builds.get_by_number(repo.id, number)
 
 
-@api_route(bp, "POST", f"{ITEM}/restart", query=RestartQuery, answer=BuildSchema, errors=(403, 409))
+@api_route(bp, "POST", f"{ITEM}/restart", query=RestartQuery, answer=BuildSchema, errors=(403, 409, 502))
 def restart_build(repo_id: int, number: int, query: dict[str, Any]) -> Build:
     """Run a finished build again in place (same number; procs, logs and files reset), or only its failed workflows."""
     if query["failed"]:
@@ -63,7 +63,8 @@ def restart_build(repo_id: int, number: int, query: dict[str, Any]) -> Build:
     return build_service.restart(*_act(repo_id, number))
 
 
-@api_route(bp, "POST", f"{ITEM}/workflows/<int:pid>/restart", answer=BuildSchema, errors=(403, 404, 409))
+@api_route(bp, "POST", f"{ITEM}/workflows/<int:pid>/restart", answer=BuildSchema,
+           errors=(400, 403, 409, 502))
 def restart_workflow(repo_id: int, number: int, pid: int) -> Build:
     """Run one workflow of a finished build again; the other workflows keep their results and logs."""
     return build_service.restart_workflow(*_act(repo_id, number), pid)
