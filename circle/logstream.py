@@ -148,6 +148,13 @@ class LogStream:
                 return
             after = batches[-1].last
 
+    def reset(self, proc_ids: Iterable[int]) -> None:
+        """Drop the stored lines of procs that run again (their log files once that is committed)."""
+        doomed = list(proc_ids)
+        for proc_id in doomed:
+            log_store.delete_by_proc(proc_id)
+        self.forget(doomed)
+
     def forget(self, proc_ids: Iterable[int]) -> None:
         """Delete the log files of procs once their deletion is committed (their rows go with the procs)."""
         if self.files is None:

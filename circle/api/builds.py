@@ -8,7 +8,14 @@ from flask import Blueprint
 from circle.api.auth import require_user
 from circle.api.routing import api_route
 from circle.models import Build, Proc, Repo
-from circle.schemas.builds import BuildDetailSchema, BuildQuery, BuildSchema, ForkSchema, ManualBuildSchema
+from circle.schemas.builds import (
+    BuildDetailSchema,
+    BuildQuery,
+    BuildSchema,
+    ForkSchema,
+    ManualBuildSchema,
+    RestartQuery,
+)
 from circle.service import builds as build_service
 from circle.service.permissions import PUSH, repo_for
 from circle.store import builds
@@ -48,10 +55,19 @@ def _act(repo_id: int, number: int) -> tuple[Repo, Build]:
     return repo, builds.get_by_number(repo.id, number)
 
 
-@api_route(bp, "POST", f"{ITEM}/restart", answer=BuildSchema, errors=(403, 409))
-def restart_build(repo_id: int, number: int) -> Build:
-    """Run a finished build again in place (same number; procs, logs and files reset)."""
+@api_route(bp, "POST", f"{ITEM}/restart", query=RestartQuery, answer=BuildSchema, errors=(403, 409, 502))
+def restart_build(repo_id: int, number: int, query: dict[str, Any]) -> Build:
+    """Run a finished build again in place (same number; procs, logs and files reset), or only its failed workflows."""
+    if query["failed"]:
+        return build_service.restart_failed(*_act(repo_id, number))
     return build_service.restart(*_act(repo_id, number))
+
+
+@api_route(bp, "POST", f"{ITEM}/workflows/<int:pid>/restart", answer=BuildSchema,
+           errors=(400, 403, 409, 502))
+def restart_workflow(repo_id: int, number: int, pid: int) -> Build:
+    """Run one workflow of a finished build again; the other workflows keep their results and logs."""
+    return build_service.restart_workflow(*_act(repo_id, number), pid)
 
 
 @api_route(bp, "POST", f"{ITEM}/fork", body=ForkSchema, answer=BuildSchema, status=201, errors=(403, 409))

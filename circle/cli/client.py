@@ -92,8 +92,9 @@ def build_info(args: argparse.Namespace) -> int:
     return _show(args, build, lambda b: fields(b, (
         "number", "status", "event", "ref", "commit", "message", "author", "sender", "parent", "error")) + "\n"
         + f"created: {when(b['created'])}  started: {when(b['started'])}  finished: {when(b['finished'])}\n\n"
-        + table(["PID", "PPID", "NAME", "STATE", "EXIT", "MACHINE"],
-                ([p["pid"], p["ppid"], p["name"], p["state"], p["exit_code"], p["machine"]] for p in b["procs"])))
+        + table(["PID", "PPID", "NAME", "STATE", "EXIT", "ATTEMPTS", "MACHINE"],
+                ([p["pid"], p["ppid"], p["name"], p["state"], p["exit_code"], p.get("attempts", 0), p["machine"]]
+                 for p in b["procs"])))
 
 
 def build_start(args: argparse.Namespace) -> int:
@@ -111,9 +112,18 @@ def build_act(args: argparse.Namespace) -> int:
     """Restart, fork, cancel, approve or decline a build."""
     client = _client(args)
     body = {"params": pairs(args.param, "--param")} if getattr(args, "param", None) else None
-    build = client.call("POST", f"/api/repos/{client.repo_id(args.repo)}/builds/{args.number}/{args.action}",
+    build = client.call("POST", f"/api/repos/{client.repo_id(args.repo)}/builds/{args.number}/{_action_path(args)}",
                         body=body)
     return _show(args, build, _build_line)
+
+
+def _action_path(args: argparse.Namespace) -> str:
+    """Return the path of a build action below the build: `restart` may name one workflow or only the failed ones."""
+    if args.action == "restart" and args.workflow is not None:
+        return f"workflows/{args.workflow}/restart"
+    if args.action == "restart" and args.failed:
+        return "restart?failed=true"
+    return str(args.action)
 
 
 def _write_log(lines: Iterator[dict[str, Any]]) -> None:
@@ -251,6 +261,10 @@ def _build_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentPa
         parser.add_argument("number", type=int)
         if action == "fork":
             parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+        if action == "restart":
+            only = parser.add_mutually_exclusive_group()
+            only.add_argument("--failed", action="store_true", help="run only the failed workflows again")
+            only.add_argument("--workflow", type=int, metavar="PID", help="run only this workflow again")
         parser.set_defaults(func=build_act, action=action)
     logs = build.add_parser("logs", parents=[common], help="print a step's log (default: every step)")
     logs.add_argument("repo")

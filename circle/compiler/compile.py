@@ -287,7 +287,8 @@ class _ConfigBuilder:
             working_dir=self._working_dir(d), entrypoint=d.entrypoint, command=d.command,
             network_mode=d.network_mode, networks=[DEFAULT_NETWORK], aliases=[d.name], devices=list(d.devices),
             dns=list(d.dns), dns_search=list(d.dns_search), extra_hosts=list(d.extra_hosts), tmpfs=list(d.tmpfs),
-            shm_size=d.shm_size, mem_limit=d.mem_limit, cpu_quota=d.cpu_quota, group=d.group)
+            shm_size=d.shm_size, mem_limit=d.mem_limit, cpu_quota=d.cpu_quota, group=d.group,
+            retry=d.retry, retry_delay=d.retry_delay, timeout=d.timeout)
 
     def _working_dir(self, d: StepDef) -> str:
         """Return the step's directory: the workspace, or `directory:` below it (or absolute)."""

@@ -76,6 +76,9 @@ class StepDef:
     shm_size: int = 0
     mem_limit: int = 0
     cpu_quota: int = 0
+    retry: int = 0
+    retry_delay: float = 0
+    timeout: float = 0
     # key nodes for positions of trust problems: option name → key node
     option_nodes: dict[str, Node] = field(default_factory=dict)
 

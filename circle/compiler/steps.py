@@ -7,6 +7,7 @@ set `commands`, `entrypoint` or `environment`.
 from __future__ import annotations
 
 import logging
+import re
 import shlex
 from collections.abc import Callable
 
@@ -27,6 +28,11 @@ LIST_OPTIONS = ("volumes", "devices", "dns", "dns_search", "extra_hosts", "tmpfs
 BOOL_OPTIONS = ("detach", "privileged", "pull")
 INT_OPTIONS = ("shm_size", "mem_limit", "cpu_quota")
 FORBIDDEN_WITH_SETTINGS = ("commands", "entrypoint", "environment")
+# circle's step keys that Drone 0.8 passed to plugins as settings (drone-ssh and drone-rancher take `timeout`).
+PLUGIN_SETTINGS_IN_DRONE08 = ("retry", "timeout")
+MAX_RETRY = 10
+_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|h|m|s)")
+_DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
 
 
 class StepReader:
@@ -75,7 +81,9 @@ def parse_step(entry: StepEntry, dialect: str, reader: Reader) -> StepDef:
     for option, key, value in reader.keys(mapping, (), label):
         seen[option] = key
         handler = _HANDLERS.get(option)
-        if handler is not None:
+        if dialect == DRONE08 and _drone08_setting(option, value, mapping):
+            settings.append((option, value))
+        elif handler is not None:
             handler(step, value, reader, f"`{option}` of {label}")
         elif option in LIST_OPTIONS:
             setattr(step, option, reader.strings(value, f"`{option}` of {label}"))
@@ -103,6 +111,15 @@ def parse_step(entry: StepEntry, dialect: str, reader: Reader) -> StepDef:
                 reader.problem(seen[option], f"{label} has `settings:`, so it is a plugin; a plugin step "
                                              f"cannot also set `{option}`")
     return step
+
+
+def _drone08_setting(option: str, value: Node, mapping: Mapping) -> bool:
+    """Tell whether a Drone 0.8 step's `retry`/`timeout` is a plugin setting, as Drone 0.8 read it: on a step
+    without `commands`, and a `timeout` that is a bare number (plugins count seconds; circle wants a unit)."""
+    if option not in PLUGIN_SETTINGS_IN_DRONE08:
+        return False
+    bare_number = option == "timeout" and isinstance(value, Scalar) and value.text.strip().isdigit()
+    return mapping.get("commands") is None or bare_number
 
 
 def _image(step: StepDef, node: Node, reader: Reader, what: str) -> None:
@@ -233,6 +250,40 @@ def _argv(attribute: str) -> Callable[[StepDef, Node, Reader, str], None]:
     return handler
 
 
+def duration(node: Node, reader: Reader, what: str) -> float:
+    """Return the seconds of a duration written like Go's `90s`, `10m` or `1h30m` (0 and a problem when not)."""
+    text = reader.string(node, what).strip()
+    if not text:
+        return 0
+    if _DURATION.sub("", text) == "" and (seconds := sum(float(n) * _DURATION_UNITS[u]
+                                                         for n, u in _DURATION.findall(text))) > 0:
+        return seconds
+    if not (reader.lenient and "${" in text):
+        reader.problem(node, f"{what} must be a duration like `90s`, `10m` or `1h30m`, not `{text}`")
+    return 0
+
+
+def _timeout(step: StepDef, node: Node, reader: Reader, what: str) -> None:
+    """Read `timeout` (a duration)."""
+    step.timeout = duration(node, reader, what)
+
+
+def _retry(step: StepDef, node: Node, reader: Reader, what: str) -> None:
+    """Read `retry`: a count, or a {count, delay} map."""
+    mapping = node if isinstance(node, Mapping) else None
+    count_node: Node | None = node
+    if mapping is not None:
+        found = {k: v for k, _, v in reader.keys(mapping, ("count", "delay"), what)}
+        count_node = found.get("count")
+        if "delay" in found:
+            step.retry_delay = duration(found["delay"], reader, f"`delay` of {what}")
+    count = reader.integer(count_node, f"`count` of {what}" if mapping is not None else what)
+    if count > MAX_RETRY:
+        reader.problem(count_node, f"{what} may run a step again at most {MAX_RETRY} times, not {count}")
+        count = MAX_RETRY
+    step.retry = count
+
+
 def _settings(node: Node, reader: Reader, what: str) -> list[tuple[str, Node]]:
     """Return the (name, value) pairs of a `settings:` map."""
     mapping = reader.mapping(node, what)
@@ -254,4 +305,6 @@ _HANDLERS: dict[str, Callable[[StepDef, Node, Reader, str], None]] = {
     "network_mode": _network_mode,
     "entrypoint": _argv("entrypoint"),
     "command": _argv("command"),
+    "retry": _retry,
+    "timeout": _timeout,
 }

@@ -77,3 +77,5 @@ class Proc(Model):
     runs_on: Mapped[list | None] = mapped_column(JSON, nullable=True)
     # Bytes of output stored for the proc; past CIRCLE_LOG_MAX_BYTES once the limit's marker line is stored.
     log_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Times the step was run: 1 + its retries so far (0 until it starts).
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -6,6 +6,12 @@ step with `failure: ignore` does not count as failed. Detached steps and service
 their output in the background and are stopped when the pipeline ends. `cancel()` (or the timeout)
 stops the running steps, reports them killed (exit code 137) and skips the rest.
 
+A failed step with `retry: N` runs again, up to N more times (after `retry_delay` seconds), in the
+same workspace; its log goes on across attempts, each new one opened by a "--- attempt 2 of 3 ---"
+line, and its states carry the attempt number. A step running longer than its own `timeout` is
+stopped, reported killed with the error "the step timed out after …", and fails the pipeline (unless
+`failure: ignore`); a timed-out attempt is retried like a failed one. Detached steps are not retried.
+
 Concurrency uses the `threading` and `subprocess` modules: under gevent's monkey-patching (the
 agent) they are greenlets and cooperative pipes, unpatched (`circle exec`, tests) real threads, so
 blocking backend calls (the docker SDK) never stall the other steps in either mode.
@@ -90,6 +96,8 @@ class Runtime:
         self._tearing_down = False
         self._failure: StepState | None = None
         self._states: dict[str, StepState] = {}
+        self._timed_out: set[str] = set()
+        self._halt = threading.Event()  # set when stopped: ends a pause between attempts
 
     # -- control ----------------------------------------------------------------------------
 
@@ -104,6 +112,7 @@ class Runtime:
             self._stop_reason = reason
             steps = list(self._running.values())
             self._killed.update(s.name for s in steps)
+        self._halt.set()
         log.info("pipeline %s: stopping %d running steps", reason, len(steps))
         for step in steps:
             threading.Thread(target=self._destroy, args=(step,), name=f"circle-stop-{step.name}",
@@ -211,30 +220,90 @@ class Runtime:
                 self._skip(step)
                 return
             self._running[step.name] = step
-        self._report(step, StepState(proc=step.name, started=int(started)))
+        attempts = 1 if is_detached(step) else 1 + max(step.retry, 0)
+        self._report(step, StepState(proc=step.name, started=int(started), attempts=1))
         output = StepOutput(step.name, self.masker, self._emitter(step), max_output=self.max_output)
+        state: StepState | None = None
+        for attempt in range(1, attempts + 1):
+            if attempt > 1:
+                output.notice(f"--- attempt {attempt} of {attempts} ---")
+                self._report(step, StepState(proc=step.name, started=int(started), attempts=attempt))
+            state = self._attempt(step, output, started)
+            if state is None:  # a detached step, followed in the background
+                return
+            state.attempts = attempt
+            if attempt == attempts or not self._retryable(step, state) or not self._pause(step.retry_delay):
+                break
+        assert state is not None  # the loop ran at least once
+        self._finish(step, state, started)
+
+    def _attempt(self, step: Step, output: StepOutput, started: float) -> StepState | None:
+        """Run the step once and return how it ended (None for a detached step, which goes on)."""
         try:
             self.backend.start_step(step)
         except BackendError as err:
             output.notice(str(err))
             self._destroy(step)
-            self._finish(step, StepState(proc=step.name, exited=True, exit_code=err.exit_code, error=str(err)),
-                         started)
-            return
+            return StepState(proc=step.name, exited=True, exit_code=err.exit_code, error=str(err))
         if self.stopped:  # a cancel that came while the step was starting
             self._destroy(step)
         if is_detached(step):
-            thread = threading.Thread(target=self._guarded, args=(step, self._follow, step, output, started),
+            thread = threading.Thread(target=self._guarded, args=(step, self._watch, step, output, started),
                                       name=f"circle-detached-{step.name}", daemon=True)
             with self._lock:
                 self._detached.append((step, thread))
             thread.start()
-            return
-        self._follow(step, output, started)
+            return None
+        timer = self._arm(step)
+        try:
+            state = self._follow(step, output)
+        finally:
+            if timer is not None:
+                timer.cancel()
+        self._destroy(step)
+        with self._lock:
+            timed_out = step.name in self._timed_out
+            self._timed_out.discard(step.name)
+        if timed_out and step.name not in self._killed:
+            error = f"the step timed out after {_duration(step.timeout)}"
+            output.notice(f"{error} and was killed")
+            state = StepState(proc=step.name, exited=True, exit_code=EXIT_KILLED, killed=True, error=error)
+        return state
+
+    def _arm(self, step: Step) -> threading.Timer | None:
+        """Start the timer that stops the step after its `timeout`, when it has one."""
+        if step.timeout <= 0:
+            return None
+        timer = threading.Timer(step.timeout, self._time_out, (step,))
+        timer.daemon = True
+        timer.start()
+        return timer
+
+    def _time_out(self, step: Step) -> None:
+        """Stop a step that ran past its timeout (unless the whole pipeline is stopping anyway)."""
+        with self._lock:
+            if step.name not in self._running or self.stopped:
+                return
+            self._timed_out.add(step.name)
+        log.info("step %s timed out after %s", step.name, _duration(step.timeout))
         self._destroy(step)
 
-    def _follow(self, step: Step, output: StepOutput, started: float) -> None:
-        """Stream the step's output, wait for it and report its final state."""
+    def _retryable(self, step: Step, state: StepState) -> bool:
+        """Tell whether an attempt that ended in `state` is worth another one."""
+        if self.stopped or step.name in self._killed:
+            return False
+        return state.exit_code != 0 or bool(state.error)
+
+    def _pause(self, seconds: float) -> bool:
+        """Wait `seconds` before the next attempt; False when the pipeline was stopped meanwhile."""
+        return not (self._halt.wait(seconds) if seconds > 0 else self.stopped)
+
+    def _watch(self, step: Step, output: StepOutput, started: float) -> None:
+        """Follow a detached step to its end and report its final state."""
+        self._finish(step, self._follow(step, output), started)
+
+    def _follow(self, step: Step, output: StepOutput) -> StepState:
+        """Stream the step's output, wait for it and return its state."""
         try:
             for chunk in self.backend.tail_step(step):
                 output.feed(chunk)
@@ -246,7 +315,7 @@ class Runtime:
         if state.exit_code == EXIT_NOT_FOUND and not state.error:
             last = output.last_line
             state.error = last if "not found" in last else "a command was not found (exit code 127)"
-        self._finish(step, state, started)
+        return state
 
     def _finish(self, step: Step, state: StepState, started: float) -> None:
         state = dataclasses.replace(state, proc=step.name, started=int(started), finished=int(time.time()),
@@ -259,7 +328,8 @@ class Runtime:
                 state.killed, state.exit_code = False, 0  # a service stopped because the pipeline ended
             if state.oom_killed and not state.error:
                 state.error = "the step ran out of memory and was killed"
-            failed = (state.exit_code != 0 or bool(state.error)) and not state.killed
+            timed_out = state.killed and bool(state.error)  # killed by its own timeout, not by a cancel
+            failed = (state.exit_code != 0 or bool(state.error)) and (timed_out or not state.killed)
             if failed and step.failure != "ignore" and not is_detached(step) and self._failure is None:
                 self._failure = state
             self._report(step, state)
@@ -296,6 +366,8 @@ class Runtime:
         failure = self._failure
         if failure is None:
             return RunResult(SUCCESS, 0, "", states)
+        if failure.killed:  # a step past its own timeout: a failure, its reason on the step
+            return RunResult(FAILURE, failure.exit_code, "", states)
         return RunResult(ERROR if failure.error else FAILURE, failure.exit_code or 1, failure.error, states)
 
 

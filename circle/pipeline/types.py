@@ -57,6 +57,9 @@ class Step:
     mem_limit: int = 0
     cpu_quota: int = 0
     group: str = ""
+    retry: int = 0  # times a failed step is run again
+    retry_delay: float = 0  # seconds between attempts
+    timeout: float = 0  # seconds the step may run (each attempt); 0 = only the pipeline's timeout
 
     def to_json(self) -> dict[str, Any]:
         """Return the JSON object of this step."""
@@ -235,6 +238,7 @@ class StepState:
     skipped: bool = False
     killed: bool = False
     oom_killed: bool = False
+    attempts: int = 0  # attempts started so far (1 + retries); 0 = not reported
 
     def to_json(self) -> dict[str, Any]:
         """Return the JSON object of this state."""

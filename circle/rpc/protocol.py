@@ -200,7 +200,8 @@ class StepReport(StepState):
                    error=wire.text(data, "error", "state.", "", ERROR_MAX),
                    skipped=wire.field(data, "skipped", bool, "state.", False),
                    killed=wire.field(data, "killed", bool, "state.", False),
-                   oom_killed=wire.field(data, "oom_killed", bool, "state.", False))
+                   oom_killed=wire.field(data, "oom_killed", bool, "state.", False),
+                   attempts=wire.integer(data, "attempts", "state.", 0))
 
 
 @dataclass

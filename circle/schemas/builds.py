@@ -78,6 +78,7 @@ class ProcSchema(Strict):
     def _runs_on(self, proc: Proc) -> list[str]:
         """Return the outcomes of its dependencies after which a workflow runs."""
         return list(proc.runs_on or []) if proc.depends_on else []
+    attempts = fields.Integer(dump_only=True, metadata={"description": "times the step ran: 1 + its retries"})
 
 
 class BuildDetailSchema(BuildSchema):
@@ -99,6 +100,13 @@ class BuildQuery(Query):
     branch = fields.String()
     status = fields.String(validate=validate.OneOf(STATES))
     event = fields.String(validate=validate.OneOf(EVENTS))
+
+
+class RestartQuery(Query):
+    """The `?failed=true` of POST …/builds/{number}/restart."""
+
+    failed = fields.Boolean(load_default=False,
+                            metadata={"description": "run only the failed, errored and killed workflows again"})
 
 
 class ManualBuildSchema(Strict):

@@ -1,4 +1,5 @@
-"""The build lifecycle: create, start (compile → procs → tasks), restart, fork, cancel, approve, decline."""
+"""The build lifecycle: create, start (compile → procs → tasks), restart (the build, or some of its workflows), fork,
+cancel, approve, decline."""
 from __future__ import annotations
 
 import logging
@@ -11,7 +12,7 @@ from circle.models import Build, Config, Proc, Repo, User
 from circle.models.types import now
 from circle.origin import Origin
 from circle.pipeline.types import Workflow
-from circle.service import events, uploads
+from circle.service import events, progress, uploads
 from circle.service.names import build_name
 from circle.service.pipelines import compile_build
 from circle.store import builds as build_store
@@ -24,6 +25,8 @@ from circle.store.base import commit, transaction
 log = logging.getLogger(__name__)
 
 DEFAULT_PLATFORM = "linux/amd64"
+# The workflow states `restart?failed=true` runs again.
+FAILED_WORKFLOW = (status.FAILURE, status.ERROR, status.KILLED)
 
 
 def create(repo: Repo, config: Config, origin: Origin, *, parent: int = 0, gated: bool = False) -> Build:
@@ -72,11 +75,15 @@ def _start(repo: Repo, config: Config, build: Build) -> None:
         return
     procs = _create_procs(build, config, workflows, several)
     build_store.update(build, status=status.PENDING, enqueued=now(), error="")
-    queue = hub().queue
     for workflow, proc in zip(workflows, procs):
-        labels = {"platform": DEFAULT_PLATFORM, **workflow.labels}
-        queue.push(build_id=build.id, proc_id=proc.id, labels=labels, timeout=repo.timeout,
-                   waiting=bool(proc.depends_on), payload={"config": workflow.config.to_json(), "pid": proc.pid})
+        _queue(repo, build, workflow, proc)
+
+
+def _queue(repo: Repo, build: Build, workflow: Workflow, proc: Proc) -> None:
+    """Push the task that runs one workflow (waiting, when it depends on other workflows of the build)."""
+    labels = {"platform": DEFAULT_PLATFORM, **workflow.labels}
+    hub().queue.push(build_id=build.id, proc_id=proc.id, labels=labels, timeout=repo.timeout,
+                     waiting=bool(proc.depends_on), payload={"config": workflow.config.to_json(), "pid": proc.pid})
 
 
 def _end(build: Build, state: str, error: str) -> None:
@@ -147,6 +154,75 @@ def restart(repo: Repo, build: Build) -> Build:
     commit("build")
     start(repo, config, build)
     return build
+
+
+def restart_workflow(repo: Repo, build: Build, pid: int) -> Build:
+    """Run one workflow of a finished build again; the others keep their results, logs and files."""
+    workflow = build_store.get_proc_by_pid(build.id, pid)
+    if workflow.ppid:
+        raise InvalidInput(f"proc {pid} of build #{build.number} is a step, not a workflow",
+                           {"pid": ["name a workflow (a proc with ppid 0)"]})
+    return _rerun(repo, build, [workflow])
+
+
+def restart_failed(repo: Repo, build: Build) -> Build:
+    """Run the failed, errored and killed workflows of a finished build again; the passed ones stay as they are."""
+    failed = [w for w in build_store.list_workflows(build.id) if w.state in FAILED_WORKFLOW]
+    if not failed:
+        raise Conflict(f"build #{build.number} has no failed workflow to restart")
+    return _rerun(repo, build, failed)
+
+
+def _rerun(repo: Repo, build: Build, chosen: list[Proc]) -> Build:
+    """Compile the build again and queue the `chosen` workflows afresh, in one transaction."""
+    if build.status in status.ACTIVE:
+        raise Conflict(f"build #{build.number} is {build.status}; cancel it before restarting")
+    config = _config_of(build)
+    try:
+        compiled, several = compile_build(repo, config, build)
+    except CompileError as err:
+        raise Conflict(f"build #{build.number}'s pipeline no longer compiles:\n{err}") from None
+    existing = build_store.list_workflows(build.id)
+    chosen = _with_skipped_dependents(existing, chosen)
+    if [w.name for w in existing] != [_workflow_name(config, w, len(compiled), several) for w in compiled]:
+        raise Conflict(f"build #{build.number}'s workflows changed since it ran; restart the whole build")
+    by_pid = {proc.pid: workflow for proc, workflow in zip(existing, compiled)}
+    steps = {proc.pid: build_store.list_steps(build.id, proc.pid) for proc in chosen}
+    for proc in chosen:
+        if [s.name for s in steps[proc.pid]] != [s.name for s in by_pid[proc.pid].config.steps()]:
+            raise Conflict(f"the steps of workflow {proc.name!r} changed since it ran; restart the whole build")
+    for proc in chosen:
+        _reset_workflow(build, [proc, *steps[proc.pid]], by_pid[proc.pid])
+        _queue(repo, build, by_pid[proc.pid], proc)
+    build_store.update(build, status=status.PENDING, error="", finished=0, enqueued=now())
+    progress.release_waiting(build)  # a dependent whose dependencies all stay as they were may run at once
+    events.build_changed(build)
+    commit("build")
+    log.info("%s: restarted workflows %s", build_name(build), [proc.pid for proc in chosen])
+    return build
+
+
+def _with_skipped_dependents(workflows: list[Proc], chosen: list[Proc]) -> list[Proc]:
+    """Return `chosen` and the skipped workflows that depend on one of them (at any depth), in pid order."""
+    picked = {proc.pid for proc in chosen}
+    grew = True
+    while grew:
+        more = {w.pid for w in workflows if w.state == status.SKIPPED and w.pid not in picked
+                and picked.intersection(w.depends_on or [])}
+        picked |= more
+        grew = bool(more)
+    return [w for w in workflows if w.pid in picked]
+
+
+def _reset_workflow(build: Build, procs: list[Proc], compiled: Workflow) -> None:
+    """Set a workflow proc and its steps (`procs`) back to pending, dropping their logs and files."""
+    ids = {proc.id for proc in procs}
+    for artifact in file_store.list_by_build(build.id):
+        if artifact.proc_id in ids:
+            file_store.delete(artifact)
+    progress.reset_workflow(build, procs)
+    for step, proc in zip(compiled.config.steps(), procs[1:]):
+        uploads.bind_step(build, step, proc.pid)
 
 
 def fork(repo: Repo, build: Build, *, params: dict[str, Any] | None = None) -> Build:

@@ -12,7 +12,7 @@ ALL_EVENTS = "events"
 
 BUILD_FIELDS = ("id", "number", "parent", "config_id", "event", "status", "ref", "branch", "commit", "message",
                 "author", "sender", "error", "created", "started", "finished")
-PROC_FIELDS = ("pid", "ppid", "name", "state", "exit_code", "started", "finished", "machine", "error")
+PROC_FIELDS = ("pid", "ppid", "name", "state", "exit_code", "started", "finished", "machine", "error", "attempts")
 
 
 def build_json(build: Build) -> dict[str, Any]:

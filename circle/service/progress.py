@@ -56,7 +56,8 @@ def step_changed(task: Task, report: StepReport) -> None:
     build_store.update_proc(proc, state=new_state, exit_code=report.exit_code,
                             error=report.error, machine=workflow.machine,
                             started=report.started or proc.started or 0,
-                            finished=report.finished if new_state in states.FINAL else 0)
+                            finished=report.finished if new_state in states.FINAL else 0,
+                            attempts=report.attempts or proc.attempts or int(new_state != states.SKIPPED))
     events.proc_changed(build, proc)
     if new_state in states.FINAL:
         hub().logs.close(proc.id)
@@ -120,6 +121,16 @@ def release_waiting(build: Build) -> None:
         if len(blocked) == len(waiting):
             return
         waiting = blocked
+
+
+def reset_workflow(build: Build, procs: list[Proc], error: str = "") -> None:
+    """Set a workflow proc and its steps (`procs`, the workflow first) back to pending, their logs dropped;
+    `error` stays on the workflow to say why."""
+    hub().logs.reset(proc.id for proc in procs)
+    for proc in procs:
+        build_store.update_proc(proc, state=states.PENDING, started=0, finished=0, exit_code=0, machine="",
+                                log_bytes=0, attempts=0, error=error if proc is procs[0] else "")
+        events.proc_changed(build, proc)
 
 
 def settle_build(build: Build) -> Build:

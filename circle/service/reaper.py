@@ -21,7 +21,6 @@ from circle.service import crons, events, progress
 from circle.service.names import build_name
 from circle.store import builds as build_store
 from circle.store import hook_deliveries as delivery_store
-from circle.store import logs as log_store
 from circle.store import tasks as task_store
 from circle.store.base import transaction
 
@@ -71,13 +70,7 @@ def _requeue(task: Task, moment: float) -> None:
                  task.id, build_name(build), task.agent_id)
         return
     why = REQUEUED.format(agent=workflow.machine or "its agent")
-    procs = [workflow, *build_store.list_steps(build.id, workflow.pid)]
-    hub().logs.forget(proc.id for proc in procs)
-    for proc in procs:
-        log_store.delete_by_proc(proc.id)
-        build_store.update_proc(proc, state=states.PENDING, started=0, finished=0, exit_code=0, machine="", log_bytes=0,
-                                error=why if proc is workflow else "")
-        events.proc_changed(build, proc)
+    progress.reset_workflow(build, [workflow, *build_store.list_steps(build.id, workflow.pid)], why)
     progress.settle_build(build)
     log.warning("task %s (%s): lease expired; queued again (attempt %d)", task.id, build_name(build), task.attempts)
 

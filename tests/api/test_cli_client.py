@@ -71,6 +71,22 @@ def test_build_commands(circle, repo: dict):
     assert code == 1 and "not blocked" in err
 
 
+def test_build_restart_of_the_failed_workflows_or_of_one(circle, repo: dict):
+    assert circle("build", "start", "acme/app")[0] == 0
+    assert circle("build", "cancel", "acme/app", "1")[1].strip() == "build #1 is killed"
+    code, out, err = circle("build", "restart", "acme/app", "1", "--failed")
+    assert (code, out.strip()) == (0, "build #1 is pending"), err
+    code, _, err = circle("build", "restart", "acme/app", "1", "--workflow", "1")
+    assert code == 1 and "build #1 is pending; cancel it before restarting" in err
+    circle("build", "cancel", "acme/app", "1")
+    code, _, err = circle("build", "restart", "acme/app", "1", "--workflow", "2")
+    assert code == 1 and "proc 2 of build #1 is a step, not a workflow" in err
+    assert circle("build", "restart", "acme/app", "1", "--workflow", "1")[1].strip() == "build #1 is pending"
+    code, out, _ = circle("build", "info", "acme/app", "1")
+    header = next(line for line in out.splitlines() if line.startswith("PID"))
+    assert header.split() == ["PID", "PPID", "NAME", "STATE", "EXIT", "ATTEMPTS", "MACHINE"]
+
+
 def test_build_logs(circle, repo: dict):
     build = add_build(repo["id"], 1)
     _, step = builds.create_procs([Proc(build_id=build.id, pid=1, ppid=0, name="default"),

@@ -168,3 +168,18 @@ def test_a_late_started_report_does_not_reopen_a_closed_step(app, repo, make_bui
     rpc.ok("update", id=task["id"], state={"proc": "build", "started": 3, "exited": True, "killed": True,
                                             "exit_code": 137})
     assert _states(build.id)["build"] == "killed"
+
+
+def test_a_steps_attempts_are_stored_and_an_agent_that_sends_none_counts_one(app, repo, make_build, rpc):
+    """`attempts` in an update (a retried step) reaches the proc; an older agent's update without it counts 1."""
+    build = make_build()
+    task = rpc.ok("next", labels={})
+    rpc.ok("init", id=task["id"], state={"started": 1})
+    rpc.ok("update", id=task["id"], state={"proc": "clone", "started": 1, "exited": True, "exit_code": 0})
+    rpc.ok("update", id=task["id"], state={"proc": "build", "started": 2, "attempts": 1})
+    rpc.ok("update", id=task["id"], state={"proc": "build", "started": 2, "attempts": 3})
+    rpc.ok("update", id=task["id"], state={"proc": "build", "started": 2, "exited": True, "attempts": 3})
+    rpc.ok("done", id=task["id"], state={"finished": 3, "exit_code": 0})
+    db.session.expire_all()
+    attempts = {p.name: p.attempts for p in build_store.list_procs(build.id)}
+    assert attempts == {"default": 0, "clone": 1, "build": 3, "test": 0}

@@ -23,7 +23,7 @@ from circle.rpc.protocol import (
 
 VALUES = [RegisterParams(name="a", capacity=2, labels={"gpu": "yes"}), Registration(agent_id=3, token="t"),
           Assignment(id="4.abc", config={"stages": []}, timeout=5, lease=7.5), WaitResult(canceled=True),
-          InitState(started=9), StepReport(proc="build", exited=True, exit_code=2, killed=True),
+          InitState(started=9), StepReport(proc="build", exited=True, exit_code=2, killed=True, attempts=2),
           LogLine(proc="build", pos=1, time=2, out="hi"), UploadFile(name="f", data=b"\x00\xff", proc="build"),
           DoneState(finished=3, exit_code=1, error="boom")]
 
@@ -37,6 +37,7 @@ def test_to_json_and_back(value: Any):
 @pytest.mark.parametrize("cls, data, message", [
     (StepReport, {"proc": "build", "exit_code": "1"}, "state.exit_code must be an integer"),
     (StepReport, {"exited": True}, "state.proc is required"),
+    (StepReport, {"proc": "build", "attempts": -1}, "state.attempts must be an integer from 0 to 2147483647"),
     (StepReport, {"proc": "build", "exited": 1}, "state.exited must be a boolean"),
     (StepReport, [], "state must be an object"),
     (DoneState, {"exit_code": True}, "state.exit_code must be an integer"),

@@ -131,3 +131,18 @@ def test_a_pipeline_file_that_is_not_utf8_ends_the_build_with_its_position(make)
     build = start(repo, sha)
     assert build.status == states.ERROR
     assert ".drone.yml:3:15: the file is not UTF-8 text (byte 0xE9)" in build.error, build.error
+
+
+def test_restarting_a_failed_workflow_reruns_what_it_skipped_in_order(make):
+    """build failed and test/deploy were skipped: ?failed=true reruns build, then test and deploy after it."""
+    repo, sha = make({"ci/build.yml": step("b"), "ci/test.yml": step("t", "depends_on: [build]\n"),
+                      "ci/deploy.yml": step("d", "depends_on: [test]\n"), "ci/lint.yml": step("l")}, path="ci/")
+    build = start(repo, sha)
+    end(build, "lint", states.SUCCESS)
+    end(build, "build", states.FAILURE)
+    assert build.status == "failure"
+    builds.restart_failed(repo, build)
+    assert workflows(build) == {"build": ("pending", "pending"), "test": ("pending", "waiting"),
+                                "deploy": ("pending", "waiting"), "lint": ("success", "")}
+    end(build, "build", states.SUCCESS)
+    assert workflows(build)["test"] == ("pending", "pending") and workflows(build)["deploy"][1] == "waiting"

@@ -298,3 +298,33 @@ def test_ansi_codes_become_styles(browser, web_server):
     assert result["cursor"] == [["clean", "", ""], [" text", "", ""]]
     assert result["progress"] == "100%"
     assert result["controls"] == [["abc\td", "", ""]]
+
+
+MATRIX = ("pipeline:\n  check:\n    image: x\n    commands: [date +run-%s%N, 'test \"${AXIS}\" = good']\n"
+          "matrix:\n  AXIS: [good, bad]\n")
+
+
+def test_a_workflows_restart_button_runs_only_that_workflow(browser, web_server):
+    """On a finished build's page each workflow has a Restart button: it runs that workflow again (a new log) and
+    leaves the other workflow's log as it was."""
+    repo_id = activate(web_server, {".circle.yml": MATRIX})
+    number = web_server.ok("POST", f"/api/repos/{repo_id}/builds", json={})[0]["number"]
+    assert web_server.wait_build(repo_id, number)["status"] == "failure"
+    procs = web_server.build(repo_id, number)["procs"]
+    names = {p["pid"]: p["name"] for p in procs if p["ppid"] == 0}
+    checks = {names[p["ppid"]]: p["pid"] for p in procs if p["ppid"]}
+
+    def log(name: str) -> str:
+        return web_server.api("GET", f"/api/repos/{repo_id}/builds/{number}/logs/{checks[name]}?format=text").text
+
+    before = {name: log(name) for name in checks}
+    log_in(browser, web_server, "admin", web_server.password, f"/repos/{repo_id}/builds/{number}")
+    bad = next(pid for pid, name in names.items() if name.endswith("AXIS=bad)"))
+    button = wait_for(lambda: by_css(browser, f'.workflow[data-pid="{bad}"] .workflow-restart'),
+                      what="the workflow's Restart button")
+    assert button.is_displayed()
+    button.click()
+    wait_for(lambda: log("default (AXIS=bad)") != before["default (AXIS=bad)"], what="the workflow's new log")
+    assert web_server.wait_build(repo_id, number)["status"] == "failure"
+    assert log("default (AXIS=good)") == before["default (AXIS=good)"]
+    wait_for(lambda: text_of(browser, ".build-title .status") == "failure", what="the page showing failure again")

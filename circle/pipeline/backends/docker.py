@@ -16,6 +16,7 @@ entrypoint (or the step's `entrypoint`/`command`). `privileged` is passed throug
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import re
@@ -106,6 +107,7 @@ class DockerBackend:
         self._config = Config()
         self._containers: dict[str, str] = {}
         self._removed: set[str] = set()
+        self._serial = itertools.count()
         self._lock = threading.Lock()
 
     @property
@@ -224,7 +226,7 @@ class DockerBackend:
         """Pull the image when needed, create the step's container and start it."""
         self._ensure_image(step)
         with self._lock:
-            name = f"{self.id}_{len(self._containers)}"
+            name = f"{self.id}_{next(self._serial)}"  # a retried step gets a new container
             self._containers[step.name] = name
         try:
             self.api.create_container(**self.container_config(step, name))

@@ -197,6 +197,7 @@ class LocalBackend:
                 os.close(info_w)
         with self._lock:
             self._procs[step.name] = proc
+            self._stopped.discard(step.name)  # a retried step starts afresh
             if info_r >= 0:
                 self._inits[step.name] = NamespaceInit(info_r)
         threading.Thread(target=self._reap, args=(proc,), name=f"circle-reap-{proc.pid}", daemon=True).start()

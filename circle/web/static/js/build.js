@@ -62,7 +62,7 @@ function applyBuild(build) {
   const error = document.getElementById("build-error");
   error.textContent = build.error || "";
   error.hidden = !build.error;
-  for (const button of root.querySelectorAll("#actions [data-when]")) {
+  for (const button of root.querySelectorAll("#actions [data-when], .workflow [data-when]")) {
     const when = button.dataset.when;
     button.hidden = !(when === "active" ? ACTIVE.has(build.status)
       : when === "blocked" ? build.status === "blocked" : !ACTIVE.has(build.status));
@@ -81,6 +81,8 @@ function applyProc(proc) {
   setDuration(link.querySelector(".duration"), proc.started, proc.finished);
   const exit = node.querySelector("[data-field=exit_code]");
   if (exit) { exit.textContent = `exit ${proc.exit_code}`; exit.hidden = !proc.exit_code; }
+  const attempts = node.querySelector("[data-field=attempts]");
+  if (attempts) { attempts.textContent = `attempt ${proc.attempts}`; attempts.hidden = !(proc.attempts > 1); }
   const machine = node.querySelector("[data-field=machine]");
   if (machine && proc.machine) machine.textContent = proc.machine;
   if (proc.pid === selected) showProcHead(proc.pid);
