@@ -60,13 +60,12 @@ def measure(args: argparse.Namespace, counts: dict[str, int], deadline: float) -
     results: dict[str, Any] = {"circle": {}, "buildbot": None, "errors": {}}
     databases = [("sqlite", None)] + ([("postgres", args.postgres)] if args.postgres else [])
     for database, url in databases:
-        try:
-            if url:
-                circle_side.empty_database(url)
-            results["circle"][database] = circle_side.run(database, url, counts, deadline, progress)
-        except BenchError as err:
-            progress(f"circle/{database} failed: {err}")
-            results["errors"][f"circle/{database}"] = str(err)
+        if url:
+            circle_side.empty_database(url)
+        results["circle"][database] = circle_side.run(database, url, counts, deadline, progress)
+        if "error" in results["circle"][database]:
+            progress(f"circle/{database} stopped: {results['circle'][database]['error']}")
+            results["errors"][f"circle/{database}"] = results["circle"][database]["error"]
     if not args.no_buildbot:
         progress("buildbot: ../shared/bench/buildbot/run.sh")
         # Buildbot's three throughput repeats take ~10 min alone here; one repeat, like circle, fits the limit.
@@ -84,7 +83,7 @@ def write(results: dict[str, Any], out_dir: Path, stamp: str) -> str:
     """Add the tables, write the JSON, markdown and PNG; return the markdown."""
     tables = {db: report.rows(circle, results["buildbot"]) for db, circle in results["circle"].items()}
     results["tables"] = tables
-    bb_db = (results["buildbot"] or {}).get("db_url", "?")
+    bb_db = (results["buildbot"] or {}).get("db_url", "not run")
     text = f"## circle vs Buildbot, {results['started_at']}\n\n" + "\n".join(
         report.markdown(table, f"circle on {db} vs Buildbot ({bb_db})") for db, table in tables.items())
     if results["errors"]:

@@ -25,15 +25,15 @@ def run(run_sh: Path, quick: bool, deadline: float, extra: list[str]) -> dict[st
     fd, out_path = tempfile.mkstemp(prefix="buildbot-", suffix=".json")
     os.close(fd)
     argv = [str(run_sh), "--max-seconds", str(int(left - 30)), *(["--quick"] if quick else []), *extra]
-    # run.sh → timeout → bench.py: its own session, so that stopping it reaches bench.py, which stops its PIDs.
-    runner = procs.Proc("buildbot run.sh", argv, {**os.environ, "OUT": out_path}, None, group=True)
     try:
-        code = runner.popen.wait(left + 60)
-    except subprocess.TimeoutExpired:
-        raise BenchError("Buildbot's bench overran the time limit") from None
-    finally:
-        runner.stop(grace=40)
-    try:
+        # run.sh → timeout → bench.py → master and workers: stopping it signals each of those PIDs.
+        runner = procs.Proc("buildbot run.sh", argv, {**os.environ, "OUT": out_path}, None, tree=True)
+        try:
+            code = runner.popen.wait(left + 60)
+        except subprocess.TimeoutExpired:
+            raise BenchError("Buildbot's bench overran the time limit") from None
+        finally:
+            runner.stop(grace=40)
         if code != 0:
             raise BenchError(f"Buildbot's bench exited with {code}")
         return json.loads(Path(out_path).read_text())

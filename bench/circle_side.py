@@ -282,7 +282,7 @@ def phase_throughput(circle: Circle, events: Events, key: str, how: str, count: 
 
 def run(database: str, database_url: str | None, counts: dict[str, int], deadline: float,
         progress: Callable[[str], None]) -> dict[str, Any]:
-    """Measure circle on one database; return every figure and raw sample."""
+    """Measure circle on one database; return every figure and raw sample (and `error` when it stopped early)."""
     circle = Circle(database_url, deadline)
     out: dict[str, Any] = {"system": "circle", "database": database,
                            "agents": "`circle agent` processes, local backend, --max-procs 1 (one workflow each)"}
@@ -314,6 +314,8 @@ def run(database: str, database_url: str | None, counts: dict[str, int], deadlin
         events.close()
         api.close()
         out["memory_after_runs"], out["cpu_total_s"] = circle.memory(), circle.cpu()
+    except BenchError as err:
+        out["error"] = str(err)  # what was measured before stays in the results
     finally:
         circle.close()
     return out

@@ -13,18 +13,17 @@ STARTED: list["Proc"] = []
 
 
 class Proc:
-    """One child process with its output in a file; only its PID (or the group it leads) is ever signalled."""
+    """One child process with its output in a file; only its PID (with tree=True: its descendants' too) is signalled."""
 
     def __init__(self, name: str, argv: list[str], env: dict[str, str], log_path: Path | None,
-                 group: bool = False) -> None:
+                 tree: bool = False) -> None:
         self.name = name
-        self.group = group
+        self.tree = tree
         self.log_path = log_path
         self._log = open(log_path, "ab") if log_path else None
         self.spawned = time.perf_counter()
         self.popen = subprocess.Popen(argv, env=env, stdout=self._log or subprocess.DEVNULL,
-                                      stderr=subprocess.STDOUT if self._log else None, stdin=subprocess.DEVNULL,
-                                      start_new_session=group)
+                                      stderr=subprocess.STDOUT if self._log else None, stdin=subprocess.DEVNULL)
         self.pid = self.popen.pid
         STARTED.append(self)
 
@@ -32,29 +31,58 @@ class Proc:
         """Return whether the process still runs."""
         return self.popen.poll() is None
 
-    def _signal(self, sig: int) -> None:
-        """Send sig to this PID, or to the process group it leads when it was started with group=True."""
-        try:
-            os.killpg(self.pid, sig) if self.group else os.kill(self.pid, sig)
-        except ProcessLookupError:
-            pass
-
     def stop(self, grace: float = 20.0) -> float:
-        """SIGTERM this PID, SIGKILL it after `grace` seconds; return the seconds until it exited."""
+        """SIGTERM this PID (and its descendants), SIGKILL what is left after `grace` s; return the seconds taken."""
         t0 = time.perf_counter()
+        targets = descendants(self.pid) if self.tree and self.alive() else []
         if self.alive():
-            self._signal(signal.SIGTERM)
-            try:
-                self.popen.wait(grace)
-            except subprocess.TimeoutExpired:
-                print(f"bench: {self.name} (pid {self.pid}) ignored SIGTERM; SIGKILL", file=sys.stderr)
-                self._signal(signal.SIGKILL)
-                self.popen.wait(10)
+            targets.insert(0, self.pid)
+        _send(targets, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while (self.alive() or any(_running(pid) for pid in targets[1:])) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = [pid for pid in targets[1:] if _running(pid)] + ([self.pid] if self.alive() else [])
+        if left:
+            print(f"bench: {self.name}: pids {left} ignored SIGTERM for {grace:.0f} s; SIGKILL", file=sys.stderr)
+            _send(left, signal.SIGKILL)
+        if targets:
+            self.popen.wait(10)
         if self._log:
             self._log.close()
         if self in STARTED:
             STARTED.remove(self)
         return time.perf_counter() - t0
+
+
+def _send(pids: list[int], sig: int) -> None:
+    """Send sig to each PID that still exists."""
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+def _running(pid: int) -> bool:
+    """Return whether a process exists and is not a zombie."""
+    fields = _stat_fields(pid)
+    return fields is not None and fields[0] != "Z"
+
+
+def descendants(pid: int) -> list[int]:
+    """Return the PIDs of every live descendant of pid (children before grandchildren), from /proc."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat_fields(int(entry.name))
+            if fields is not None:
+                parents.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, frontier = [], [pid]
+    while frontier:
+        children = [c for p in frontier for c in parents.get(p, [])]
+        found.extend(children)
+        frontier = children
+    return found
 
 
 def stop_all() -> None:
@@ -67,7 +95,7 @@ def _stat_fields(pid: int) -> list[str] | None:
     """Return the fields of /proc/<pid>/stat after the command name, or None when the process is gone."""
     try:
         data = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
         return None
     return data[data.rindex(")") + 2:].split()
 
