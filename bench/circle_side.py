@@ -175,8 +175,10 @@ class Circle:
 
 
 def _delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    """Return after − before for every key both have."""
-    return {k: round(after[k] - before[k], 3) for k in after if k in before}
+    """Return after − before for each key both have, and `not_circle`: busy CPU of the machine outside circle."""
+    out = {k: round(after[k] - before[k], 3) for k in after if k in before}
+    out["not_circle"] = round(out["machine_busy"] - sum(v for k, v in out.items() if k != "machine_busy"), 3)
+    return out
 
 
 def phase_startup(circle: Circle, cycles: int) -> dict[str, Any]:
@@ -256,6 +258,7 @@ def phase_throughput(circle: Circle, events: Events, key: str, how: str, count: 
     cpu0 = circle.cpu()
 
     def submit(share: int) -> list[tuple[int, int]]:
+        """Trigger `share` builds on a connection of its own; return their (repo id, number)."""
         api = Api(circle.url, circle.token)
         try:
             return [circle.trigger(api, key, how) for _ in range(share)]
