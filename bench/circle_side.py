@@ -164,6 +164,11 @@ class Circle:
         repo = self.repos[key]
         return repo["id"], api.trigger_api(repo["id"]) if how == "api" else api.trigger_hook(repo)
 
+    def log_tail(self, lines: int = 80) -> list[str]:
+        """Return the last lines of the server's log (kept in the results when a run fails)."""
+        log = self.tmp / "server.log"
+        return log.read_text(errors="replace").splitlines()[-lines:] if log.exists() else []
+
     def close(self) -> None:
         """Stop every process of this run and remove its temp dir."""
         for agent in reversed(self.agents):
@@ -319,6 +324,7 @@ def run(database: str, database_url: str | None, counts: dict[str, int], deadlin
         out["memory_after_runs"], out["cpu_total_s"] = circle.memory(), circle.cpu()
     except BenchError as err:
         out["error"] = str(err)  # what was measured before stays in the results
+        out["server_log_tail"] = circle.log_tail()
     finally:
         circle.close()
     return out
