@@ -114,3 +114,37 @@ def test_retention_logs_what_it_freed_and_the_database_size(app, caplog: pytest.
     assert "deleted 1 builds (0 procs, 0 log batches), 0 artifacts of repo" in caplog.text
     size = caplog.text.split("database size now ")[1].split()[0]
     assert int(size) > 0
+
+
+def test_the_log_files_of_deleted_builds_go_too(app, tmp_path, monkeypatch: pytest.MonkeyPatch):
+    """With the file log store a purged build's finished logs leave the disk; a kept build's stay."""
+    from circle.logfiles import LogFiles
+
+    files = LogFiles(tmp_path / "logs")
+    monkeypatch.setattr(hub().logs, "files", files)
+    repo = _repo("x")
+    steps = []
+    for number in (1, 2):
+        build_id = _build(repo, number, with_rows=True)
+        steps.append(builds.get_proc_by_pid(build_id, 2).id)
+        hub().logs.close(steps[-1])
+        db.session.commit()
+    assert all(files.path(step).exists() for step in steps)
+    retention.purge(policy=retention.Policy(days=30, keep_min=1, artifact_days=0))
+    assert not files.path(steps[0]).exists() and files.path(steps[1]).exists()
+
+
+def test_ten_thousand_builds_keep_exactly_the_newest_per_branch(app):
+    """10 000 old builds over 7 branches: the newest 10 of each stay, the other 9 930 go in batches."""
+    from sqlalchemy import insert
+
+    repo = _repo("big")
+    old = now() - 40 * DAY
+    db.session.execute(insert(Build), [
+        {"repo_id": repo.id, "number": n, "event": "push", "status": "success", "branch": f"b{n % 7}",
+         "created": old, "params": {}} for n in range(1, 10_001)])
+    db.session.commit()
+    freed = retention.purge(policy=retention.Policy(days=30, keep_min=10, artifact_days=0))
+    db.session.remove()
+    expected = sorted(n for n in range(1, 10_001) if n > 10_000 - 70)
+    assert freed.builds == 9_930 and _numbers(repo) == expected
