@@ -62,3 +62,34 @@ def test_an_old_database_is_backed_up_then_upgraded_with_its_rows(app: Flask):
         upgrade(app)
         assert _backups(app) == copies
         copies[0].unlink()
+
+
+def test_rows_of_every_table_of_0001_survive_the_upgrade_to_head(app: Flask):
+    """Users, SCMs, repos, perms, builds, procs, logs, artifacts, configs, secrets, tasks: as many rows at head."""
+    from circle.hub import hub
+    from circle.store import configs, files, repos, secrets, users
+    from circle.store import logs as log_store
+
+    build_id, workflow_id = make_workflow()
+    build = builds.get(build_id)
+    step_id = builds.get_proc_by_pid(build_id, 2).id
+    hub().logs.write(step_id, [(0, 0, "héllo"), (1, 1, "bye")])
+    files.create(build_id=build_id, proc_id=step_id, pid=2, name="a.txt", size=1, data=b"a")
+    configs.create(repo_id=build.repo_id, name="default", content="steps: []\n")
+    secrets.create(repo_id=build.repo_id, name="token", value="s3cret")
+    hub().queue.push(build_id=build_id, proc_id=workflow_id, payload={"config": {}}, labels={}, timeout=1)
+    repos.set_perm(users.get_by_login("u").id, build.repo_id, pull=True, push=True, admin=False)
+    db.session.commit()
+    db.session.remove()
+    flask_migrate.downgrade(revision="0001")
+    with db.engine.connect() as conn:
+        tables = [name for name in sa.inspect(conn).get_table_names() if name != "alembic_version"]
+        before = {name: conn.execute(sa.text(f"SELECT count(*) FROM {name}")).scalar_one() for name in tables}
+    upgrade(app)
+    with db.engine.connect() as conn:
+        after = {name: conn.execute(sa.text(f"SELECT count(*) FROM {name}")).scalar_one() for name in tables}
+    assert after == before and all(before[name] for name in ("users", "builds", "procs", "files", "secrets"))
+    assert log_store.list_page(step_id, limit=10) == [(0, 0, "héllo"), (1, 1, "bye")]
+    assert secrets.get(secrets.list_by_repo(build.repo_id)[0].id).value == "s3cret"
+    for old in _backups(app):
+        old.unlink()
