@@ -63,6 +63,12 @@ SETTINGS: tuple[Setting, ...] = (
             "host names, IP networks (CIDR) or * that SCMs of non-admins may reach besides public addresses"),
     Setting("CIRCLE_HOOK_DELIVERY_RETENTION", int, 7 * 86400,
             "seconds a webhook delivery id is remembered, so a replay of it within that time builds nothing"),
+    Setting("CIRCLE_RETENTION_DAYS", int, 0,
+            "finished builds older than this many days are deleted (repos may override); 0 = keep forever"),
+    Setting("CIRCLE_RETENTION_KEEP_MIN", int, 10,
+            "the newest this many builds of each branch are kept whatever their age (repos may override)"),
+    Setting("CIRCLE_ARTIFACT_RETENTION_DAYS", int, 0,
+            "artifacts older than this many days are deleted (repos may override); 0 = keep forever"),
 )
 
 LOG_STORES = ("", "file")
@@ -100,6 +106,9 @@ class Settings:
     metrics_token: str
     scm_allowed_hosts: HostPolicy
     hook_delivery_retention: int
+    retention_days: int
+    retention_keep_min: int
+    artifact_retention_days: int
 
     def as_flask_config(self) -> dict[str, Any]:
         """Return the Flask config keys these settings imply (the session cookie is Secure behind https)."""
@@ -169,7 +178,8 @@ def _check_database_url(url: str) -> None:
 # The least value each pool, session and retention setting takes.
 POOL_MINIMUMS = {"CIRCLE_DB_POOL_SIZE": 1, "CIRCLE_DB_MAX_OVERFLOW": 0, "CIRCLE_DB_POOL_TIMEOUT": 1,
                  "CIRCLE_SESSION_IDLE": 60, "CIRCLE_SESSION_MAX": 60, "CIRCLE_LOGIN_FAILURES": 0,
-                 "CIRCLE_HOOK_DELIVERY_RETENTION": 60}
+                 "CIRCLE_HOOK_DELIVERY_RETENTION": 60, "CIRCLE_RETENTION_DAYS": 0,
+                 "CIRCLE_RETENTION_KEEP_MIN": 0, "CIRCLE_ARTIFACT_RETENTION_DAYS": 0}
 
 
 def agent_poll_seconds(values: Mapping[str, Any]) -> int:
@@ -241,6 +251,8 @@ def load(environ: Mapping[str, str] | None = None, *, generate: bool = True) -> 
         login_failures=values["CIRCLE_LOGIN_FAILURES"], metrics_token=values["CIRCLE_METRICS_TOKEN"],
         scm_allowed_hosts=scm_allowed_hosts(values),
         hook_delivery_retention=values["CIRCLE_HOOK_DELIVERY_RETENTION"],
+        retention_days=values["CIRCLE_RETENTION_DAYS"], retention_keep_min=values["CIRCLE_RETENTION_KEEP_MIN"],
+        artifact_retention_days=values["CIRCLE_ARTIFACT_RETENTION_DAYS"],
     )
 
 

@@ -1,9 +1,16 @@
-"""Opening the database for a command: reachability check with a clear sentence, then migrations to head."""
+"""Opening the database for a command: reachability check with a clear sentence, then migrations to head.
+
+Before migrating, a database stamped with a revision this code does not know (made by a newer circle) is
+refused, and an SQLite file that has something to migrate is first copied with `VACUUM INTO` next to itself.
+"""
 from __future__ import annotations
 
 import io
 import logging
+import time
 from contextlib import redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import text
@@ -38,13 +45,73 @@ def check(app: Flask) -> None:
         raise DatabaseUnavailable(f"cannot use the database URL {_describe(url)}: {err}") from None
 
 
+@dataclass(frozen=True)
+class Revisions:
+    """Where the database's schema is (None: never migrated) and where this code's migrations end."""
+
+    current: str | None
+    head: str
+    known: bool  # the current revision is one of this code's migrations
+
+    @property
+    def pending(self) -> bool:
+        """Tell whether migrations remain to be applied."""
+        return self.current != self.head
+
+
+def revisions(app: Flask) -> Revisions:
+    """Return the database's current revision and the code's head revision."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    with app.app_context():
+        script = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config())
+        with db.engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+        head = script.get_current_head()
+        known = current is None or current in {rev.revision for rev in script.walk_revisions()}
+    assert head is not None, "the migrations directory has no head revision"
+    return Revisions(current=current, head=head, known=known)
+
+
+def refuse_newer(state: Revisions) -> None:
+    """Raise DatabaseUnavailable when the database was migrated by a newer circle than this one."""
+    if not state.known:
+        raise DatabaseUnavailable(
+            f"the database is at revision {state.current}, which this circle does not know (its newest is "
+            f"{state.head}): it was upgraded by a newer circle, so run that version or restore a backup")
+
+
+def backup_sqlite(app: Flask, state: Revisions) -> Path | None:
+    """Copy an SQLite database that has something to migrate with VACUUM INTO; return the copy's path."""
+    with app.app_context():
+        url = db.engine.url
+        if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+            return None
+        if state.current is None or not state.pending:
+            return None
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+        target = Path(f"{url.database}.{state.current}-{stamp}.bak")
+        with db.engine.connect() as connection:
+            connection.exec_driver_sql("VACUUM INTO ?", (str(target),))
+    log.info("database backup before migrating from %s: %s", state.current, target)
+    return target
+
+
 def upgrade(app: Flask) -> None:
-    """Apply every migration up to head."""
+    """Apply every migration up to head, refusing a newer database and backing up an SQLite file first."""
     import flask_migrate
 
+    state = revisions(app)
+    refuse_newer(state)
+    if not state.pending:
+        log.info("database schema is at head %s", state.head)
+        return
+    backup_sqlite(app, state)
+    log.info("migrating the database from %s to %s", state.current or "an empty schema", state.head)
     with app.app_context(), redirect_stdout(io.StringIO()):
         flask_migrate.upgrade()
-    log.info("database schema is at head")
+    log.info("database schema is at head %s", state.head)
 
 
 def open_database(app: Flask) -> None:

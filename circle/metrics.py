@@ -26,5 +26,8 @@ RPC_CALLS = Counter("circle_rpc_calls", "Agent JSON-RPC calls by method and resu
 WEBHOOKS = Counter("circle_webhook_deliveries", "Webhook deliveries by code host and result",
                    ["forge", "result"], registry=None)
 DB_ERRORS = Counter("circle_db_errors", "Requests that failed because the database did", registry=None)
+RETENTION_BUILDS = Counter("circle_retention_deleted_builds", "Builds the retention deleted", registry=None)
+RETENTION_ARTIFACTS = Counter("circle_retention_deleted_artifacts", "Artifacts the retention deleted", registry=None)
 
-PROCESS_METRICS = (BUILD_DURATION, QUEUE_WAIT, LOG_LINES, LOG_BYTES, HTTP_DURATION, RPC_CALLS, WEBHOOKS, DB_ERRORS)
+PROCESS_METRICS = (BUILD_DURATION, QUEUE_WAIT, LOG_LINES, LOG_BYTES, HTTP_DURATION, RPC_CALLS, WEBHOOKS, DB_ERRORS,
+                   RETENTION_BUILDS, RETENTION_ARTIFACTS)

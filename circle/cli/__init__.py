@@ -13,7 +13,7 @@ from circle.errors import CircleError
 
 # Modules that each expose `register(subparsers)`; imported lazily so `circle lint` never loads Flask.
 COMMAND_MODULES = ("circle.cli.server", "circle.cli.users", "circle.cli.pipeline", "circle.cli.exec",
-                   "circle.cli.agent", "circle.cli.client", "circle.cli.crons")
+                   "circle.cli.agent", "circle.cli.client", "circle.cli.crons", "circle.cli.retention")
 
 # Commands that serve or poll for a long time and so run on gevent's patched stdlib.
 GEVENT_COMMANDS = ("server", "agent")

@@ -1,4 +1,4 @@
-"""`circle server` and `circle db upgrade`."""
+"""`circle server`, `circle db upgrade` and `circle db status`."""
 from __future__ import annotations
 
 import argparse
@@ -20,6 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     db_sub = database.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     upgrade = db_sub.add_parser("upgrade", help="apply migrations up to head")
     upgrade.set_defaults(func=cmd_db_upgrade)
+    status = db_sub.add_parser("status", help="print the database's current revision and the code's head")
+    status.set_defaults(func=cmd_db_status)
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -29,6 +31,21 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
     open_database(create_app())
     print("database is up to date")
+    return 0
+
+
+def cmd_db_status(args: argparse.Namespace) -> int:
+    """Print the current and head revisions; exit 1 when the database is newer than the code."""
+    from circle.app import create_app
+    from circle.database import check, refuse_newer, revisions
+
+    app = create_app()
+    check(app)
+    state = revisions(app)
+    print(f"current: {state.current or 'none (empty database)'}")
+    print(f"head:    {state.head}")
+    refuse_newer(state)
+    print("up to date" if not state.pending else "migrations pending: run `circle db upgrade`")
     return 0
 
 

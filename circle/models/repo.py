@@ -43,6 +43,10 @@ class Repo(Model):
     # At most this many of the repo's workflows run at once; 0 = no limit.
     max_concurrent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     counter: Mapped[int] = mapped_column(Integer, default=0)
+    # Retention overrides (circle.service.retention); None = the global CIRCLE_RETENTION_* setting.
+    retention_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    retention_keep_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    artifact_retention_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created: Mapped[int] = mapped_column(Integer, default=now)
     updated: Mapped[int] = mapped_column(Integer, default=now, onupdate=now)

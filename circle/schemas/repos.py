@@ -8,6 +8,8 @@ from circle.schemas import NAME, Query, Strict, boolean, integer, unix_time
 from circle.service.hook_url import hook_url
 
 TIMEOUT = validate.Range(min=1, max=1440, error="the timeout is 1 to 1440 minutes")
+DAYS = validate.Range(min=0, max=36_500, error="retention is 0 (keep forever) to 36500 days")
+KEEP_MIN = validate.Range(min=0, max=100_000, error="retention_keep_min is 0 to 100000 builds per branch")
 MAX_CONCURRENT = validate.Range(min=0, max=10_000, error="max_concurrent is 0 (no limit) to 10000 workflows")
 
 
@@ -33,6 +35,12 @@ class RepoSchema(Strict):
     timeout = fields.Integer(dump_only=True, metadata={"description": "minutes"})
     max_concurrent = fields.Integer(dump_only=True, metadata={
         "description": "at most this many of the repo's workflows run at once; 0 = no limit"})
+    retention_days = fields.Integer(dump_only=True, allow_none=True, metadata={
+        "description": "finished builds older than this many days are deleted; 0 = never; null = the global setting"})
+    retention_keep_min = fields.Integer(dump_only=True, allow_none=True, metadata={
+        "description": "the newest this many builds per branch are always kept; null = the global setting"})
+    artifact_retention_days = fields.Integer(dump_only=True, allow_none=True, metadata={
+        "description": "artifacts older than this many days are deleted; 0 = never; null = the global setting"})
     private = fields.Boolean(dump_only=True)
     active = fields.Boolean(dump_only=True)
     created = unix_time()
@@ -62,6 +70,9 @@ class RepoPatchSchema(Strict):
     timeout = integer(TIMEOUT, metadata={"description": "minutes, 1 to 1440"})
     max_concurrent = integer(MAX_CONCURRENT, metadata={"description": "workflows at once, 0 = no limit"})
     default_branch = fields.String(validate=NAME)
+    retention_days = integer(DAYS, allow_none=True, metadata={"description": "days, 0 = never, null = global"})
+    retention_keep_min = integer(KEEP_MIN, allow_none=True, metadata={"description": "per branch, null = global"})
+    artifact_retention_days = integer(DAYS, allow_none=True, metadata={"description": "days, 0 = never, null = global"})
 
 
 class RepoQuery(Query):

@@ -17,6 +17,7 @@ from circle import metrics
 from circle.hub import hub
 from circle.store import agents as agent_store
 from circle.store import builds as build_store
+from circle.store import retention as retention_store
 from circle.store import tasks as task_store
 
 EXTENSION = "circle.metrics"
@@ -45,6 +46,10 @@ class InstallationCollector:
         agents.add_metric(["online"], online)
         agents.add_metric(["offline"], offline)
         yield agents
+        size = retention_store.database_size()
+        if size is not None:
+            yield GaugeMetricFamily("circle_database_size_bytes", "Bytes the database takes (SQLite: its pages)",
+                                    value=size)
 
 
 def exposition() -> bytes:

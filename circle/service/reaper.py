@@ -2,7 +2,8 @@
 
 The same periodic job builds the cron jobs that are due (service.crons.run_due), ends builds no task carries
 (sweep) and forgets webhook delivery ids older than CIRCLE_HOOK_DELIVERY_RETENTION (prune_deliveries),
-in small batches of their own transactions.
+in small batches of their own transactions, and applies the build and artifact retention
+(circle.service.retention) every RETENTION_EVERY rounds.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from circle.extensions import db
 from circle.hub import hub
 from circle.models import Task
 from circle.models.types import now
-from circle.service import crons, events, progress
+from circle.service import crons, events, progress, retention
 from circle.service.names import build_name
 from circle.store import builds as build_store
 from circle.store import hook_deliveries as delivery_store
@@ -40,6 +41,8 @@ SWEEP_EVERY = 30
 PRUNE_EVERY = 60
 PRUNE_BATCH = 500
 PRUNE_BATCHES = 20
+# Retention runs every this many rounds (about five minutes).
+RETENTION_EVERY = 300
 
 
 def reap(now_: float | None = None) -> int:
@@ -172,6 +175,8 @@ class Reaper:
                         sweep()
                     if rounds % PRUNE_EVERY == 0:
                         prune_deliveries()
+                    if rounds % RETENTION_EVERY == 0:
+                        retention.apply_policies()
                 except Exception:  # process boundary: the reaper must outlive one bad round
                     log.exception("reaper round failed")
                     db.session.rollback()

@@ -7,7 +7,7 @@ from flask import render_template, request
 
 from circle.errors import Forbidden
 from circle.models import Repo
-from circle.service import permissions
+from circle.service import permissions, retention
 from circle.states import EVENTS, STATES, TRUSTED_EVENTS
 from circle.store import builds, configs, crons, secrets
 from circle.web.blueprint import bp
@@ -31,7 +31,7 @@ def _builds(repo: Repo) -> dict[str, Any]:
 
 def _settings(_repo: Repo) -> dict[str, Any]:
     """Return what the settings form needs beyond the repo."""
-    return {"switches": SWITCHES}
+    return {"switches": SWITCHES, "retention": retention.global_policy()}
 
 
 def _configs(repo: Repo) -> dict[str, Any]:

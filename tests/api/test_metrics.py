@@ -99,3 +99,19 @@ def test_the_sample_dashboard_uses_only_metrics_the_server_exports(client: Flask
             for target in panel["targets"] for name in re.findall(r"circle_\w+", target["expr"])}
     exported = {family.name for family in text_string_to_metric_families(client.get("/metrics").get_data(as_text=True))}
     assert used and used <= exported, sorted(used - exported)
+
+
+def test_retention_counts_what_it_deleted_and_the_database_size_is_scraped(client: FlaskClient, admin: Caller,
+                                                                           repo: dict):
+    from circle.models.types import now
+    from circle.service import retention
+
+    add_build(repo["id"], 1, created=now() - 40 * 86400)
+    add_build(repo["id"], 2, created=now() - 40 * 86400)
+    before = _samples(client)
+    retention.purge(policy=retention.Policy(days=30, keep_min=1, artifact_days=0))
+    after = _samples(client)
+    assert _value(after, "circle_retention_deleted_builds_total") - \
+        _value(before, "circle_retention_deleted_builds_total") == 1
+    assert ("circle_retention_deleted_artifacts_total", ()) in after
+    assert _value(after, "circle_database_size_bytes") > 0

@@ -198,3 +198,18 @@ def test_repair_that_the_scm_refuses_keeps_the_old_hook_url(client: FlaskClient,
     answer = client.post(f"/api/repos/{repo['id']}/repair", headers=admin.headers)
     assert answer.status_code == 409 and "post-receive" in answer.get_json()["message"]
     assert client.get(f"/api/repos/{repo['id']}", headers=admin.headers).get_json()["hook_url"] == repo["hook_url"]
+
+
+def test_patch_sets_and_clears_the_retention_overrides(client: FlaskClient, admin: Caller, repo: dict):
+    """Retention days, builds kept per branch and artifact days are per repo; null returns to the global setting."""
+    url = f"/api/repos/{repo['id']}"
+    assert repo["retention_days"] is None and repo["artifact_retention_days"] is None
+    change = {"retention_days": 30, "retention_keep_min": 5, "artifact_retention_days": 7}
+    answer = client.patch(url, headers=admin.headers, json=change)
+    assert answer.status_code == 200 and {k: answer.get_json()[k] for k in change} == change
+    cleared = client.patch(url, headers=admin.headers, json={"retention_days": None})
+    assert cleared.status_code == 200 and cleared.get_json()["retention_days"] is None
+    assert cleared.get_json()["retention_keep_min"] == 5
+    for body in ({"retention_days": -1}, {"retention_keep_min": "5"}, {"artifact_retention_days": 40_000}):
+        refused = client.patch(url, headers=admin.headers, json=body)
+        assert refused.status_code == 400 and next(iter(body)) in refused.get_json()["fields"], body

@@ -185,10 +185,12 @@ def test_settings_secrets_and_configs_forms_call_the_api(browser, web_server):
     timeout = by_css(browser, "#settings input[name=timeout]")
     timeout.clear()
     timeout.send_keys("30")
+    by_css(browser, "#settings input[name=retention_days]").send_keys("90")
     by_css(browser, "#settings button[type=submit]").click()
     wait_for(lambda: text_of(browser, "#settings .form-msg") == "Saved.", what="the saved settings")
     repo = web_server.ok("GET", f"/api/repos/{repo_id}")
     assert repo["gated"] is True and repo["timeout"] == 30 and repo["allow_push"] is True
+    assert repo["retention_days"] == 90 and repo["retention_keep_min"] is None  # left empty: the global setting
 
     browser.get(f"{web_server.url}/repos/{repo_id}?tab=secrets")
     by_css(browser, "#add-secret input[name=name]").send_keys("api_key")

@@ -143,6 +143,8 @@ def test_settings_tab_offers_trusted_only_to_administrators(ann_client, ann, sit
     page = ann_client.get(f"/repos/{mine.id}?tab=settings").text
     assert 'name="allow_push"' in page and 'name="gated"' in page and 'name="timeout"' in page
     assert 'name="trusted"' not in page
+    assert 'name="retention_days"' in page and 'name="retention_keep_min"' in page
+    assert 'name="artifact_retention_days"' in page and 'placeholder="10"' in page  # the global keep-min
 
 
 def test_configs_tab_shows_path_content_and_branch_filters(ann_client, ann):

@@ -92,6 +92,7 @@ export function readForm(form) {
       if (field.checked) list.push(field.value);
       continue;
     } else if (kind === "int") value = field.value.trim() === "" ? "" : Number(field.value);
+    else if (kind === "optint") value = field.value.trim() === "" ? null : Number(field.value);
     else if (kind === "list") value = field.value.split(/[\n,]/).map((s) => s.trim()).filter(Boolean);
     else if (kind === "params") value = parseParams(field.value);
     else value = field.tagName === "TEXTAREA" ? field.value : field.value.trim();
