@@ -217,3 +217,8 @@ def extend_all(deadline: float) -> int:
         .values(lease_deadline=deadline))
     commit("task")
     return changed
+
+
+def list_by_agent(agent_id: int) -> list[Task]:
+    """Return the tasks an agent runs, oldest first."""
+    return _crud.list(Task.agent_id == agent_id, Task.state == RUNNING)
