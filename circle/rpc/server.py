@@ -125,6 +125,8 @@ class Peer:
         else:
             try:
                 agent, token = agent_store.reissue_token(agent_store.get_by_name(params.name), **values)
+                log.info("agent %s %r registered again: the token of its previous run stops working", agent.id,
+                         agent.name)
                 hub().identities.forget(agent.id)
             except NotFound:
                 agent, token = agent_store.create_with_token(params.name, **values)
