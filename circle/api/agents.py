@@ -14,6 +14,7 @@ from circle.hub import hub
 from circle.models import Agent, Task
 from circle.schemas.agents import AgentCreateSchema, AgentPatchSchema, AgentSchema, AgentTokenSchema, QueueSchema
 from circle.service import agents as agent_service
+from circle.service import waiting
 from circle.store import agents, tasks
 from circle.store.base import Page
 
@@ -50,5 +51,5 @@ def delete_agent(agent_id: int) -> None:
 
 @api_route(bp, "GET", "/api/queue", auth="admin", answer=QueueSchema)
 def queue_info() -> dict[str, Any]:
-    """Count pending and running tasks and the agents waiting for one."""
-    return hub().queue.info()
+    """Count pending and running tasks and the agents waiting for one; say why each pending task waits."""
+    return {**hub().queue.info(), "tasks": waiting.pending_tasks()}

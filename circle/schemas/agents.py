@@ -49,12 +49,23 @@ class AgentPatchSchema(Strict):
     paused = fields.Boolean(required=True)
 
 
+class PendingTaskSchema(Strict):
+    """A pending task and why it waits."""
+
+    build = fields.Integer(dump_only=True, metadata={"description": "build id"})
+    repo = fields.String(dump_only=True, metadata={"description": "owner/name"})
+    number = fields.Integer(dump_only=True)
+    labels = fields.Dict(dump_only=True, keys=fields.String(), values=fields.String())
+    reason = fields.String(dump_only=True, metadata={"description": "why no agent runs it yet, a sentence"})
+
+
 class QueueSchema(Strict):
-    """How many tasks wait and run, and how many agents are waiting for work."""
+    """How many tasks wait and run, how many agents are waiting for work, and why the oldest pending tasks wait."""
 
     pending = fields.Integer(dump_only=True)
     running = fields.Integer(dump_only=True)
     waiting_agents = fields.Integer(dump_only=True)
+    tasks = fields.List(fields.Nested(PendingTaskSchema), dump_only=True)
 
 
 class AgentCreateSchema(Strict):
