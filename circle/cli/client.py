@@ -93,7 +93,8 @@ def build_info(args: argparse.Namespace) -> int:
         "number", "status", "event", "ref", "commit", "message", "author", "sender", "parent", "error")) + "\n"
         + f"created: {when(b['created'])}  started: {when(b['started'])}  finished: {when(b['finished'])}\n\n"
         + table(["PID", "PPID", "NAME", "STATE", "EXIT", "MACHINE"],
-                ([p["pid"], p["ppid"], p["name"], p["state"], p["exit_code"], p["machine"]] for p in b["procs"])))
+                ([p["pid"], p["ppid"], p["name"], p["state"], p["exit_code"], p["machine"]] for p in b["procs"]))
+        + "".join(f"\nwaiting: {w['proc']}: {w['reason']}" for w in b.get("waiting", [])))
 
 
 def build_start(args: argparse.Namespace) -> int:

@@ -1,15 +1,17 @@
 """Why a task waits: one sentence per pending task, from the agents, their load and the repo's limit.
 
-Read from the database when asked (GET /api/queue, a pending build), so every server process answers the
-same; the order of the checks is the order in which they would keep the task waiting.
+Read from the database when asked (GET /api/queue, a pending build's page and API answer, `circle build
+info`), so every server process answers the same; the order of the checks is the order in which they
+would keep the task waiting.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from circle import states
 from circle.dispatch import labels_match
-from circle.models import Agent
+from circle.models import Agent, Build, Proc
 from circle.service import agents as agent_service
 from circle.store import agents as agent_store
 from circle.store import repos as repo_store
@@ -75,7 +77,17 @@ def pending_tasks(build_id: int | None = None, limit: int = MAX_EXPLAINED) -> li
     agents = [AgentLoad.of(agent, held.get(agent.id, 0), since) for agent in agent_store.list_all()]
     running = task_store.running_by_repo()
     limits = repo_store.concurrency_limits({task.repo_id for task, _, _ in rows})
-    return [{"build": task.build_id, "repo": repo, "number": number, "labels": dict(task.labels or {}),
+    return [{"build": task.build_id, "repo": repo, "number": number, "proc_id": task.proc_id,
+             "labels": dict(task.labels or {}),
              "reason": reason(task.labels or {}, agents, repo_running=running.get(task.repo_id, 0),
                               repo_limit=limits.get(task.repo_id, 0))}
             for task, number, repo in rows]
+
+
+def of_build(build: Build, procs: list[Proc]) -> list[dict[str, Any]]:
+    """Return why each workflow of a pending build waits: [{"proc", "labels", "reason"}] (none for other builds)."""
+    if build.status != states.PENDING:
+        return []
+    names = {proc.id: proc.name for proc in procs}
+    return [{"proc": names.get(task["proc_id"], ""), "labels": task["labels"], "reason": task["reason"]}
+            for task in pending_tasks(build.id)]

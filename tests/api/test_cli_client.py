@@ -71,6 +71,15 @@ def test_build_commands(circle, repo: dict):
     assert code == 1 and "not blocked" in err
 
 
+def test_build_info_says_why_a_pending_build_waits(circle, repo: dict):
+    """With no agent registered, `circle build info` of a pending build names the reason under its steps."""
+    assert circle("build", "start", "acme/app")[0] == 0
+    code, out, _ = circle("build", "info", "acme/app", "1")
+    assert code == 0 and "status: pending" in out
+    assert [line for line in out.splitlines() if line.startswith("waiting:")] == [
+        "waiting: default: no agent is registered"]
+
+
 def test_build_logs(circle, repo: dict):
     build = add_build(repo["id"], 1)
     _, step = builds.create_procs([Proc(build_id=build.id, pid=1, ppid=0, name="default"),

@@ -86,3 +86,20 @@ def test_paused_and_offline_agents(app, admin, make_build):
     agent_store.update(agent_store.get(agent.agent_id), last_contact=int(time.time()))
     db.session.commit()
     assert _waiting(app, admin) == [(1, "waiting for a free matching agent to ask for work")]
+
+
+def test_a_pending_build_says_why_it_waits(app, admin, repo, make_build):
+    """The build's API answer and its page carry the reason while it is pending, and drop it once it runs."""
+    build = make_build()
+    client = app.test_client()
+    path = f"/repos/{repo.id}/builds/{build.number}"
+    answer = client.get(f"/api{path}", headers=admin.headers).get_json()
+    assert answer["waiting"] == [{"proc": "default", "labels": {"platform": "linux/amd64"},
+                                  "reason": "no agent is registered"}]
+    page = client.get(path, headers=admin.headers)
+    assert page.status_code == 200 and "no agent is registered" in page.get_data(as_text=True)
+    agent = _agent(app, "solo")
+    task = agent.ok("next", labels={}, poll=1)
+    agent.ok("init", id=task["id"], state={"started": 1})
+    assert client.get(f"/api{path}", headers=admin.headers).get_json()["waiting"] == []
+    assert "id=\"build-waiting\"" not in client.get(path, headers=admin.headers).get_data(as_text=True)
