@@ -33,7 +33,7 @@ def list_agents(page: Page) -> tuple[list[tuple[Agent, list[Task]]], int]:
 @api_route(bp, "POST", "/api/agents", auth="admin", body=AgentCreateSchema, answer=AgentTokenSchema, status=201)
 def create_agent(body: dict[str, Any]) -> dict[str, Any]:
     """Create an agent with its own token (shown once)."""
-    agent, token = agents.create_with_token(body["name"])
+    agent, token = agent_service.create(body["name"])
     return {"id": agent.id, "name": agent.name, "token": token}
 
 

@@ -29,6 +29,13 @@ def is_online(agent: Agent) -> bool:
     return agent.last_contact >= online_since()
 
 
+def create(name: str) -> tuple[Agent, str]:
+    """Create an agent that authenticates with its own token; return it and the token (shown once)."""
+    agent, token = agent_store.create_with_token(name)
+    changed(agent)
+    return agent, token
+
+
 def set_paused(agent_id: int, paused: bool) -> Agent:
     """Pause an agent (it finishes what it runs and takes nothing new) or resume it, in every server process."""
     agent = agent_store.update(agent_store.get(agent_id), paused=paused)
