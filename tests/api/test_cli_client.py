@@ -129,6 +129,21 @@ def test_agents_command(circle, app: Flask):
     assert code == 1 and "needs a NAME" in err
 
 
+def test_agents_pause_and_resume(circle, app: Flask):
+    """`circle agents pause ID` drains an agent and `resume ID` undoes it; the list shows each agent's state."""
+    from circle.store import agents
+
+    agent = agents.create(name="runner-1")
+    code, out, _ = circle("agents", "pause", str(agent.id))
+    assert (code, out) == (0, f"agent runner-1 ({agent.id}) is paused\n")
+    code, out, _ = circle("agents")
+    assert out.splitlines()[0].split()[:3] == ["ID", "NAME", "STATE"] and out.splitlines()[1].split()[2] == "paused"
+    code, out, _ = circle("agents", "resume", str(agent.id))
+    assert (code, out) == (0, f"agent runner-1 ({agent.id}) is offline\n")
+    code, _, err = circle("agents", "pause")
+    assert code == 1 and "needs an ID" in err
+
+
 def test_errors_are_one_sentence(circle, monkeypatch: pytest.MonkeyPatch):
     code, _, err = circle("repo", "info", "acme/none")
     assert code == 1 and err == "circle: there is no repo 'acme/none' you can read\n"
