@@ -1,10 +1,10 @@
 """Who holds an agent token: looked up once, then answered from memory until the agent changes.
 
 Every agent call names its caller by token; 5 000 idle agents long-polling every ~30 s made the token's
-SELECT a third of the server's idle CPU. Here a token's agent (id, name, platform, labels) is kept in
-memory for `ttl` seconds. Deleting, pausing or resuming an agent, re-registering it or changing its token publishes
-`{"forget": id}` on the "agents" topic after the commit, and every server process drops that agent at
-once (a shared bus carries it to the others); the ttl bounds what a lost message could keep alive.
+SELECT a third of the server's idle CPU. Here a token's agent (id, name, platform, labels, paused) is kept
+in memory for `ttl` seconds. Deleting, pausing or resuming an agent, re-registering it or changing its
+token publishes `{"forget": id}` on the "agents" topic after the commit, and every server process drops
+that agent at once (a shared bus carries it to the others); the ttl bounds what a lost message could keep alive.
 Then the agent's long-polls waiting in that process are answered "nothing" (`on_change`), so its next
 call already sees the change: a paused agent gets no task, a resumed one stops waiting idle.
 """

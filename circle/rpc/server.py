@@ -124,12 +124,14 @@ class Peer:
             hub().identities.forget(agent.id)
         else:
             try:
-                agent, token = agent_store.reissue_token(agent_store.get_by_name(params.name), **values)
+                known = agent_store.get_by_name(params.name)
+            except NotFound:
+                agent, token = agent_store.create_with_token(params.name, **values)
+            else:
+                agent, token = agent_store.reissue_token(known, **values)
                 log.info("agent %s %r registered again: the token of its previous run stops working", agent.id,
                          agent.name)
                 hub().identities.forget(agent.id)
-            except NotFound:
-                agent, token = agent_store.create_with_token(params.name, **values)
         agent_service.changed(agent)
         log.info("agent %s registered as %r (%s, %s)", agent.id, agent.name, agent.platform, agent.backend)
         return Registration(agent_id=agent.id, token=token)
