@@ -97,6 +97,7 @@ class Dispatcher:
         # Lines of waiters by label set, oldest first; an OrderedDict so that a waiter leaves its line in O(1).
         self._waiting: dict[str, OrderedDict[Waiter, None]] = {}
         self._fresh: list[Waiter] = []
+        self._parked: dict[Waiter, None] = {}  # paused agents' long-polls: never matched, only let go
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._dirty = True
@@ -124,6 +125,26 @@ class Dispatcher:
         with self._lock:
             self._unqueue(waiter)
         return waiter.task_id
+
+    def park(self, agent_id: int, timeout: float) -> None:
+        """Hold a long-poll that must get no task for `timeout` seconds, or until `let_go` names its agent."""
+        waiter = Waiter(agent_id, {}, "", time.monotonic() + timeout)
+        with self._lock:
+            self._parked[waiter] = None
+        try:
+            waiter.event.wait(timeout)
+        finally:
+            with self._lock:
+                self._parked.pop(waiter, None)
+
+    def let_go(self, agent_id: int) -> None:
+        """Answer "nothing" at once to the long-polls of an agent that changed, so its next call sees the change."""
+        with self._lock:
+            gone = [waiter for line in list(self._waiting.values()) for waiter in line if waiter.agent_id == agent_id]
+            gone = [waiter for waiter in gone if self._unqueue(waiter)]
+            gone += [waiter for waiter in self._parked if waiter.agent_id == agent_id]
+        for waiter in gone:
+            waiter.event.set()
 
     def announce(self, _message: dict[str, Any]) -> None:
         """Note that the pending tasks changed (a push, a lease taken back, a task freed): refresh and match."""

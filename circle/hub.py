@@ -34,9 +34,10 @@ def init_app(app: Flask, settings: Settings, *, lease_seconds: float = 30.0) -> 
     """Create the services of `app` and attach them to it; raise SettingsError when the pubsub bus is unusable."""
     pubsub = create_pubsub(settings.pubsub_url)
     files = LogFiles(settings.data_dir / "logs") if settings.log_store == "file" else None
-    hub_ = Hub(settings=settings, pubsub=pubsub, queue=Queue(pubsub, lease_seconds=lease_seconds),
+    queue = Queue(pubsub, lease_seconds=lease_seconds)
+    hub_ = Hub(settings=settings, pubsub=pubsub, queue=queue,
                logs=LogStream(pubsub, max_bytes=settings.log_max_bytes, files=files),
-               identities=AgentIdentities(pubsub))
+               identities=AgentIdentities(pubsub, on_change=queue.dispatcher.let_go))
     app.extensions["circle"] = hub_
     return hub_
 

@@ -1,10 +1,12 @@
 """Who holds an agent token: looked up once, then answered from memory until the agent changes.
 
 Every agent call names its caller by token; 5 000 idle agents long-polling every ~30 s made the token's
-SELECT a third of the server's idle CPU. Here a token's agent (id, name, platform, labels) is kept in
-memory for `ttl` seconds. Deleting an agent, re-registering it or changing its token publishes
-`{"forget": id}` on the "agents" topic after the commit, and every server process drops that agent at
-once (a shared bus carries it to the others); the ttl bounds what a lost message could keep alive.
+SELECT a third of the server's idle CPU. Here a token's agent (id, name, platform, labels, paused) is kept
+in memory for `ttl` seconds. Deleting, pausing or resuming an agent, re-registering it or changing its
+token publishes `{"forget": id}` on the "agents" topic after the commit, and every server process drops
+that agent at once (a shared bus carries it to the others); the ttl bounds what a lost message could keep alive.
+Then the agent's long-polls waiting in that process are answered "nothing" (`on_change`), so its next
+call already sees the change: a paused agent gets no task, a resumed one stops waiting idle.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Callable
 
 from circle import crypto
 from circle.models import Agent
@@ -30,18 +33,22 @@ class AgentIdentity:
     name: str
     platform: str
     labels: dict[str, str] = field(default_factory=dict)
+    paused: bool = False
 
     @classmethod
     def of(cls, agent: Agent) -> AgentIdentity:
         """Return the identity of an agent row."""
-        return cls(id=agent.id, name=agent.name, platform=agent.platform or "", labels=dict(agent.labels or {}))
+        return cls(id=agent.id, name=agent.name, platform=agent.platform or "", labels=dict(agent.labels or {}),
+                   paused=bool(agent.paused))
 
 
 class AgentIdentities:
     """Token → agent, remembered for `ttl` seconds (at most `limit` tokens) and forgotten on every change."""
 
-    def __init__(self, pubsub: PubSub, *, ttl: float = 300.0, limit: int = 100_000) -> None:
+    def __init__(self, pubsub: PubSub, *, ttl: float = 300.0, limit: int = 100_000,
+                 on_change: Callable[[int], None] | None = None) -> None:
         self._pubsub = pubsub
+        self._on_change = on_change  # told, after the agent is dropped here, the id of every agent that changed
         self._ttl = ttl
         self._limit = limit
         self._lock = threading.Lock()
@@ -84,3 +91,5 @@ class AgentIdentities:
             key = self._key_of.pop(message["forget"], None)
             if key is not None:
                 self._known.pop(key, None)
+        if self._on_change is not None:
+            self._on_change(message["forget"])

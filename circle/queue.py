@@ -81,6 +81,11 @@ class Queue:
         finally:
             release()
 
+    def park(self, agent_id: int, timeout: float) -> None:
+        """Hold a paused agent's long-poll for `timeout` seconds, or until the agent changes (resumed, deleted)."""
+        release()
+        self.dispatcher.park(agent_id, timeout)
+
     def close(self) -> None:
         """Stop watching for announcements and end the dispatcher (a Queue thrown away before its PubSub)."""
         self._watch.close()

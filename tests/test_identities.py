@@ -1,6 +1,7 @@
 """Agents' identities: a token is looked up once, then answered from memory until the agent changes anywhere."""
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from typing import Callable
@@ -8,6 +9,7 @@ from typing import Callable
 import pytest
 from sqlalchemy import event
 
+from circle.dispatch import Dispatcher
 from circle.errors import NotFound
 from circle.extensions import db
 from circle.hub import hub
@@ -111,6 +113,36 @@ def test_deleting_an_agent_in_one_process_stops_its_token_in_another(app):
         this_process.forget(agent.id)
         db.session.commit()
         assert _until(lambda: _gone(other_process, token))
+    finally:
+        this_process.close()
+        other_process.close()
+        here.close()
+        there.close()
+
+
+def test_a_change_in_one_process_ends_the_agents_long_polls_in_another(app):
+    """Pausing or resuming (any forget) crosses the bus and answers the agent's waiting long-polls at once there."""
+    require_redis("the identity bus test")
+    url = f"{REDIS_URL}{'&' if '?' in REDIS_URL else '?'}channel=circle_test_{uuid.uuid4().hex[:12]}"
+    here, there = create_pubsub(url), create_pubsub(url)
+    dispatcher = Dispatcher(handover_seconds=10, refresh_seconds=5)
+    this_process, other_process = AgentIdentities(here), AgentIdentities(there, on_change=dispatcher.let_go)
+    try:
+        agent, _ = agents.create_with_token("parked")
+        bystander, _ = agents.create_with_token("bystander")
+        db.session.commit()
+        polls = [threading.Thread(target=dispatcher.park, args=(who.id, 120), daemon=True)
+                 for who in (agent, bystander)]
+        for poll in polls:
+            poll.start()
+        assert _until(lambda: len(dispatcher._parked) == 2)
+        agents.update(agent, paused=False)
+        this_process.forget(agent.id)
+        db.session.commit()
+        polls[0].join(60)
+        assert not polls[0].is_alive() and polls[1].is_alive()
+        dispatcher.let_go(bystander.id)
+        polls[1].join(60)
     finally:
         this_process.close()
         other_process.close()

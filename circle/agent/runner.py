@@ -117,7 +117,8 @@ class Agent:
             except ServerUnavailable:  # raised only once the agent is stopping
                 continue
             except AgentRejected as err:
-                self._fail(f"{err}: the agent's token was revoked or the agent deleted")
+                self._fail(f"{err}: the agent's token was revoked, the agent deleted, "
+                           "or another agent registered under its name")
                 return
             if task is None:
                 continue

@@ -1,4 +1,4 @@
-"""GET, POST /api/agents · DELETE /api/agents/{agent_id} · GET /api/queue (administrators).
+"""GET, POST /api/agents · PATCH, DELETE /api/agents/{agent_id} · GET /api/queue (administrators).
 
 Who runs what, and what waits; an agent created here authenticates on /rpc with its own token
 instead of the shared CIRCLE_AGENT_SECRET, and deleting it revokes that token.
@@ -12,7 +12,9 @@ from flask import Blueprint
 from circle.api.routing import api_route
 from circle.hub import hub
 from circle.models import Agent, Task
-from circle.schemas.agents import AgentCreateSchema, AgentSchema, AgentTokenSchema, QueueSchema
+from circle.schemas.agents import AgentCreateSchema, AgentPatchSchema, AgentSchema, AgentTokenSchema, QueueSchema
+from circle.service import agents as agent_service
+from circle.service import waiting
 from circle.store import agents, tasks
 from circle.store.base import Page
 
@@ -31,18 +33,23 @@ def list_agents(page: Page) -> tuple[list[tuple[Agent, list[Task]]], int]:
 @api_route(bp, "POST", "/api/agents", auth="admin", body=AgentCreateSchema, answer=AgentTokenSchema, status=201)
 def create_agent(body: dict[str, Any]) -> dict[str, Any]:
     """Create an agent with its own token (shown once)."""
-    agent, token = agents.create_with_token(body["name"])
+    agent, token = agent_service.create(body["name"])
     return {"id": agent.id, "name": agent.name, "token": token}
+
+
+@api_route(bp, "PATCH", "/api/agents/<int:agent_id>", auth="admin", body=AgentPatchSchema, answer=AgentSchema)
+def patch_agent(agent_id: int, body: dict[str, Any]) -> tuple[Agent, list[Task]]:
+    """Pause an agent (it finishes what it runs and takes nothing new) or resume it."""
+    return agent_service.set_paused(agent_id, body["paused"]), tasks.list_by_agent(agent_id)
 
 
 @api_route(bp, "DELETE", "/api/agents/<int:agent_id>", auth="admin", status=204)
 def delete_agent(agent_id: int) -> None:
     """Delete an agent; its token stops working and its leased tasks go back to the queue when their lease ends."""
-    agents.delete(agents.get(agent_id))
-    hub().identities.forget(agent_id)
+    agent_service.delete(agent_id)
 
 
 @api_route(bp, "GET", "/api/queue", auth="admin", answer=QueueSchema)
 def queue_info() -> dict[str, Any]:
-    """Count pending and running tasks and the agents waiting for one."""
-    return hub().queue.info()
+    """Count pending and running tasks and the agents waiting for one; say why each pending task waits."""
+    return {**hub().queue.info(), "tasks": waiting.pending_tasks()}

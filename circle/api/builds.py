@@ -17,6 +17,7 @@ from circle.schemas.builds import (
     RestartQuery,
 )
 from circle.service import builds as build_service
+from circle.service import waiting
 from circle.service.permissions import PUSH, repo_for
 from circle.store import builds
 from circle.store.base import Page
@@ -43,10 +44,11 @@ def create_builds(repo_id: int, body: dict[str, Any]) -> list[Build]:
 
 
 @api_route(bp, "GET", ITEM, answer=BuildDetailSchema)
-def get_build(repo_id: int, number: int) -> tuple[Build, list[Proc]]:
-    """Return a build with its procs."""
+def get_build(repo_id: int, number: int) -> tuple[Build, list[Proc], list[dict[str, Any]]]:
+    """Return a build with its procs and, while it is pending, why its workflows wait."""
     build = builds.get_by_number(repo_for(require_user(), repo_id).id, number)
-    return build, builds.list_procs(build.id)
+    procs = builds.list_procs(build.id)
+    return build, procs, waiting.of_build(build, procs)
 
 
 def _act(repo_id: int, number: int) -> tuple[Repo, Build]:

@@ -108,7 +108,7 @@ def logs(ws: Any, repo_id: int, number: int, pid: int) -> None:
 
 @sock.route("/ws/events", bp=bp)
 def events(ws: Any) -> None:
-    """Send every build and proc change of the repos the caller may read."""
+    """Send every build and proc change of the repos the caller may read (and agent changes to administrators)."""
     _whole_frames(ws)
     try:
         access = Access.of_request()

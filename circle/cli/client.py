@@ -94,7 +94,8 @@ def build_info(args: argparse.Namespace) -> int:
         + f"created: {when(b['created'])}  started: {when(b['started'])}  finished: {when(b['finished'])}\n\n"
         + table(["PID", "PPID", "NAME", "STATE", "EXIT", "ATTEMPTS", "MACHINE"],
                 ([p["pid"], p["ppid"], p["name"], p["state"], p["exit_code"], p.get("attempts", 0), p["machine"]]
-                 for p in b["procs"])))
+                 for p in b["procs"]))
+        + "".join(f"\nwaiting: {w['proc']}: {w['reason']}" for w in b.get("waiting", [])))
 
 
 def build_start(args: argparse.Namespace) -> int:
@@ -198,9 +199,9 @@ def scm_add(args: argparse.Namespace) -> int:
 
 
 def agents(args: argparse.Namespace) -> int:
-    """List the agents, or add one with its own token (printed last), or delete one (administrators)."""
+    """List the agents, add one with its own token (printed last), pause, resume or delete one (administrators)."""
     client = _client(args)
-    if args.action in ("add", "rm") and not args.target:
+    if args.action != "ls" and not args.target:
         raise InvalidInput(f"`circle agents {args.action}` needs {'a NAME' if args.action == 'add' else 'an ID'}")
     if args.action == "add":
         agent = client.call("POST", "/api/agents", body={"name": args.target})
@@ -209,10 +210,18 @@ def agents(args: argparse.Namespace) -> int:
     if args.action == "rm":
         client.call("DELETE", f"/api/agents/{args.target}")
         return _show(args, {"deleted": args.target}, lambda _: f"deleted agent {args.target}")
+    if args.action in ("pause", "resume"):
+        agent = client.call("PATCH", f"/api/agents/{args.target}", body={"paused": args.action == "pause"})
+        return _show(args, agent, lambda a: f"agent {a['name']} ({a['id']}) is {_agent_state(a)}")
     return _show(args, client.every("/api/agents"), lambda rows: table(
-        ["ID", "NAME", "PLATFORM", "BACKEND", "CAPACITY", "RUNNING", "LAST CONTACT", "LABELS"],
-        ([a["id"], a["name"], a["platform"], a["backend"], a["capacity"], len(a["tasks"]), when(a["last_contact"]),
-          ",".join(f"{k}={v}" for k, v in sorted(a["labels"].items()))] for a in rows)))
+        ["ID", "NAME", "STATE", "PLATFORM", "BACKEND", "CAPACITY", "RUNNING", "LAST CONTACT", "LABELS"],
+        ([a["id"], a["name"], _agent_state(a), a["platform"], a["backend"], a["capacity"], len(a["tasks"]),
+          when(a["last_contact"]), ",".join(f"{k}={v}" for k, v in sorted(a["labels"].items()))] for a in rows)))
+
+
+def _agent_state(agent: dict[str, Any]) -> str:
+    """Return paused, online or offline for an agent of GET /api/agents."""
+    return "paused" if agent.get("paused") else "online" if agent.get("online") else "offline"
 
 
 # --- the parser --------------------------------------------------------------------------------------------
@@ -320,7 +329,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.set_defaults(func=scm_add)
 
     agent = sub.add_parser("agents", parents=[common],
-                           help="list the agents; `add NAME` makes one with its own token, `rm ID` deletes one")
-    agent.add_argument("action", nargs="?", choices=("ls", "add", "rm"), default="ls")
-    agent.add_argument("target", nargs="?", help="NAME for add, ID for rm")
+                           help="list the agents; `add NAME` makes one with its own token, `rm ID` deletes one, "
+                                "`pause ID` lets one finish its work and take nothing new, `resume ID` undoes it")
+    agent.add_argument("action", nargs="?", choices=("ls", "add", "rm", "pause", "resume"), default="ls")
+    agent.add_argument("target", nargs="?", help="NAME for add, ID for rm, pause and resume")
     agent.set_defaults(func=agents)

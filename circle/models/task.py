@@ -1,7 +1,7 @@
 """Queued workflows and the agents that lease them."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, Double, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, Double, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from circle.extensions import Model
@@ -57,3 +57,5 @@ class Agent(Model):
     version: Mapped[str] = mapped_column(String(64), default="")
     last_contact: Mapped[int] = mapped_column(Integer, default=0)
     created: Mapped[int] = mapped_column(Integer, default=now)
+    # A paused agent finishes what it runs and is handed nothing new.
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

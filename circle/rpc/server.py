@@ -38,6 +38,7 @@ from circle.rpc.protocol import (
     UploadFile,
     WaitResult,
 )
+from circle.service import agents as agent_service
 from circle.service import progress
 from circle.service.names import build_name
 from circle.store import agents as agent_store
@@ -110,7 +111,11 @@ class Peer:
             raise _unknown_step(task, name) from None
 
     def register(self, params: RegisterParams) -> Registration:
-        """Refresh the calling agent's row, or create one with its own token for a shared-secret caller."""
+        """Refresh the calling agent's row; a shared-secret caller gets a new token for its name's row, or a new row.
+
+        So an agent restarted under the same name (the server's embedded ones, at every start) keeps one row;
+        the token its previous run held stops working.
+        """
         values = {"platform": params.platform, "backend": params.backend, "capacity": params.capacity,
                   "version": params.version, "labels": params.labels, "last_contact": now()}
         token = None
@@ -118,12 +123,24 @@ class Peer:
             agent = agent_store.update(agent_store.get(self.agent.id), name=params.name, **values)
             hub().identities.forget(agent.id)
         else:
-            agent, token = agent_store.create_with_token(params.name, **values)
+            try:
+                known = agent_store.get_by_name(params.name)
+            except NotFound:
+                agent, token = agent_store.create_with_token(params.name, **values)
+            else:
+                agent, token = agent_store.reissue_token(known, **values)
+                log.info("agent %s %r registered again: the token of its previous run stops working", agent.id,
+                         agent.name)
+                hub().identities.forget(agent.id)
+        agent_service.changed(agent)
         log.info("agent %s registered as %r (%s, %s)", agent.id, agent.name, agent.platform, agent.backend)
         return Registration(agent_id=agent.id, token=token)
 
     def next(self, params: NextParams) -> Assignment | None:
-        """Lease the next fitting task, waiting up to `params.poll` seconds; None means call again."""
+        """Lease the next fitting task, waiting up to `params.poll` seconds; None: call again (always, when paused)."""
+        if self._caller.paused:
+            hub().queue.park(self._caller.id, params.poll)
+            return None
         offered = {"platform": self._caller.platform, **(self._caller.labels or {}), **params.labels}
         task = hub().queue.poll(self._caller.id, offered, params.poll)
         if task is None:

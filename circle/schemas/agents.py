@@ -7,6 +7,7 @@ from marshmallow import fields, pre_dump, validate
 
 from circle.models import Agent, Task
 from circle.schemas import Strict, unix_time
+from circle.service import agents as agent_service
 
 
 class LeaseSchema(Strict):
@@ -30,21 +31,41 @@ class AgentSchema(Strict):
     version = fields.String(dump_only=True)
     last_contact = unix_time()
     created = unix_time()
+    paused = fields.Boolean(dump_only=True, metadata={"description": "finishes what it runs, takes nothing new"})
+    online = fields.Boolean(dump_only=True, metadata={"description": "made contact within its last two long-polls"})
     tasks = fields.List(fields.Nested(LeaseSchema), dump_only=True)
 
     @pre_dump
     def _pair(self, pair: tuple[Agent, list[Task]], **_: Any) -> dict[str, Any]:
-        """Merge the agent's attributes with the tasks it holds."""
+        """Merge the agent's attributes with whether it is online and the tasks it holds."""
         agent, tasks = pair
-        return {**{name: getattr(agent, name) for name in self.fields if name != "tasks"}, "tasks": tasks}
+        own = {name: getattr(agent, name) for name in self.fields if name not in ("tasks", "online")}
+        return {**own, "online": agent_service.is_online(agent), "tasks": tasks}
+
+
+class AgentPatchSchema(Strict):
+    """Pause or resume an agent."""
+
+    paused = fields.Boolean(required=True)
+
+
+class PendingTaskSchema(Strict):
+    """A pending task and why it waits."""
+
+    build = fields.Integer(dump_only=True, metadata={"description": "build id"})
+    repo = fields.String(dump_only=True, metadata={"description": "owner/name"})
+    number = fields.Integer(dump_only=True)
+    labels = fields.Dict(dump_only=True, keys=fields.String(), values=fields.String())
+    reason = fields.String(dump_only=True, metadata={"description": "why no agent runs it yet, a sentence"})
 
 
 class QueueSchema(Strict):
-    """How many tasks wait and run, and how many agents are waiting for work."""
+    """How many tasks wait and run, how many agents are waiting for work, and why the oldest pending tasks wait."""
 
     pending = fields.Integer(dump_only=True)
     running = fields.Integer(dump_only=True)
     waiting_agents = fields.Integer(dump_only=True)
+    tasks = fields.List(fields.Nested(PendingTaskSchema), dump_only=True)
 
 
 class AgentCreateSchema(Strict):

@@ -81,17 +81,27 @@ class ProcSchema(Strict):
     attempts = fields.Integer(dump_only=True, metadata={"description": "times the step ran: 1 + its retries"})
 
 
+class WaitingSchema(Strict):
+    """A workflow of a pending build that no agent runs yet, and why."""
+
+    proc = fields.String(dump_only=True, metadata={"description": "the workflow's name"})
+    labels = fields.Dict(dump_only=True, keys=fields.String(), values=fields.String())
+    reason = fields.String(dump_only=True, metadata={"description": "why it waits, a sentence"})
+
+
 class BuildDetailSchema(BuildSchema):
-    """A build with its procs; dumps a `(build, procs)` pair."""
+    """A build with its procs and why its workflows wait; dumps a `(build, procs, waiting)` triple."""
 
     procs = fields.List(fields.Nested(ProcSchema), dump_only=True)
+    waiting = fields.List(fields.Nested(WaitingSchema), dump_only=True,
+                          metadata={"description": "pending workflows and why they wait (empty unless pending)"})
 
     @pre_dump
-    def _pair(self, pair: tuple[Build, list[Proc]], **_: Any) -> dict[str, Any]:
-        """Merge the build's attributes with its procs."""
-        build, procs = pair
-        values = {name: getattr(build, name) for name in self.fields if name != "procs"}
-        return {**values, "procs": procs}
+    def _triple(self, triple: tuple[Build, list[Proc], list[dict[str, Any]]], **_: Any) -> dict[str, Any]:
+        """Merge the build's attributes with its procs and the reasons its workflows wait."""
+        build, procs, waiting = triple
+        values = {name: getattr(build, name) for name in self.fields if name not in ("procs", "waiting")}
+        return {**values, "procs": procs, "waiting": waiting}
 
 
 class BuildQuery(Query):

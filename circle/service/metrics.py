@@ -6,7 +6,6 @@ count what that process did (scrape every server process, or sum them).
 """
 from __future__ import annotations
 
-import time
 from typing import Iterator
 
 from flask import current_app
@@ -14,16 +13,13 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from circle import metrics
-from circle.hub import hub
+from circle.service import agents as agent_service
 from circle.store import agents as agent_store
 from circle.store import builds as build_store
 from circle.store import retention as retention_store
 from circle.store import tasks as task_store
 
 EXTENSION = "circle.metrics"
-# An agent is offline once it has missed this many long-polls (and then a margin for a slow network).
-MISSED_POLLS = 2
-CONTACT_MARGIN = 10
 
 
 class InstallationCollector:
@@ -39,8 +35,7 @@ class InstallationCollector:
         yield GaugeMetricFamily("circle_queue_pending", "Tasks waiting for an agent", value=tasks.get("pending", 0))
         yield GaugeMetricFamily("circle_queue_running", "Tasks an agent holds (running or being canceled)",
                                 value=tasks.get("running", 0) + tasks.get("canceled", 0))
-        since = int(time.time()) - MISSED_POLLS * hub().settings.agent_poll_seconds - CONTACT_MARGIN
-        online, offline = agent_store.count_by_contact(since)
+        online, offline = agent_store.count_by_contact(agent_service.online_since())
         agents = GaugeMetricFamily("circle_agents", "Agents by state (offline: no contact for two long-polls)",
                                    labels=["state"])
         agents.add_metric(["online"], online)

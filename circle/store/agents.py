@@ -7,6 +7,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy import update as sql_update
 
 from circle import crypto
+from circle.errors import NotFound
 from circle.extensions import db
 from circle.models import Agent
 from circle.store.base import Crud, Page, flush
@@ -26,8 +27,11 @@ def get_by_token(token: str) -> Agent:
 
 
 def get_by_name(name: str) -> Agent:
-    """Return the agent with this name, or raise NotFound."""
-    return _crud.find(repr(name), Agent.name == name)
+    """Return the oldest agent with this name, or raise NotFound."""
+    agent = db.session.scalars(select(Agent).where(Agent.name == name).order_by(Agent.id).limit(1)).first()
+    if agent is None:
+        raise NotFound(f"agent {name!r} not found")
+    return agent
 
 
 def list_all(page: Page | None = None) -> list[Agent]:
@@ -47,6 +51,12 @@ def touch_many(agent_ids: list[int], moment: int) -> None:
     db.session.execute(sql_update(Agent).where(Agent.id.in_(agent_ids), Agent.last_contact < moment)
                        .values(last_contact=moment))
     flush("agent")
+
+
+def reissue_token(agent: Agent, **values: Any) -> tuple[Agent, str]:
+    """Give an agent a new token (the old one stops working) and update it with `values`; return it and the token."""
+    token = crypto.new_token()
+    return _crud.update(agent, token_hash=crypto.hash_token(token), **values), token
 
 
 def create_with_token(name: str, **values: Any) -> tuple[Agent, str]:

@@ -14,7 +14,7 @@ from sqlalchemy.sql import Executable
 
 from circle.errors import NotFound
 from circle.extensions import db
-from circle.models import Build, Task, TaskPayload
+from circle.models import Build, Repo, Task, TaskPayload
 from circle.store.base import Crud, Page, commit, flush
 
 PENDING = "pending"
@@ -224,3 +224,24 @@ def extend_all(deadline: float) -> int:
         .values(lease_deadline=deadline))
     commit("task")
     return changed
+
+
+def list_by_agent(agent_id: int) -> list[Task]:
+    """Return the tasks an agent runs, oldest first."""
+    return _crud.list(Task.agent_id == agent_id, Task.state == RUNNING)
+
+
+def list_pending_with_builds(limit: int, build_id: int | None = None) -> list[tuple[Task, int, str]]:
+    """Return up to `limit` pending tasks (of one build, or all), oldest first, with their build number and repo."""
+    stmt = (select(Task, Build.number, Repo.full_name).join(Build, Build.id == Task.build_id)
+            .join(Repo, Repo.id == Task.repo_id).where(Task.state == PENDING).order_by(Task.id).limit(limit))
+    if build_id is not None:
+        stmt = stmt.where(Task.build_id == build_id)
+    return [(task, number, name) for task, number, name in db.session.execute(stmt)]
+
+
+def running_by_agent() -> dict[int, int]:
+    """Return how many leased tasks each agent holds."""
+    stmt = (select(Task.agent_id, func.count()).where(Task.state.in_(LEASED), Task.agent_id.is_not(None))
+            .group_by(Task.agent_id))
+    return {key: value for key, value in db.session.execute(stmt) if key is not None}

@@ -6,7 +6,7 @@ from flask import render_template, request
 from circle import states
 from circle.errors import NotFound
 from circle.models import Proc
-from circle.service import permissions
+from circle.service import permissions, waiting
 from circle.store import builds, configs, files
 from circle.web.blueprint import bp
 from circle.web.guard import signed_in, viewer
@@ -62,4 +62,4 @@ def build(repo_id: int, number: int) -> str:
         "builds/build.html", repo=repo, build=found, tree=process_tree(procs), by_pid=by_pid,
         selected=by_pid.get(selected_pid(procs, request.args.get("pid"))), pinned="pid" in request.args,
         artifacts=files.list_by_build(found.id), config_name=_config_name(found.config_id),
-        can_push=permissions.allows(user, repo, permissions.PUSH))
+        can_push=permissions.allows(user, repo, permissions.PUSH), waiting=waiting.of_build(found, procs))

@@ -87,6 +87,15 @@ def test_build_restart_of_the_failed_workflows_or_of_one(circle, repo: dict):
     assert header.split() == ["PID", "PPID", "NAME", "STATE", "EXIT", "ATTEMPTS", "MACHINE"]
 
 
+def test_build_info_says_why_a_pending_build_waits(circle, repo: dict):
+    """With no agent registered, `circle build info` of a pending build names the reason under its steps."""
+    assert circle("build", "start", "acme/app")[0] == 0
+    code, out, _ = circle("build", "info", "acme/app", "1")
+    assert code == 0 and "status: pending" in out
+    assert [line for line in out.splitlines() if line.startswith("waiting:")] == [
+        "waiting: default: no agent is registered"]
+
+
 def test_build_logs(circle, repo: dict):
     build = add_build(repo["id"], 1)
     _, step = builds.create_procs([Proc(build_id=build.id, pid=1, ppid=0, name="default"),
@@ -134,6 +143,21 @@ def test_agents_command(circle, app: Flask):
     assert code == 0 and "deleted agent" in out
     code, _, err = circle("agents", "add")
     assert code == 1 and "needs a NAME" in err
+
+
+def test_agents_pause_and_resume(circle, app: Flask):
+    """`circle agents pause ID` drains an agent and `resume ID` undoes it; the list shows each agent's state."""
+    from circle.store import agents
+
+    agent = agents.create(name="runner-1")
+    code, out, _ = circle("agents", "pause", str(agent.id))
+    assert (code, out) == (0, f"agent runner-1 ({agent.id}) is paused\n")
+    code, out, _ = circle("agents")
+    assert out.splitlines()[0].split()[:3] == ["ID", "NAME", "STATE"] and out.splitlines()[1].split()[2] == "paused"
+    code, out, _ = circle("agents", "resume", str(agent.id))
+    assert (code, out) == (0, f"agent runner-1 ({agent.id}) is offline\n")
+    code, _, err = circle("agents", "pause")
+    assert code == 1 and "needs an ID" in err
 
 
 def test_errors_are_one_sentence(circle, monkeypatch: pytest.MonkeyPatch):

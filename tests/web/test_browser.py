@@ -175,6 +175,26 @@ def test_agents_page_is_for_administrators_only(browser, web_server):
     wait_for(lambda: "/login?next=" in browser.current_url, what="the login form")
 
 
+def test_agents_page_follows_agents_live_and_pauses_resumes_and_deletes(browser, web_server):
+    """An agent created elsewhere appears without a reload; Pause, Resume and Delete act through the API."""
+    log_in(browser, web_server, "admin", web_server.password, "/agents")
+    wait_for(lambda: "web-agent" in text_of(browser, "#agents"), what="the agents table")
+    browser.execute_script("window.confirm = () => true; document.body.dataset.unreloaded = 'yes';")
+    created = web_server.ok("POST", "/api/agents", json={"name": "live-agent"})
+    row = f'#agents tr[data-agent-id="{created["id"]}"]'
+    wait_for(lambda: "live-agent" in text_of(browser, "#agents"), what="the new agent on the page")
+    assert text_of(browser, f"{row} [data-field=state]") == "offline"
+    by_css(browser, f'{row} [data-action="pause"]').click()
+    wait_for(lambda: text_of(browser, f"{row} [data-field=state]") == "paused", what="the paused agent")
+    assert [a["paused"] for a in web_server.ok("GET", "/api/agents") if a["id"] == created["id"]] == [True]
+    by_css(browser, f'{row} [data-action="resume"]').click()
+    wait_for(lambda: text_of(browser, f"{row} [data-field=state]") == "offline", what="the resumed agent")
+    by_css(browser, f'{row} [data-action="delete"]').click()
+    wait_for(lambda: "live-agent" not in text_of(browser, "#agents"), what="the deleted agent gone")
+    assert created["id"] not in [a["id"] for a in web_server.ok("GET", "/api/agents")]
+    assert browser.execute_script("return document.body.dataset.unreloaded") == "yes"
+
+
 def test_settings_secrets_and_configs_forms_call_the_api(browser, web_server):
     """The settings, secrets and configs forms send what their fields say; values never come back."""
     from selenium.webdriver.common.by import By

@@ -5,15 +5,17 @@ import html
 import json
 import re
 import subprocess
+import time
 
 import pytest
 
 from api.helpers import closed_port
 from circle import states
 from circle.api.csrf import HEADER
+from circle.extensions import db
 from circle.models import Proc
 from circle.service.hook_url import hook_url
-from circle.store import builds, files, repos, secrets
+from circle.store import agents, builds, files, repos, secrets
 from web import seed
 from web.forms import sign_in
 
@@ -191,6 +193,20 @@ def test_agents_page_shows_queue_counts(root_client):
     """An administrator sees the queue counters and the agents table (empty here)."""
     page = root_client.get("/agents").text
     assert 'id="queue-pending"' in page and "No agents yet" in page
+
+
+def test_agents_page_shows_each_agent_state_and_its_actions(root_client):
+    """Online, offline and paused agents are named so, each with Pause or Resume and Delete calling the API."""
+    fresh = agents.create(name="fresh", last_contact=int(time.time()))
+    gone = agents.create(name="gone", last_contact=1_700_000_000)
+    held = agents.create(name="held", last_contact=int(time.time()), paused=True)
+    db.session.commit()
+    page = root_client.get("/agents").text
+    for agent, state in ((fresh, "online"), (gone, "offline"), (held, "paused")):
+        assert f'data-agent-id="{agent.id}" data-state="{state}"' in page
+        assert f'data-method="DELETE" data-path="/api/agents/{agent.id}"' in page
+    assert page.count('data-action="pause"') == 2 and page.count('data-action="resume"') == 1
+    assert "js/agents.js" in page
 
 
 def test_build_page_shows_procs_and_selects_the_failed_step(ann_client, ann):

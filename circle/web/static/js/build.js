@@ -57,6 +57,8 @@ function applyBuild(build) {
   const was = root.dataset.status;
   if (!ACTIVE.has(was) && ACTIVE.has(build.status)) { location.reload(); return; } // restarted in place
   root.dataset.status = build.status;
+  const waiting = document.getElementById("build-waiting");
+  if (waiting) waiting.hidden = build.status !== "pending";
   setStatus(root.querySelector(".build-title .status"), build.status);
   setDuration(document.querySelector("#build-duration .duration"), build.started, build.finished);
   const error = document.getElementById("build-error");

@@ -1,4 +1,5 @@
-// The /ws/events feed (build and proc changes of the repos the caller may read), reconnecting with backoff.
+// The /ws/events feed (build and proc changes of the repos the caller may read; agent changes for
+// administrators), reconnecting with backoff.
 
 export function socketUrl(path) {
   return (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path;
