@@ -350,3 +350,22 @@ def test_a_workflows_restart_button_runs_only_that_workflow(browser, web_server)
     assert web_server.wait_build(repo_id, number)["status"] == "failure"
     assert log("default (AXIS=good)") == before["default (AXIS=good)"]
     wait_for(lambda: text_of(browser, ".build-title .status") == "failure", what="the page showing failure again")
+
+
+def test_a_live_build_page_puts_exit_codes_and_the_agent_where_they_belong(browser, web_server):
+    """Watched live, a failing build shows the failing step's exit code on that step (not the workflow's on the
+    first step) and the workflow's agent as soon as it is known, without a reload."""
+    pipeline = ("pipeline:\n  first:\n    image: x\n    commands: [sleep 3, echo ok]\n"
+                "  second:\n    image: x\n    commands: [exit 3]\n")
+    repo_id = activate(web_server, {".circle.yml": pipeline})
+    log_in(browser, web_server, "admin", web_server.password, f"/repos/{repo_id}")
+    number = web_server.ok("POST", f"/api/repos/{repo_id}/builds", json={})[0]["number"]
+    open_build(browser, web_server, repo_id, number)
+    wait_for(lambda: text_of(browser, ".build-title .status") == "failure", timeout=30, what="failure")
+    exits = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#procs .proc [data-field=exit_code]'),"
+        " (e) => [e.closest('.proc').querySelector('.name').textContent, e.hidden, e.textContent])")
+    shown = {name: text for name, hidden, text in exits if not hidden}
+    assert shown == {"second": "exit 3"}, exits
+    machine = by_css(browser, ".workflow > .machine [data-field=machine]")
+    assert machine.is_displayed() and machine.text, machine.get_attribute("outerHTML")

@@ -81,12 +81,13 @@ function applyProc(proc) {
   const link = node.querySelector("a.proc-link");
   link.title = `${proc.name}: ${proc.state}`;
   setDuration(link.querySelector(".duration"), proc.started, proc.finished);
-  const exit = node.querySelector("[data-field=exit_code]");
+  // A workflow's node holds its steps: look only in this proc's own link (and, for a workflow, its head).
+  const exit = link.querySelector("[data-field=exit_code]");
   if (exit) { exit.textContent = `exit ${proc.exit_code}`; exit.hidden = !proc.exit_code; }
-  const attempts = node.querySelector("[data-field=attempts]");
+  const attempts = link.querySelector("[data-field=attempts]");
   if (attempts) { attempts.textContent = `attempt ${proc.attempts}`; attempts.hidden = !(proc.attempts > 1); }
-  const machine = node.querySelector("[data-field=machine]");
-  if (machine && proc.machine) machine.textContent = proc.machine;
+  const machine = node.querySelector(":scope > .machine [data-field=machine]");
+  if (machine && proc.machine) { machine.textContent = proc.machine; machine.parentElement.hidden = false; }
   if (proc.pid === selected) showProcHead(proc.pid);
   if (!pinned && proc.ppid && proc.state === "running" && proc.pid !== selected) select(proc.pid, false);
 }
