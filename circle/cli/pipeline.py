@@ -37,13 +37,15 @@ def register(sub: Any) -> None:
 
 
 def run_lint(args: argparse.Namespace) -> int:
-    """Print the problems of FILE (or of every workflow file of a directory); exit 1 when there is any."""
+    """Print the problems of FILE (or of every workflow file of a directory), or "FILE: ok"; exit 1 on problems."""
     try:
         problems = lint_files(read_files(args.file), trusted=not args.untrusted)
     except CompileError as err:  # a file that is not UTF-8 text
         problems = err.problems
     for problem in problems:
         print(problem)
+    if not problems:
+        print(f"{args.file}: ok")
     return 1 if problems else 0
 
 

@@ -19,8 +19,9 @@ def write(tmp_path: Path, text: str) -> str:
 
 
 def test_lint_valid_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["lint", write(tmp_path, GOOD)]) == 0
-    assert capsys.readouterr().out == ""
+    path = write(tmp_path, GOOD)
+    assert main(["lint", path]) == 0
+    assert capsys.readouterr().out == f"{path}: ok\n"
 
 
 def test_lint_prints_one_line_per_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
