@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Generic, Iterator, Sequence, TypeVar
 
 from flask import g, has_app_context
-from sqlalchemy import event, func, select
+from sqlalchemy import UniqueConstraint, event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ColumnElement
 
@@ -131,13 +131,46 @@ def install_session_events() -> None:
 
 
 def _conflict_message(noun: str, err: IntegrityError) -> str:
-    """Say in one sentence what the integrity error means."""
+    """Say in one sentence what the integrity error means, naming the fields of a unique key."""
     text = str(err.orig).lower()
     if "unique" in text or "duplicate" in text:
-        return f"a {noun} with the same unique key already exists"
+        fields = _unique_fields(text)
+        return f"a {noun} with this {fields} already exists" if fields else f"a {noun} with the same key already exists"
     if "foreign key" in text:
         return f"the {noun} refers to something that does not exist"
     return f"the {noun} conflicts with existing data"
+
+
+def _unique_fields(text: str) -> str:
+    """Return the fields of the unique key a database error names ("owner and name"), or "".
+
+    PostgreSQL and MySQL name the constraint, which the models' naming convention makes known; SQLite
+    lists the columns ("unique constraint failed: scms.owner_id, scms.name").
+    """
+    columns: list[str] = []
+    if "unique constraint failed:" in text:
+        listed = text.split("unique constraint failed:", 1)[1].splitlines()[0]
+        columns = [part.strip().rpartition(".")[2] for part in listed.split(",")]
+    else:
+        for name, known in _unique_keys().items():
+            if name in text:
+                columns = known
+                break
+    words = [column.removesuffix("_id").replace("_", " ") for column in columns]
+    return " and ".join(words)
+
+
+def _unique_keys() -> dict[str, list[str]]:
+    """Return constraint or index name → its columns, for every unique key of the models (longest names first)."""
+    keys: dict[str, list[str]] = {}
+    for table in db.metadata.tables.values():
+        for constraint in table.constraints:
+            if isinstance(constraint, UniqueConstraint) and isinstance(constraint.name, str):
+                keys[constraint.name.lower()] = [column.name for column in constraint.columns]
+        for index in table.indexes:
+            if index.unique and isinstance(index.name, str):
+                keys[index.name.lower()] = [column.name for column in index.columns]
+    return dict(sorted(keys.items(), key=lambda item: -len(item[0])))
 
 
 class Crud(Generic[M]):

@@ -160,10 +160,17 @@ DUPLICATES = {
 }
 
 
+# The fields each conflict names (the unique key's columns, "_id" dropped; users check their login first).
+DUPLICATE_FIELDS = {"user": "login 'owner'", "scm": "owner and name", "repo": "scm and full name", "config": "repo and name",
+                    "secret": "repo and name", "registry": "repo and address", "build": "repo and number",
+                    "proc": "build and pid", "agent": "token hash"}
+
+
 @pytest.mark.parametrize("entity", list(DUPLICATES))
 def test_unique_key_is_a_conflict(app, world, entity):
-    """A second row with the same unique key raises Conflict, not a driver error, and the session stays usable."""
-    with pytest.raises(Conflict, match="already exists"):
+    """A second row with the same unique key raises Conflict naming its fields, not a driver error, and the
+    session stays usable."""
+    with pytest.raises(Conflict, match=f"with (this )?{DUPLICATE_FIELDS[entity]} already exists"):
         DUPLICATES[entity](world)
     assert users.get_by_login("owner").id == world.user.id
 
