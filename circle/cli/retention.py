@@ -31,15 +31,13 @@ def days(text: str) -> int:
 
 def cmd_purge(args: argparse.Namespace) -> int:
     """Delete (or count) the builds past the age in every repo or one; print what was freed."""
-    from circle.app import create_app
-    from circle.database import open_database
+    from circle.cli.installation import open_installation
     from circle.service import retention
 
     older_than = days(args.older_than)
     if args.keep_min is not None and args.keep_min < 0:
         raise InvalidInput("--keep-min must be 0 or more")
-    app = create_app()
-    open_database(app)
+    app = open_installation()
     with app.app_context():
         default = retention.global_policy()
         keep_min = default.keep_min if args.keep_min is None else args.keep_min

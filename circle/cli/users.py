@@ -27,13 +27,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _app():
-    """Return the server app with its database open and migrated."""
-    from circle.app import create_app
-    from circle.database import open_database
+    """Return the server app of the existing installation, its database open and migrated."""
+    from circle.cli.installation import open_installation
 
-    app = create_app()
-    open_database(app)
-    return app
+    return open_installation()
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:

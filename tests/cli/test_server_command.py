@@ -76,6 +76,7 @@ def test_malformed_database_url_is_one_sentence(tmp_path):
 def test_user_add_then_token_then_duplicate(tmp_path):
     """`user add` prints a token last; `token` prints another; a second `user add` fails and changes nothing."""
     env = _env(tmp_path)
+    assert _circle("db", "upgrade", env=env).returncode == 0
     created = _circle("user", "add", "carol", "--admin", "--password", "pw", env=env)
     assert created.returncode == 0, created.stderr
     first_token = created.stdout.strip().splitlines()[-1]
@@ -130,3 +131,16 @@ def test_without_circle_host_hook_urls_name_the_port_the_server_listens_on(tmp_p
         proc.terminate()
         proc.communicate(timeout=20)
     assert repo["hook_url"].startswith(f"http://127.0.0.1:{port}/hook/"), repo["hook_url"]
+
+
+@pytest.mark.parametrize("command", [["token", "admin"], ["user", "add", "dave"], ["user", "passwd", "admin"],
+                                     ["purge", "--older-than", "30d"]])
+def test_commands_refuse_a_directory_without_an_installation(tmp_path, command):
+    """Run elsewhere than the server's data, a command says so in one sentence and creates nothing."""
+    elsewhere = tmp_path / "elsewhere"
+    result = _circle(*command, env=_env(elsewhere))
+    assert result.returncode == 1, result
+    assert result.stderr.strip() == (
+        f"circle: there is no circle installation in {elsewhere}: run this where `circle server` keeps its data, "
+        "or set CIRCLE_DATA_DIR (`circle db upgrade` creates one)")
+    assert not elsewhere.exists()

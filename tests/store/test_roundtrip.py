@@ -161,7 +161,8 @@ DUPLICATES = {
 
 
 # The fields each conflict names (the unique key's columns, "_id" dropped; users check their login first).
-DUPLICATE_FIELDS = {"user": "login 'owner'", "scm": "owner and name", "repo": "scm and full name", "config": "repo and name",
+DUPLICATE_FIELDS = {"user": "login 'owner'", "scm": "owner and name", "repo": "scm and full name",
+                    "config": "repo and name",
                     "secret": "repo and name", "registry": "repo and address", "build": "repo and number",
                     "proc": "build and pid", "agent": "token hash"}
 
