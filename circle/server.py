@@ -83,7 +83,11 @@ def reachable_url(listener: socket.socket) -> str:
 
 
 def _embedded_agents(app: Flask, port: int, count: int) -> list:
-    """Start `count` agents in this process that talk to this server over loopback."""
+    """Start `count` agents in this process that talk to this server over loopback.
+
+    Each is named after its server (`embedded-1@host:port`): a restart finds its old row again, and several
+    servers on one database keep apart agents (an agent's name is its identity).
+    """
     from circle.agent.options import AgentOptions, parse_labels
     from circle.agent.runner import Agent
 
@@ -92,7 +96,8 @@ def _embedded_agents(app: Flask, port: int, count: int) -> list:
     for index in range(1, count + 1):
         options = AgentOptions(servers=[f"http://127.0.0.1:{port}"], secret=settings.agent_secret,
                                backend=settings.agent_backend, max_procs=settings.agent_max_procs,
-                               labels=parse_labels(settings.agent_labels), name=f"embedded-{index}",
+                               labels=parse_labels(settings.agent_labels),
+                               name=f"embedded-{index}@{socket.gethostname()}:{port}",
                                poll_seconds=settings.agent_poll_seconds,
                                workdir=str(settings.data_dir / "workspaces"), local=settings.agent_local)
         agent = Agent(options)
