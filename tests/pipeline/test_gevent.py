@@ -34,7 +34,7 @@ class Tracer:
 
 runtime = Runtime(config, get_backend(sys.argv[1]), Tracer())
 ticks = []
-ticker = gevent.spawn(lambda: [ticks.append(1) or gevent.sleep(0.05) for _ in iter(int, 1)])
+ticker = gevent.spawn(lambda: [ticks.append(1) or gevent.sleep(0.005) for _ in iter(int, 1)])
 result = runtime.run()
 ticker.kill()
 print(json.dumps({"state": result.state, "lines": lines, "states": states, "ticks": len(ticks),
