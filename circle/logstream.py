@@ -58,7 +58,7 @@ class LogStream:
         stored = log_store.append(proc_id, lines, cap=self.max_bytes, marker=self.marker)
         if stored:
             LOG_LINES.inc(len(stored))
-            LOG_BYTES.inc(sum(len(out.encode()) for _, _, out in stored))
+            LOG_BYTES.inc(len("".join([out for _, _, out in stored]).encode()))
             self.pubsub.publish(_topic(proc_id), {"pos": stored[-1][0]})
         return len(stored)
 
