@@ -155,6 +155,17 @@ def make_repo(root: Path, full_name: str, files: dict[str, str]) -> Path:
     return work
 
 
+def activate_local(server: Server, root: Path, full_name: str, files: dict[str, str]) -> tuple[int, Path]:
+    """Put `files` in a new repo under `root`, served by the server's local SCM of `root` (registered on first use),
+    and activate it; return the repo's id and its work clone."""
+    work = make_repo(root, full_name, files)
+    scm = next((s for s in server.ok("GET", "/api/scms") if s["url"] == str(root)), None)
+    if scm is None:
+        scm = server.ok("POST", "/api/scms", json={"kind": "local", "name": f"disk-{root.name}", "url": str(root)})
+    repo = server.ok("POST", "/api/repos", json={"scm_id": scm["id"], "full_name": full_name})
+    return repo["id"], work
+
+
 def commit(work: Path, files: dict[str, str], message: str, branch: str = "main") -> str:
     """Write `files`, commit them and push `branch`; return the sha."""
     for path, text in files.items():

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from circle.pipeline.backends import docker_available
-from e2e.harness import Server, clean_env, commit, free_port, make_repo
+from e2e.harness import Server, activate_local, clean_env, commit, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
 
@@ -46,11 +46,8 @@ def docker_server(tmp_path: Path):
     server = Server(data_dir=tmp_path, port=port, env=clean_env(
         CIRCLE_DATA_DIR=str(tmp_path), CIRCLE_HOST=f"http://127.0.0.1:{port}"))
     server.start(agents=1)
-    (tmp_path / "git").mkdir()
-    work = make_repo(tmp_path / "git", "acme/escalate", {".circle.yml": PIPELINE})
-    scm = server.ok("POST", "/api/scms", json={"kind": "local", "name": "disk", "url": str(tmp_path / "git")})
-    repo = server.ok("POST", "/api/repos", json={"scm_id": scm["id"], "full_name": "acme/escalate"})
-    yield server, repo["id"], work
+    repo_id, work = activate_local(server, tmp_path / "git", "acme/escalate", {".circle.yml": PIPELINE})
+    yield server, repo_id, work
     server.stop()
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e.harness import Server, embedded_server, free_port, make_repo
+from e2e.harness import Server, activate_local, embedded_server, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -18,19 +18,16 @@ def test_embedded_agent_runs_a_build(tmp_path: Path):
     """A manual build succeeds on the embedded agent (the shared secret alone could only register)."""
     server = embedded_server(tmp_path)
     try:
-        (tmp_path / "git").mkdir()
-        make_repo(tmp_path / "git", "acme/embedded", {".circle.yml": PIPELINE})
-        scm = server.ok("POST", "/api/scms", json={"kind": "local", "name": "disk", "url": str(tmp_path / "git")})
-        repo = server.ok("POST", "/api/repos", json={"scm_id": scm["id"], "full_name": "acme/embedded"})
-        number = server.ok("POST", f"/api/repos/{repo['id']}/builds", json={})[0]["number"]
-        done = server.wait_build(repo["id"], number)
+        repo_id, _ = activate_local(server, tmp_path / "git", "acme/embedded", {".circle.yml": PIPELINE})
+        number = server.ok("POST", f"/api/repos/{repo_id}/builds", json={})[0]["number"]
+        done = server.wait_build(repo_id, number)
         assert done["status"] == "success", done
-        assert "embedded" in server.log_text(repo["id"], number, "build")
+        assert "embedded" in server.log_text(repo_id, number, "build")
         name = f"embedded-1@{socket.gethostname()}:{server.port}"
         assert [a["name"] for a in server.ok("GET", "/api/agents")] == [name]
         server.stop()
         server.start(agents=1)  # the same server again: its embedded agent finds its row
-        server.wait_build(repo["id"], server.ok("POST", f"/api/repos/{repo['id']}/builds", json={})[0]["number"])
+        server.wait_build(repo_id, server.ok("POST", f"/api/repos/{repo_id}/builds", json={})[0]["number"])
         assert [a["name"] for a in server.ok("GET", "/api/agents")] == [name]
     finally:
         server.stop()

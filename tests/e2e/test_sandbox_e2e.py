@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e.harness import embedded_server, make_repo
+from e2e.harness import activate_local, embedded_server
 
 pytestmark = pytest.mark.slow
 
@@ -22,14 +22,11 @@ def test_a_step_of_the_embedded_agent_cannot_reach_the_server(tmp_path: Path):
                     f"ls {tmp_path}/circle.db || echo no-db"]
         pipeline = "pipeline:\n  evil:\n    image: golang:1.22\n    commands:\n" + "".join(
             f"      - {command!r}\n" for command in commands)
-        (tmp_path / "git").mkdir()
-        make_repo(tmp_path / "git", "acme/evil", {".circle.yml": pipeline})
-        scm = server.ok("POST", "/api/scms", json={"kind": "local", "name": "disk", "url": str(tmp_path / "git")})
-        repo = server.ok("POST", "/api/repos", json={"scm_id": scm["id"], "full_name": "acme/evil"})
-        number = server.ok("POST", f"/api/repos/{repo['id']}/builds", json={})[0]["number"]
-        done = server.wait_build(repo["id"], number)
+        repo_id, _ = activate_local(server, tmp_path / "git", "acme/evil", {".circle.yml": pipeline})
+        number = server.ok("POST", f"/api/repos/{repo_id}/builds", json={})[0]["number"]
+        done = server.wait_build(repo_id, number)
         assert done["status"] == "success", done
-        lines = server.log_text(repo["id"], number, "evil").splitlines()
+        lines = server.log_text(repo_id, number, "evil").splitlines()
     finally:
         server.stop()
     assert lines[0].startswith("sandbox: bubblewrap, uid 65534, workspace only")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import websocket
 
-from e2e.harness import embedded_server, make_repo
+from e2e.harness import activate_local, embedded_server
 
 pytestmark = pytest.mark.slow
 
@@ -19,23 +19,20 @@ def test_a_finished_log_tail_and_a_dropped_event_socket_log_nothing(tmp_path: Pa
     goes away (a closed tab) leave no error in the server log."""
     server = embedded_server(tmp_path)
     try:
-        (tmp_path / "git").mkdir()
-        make_repo(tmp_path / "git", "acme/quiet", {".circle.yml": PIPELINE})
-        scm = server.ok("POST", "/api/scms", json={"kind": "local", "name": "disk", "url": str(tmp_path / "git")})
-        repo = server.ok("POST", "/api/repos", json={"scm_id": scm["id"], "full_name": "acme/quiet"})
-        number = server.ok("POST", f"/api/repos/{repo['id']}/builds", json={})[0]["number"]
-        done = server.wait_build(repo["id"], number)
+        repo_id, _ = activate_local(server, tmp_path / "git", "acme/quiet", {".circle.yml": PIPELINE})
+        number = server.ok("POST", f"/api/repos/{repo_id}/builds", json={})[0]["number"]
+        done = server.wait_build(repo_id, number)
         pid = next(p["pid"] for p in done["procs"] if p["name"] == "hello")
         auth = [f"Authorization: Bearer {server.token}"]
-        tail = websocket.create_connection(f"ws://127.0.0.1:{server.port}/ws/logs/{repo['id']}/{number}/{pid}",
+        tail = websocket.create_connection(f"ws://127.0.0.1:{server.port}/ws/logs/{repo_id}/{number}/{pid}",
                                            header=auth, timeout=10)
         while not json.loads(tail.recv()).get("eof"):
             pass
         tail.close()
         events = websocket.create_connection(f"ws://127.0.0.1:{server.port}/ws/events", header=auth, timeout=10)
-        server.ok("POST", f"/api/repos/{repo['id']}/builds", json={})  # an event is on its way
+        server.ok("POST", f"/api/repos/{repo_id}/builds", json={})  # an event is on its way
         events.sock.close()  # no close frame: the tab is gone
-        server.wait_build(repo["id"], number + 1)
+        server.wait_build(repo_id, number + 1)
         server.ok("GET", "/healthz")
     finally:
         server.stop()
@@ -48,11 +45,8 @@ def test_log_lines_name_builds_as_people_do(tmp_path: Path):
     """The server's log says `acme/named#1`, not the build's row id."""
     server = embedded_server(tmp_path)
     try:
-        (tmp_path / "git").mkdir()
-        make_repo(tmp_path / "git", "acme/named", {".circle.yml": PIPELINE})
-        scm = server.ok("POST", "/api/scms", json={"kind": "local", "name": "disk", "url": str(tmp_path / "git")})
-        repo = server.ok("POST", "/api/repos", json={"scm_id": scm["id"], "full_name": "acme/named"})
-        server.wait_build(repo["id"], server.ok("POST", f"/api/repos/{repo['id']}/builds", json={})[0]["number"])
+        repo_id, _ = activate_local(server, tmp_path / "git", "acme/named", {".circle.yml": PIPELINE})
+        server.wait_build(repo_id, server.ok("POST", f"/api/repos/{repo_id}/builds", json={})[0]["number"])
     finally:
         server.stop()
     logged = (tmp_path / "server.log").read_text()
