@@ -132,3 +132,27 @@ def test_the_least_recently_used_reader_is_stopped(repo: tuple[Path, Path], tmp_
     assert first.pid is None
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # stopped and reaped
+
+
+def test_changed_paths_match_git_diff(repo: tuple[Path, Path]) -> None:
+    """Adds, edits, deletes, a file turned directory and back, a mode change and a symlink: as git diff names them."""
+    root, work = repo
+    reader = objects.reader(root / "team" / "app.git")
+    for name in ("src/a.py", "src/deep/b.py", "docs/x.md", "tool.sh", "swap", "keep.txt"):
+        commit_and_push(work, name, name)
+    before = git(work, "rev-parse", "HEAD")
+    (work / "src" / "a.py").write_text("edited")
+    (work / "docs" / "x.md").unlink()
+    (work / "swap").unlink()
+    (work / "swap").mkdir()
+    (work / "swap" / "inside.txt").write_text("now a directory")
+    os.chmod(work / "tool.sh", 0o755)
+    os.symlink("keep.txt", work / "link")
+    (work / "src" / "deep" / "new.py").write_text("new")
+    after = commit_and_push(work, "added/one.txt", "one")
+    expected = git(work, "diff", "--name-only", "--no-renames", before, after).splitlines()
+    assert objects.changed_paths(reader, before, after, 100) == sorted(expected)
+    assert objects.changed_paths(reader, after, before, 100) == sorted(expected)
+    assert objects.changed_paths(reader, before, "f" * 40, 100) == []
+    with pytest.raises(objects.TooManyPaths):
+        objects.changed_paths(reader, before, after, 3)

@@ -59,10 +59,3 @@ def run(git_dir: Path, *args: str, check: bool = True) -> process.Completed:
     return proc
 
 
-def changed_files(git_dir: Path, before: str, after: str) -> list[str]:
-    """Return the paths `git diff before after` names (nothing when `before` is no commit: a new ref)."""
-    if not is_sha(before) or not before.strip("0"):
-        return []
-    proc = run(git_dir, "diff", "--name-only", "--no-renames", "-z", before, after, "--", check=False)
-    return proc.stdout.decode(errors="replace").split("\x00") if proc.returncode == 0 else []
-

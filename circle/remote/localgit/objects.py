@@ -22,6 +22,7 @@ from circle.remote.types import Commit
 
 MAX_READERS = 32
 TIMEOUT = 60
+TREE_MODE = b"40000"
 _HEADER = re.compile(rb"^([0-9a-f]{40}|[0-9a-f]{64}) (commit|tree|blob|tag) (\d+)\n$")
 
 
@@ -135,14 +136,63 @@ def parse_commit(obj: GitObject) -> Commit:
     return Commit(sha=obj.sha, message=text, author=name, author_name=name, author_email=email)
 
 
-def tree_files(obj: GitObject) -> list[str]:
-    """Return the names of the files (blobs and symlinks, not trees or submodules) directly in a tree object."""
-    oid_bytes, data, names, at = len(obj.sha) // 2, obj.data, [], 0
+def tree_entries(obj: GitObject) -> dict[str, tuple[bytes, str]]:
+    """Return a tree object's entries: name → (mode, object sha)."""
+    oid_bytes, data, entries, at = len(obj.sha) // 2, obj.data, {}, 0
     while at < len(data):
         space = data.index(b" ", at)
         nul = data.index(b"\0", space)
-        mode = data[at:space]
-        if mode.startswith((b"10", b"12")):
-            names.append(data[space + 1:nul].decode(errors="replace"))
+        oid = data[nul + 1:nul + 1 + oid_bytes]
+        entries[data[space + 1:nul].decode(errors="replace")] = (data[at:space], oid.hex())
         at = nul + 1 + oid_bytes
-    return names
+    return entries
+
+
+def _is_tree(entry: tuple[bytes, str] | None) -> bool:
+    """Tell whether a tree entry is a directory."""
+    return entry is not None and entry[0] == TREE_MODE
+
+
+def tree_files(obj: GitObject) -> list[str]:
+    """Return the names of the files (blobs and symlinks, not trees or submodules) directly in a tree object."""
+    return [name for name, (mode, _) in tree_entries(obj).items() if mode.startswith((b"10", b"12"))]
+
+
+class TooManyPaths(Exception):
+    """More paths changed than the caller wants listed."""
+
+
+def changed_paths(source: BatchReader, before: str, after: str, limit: int) -> list[str]:
+    """Return the paths that differ between two commits, sorted: those `git diff --name-only --no-renames` lists.
+
+    Empty when either commit is unknown; TooManyPaths once more than `limit` are found.
+    """
+    old, new = source.read(f"{before}^{{tree}}"), source.read(f"{after}^{{tree}}")
+    if old is None or new is None:
+        return []
+    found: list[str] = []
+    _compare(source, old.sha, new.sha, "", found, limit)
+    return sorted(found)
+
+
+def _compare(source: BatchReader, old: str | None, new: str | None, prefix: str, found: list[str],
+             limit: int) -> None:
+    """Add the paths under `prefix` that differ between two trees (None: no tree on that side) to `found`."""
+    before, after = _entries(source, old), _entries(source, new)
+    for name in sorted(before.keys() | after.keys()):
+        was, now = before.get(name), after.get(name)
+        if was == now:
+            continue
+        if _is_tree(was) or _is_tree(now):
+            _compare(source, was[1] if was and _is_tree(was) else None,
+                     now[1] if now and _is_tree(now) else None, f"{prefix}{name}/", found, limit)
+        if (was is not None and not _is_tree(was)) or (now is not None and not _is_tree(now)):
+            found.append(prefix + name)
+        if len(found) > limit:
+            raise TooManyPaths(f"more than {limit} paths changed")
+
+
+def _entries(source: BatchReader, sha: str | None) -> dict[str, tuple[bytes, str]]:
+    """Return the entries of tree `sha` (none for None or a tree that cannot be read)."""
+    tree = source.read(sha) if sha else None
+    return tree_entries(tree) if tree is not None and tree.kind == "tree" else {}

@@ -19,7 +19,7 @@ from circle.remote import signature
 from circle.remote.base import Remote
 from circle.remote.hosts import HostPolicy
 from circle.remote.localgit import git, objects, receive_hook
-from circle.remote.payload import file_list, header, load_json, need, short_ref, text
+from circle.remote.payload import MAX_CHANGED_FILES, file_list, header, load_json, need, short_ref, text
 from circle.remote.types import (
     KIND_IGNORE,
     KIND_PUSH,
@@ -203,9 +203,18 @@ class LocalRemote(Remote):
             author=commit.author,
             author_name=commit.author_name,
             author_email=commit.author_email,
-            files=file_list(git.changed_files(git_dir, before, after)),
+            files=self._changed(git_dir, before, after),
             **{**base, "sender": pusher or commit.author},
         )
+
+    def _changed(self, git_dir: Path, before: str, after: str) -> list[str] | None:
+        """Return the files a push changed (None when unknown or too many; none for a new ref)."""
+        if not git.is_sha(before) or not before.strip("0"):
+            return None
+        try:
+            return file_list(objects.changed_paths(objects.reader(git_dir), before, after, MAX_CHANGED_FILES))
+        except objects.TooManyPaths:
+            return None
 
     def verify(self, headers: Mapping[str, str], body: bytes, secret: str) -> bool:
         """Check X-Circle-Signature (sha256=<hex HMAC of the body>)."""
