@@ -15,7 +15,7 @@ from typing import Iterator
 import pytest
 import requests
 
-from e2e.harness import clean_env, free_port
+from e2e.harness import FINAL, clean_env, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -81,6 +81,7 @@ def newcomer(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str], subprocess.
 
 
 def test_make_run_then_the_quick_start_gives_a_green_build(newcomer) -> None:
+    """The password comes right after the command line and logs in; the quick start builds its push green."""
     copy, env, _, printed, port = newcomer
     url = f"http://127.0.0.1:{port}"
     first = next(i for i, line in enumerate(printed) if line == "created the first user; this is shown once:")
@@ -104,11 +105,13 @@ def test_make_run_then_the_quick_start_gives_a_green_build(newcomer) -> None:
     deadline = time.monotonic() + 60
     while True:
         builds = browser.get(f"{url}/api/repos/1/builds", timeout=30).json()
-        if builds and builds[0]["status"] not in ("pending", "running") or time.monotonic() > deadline:
+        if builds and builds[0]["status"] in FINAL or time.monotonic() > deadline:
             break
         time.sleep(0.2)
     assert [(b["number"], b["event"], b["status"]) for b in builds] == [(1, "push", "success")], builds
-    log = browser.get(f"{url}/api/repos/1/builds/1/logs/3?format=text", timeout=30).text
+    procs = browser.get(f"{url}/api/repos/1/builds/1", timeout=30).json()["procs"]
+    pid = next(p["pid"] for p in procs if p["name"] == "hello")
+    log = browser.get(f"{url}/api/repos/1/builds/1/logs/{pid}?format=text", timeout=30).text
     assert f"hello from demo/hello at {builds[0]['commit']}" in log, log
 
 
@@ -125,6 +128,8 @@ def test_installing_warns_of_nothing(tmp_path: Path) -> None:
 
 
 def test_the_readme_points_inside_the_repository() -> None:
+    """The README says how to log in, where the API is described and how to run the database tests; it names no
+    file outside the repository."""
     text = README.read_text()
     assert "/api/openapi.json" in text and "log in as `admin`" in text
     assert "CIRCLE_TEST_POSTGRES_URL=" in text and "CIRCLE_TEST_MYSQL_URL=" in text
