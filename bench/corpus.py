@@ -28,6 +28,7 @@ UPSTREAM_REFUSES = {
     "drone08/drone__drone-kubernetes-secrets.yml":
         "Drone 1.0-rc format: Drone 0.8 cannot read a list under `pipeline:`",
     "woodpecker/anbraten__wp-test__moin.yml": "Woodpecker's linter: \"Invalid or missing image\" (an error)",
+    "woodpecker/5mdt__url-fairy-bot.yml": "Woodpecker's linter checks clone steps too: \"Invalid or missing image\"",
 }
 
 
