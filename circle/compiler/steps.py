@@ -104,6 +104,8 @@ def parse_step(entry: StepEntry, dialect: str, reader: Reader) -> StepDef:
     image = mapping.get("image")
     if not step.image and (image is None or isinstance(image, Scalar)):
         missing = "" if "commands" in seen else " (nor `commands`)"
+        if dialect == DRONE08 and settings and "commands" not in seen:
+            missing = ": Drone 0.8 needs one (taking a plugin's image from the step's name was Drone 0.4/0.5's way)"
         reader.problem(seen.get("image", entry.name_node), f"{label} has no `image`{missing}")
     if dialect != DRONE08 and "settings" in seen:
         for option in FORBIDDEN_WITH_SETTINGS:
