@@ -1,6 +1,7 @@
 """Real files collected for issue 12 (tests/compiler/corpus_extra, sources in its README.md): each compiles to
 what Woodpecker would run for the listed builds (steps, stages, variables, on_success/on_failure), or is refused
-with the listed sentence."""
+with the listed sentence. Substitution follows Woodpecker's drone/envsubst: a `${NAME}` that is not a build
+variable becomes empty even where the shell meant it (`${HOST}-strip` → `-strip`)."""
 from __future__ import annotations
 
 import json
@@ -70,6 +71,12 @@ def test_compiles_to_what_upstream_runs(name: str) -> None:
         assert (got.on_success, got.on_failure) == (on_success, on_failure), (spec, step_name)
     for spec, step_name, workdir in facts.get("workdir", []):
         assert step(name, spec, step_name).working_dir == workdir, (spec, step_name)
+    for spec, step_name, image in facts.get("image", []):
+        assert step(name, spec, step_name).image == image, (spec, step_name)
+    for spec, step_name, index, fragment in facts.get("contains", []):
+        assert fragment in step(name, spec, step_name).commands[index], (spec, step_name)
+    if "labels" in facts:
+        assert compiled(name, "push main")[0].labels == facts["labels"]
 
 
 @pytest.mark.parametrize("name", sorted(n for n, facts in EXPECTED.items() if "refused" in facts))
