@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bench.corpus import EXTRA, UPSTREAM_REFUSES
+from bench.corpus import EXTRA, UPSTREAM_REFUSES, measure
 from circle.compiler import Metadata, compile_pipeline
 from circle.compiler.metadata import BuildInfo, CommitInfo, RepoInfo
 from circle.errors import CompileError
@@ -88,3 +88,14 @@ def test_refused_with_one_sentence_saying_why(name: str) -> None:
     assert "\n" not in first.message
     assert name.rsplit("/", 1)[-1] in DOCS.read_text() or name in UPSTREAM_REFUSES, \
         f"{name}: circle is stricter than upstream here, so docs/pipelines.md must say why"
+
+
+def test_bench_marks_only_refused_files_as_refused_upstream() -> None:
+    """bench/corpus.py's list of files upstream refuses names files circle refuses too; the rest compile or are
+    documented refusals."""
+    results = {r.name: r for r in measure()}
+    assert set(UPSTREAM_REFUSES) <= {name for name, r in results.items() if r.problem}
+    documented = DOCS.read_text()
+    for name, result in results.items():
+        if result.problem:
+            assert name.rsplit("/", 1)[-1] in documented, name
