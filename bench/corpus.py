@@ -22,13 +22,15 @@ FORMATS = ("drone08", "woodpecker")
 
 # Files Drone 0.8 (cncd/pipeline's linter and YAML types) or Woodpecker 3 (its linter's non-warning errors)
 # refuse as well: circle's refusal is the upstream behaviour.
+NO_IMAGE = "Woodpecker's linter: \"Invalid or missing image\" (an error)"
 UPSTREAM_REFUSES = {
     "drone08/KyleOndy__kyleondy.com.yml": "Drone 0.8's linter: \"Invalid or missing image\"",
     "drone08/SierraSoftworks__chieftan-server.yml": "Drone 0.8's linter: \"Invalid or missing image\"",
     "drone08/drone__drone-kubernetes-secrets.yml":
         "Drone 1.0-rc format: Drone 0.8 cannot read a list under `pipeline:`",
-    "woodpecker/anbraten__wp-test__moin.yml": "Woodpecker's linter: \"Invalid or missing image\" (an error)",
+    "woodpecker/anbraten__wp-test__moin.yml": NO_IMAGE,
     "woodpecker/5mdt__url-fairy-bot.yml": "Woodpecker's linter checks clone steps too: \"Invalid or missing image\"",
+    "woodpecker/5mehulhelp5__magento2-cart-graphql-go.yml": NO_IMAGE,
 }
 
 
