@@ -53,12 +53,14 @@ def corpus_files() -> list[tuple[str, Path]]:
     return found
 
 
-def metadata() -> Metadata:
-    """Return a push to master of a trusted repository."""
+def metadata(event: str = "push", name: str = "master") -> Metadata:
+    """Return a build of a trusted repository: `name` is the branch (a pull request's target) or, for a tag, the tag."""
+    tag = name if event == "tag" else ""
+    ref = f"refs/tags/{tag}" if tag else f"refs/heads/{name}"
     return Metadata(repo=RepoInfo(full_name="octo/hello", owner="octo", name="hello",
                                   clone_url="https://git.example.com/octo/hello.git", trusted=True),
-                    commit=CommitInfo(sha="a" * 40, ref="refs/heads/master", branch="master"),
-                    build=BuildInfo(number=3, event="push"))
+                    commit=CommitInfo(sha="a" * 40, ref=ref, branch=name),
+                    build=BuildInfo(number=3, event=event, tag=tag, pull_request=5 if event == "pull_request" else 0))
 
 
 def measure() -> list[Result]:

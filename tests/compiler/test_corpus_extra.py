@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 
-from bench.corpus import EXTRA, UPSTREAM_REFUSES, measure
+from bench.corpus import EXTRA, UPSTREAM_REFUSES, measure, metadata
 from circle.compiler import Metadata, compile_pipeline
-from circle.compiler.metadata import BuildInfo, CommitInfo, RepoInfo
 from circle.errors import CompileError
 from circle.pipeline.types import Step, Workflow
 
@@ -24,12 +23,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "pipelines.md"
 def build(spec: str) -> Metadata:
     """Return the build `spec` names: "push main", "pull_request main" (target branch), "tag v1.0.0", "manual main"."""
     event, _, name = spec.partition(" ")
-    tag = name if event == "tag" else ""
-    ref = f"refs/tags/{tag}" if tag else f"refs/heads/{name}"
-    return Metadata(repo=RepoInfo(full_name="octo/hello", owner="octo", name="hello",
-                                  clone_url="https://git.example.com/octo/hello.git", trusted=True),
-                    commit=CommitInfo(sha="a" * 40, ref=ref, branch=name),
-                    build=BuildInfo(number=3, event=event, tag=tag, pull_request=5 if event == "pull_request" else 0))
+    return metadata(event, name)
 
 
 def compiled(name: str, spec: str) -> list[Workflow]:
