@@ -369,3 +369,37 @@ def test_a_live_build_page_puts_exit_codes_and_the_agent_where_they_belong(brows
     assert shown == {"second": "exit 3"}, exits
     machine = by_css(browser, ".workflow > .machine [data-field=machine]")
     assert machine.is_displayed() and machine.text, machine.get_attribute("outerHTML")
+
+
+def test_workflows_show_as_rows_in_dependency_order(browser, web_server, shots: Path):
+    """A `.woodpecker/` build of three workflows, `test` after `build` and `lint` independent: the page shows
+    `build` and `lint` side by side in the first row, `test` in the second with "after: build", and follows
+    the states live; clicking a workflow there shows its log."""
+    build = "steps:\n  compile:\n    image: x\n    commands: [sleep 2, echo compiled]\n"
+    lint = "steps:\n  vet:\n    image: x\n    commands: [echo vetted]\n"
+    test = "depends_on: [build]\nsteps:\n  check:\n    image: x\n    commands: [echo tested]\n"
+    repo_id = activate(web_server, {".woodpecker/build.yml": build, ".woodpecker/lint.yml": lint,
+                                    ".woodpecker/test.yml": test})
+    log_in(browser, web_server, "admin", web_server.password, f"/repos/{repo_id}")
+    number = web_server.ok("POST", f"/api/repos/{repo_id}/builds", json={})[0]["number"]
+    open_build(browser, web_server, repo_id, number)
+
+    def rows() -> list[list[tuple[str, str, str]]]:
+        return browser.execute_script(
+            "return Array.from(document.querySelectorAll('#workflow-graph .wf-row'), (row) =>"
+            " Array.from(row.querySelectorAll('.wf-node'), (node) => [node.querySelector('.name').textContent,"
+            " node.dataset.state, node.querySelector('.wf-after')?.textContent || '']))")
+
+    assert [[name for name, _, _ in row] for row in rows()] == [["build", "lint"], ["test"]]
+    assert rows()[1][0][2] == "after: build"
+    tops = browser.execute_script(
+        "return Object.fromEntries(Array.from(document.querySelectorAll('#workflow-graph .wf-node'), (node) =>"
+        " [node.querySelector('.name').textContent, node.getBoundingClientRect().top]))")
+    assert tops["build"] == tops["lint"] < tops["test"], tops
+    wait_for(lambda: all(state == "success" for row in rows() for _, state, _ in row), timeout=30,
+             what="every workflow shown as success without a reload")
+    browser.save_screenshot(str(shots / "workflow-rows.png"))
+    test_pid = by_css(browser, "#workflow-graph .wf-row:nth-child(2) .wf-node").get_attribute("data-pid")
+    by_css(browser, "#workflow-graph .wf-row:nth-child(2) a").click()
+    wait_for(lambda: browser.current_url.endswith(f"?pid={test_pid}")
+             and text_of(browser, "#log-title") == "test", what="the test workflow's log")

@@ -236,6 +236,10 @@ def test_build_page_names_what_each_workflow_runs_after(ann_client, ann):
     assert page.index(">default<") < page.index(">test<") < page.index(">notify<")
     assert '<p class="muted small after">after default</p>' in page
     assert '<p class="muted small after">after default, test (success or failure)</p>' in page
+    graph = page[page.index('id="workflow-graph"'):page.index('<div class="build-body">')]
+    assert graph.count('<li class="wf-row">') == 3
+    assert graph.index(">default<") < graph.index(">test<") < graph.index(">notify<")
+    assert '<span class="muted small wf-after">after: default, test (success or failure)</span>' in graph
 
 
 def test_build_page_shows_the_actions_that_apply(ann_client, ann):

@@ -10,6 +10,7 @@ const repoId = Number(root.dataset.repoId);
 const number = Number(root.dataset.number);
 const pane = document.getElementById("logpane");
 const procs = document.getElementById("procs");
+const graph = document.getElementById("workflow-graph");
 const box = document.getElementById("log");
 const view = box ? new LogView(box, document.getElementById("log-note"), document.getElementById("log-follow")) : null;
 let selected = Number(pane.dataset.pid || 0);
@@ -40,13 +41,16 @@ function select(pid, remember) {
   if (remember) history.pushState({ pid }, "", `?pid=${pid}`);
 }
 
-procs.addEventListener("click", (event) => {
-  const link = event.target.closest("a.proc-link");
+// A step or workflow link in the tree, or a workflow in the dependency graph above it, shows that proc's log.
+function onProcClick(event) {
+  const link = event.target.closest("a[data-pid]");
   if (!link || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
   event.preventDefault();
   pinned = true;
   select(Number(link.dataset.pid), true);
-});
+}
+procs.addEventListener("click", onProcClick);
+graph?.addEventListener("click", onProcClick);
 
 window.addEventListener("popstate", () => {
   const pid = Number(new URLSearchParams(location.search).get("pid"));
@@ -88,6 +92,8 @@ function applyProc(proc) {
   if (attempts) { attempts.textContent = `attempt ${proc.attempts}`; attempts.hidden = !(proc.attempts > 1); }
   const machine = node.querySelector(":scope > .machine [data-field=machine]");
   if (machine && proc.machine) { machine.textContent = proc.machine; machine.parentElement.hidden = false; }
+  const wf = graph?.querySelector(`.wf-node[data-pid="${proc.pid}"]`);
+  if (wf) { wf.dataset.state = proc.state; wf.querySelector("a").title = `${proc.name}: ${proc.state}`; }
   if (proc.pid === selected) showProcHead(proc.pid);
   if (!pinned && proc.ppid && proc.state === "running" && proc.pid !== selected) select(proc.pid, false);
 }
