@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from circle.models import Proc
-from circle.web.builds import default_pid, process_tree, selected_pid
+from circle.web.builds import default_pid, parallel_groups, process_tree, selected_pid
 
 
 def procs(*states: str, workflows: int = 1) -> list[Proc]:
@@ -49,3 +49,10 @@ def test_procs_group_under_their_workflow():
     """Each workflow comes with its steps, in pid order."""
     tree = process_tree(procs("success", "failure", workflows=2))
     assert [(wf.pid, [step.pid for step in steps]) for wf, steps in tree] == [(1, [2, 3]), (4, [5, 6])]
+
+
+def test_steps_of_one_stage_group_together():
+    """Consecutive steps of one stage form a group; steps without a stage, or of other stages, stand alone."""
+    steps = [Proc(pid=pid, ppid=1, name=f"s{pid}", stage=stage)
+             for pid, stage in enumerate(["clone", "build", "build", "build", "test", "", ""], start=2)]
+    assert [[step.pid for step in group] for group in parallel_groups(steps)] == [[2], [3, 4, 5], [6], [7], [8]]

@@ -216,3 +216,25 @@ def test_a_100000_line_log_is_virtualised(browser, web_server):
     browser.execute_script("document.getElementById('log').scrollTop = 0;")
     wait_for(lambda: visible(browser, 1), what="the first line after scrolling to the top")
     assert browser.execute_script(count) < 500
+
+
+def test_steps_of_a_parallel_group_are_shown_as_a_group(browser, web_server):
+    """Steps with one `group` run as one stage: the API gives them that stage and the page boxes them together."""
+    pipeline = ("pipeline:\n"
+                "  lint:\n    image: x\n    group: checks\n    commands: [echo lint]\n"
+                "  unit:\n    image: x\n    group: checks\n    commands: [echo unit]\n"
+                "  package:\n    image: x\n    commands: [echo package]\n")
+    repo_id, number, pids = finished_build(web_server, pipeline)
+    stages = {p["name"]: p["stage"] for p in web_server.build(repo_id, number)["procs"] if p["ppid"]}
+    assert stages == {"clone": "clone", "lint": "checks", "unit": "checks", "package": "package"}
+    log_in(browser, web_server, "admin", web_server.password, f"/repos/{repo_id}")
+    open_build(browser, web_server, repo_id, number)
+    groups = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#procs .workflow > .steps > li'), (li) =>"
+        " [li.className, li.dataset.stage || '',"
+        "  Array.from(li.querySelectorAll('.step .name'), (n) => n.textContent)])")
+    assert groups == [["proc step", "", ["clone"]], ["parallel", "checks", ["lint", "unit"]],
+                      ["proc step", "", ["package"]]]
+    assert text_of(browser, ".parallel .parallel-head") == "parallel · checks"
+    by_css(browser, f'.parallel a[data-pid="{pids["unit"]}"]').click()
+    wait_for(lambda: "unit" in [text for text, _, _ in rows(browser).values()], what="unit's log")
