@@ -238,3 +238,36 @@ def test_steps_of_a_parallel_group_are_shown_as_a_group(browser, web_server):
     assert text_of(browser, ".parallel .parallel-head") == "parallel · checks"
     by_css(browser, f'.parallel a[data-pid="{pids["unit"]}"]').click()
     wait_for(lambda: "unit" in [text for text, _, _ in rows(browser).values()], what="unit's log")
+
+
+def test_repo_page_searches_the_logs_and_links_to_the_line(browser, web_server):
+    """The repo page's search box lists the matching lines of its builds, newest first; a result opens the
+    build on that step with the line highlighted."""
+    pipeline = ("pipeline:\n  hunt:\n    image: x\n    commands:\n"
+                "      - seq 1 40\n      - printf 'found-\\033[1mnee''dle\\033[0m-%s\\n' $CI_BUILD_NUMBER\n")
+    repo_id, first, pids = finished_build(web_server, pipeline)
+    second = web_server.ok("POST", f"/api/repos/{repo_id}/builds", json={})[0]["number"]
+    assert web_server.wait_build(repo_id, second)["status"] == "success"
+    log_in(browser, web_server, "admin", web_server.password, f"/repos/{repo_id}")
+    by_css(browser, "#log-search input[name=q]").send_keys("NEEDLE")
+    by_css(browser, "#log-search button[type=submit]").click()
+    wait_for(lambda: text_of(browser, "#log-search-msg").startswith("2 matching lines"), what="the results")
+    found = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#log-results li'), (li) => [li.querySelector('a').textContent,"
+        " li.querySelector('a').getAttribute('href'), li.querySelector('code').textContent])")
+    matches = web_server.ok("GET", f"/api/repos/{repo_id}/logs/search?q=needle")
+    line = matches[0]["pos"] + 1
+    assert [match["number"] for match in matches] == [second, first]
+    assert found == [[f"#{n} · hunt · line {line}", f"/repos/{repo_id}/builds/{n}?pid={pids['hunt']}#L{line}",
+                      f"found-needle-{n}"] for n in (second, first)]
+    by_css(browser, "#log-results li a").click()
+    wait_for(lambda: f"/builds/{second}?pid=" in browser.current_url, what="the build page of the match")
+    wait_for(lambda: rows(browser).get(line, ("", "", False))[2] and visible(browser, line), what="the line lit")
+    assert rows(browser)[line][0] == f"found-needle-{second}"
+
+    browser.get(f"{web_server.url}/repos/{repo_id}")
+    by_css(browser, "#log-search input[name=q]").send_keys("nowhere-to-be-found")
+    by_css(browser, "#log-search button[type=submit]").click()
+    empty = "No line of the newest 20 builds holds “nowhere-to-be-found”."
+    wait_for(lambda: text_of(browser, "#log-search-msg") == empty, what="the empty answer")
+    assert not by_css(browser, "#log-results").is_displayed()
