@@ -14,7 +14,8 @@ import { PLAIN, findAll, renderEnd, renderRow, snapshot } from "./logrow.js";
 const FRAME_BUDGET_MS = 25;
 const ROW = 20; // px, the height of every row (.log .line in logview.css)
 const OVERSCAN = 40; // rows rendered above and below the visible ones
-const PAGE = 50000; // lines a request for a finished step's log asks for (the API's maximum)
+const FIRST_PAGE = 2000; // lines of a finished step's log asked for first, so the first rows show at once
+const PAGE = 50000; // lines each later request asks for (the API's maximum)
 const SECTION = /^\+ /;
 
 // {from, to} of "#L42" or "#L10-L20" (1-based line numbers), else null.
@@ -98,22 +99,23 @@ export class LogView {
     this.box.dispatchEvent(new CustomEvent("log:reset"));
   }
 
-  // Show a finished step's whole log from its JSON URL (…/logs/{pid}), a page at a time.
+  // Show a finished step's whole log from its JSON URL (…/logs/{pid}): a small first page, then big ones.
   async load(url) {
     this.reset();
     const generation = this.generation;
     this.say("Loading the log…");
-    let after = -1;
+    let after = -1, limit = FIRST_PAGE;
     try {
       for (;;) {
-        const response = await fetch(`${url}?after=${after}&limit=${PAGE}`,
+        const response = await fetch(`${url}?after=${after}&limit=${limit}`,
           { credentials: "same-origin", headers: { Accept: "application/json" } });
         if (!response.ok) throw new Error(`the server answered ${response.status}`);
         const lines = await response.json();
         if (generation !== this.generation) return;
         this.take(lines);
-        if (lines.length < PAGE) break;
+        if (lines.length < limit) break;
         after = lines[lines.length - 1].pos;
+        limit = PAGE;
       }
     } catch (err) {
       if (generation === this.generation) this.say(`The log could not be loaded: ${err.message}`);
