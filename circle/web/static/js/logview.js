@@ -92,6 +92,7 @@ export class LogView {
     this.anchor = this.range ? this.range.from : 0;
     this.query = "";
     this.current = null;
+    this.focus = null; // a line to scroll into the window at the next render
     this.version = 0;
     this.shown = "";
     this.spacer.style.height = "0px";
@@ -264,6 +265,10 @@ export class LogView {
     for (let r = first; r < last; r++) rows.push(r < this.rows.length ? this.row(this.rows[r]) : renderEnd(this.end));
     this.window.style.transform = `translateY(${first * ROW}px)`;
     this.window.replaceChildren(...rows);
+    if (this.focus !== null) { // bring a revealed line into the window too, not only into the box
+      this.window.querySelector(`.line[data-n="${this.focus + 1}"]`)?.scrollIntoView({ block: "nearest" });
+      this.focus = null;
+    }
   }
 
   row(index) {
@@ -314,6 +319,7 @@ export class LogView {
     if (top < this.box.scrollTop || top + ROW > this.box.scrollTop + view) {
       this.box.scrollTop = Math.max(0, top - Math.floor(view / 3));
     }
+    this.focus = index;
     this.changed();
   }
 
