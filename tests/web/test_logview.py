@@ -150,11 +150,13 @@ def test_command_sections_fold_and_the_end_line_says_how_the_step_ended(browser,
     wait_for(lambda: by_css(browser, "#log .log-end").get_attribute("data-kind") == "failed", what="the failed end")
     assert re.fullmatch(r"Failed after [0-9]+s: exit code 3", text_of(browser, "#log .log-end"))
 
-    slow = "pipeline:\n  slow:\n    image: x\n    commands: [echo started-slow, sleep 300]\n"
+    slow = "pipeline:\n  slow:\n    image: x\n    commands: [echo started-slow, sleep 2, echo later-slow, sleep 300]\n"
     repo_id = activate(web_server, {".circle.yml": slow})
     number = web_server.ok("POST", f"/api/repos/{repo_id}/builds", json={})[0]["number"]
     open_build(browser, web_server, repo_id, number)
     wait_for(lambda: "started-slow" in text_of(browser, "#log"), what="the running step's output")
+    by_css(browser, "#log-find").send_keys("slow")  # also found in the lines that arrive afterwards
+    wait_for(lambda: text_of(browser, "#log-find-count") == "1 of 4", what="matches in lines tailed later")
     assert not browser.find_elements("css selector", "#log .log-end")
     web_server.ok("POST", f"/api/repos/{repo_id}/builds/{number}/cancel")
     wait_for(lambda: by_css(browser, "#log .log-end").get_attribute("data-kind") == "cancelled", timeout=30,
