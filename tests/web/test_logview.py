@@ -273,3 +273,19 @@ def test_repo_page_searches_the_logs_and_links_to_the_line(browser, web_server):
     empty = "No line of the newest 20 builds holds “nowhere-to-be-found”."
     wait_for(lambda: text_of(browser, "#log-search-msg") == empty, what="the empty answer")
     assert not by_css(browser, "#log-results").is_displayed()
+
+
+def test_a_line_address_waits_for_its_line_in_a_running_step(browser, web_server):
+    """Opened at #L<n> before the running step wrote line n, the page highlights and shows it once it arrives."""
+    pipeline = ("pipeline:\n  late:\n    image: x\n"
+                "    commands: [echo early, sleep 3, 'seq 1 60 | sed s/^/late-/', sleep 2]\n")
+    repo_id = activate(web_server, {".circle.yml": pipeline})
+    log_in(browser, web_server, "admin", web_server.password, f"/repos/{repo_id}")
+    number = web_server.ok("POST", f"/api/repos/{repo_id}/builds", json={})[0]["number"]
+    web_server.wait_build(repo_id, number, {"running"})
+    pid = next(p["pid"] for p in web_server.build(repo_id, number)["procs"] if p["name"] == "late")
+    open_build(browser, web_server, repo_id, number, f"?pid={pid}#L50")
+    wait_for(lambda: rows(browser).get(50, ("", "", False))[2] and visible(browser, 50), timeout=30,
+             what="line 50 highlighted once written")
+    assert rows(browser)[50][0].startswith("late-")
+    assert web_server.wait_build(repo_id, number)["status"] == "success"
