@@ -274,23 +274,6 @@ def test_repair_hook_button_gives_the_repo_a_new_hook_url(browser, web_server):
     assert web_server.ok("GET", f"/api/repos/{repo_id}")["hook_url"] != before
 
 
-def test_a_100000_line_log_is_shown_whole(browser, web_server):
-    """A finished step that wrote 100 000 coloured lines is shown in full, in order."""
-    pipeline = ("pipeline:\n  big:\n    image: x\n    commands:\n"
-                "      - seq 100000 | sed 's/^/\\x1b[32mline\\x1b[0m /'\n")
-    repo_id = activate(web_server, {".circle.yml": pipeline})
-    number = web_server.ok("POST", f"/api/repos/{repo_id}/builds", json={})[0]["number"]
-    assert web_server.wait_build(repo_id, number, timeout=60)["status"] == "success"
-    log_in(browser, web_server, "admin", web_server.password, f"/repos/{repo_id}/builds/{number}")
-    last = "const lines = document.querySelectorAll('#log .line'); return lines[lines.length - 1].textContent"
-    wait_for(lambda: browser.execute_script(last) == "line 100000", timeout=30, what="the last of 100 000 lines")
-    # Before them: the step's notices (its sandbox) and the `+ seq …` trace line.
-    printed = ("return Array.from(document.querySelectorAll('#log .line'), (l) => l.textContent)"
-               ".filter((t) => t.startsWith('line '))")
-    assert browser.execute_script(printed) == [f"line {n}" for n in range(1, 100001)]
-    assert browser.execute_script("return document.querySelectorAll('#log .fg2').length") == 100000
-
-
 ANSI_CASES = """
   const { AnsiState, runs, visibleText } = await import("/static/js/ansi.js");
   const show = (line, state) => runs(line, state).map((r) => [r.text, r.style ? r.style.classes.join(" ") : "",

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from circle.models import Proc
-from circle.web.builds import default_pid, process_tree, selected_pid, workflow_rows
+from circle.web.builds import default_pid, parallel_groups, process_tree, selected_pid, workflow_rows
 
 
 def procs(*states: str, workflows: int = 1) -> list[Proc]:
@@ -68,3 +68,10 @@ def test_a_dependency_cycle_or_unknown_pid_still_gives_rows():
     second = Proc(pid=2, ppid=0, name="b", depends_on=[1])
     rows = workflow_rows(process_tree([first, second]))
     assert sorted(wf.name for row in rows for wf in row) == ["a", "b"]
+
+
+def test_steps_of_one_stage_group_together():
+    """Consecutive steps of one stage form a group; steps without a stage, or of other stages, stand alone."""
+    steps = [Proc(pid=pid, ppid=1, name=f"s{pid}", stage=stage)
+             for pid, stage in enumerate(["clone", "build", "build", "build", "test", "", ""], start=2)]
+    assert [[step.pid for step in group] for group in parallel_groups(steps)] == [[2], [3, 4, 5], [6], [7], [8]]
