@@ -22,7 +22,7 @@ from typing import Any, Callable
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from bench.logs import STEP, Agent, harness, ingest  # noqa: E402
+from bench.logs import harness, ingest, open_step  # noqa: E402
 from web.browser import start_chromium  # noqa: E402
 
 LONG_TASKS = ("window.__longest = 0; new PerformanceObserver((list) => { for (const e of list.getEntries())"
@@ -41,20 +41,11 @@ def until(driver: Any, script: str, started: float, timeout: float = 120) -> flo
 
 def finished_step(server: harness.Server, lines: int, width: int) -> Callable[[str], str]:
     """Create a build whose one step wrote `lines` lines and ended; return a function of a URL suffix → page URL."""
-    git_root = server.data_dir / "git"
-    harness.make_repo(git_root, "bench/logview", {".circle.yml": STEP})
-    scm = server.ok("POST", "/api/scms", json={"kind": "local", "name": "disk", "url": str(git_root)})
-    repo_id = server.ok("POST", "/api/repos", json={"scm_id": scm["id"], "full_name": "bench/logview"})["id"]
-    number = server.ok("POST", f"/api/repos/{repo_id}/builds", json={})[0]["number"]
-    agent = Agent(server)
-    task = agent.call("next", labels={})
-    now = int(time.time())
-    agent.call("init", id=task["id"], state={"started": now})
-    agent.call("update", id=task["id"], state={"proc": "big", "started": now})
-    ingest(agent, task["id"], lines, 2500, width)
+    repo_id, number, agent, task_id = open_step(server, "bench/logview")
+    ingest(agent, task_id, lines, 2500, width)
     finished = int(time.time())
-    agent.call("update", id=task["id"], state={"proc": "big", "exited": True, "exit_code": 0, "finished": finished})
-    agent.call("done", id=task["id"], state={"finished": finished, "exit_code": 0})
+    agent.call("update", id=task_id, state={"proc": "big", "exited": True, "exit_code": 0, "finished": finished})
+    agent.call("done", id=task_id, state={"finished": finished, "exit_code": 0})
     pid = next(p["pid"] for p in server.build(repo_id, number)["procs"] if p["name"] == "big")
     return lambda suffix: f"{server.url}/repos/{repo_id}/builds/{number}?pid={pid}{suffix}"
 
