@@ -1,4 +1,4 @@
-"""`circle lint FILE` and `circle compile FILE [metadata flags]`."""
+"""`circle lint FILE`, `circle compile FILE [metadata flags]` and `circle schema`."""
 from __future__ import annotations
 
 import argparse
@@ -35,6 +35,11 @@ def register(sub: Any) -> None:
     compile_parser.add_argument("--clone-image", default=DEFAULT_CLONE_IMAGE, help="image of the default clone step")
     compile_parser.set_defaults(func=run_compile)
 
+    schema_parser = sub.add_parser("schema", help="print the JSON Schema of pipeline files",
+                                   description="Print the JSON Schema (draft 2020-12) of the pipeline files "
+                                               "circle reads, for editors to check files against.")
+    schema_parser.set_defaults(func=run_schema)
+
 
 def run_lint(args: argparse.Namespace) -> int:
     """Print the problems of FILE (or of every workflow file of a directory), or "FILE: ok"; exit 1 on problems."""
@@ -60,6 +65,15 @@ def run_compile(args: argparse.Namespace) -> int:
             print(problem)
         return 1
     json.dump([w.to_json() for w in workflows], sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    """Print the JSON Schema of a pipeline file."""
+    from circle.compiler.schema import pipeline_schema
+
+    json.dump(pipeline_schema(), sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0
 
