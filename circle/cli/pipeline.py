@@ -15,6 +15,7 @@ from circle.compiler.workflows import PIPELINE_SUFFIXES, PipelineFile, compile_f
 from circle.errors import CompileError, InvalidInput
 
 log = logging.getLogger(__name__)
+OUTPUT_PIECE = 1 << 16  # characters per write of print_json
 
 
 def register(sub: Any) -> None:
@@ -64,8 +65,7 @@ def run_compile(args: argparse.Namespace) -> int:
         for problem in err.problems:
             print(problem)
         return 1
-    json.dump([w.to_json() for w in workflows], sys.stdout, indent=2)
-    sys.stdout.write("\n")
+    print_json([w.to_json() for w in workflows])
     return 0
 
 
@@ -73,9 +73,16 @@ def run_schema(args: argparse.Namespace) -> int:
     """Print the JSON Schema of a pipeline file."""
     from circle.compiler.schema import pipeline_schema
 
-    json.dump(pipeline_schema(), sys.stdout, indent=2)
-    sys.stdout.write("\n")
+    print_json(pipeline_schema())
     return 0
+
+
+def print_json(data: Any) -> None:
+    """Print `data` as indented JSON: encoded at once (json.dump writes every token on its own, one system call
+    each when stdout is unbuffered), written in pieces (so a reader that goes away is noticed, `| head`)."""
+    text = json.dumps(data, indent=2) + "\n"
+    for start in range(0, len(text), OUTPUT_PIECE):
+        sys.stdout.write(text[start:start + OUTPUT_PIECE])
 
 
 def read_files(path: str) -> list[PipelineFile]:
