@@ -3,6 +3,7 @@ and refuses wrong types and names as `circle lint` does."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from circle.compiler.yamlnodes import load
 from circle.errors import CompileError
 
 VALIDATOR = jsonschema.Draft202012Validator(pipeline_schema())
+DRAFT7 = jsonschema.Draft7Validator(pipeline_schema())
 STEP = "steps:\n  build:\n    image: alpine\n    commands: [make]\n"
 DRONE_STEP = "pipeline:\n  build:\n    image: alpine\n"
 
@@ -28,8 +30,10 @@ def data_of(text: str) -> Any:
 
 
 def errors(text: str) -> list[str]:
-    """Return the schema's complaints about a pipeline file."""
-    return [error.message for error in VALIDATOR.iter_errors(data_of(text))]
+    """Return the schema's complaints about a pipeline file (the same by draft 7's rules: checked here)."""
+    found = [error.message for error in VALIDATOR.iter_errors(data_of(text))]
+    assert bool(found) != DRAFT7.is_valid(data_of(text))
+    return found
 
 
 def problems(text: str) -> list[str]:
@@ -48,6 +52,21 @@ def test_schema_is_valid_per_the_2020_12_metaschema() -> None:
     schema = pipeline_schema()
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_every_ref_stands_alone_so_draft_07_editors_read_it_the_same() -> None:
+    """Draft 7 (what VS Code's YAML extension validates with) ignores the keywords beside a `$ref`."""
+    def walk(node: Any) -> Iterator[dict[str, Any]]:
+        if isinstance(node, dict):
+            yield node
+            for value in node.values():
+                yield from walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from walk(value)
+
+    assert all(set(node) == {"$ref"} for node in walk(pipeline_schema()) if "$ref" in node)
+    jsonschema.Draft7Validator.check_schema({**pipeline_schema(), "$schema": "http://json-schema.org/draft-07/schema#"})
 
 
 def test_every_corpus_file_circle_compiles_validates() -> None:
