@@ -105,9 +105,10 @@ def _condition_defs() -> dict[str, Schema]:
 
 
 def _step_types() -> dict[str, Schema]:
-    """Return the type of every step key with a handler of its own (steps._HANDLERS)."""
-    name_or_map = _either(ref("scalar"), _object({"name": ref("scalar"), "optional": ref("boolean")}, ("name",)))
-    secret = _either(ref("scalar"), _object({"source": ref("scalar"), "target": ref("scalar")}, ("source",)))
+    """Return the type of every step key with a handler of its own (steps.HANDLED)."""
+    dependency = {key: ref("boolean") if key == "optional" else ref("scalar") for key in steps.DEPENDENCY_KEYS}
+    name_or_map = _either(ref("scalar"), _object(dependency, ("name",)))
+    secret = _either(ref("scalar"), _object({key: ref("scalar") for key in steps.SECRET_KEYS}, ("source",)))
     key_value = _either({"type": "string", "pattern": r"^$|^\s*[^=\s]"}, {"type": ["number", "boolean", "null"]})
     retry_count = _variable_or({"type": ["integer", "null"], "minimum": 0, "maximum": steps.MAX_RETRY})
     return {
@@ -125,7 +126,8 @@ def _step_types() -> dict[str, Schema]:
         "network_mode": ref("scalar"),
         "entrypoint": ref("strings"),
         "command": ref("strings"),
-        "retry": _either(retry_count, _object({"count": retry_count, "delay": ref("duration")}),
+        "retry": _either(retry_count, _object({k: ref("duration") if k == "delay" else retry_count
+                                               for k in steps.RETRY_KEYS}),
                          description=f"run a failed step again up to N (at most {steps.MAX_RETRY}) times"),
         "timeout": ref("duration"),
     }
