@@ -1,4 +1,4 @@
-"""Benchmark the pipeline compiler on the real corpus; prints figures (not a test).
+"""Benchmark the pipeline compiler on the corpus of bench/corpus.py (shared + corpus_extra); prints figures.
 
     .venv/bin/python -m bench.compile [--runs N] [--cli-runs N] [--checkout DIR]
 
@@ -23,14 +23,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bench.corpus import ROOT, corpus_files
 from bench.summary import percentile
 from circle.compiler import Metadata, compile_pipeline, lint
 from circle.compiler.metadata import BuildInfo, CommitInfo, RepoInfo
 from circle.compiler.yamlnodes import load
 from circle.errors import CompileError
 
-ROOT = Path(__file__).resolve().parents[1]
-PIPELINES = ROOT.parent / "shared" / "corpus" / "pipelines"
 META = Metadata(repo=RepoInfo(full_name="octo/hello", owner="octo", name="hello",
                               clone_url="https://git.example.com/octo/hello.git"),
                 commit=CommitInfo(sha="a" * 40, ref="refs/heads/master", branch="master"),
@@ -48,11 +47,6 @@ def median_ms(action: Callable[[], object], runs: int, clock: Callable[[], float
     return statistics.median(times) * 1000
 
 
-def corpus() -> list[Path]:
-    """Return the corpus pipeline files."""
-    return sorted([*PIPELINES.glob("drone08/**/*.yml"), *PIPELINES.glob("woodpecker/**/*.y*ml")])
-
-
 def compiles(path: Path) -> bool:
     """Tell whether a corpus file compiles for the bench's build."""
     try:
@@ -62,33 +56,34 @@ def compiles(path: Path) -> bool:
     return True
 
 
-def in_process(files: list[Path], runs: int) -> None:
+def in_process(files: list[tuple[str, Path]], runs: int) -> None:
     """Print the compile time per file over the corpus, and the largest file's figures."""
-    per_file = [(median_ms(lambda: compile_pipeline(p.read_text(), META, trusted=True), runs), p) for p in files]
+    per_file = [(median_ms(lambda: compile_pipeline(p.read_text(), META, trusted=True), runs), name)
+                for name, p in files]
     times = [ms for ms, _ in per_file]
-    slowest, slowest_path = max(per_file)
+    slowest, slowest_name = max(per_file)
     print(f"in-process, {len(files)} corpus files that compile (median of {runs} runs each):")
     print(f"  compile_pipeline p50 {percentile(times, 0.5):.2f} ms, p90 {percentile(times, 0.9):.2f} ms, "
-          f"max {slowest:.2f} ms ({slowest_path.relative_to(PIPELINES)})")
-    largest = max(files, key=lambda p: p.stat().st_size)
+          f"max {slowest:.2f} ms ({slowest_name})")
+    largest_name, largest = max(files, key=lambda item: item[1].stat().st_size)
     text = largest.read_text()
     workflows = compile_pipeline(text, META, trusted=True)
     steps = sum(len(w.config.steps()) for w in workflows)
     cpu = median_ms(lambda: compile_pipeline(text, META, trusted=True), runs, time.process_time)
-    print(f"  largest file {largest.relative_to(PIPELINES)} ({largest.stat().st_size} bytes) -> "
+    print(f"  largest file {largest_name} ({largest.stat().st_size} bytes) -> "
           f"{len(workflows)} workflows, {steps} steps: compile {cpu:.2f} ms CPU,")
     print(f"    lint {median_ms(lambda: lint(text, filename='f'), runs):.2f} ms, "
           f"YAML parse with positions {median_ms(lambda: load(text), runs):.2f} ms")
 
 
-def command_line(files: list[Path], runs: int, checkout: Path) -> None:
+def command_line(files: list[tuple[str, Path]], runs: int, checkout: Path) -> None:
     """Print the median wall time of the pipeline commands of `checkout` on the median-sized file, with
     bytecode cached (as an installed circle runs) and without (PYTHONDONTWRITEBYTECODE, as on this machine)."""
-    by_size = sorted(files, key=lambda p: p.stat().st_size)
-    median_file = by_size[len(by_size) // 2]
-    largest = by_size[-1]
+    by_size = sorted(files, key=lambda item: item[1].stat().st_size)
+    median_name, median_file = by_size[len(by_size) // 2]
+    largest = by_size[-1][1]
     print(f"command line of {checkout}, median of {runs} runs, on the median-sized file "
-          f"{median_file.relative_to(PIPELINES)} ({median_file.stat().st_size} bytes) unless named:")
+          f"{median_name} ({median_file.stat().st_size} bytes) unless named:")
     base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     with tempfile.TemporaryDirectory(prefix="circle-bench-pyc-") as cache:
         modes = {"bytecode cached": {**base, "PYTHONPYCACHEPREFIX": cache},
@@ -128,7 +123,7 @@ def main() -> None:
     parser.add_argument("--cli-runs", type=int, default=15, help="command-line runs per command")
     parser.add_argument("--checkout", type=Path, default=ROOT, help="the circle checkout whose CLI is timed")
     args = parser.parse_args()
-    files = [p for p in corpus() if compiles(p)]
+    files = [(name, path) for name, path in corpus_files() if compiles(path)]
     in_process(files, args.runs)
     command_line(files, args.cli_runs, args.checkout.resolve())
 

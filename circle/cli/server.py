@@ -72,7 +72,10 @@ def cmd_server(args: argparse.Namespace) -> int:
         # Hook URLs, links and upload URLs name where this server listens (not the default port).
         os.environ["CIRCLE_HOST"] = reachable_url(listener)
     app = create_app()
-    logging.getLogger().setLevel(app.config["CIRCLE_SETTINGS"].log_level.upper())
+    level = app.config["CIRCLE_SETTINGS"].log_level.upper()
+    logging.getLogger().setLevel(level)
+    if level != "DEBUG":  # Alembic's line per revision would bury the admin's password; circle.database sums up
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     open_database(app)
     with app.app_context():
         credentials = ensure_admin()
