@@ -11,9 +11,9 @@ from flask import Blueprint, Response, current_app, jsonify
 from circle import __version__
 from circle.api.jsonschema import Components
 from circle.api.routing import JSON, ROUTES, Route, api_route
-from circle.compiler.schema import pipeline_schema
 from circle.limits import INT_MAX
 from circle.schemas import PageQuery
+from circle.service.pipelines import pipeline_schema
 
 bp = Blueprint("openapi", __name__)
 

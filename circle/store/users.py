@@ -86,7 +86,7 @@ def get_by_token(secret: str) -> User:
                                .where(Token.hash == crypto.hash_token(secret))).first()
     if found is None:
         raise NotFound("token not found")
-    row, user = found.tuple()
+    row, user = found
     if not user.active or (row.expires and row.expires <= now()):
         raise NotFound("token not found")
     if now() - row.last_used >= LAST_USED_EVERY:
