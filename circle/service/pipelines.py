@@ -6,8 +6,7 @@ import time
 from typing import Callable, TypeVar
 
 from circle.compiler.document import decode
-# Re-exported: the JSON Schema of pipeline files, served by circle.api.openapi (api may not import the compiler).
-from circle.compiler.schema import pipeline_schema as pipeline_schema
+from circle.compiler.schema import pipeline_schema as pipeline_schema  # re-exported for circle.api.openapi
 from circle.compiler.secrets import SecretSpec
 from circle.compiler.workflows import DEFAULT_DIR, DEFAULT_FILES, PIPELINE_SUFFIXES, PipelineFile, compile_files
 from circle.errors import CircleError, NotFound, NotSupported, RemoteError
