@@ -4,7 +4,8 @@
 
 The first start migrates a fresh SQLite database and is reported apart; the others start on it as it is.
 CPU (utime+stime of the server process when it first answered) is what to compare on a loaded machine.
-`--code DIR` runs the server from another checkout (PYTHONPATH=DIR), e.g. to compare a branch with main.
+`--code DIR` runs the server from another checkout (PYTHONPATH=DIR, and DIR as its working directory, which
+`python -m` puts first on sys.path), e.g. to compare a branch with main.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.code:
         os.environ["PYTHONPATH"] = os.path.abspath(args.code)
+        os.chdir(args.code)
     circle = Circle(None, time.monotonic() + 600)
     try:
         figures = phase_startup(circle, max(2, args.cycles))
