@@ -1,11 +1,13 @@
 """Step reports in JSON-RPC batches: the real agent (TaskRun, RpcClient) against the real /rpc over loopback HTTP."""
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
 import requests
 
+from circle.agent import task as task_module
 from circle.agent.options import AgentOptions
 from circle.agent.task import TaskRun
 from circle.extensions import db
@@ -31,6 +33,13 @@ steps:
   three:
     image: x
     environment: {DUMMY_OUTPUT: "three a\\nthree b"}
+"""
+SLOW_STEP = """
+skip_clone: true
+steps:
+  slow:
+    image: x
+    environment: {DUMMY_SLEEP: "600"}
 """
 
 
@@ -62,22 +71,43 @@ def _fresh() -> None:
     db.session.expire_all()
 
 
-def test_each_short_step_is_reported_in_one_round_trip(app, url, repo, recorded, tmp_path):
-    """A step's start, its lines and its end leave in one batch, in that order; the build is stored complete."""
+def test_each_short_step_is_reported_in_one_round_trip(app, url, repo, recorded, tmp_path, monkeypatch):
+    """A step's start, its lines and its end leave in one batch, in that order; the build is stored complete.
+
+    A workflow that ends before the cancel watch starts never calls `wait`.
+    """
+    monkeypatch.setattr(task_module, "CANCEL_WATCH_DELAY", 60.0)
     client, session = recorded
     config = configs.create(repo_id=repo.id, name="batched", content=THREE_STEPS)
     build = builds.create(repo, config, Origin(event="push", ref="refs/heads/main", branch="main", commit="b" * 40))
     task = client.next(NextParams())
     session.sent.clear()
     TaskRun(client, task, AgentOptions(servers=[url], secret=SECRET, backend="dummy", workdir=str(tmp_path))).run()
-    reports = [sent for sent in session.sent if sent not in ("wait", "extend")]
-    assert reports == ["init", *[["update", "log", "update"]] * 3, "done"]
+    assert session.sent == ["init", *[["update", "log", "update"]] * 3, "done"]
     _fresh()
     assert build_store.get(build.id).status == "success"
     for name in ("one", "two", "three"):
         step = next(p for p in build_store.list_procs(build.id) if p.name == name)
         assert step.state == "success"
         assert [e[2] for e in log_store.list_page(step.id, limit=10)] == [f"{name} a", f"{name} b"]
+
+
+def test_a_cancel_before_the_watch_starts_is_seen_when_it_starts(app, url, repo, recorded, tmp_path, monkeypatch):
+    """A build canceled before the agent watches for it is stopped as soon as the watch starts."""
+    monkeypatch.setattr(task_module, "CANCEL_WATCH_DELAY", 0.3)
+    client, session = recorded
+    config = configs.create(repo_id=repo.id, name="slow", content=SLOW_STEP)
+    build = builds.create(repo, config, Origin(event="push", ref="refs/heads/main", branch="main", commit="c" * 40))
+    task = client.next(NextParams())
+    builds.cancel(repo, build_store.get(build.id))
+    db.session.commit()
+    run = threading.Thread(target=TaskRun(client, task, AgentOptions(servers=[url], secret=SECRET, backend="dummy",
+                                                                     workdir=str(tmp_path))).run, daemon=True)
+    run.start()
+    run.join(60)  # the step would sleep 600 s
+    assert not run.is_alive() and "wait" in session.sent
+    _fresh()
+    assert build_store.get(build.id).status == "killed"
 
 
 def test_a_batch_answers_each_call_in_order_with_its_own_error(app, url, agent, make_build):
