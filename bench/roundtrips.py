@@ -29,13 +29,10 @@ import gevent  # noqa: E402
 
 from bench import procs  # noqa: E402
 from bench.circle_side import REPOS, harness  # noqa: E402
+from bench.strace import STRACE, execs  # noqa: E402
 from bench.wire import FINAL, Api, BenchError  # noqa: E402
 
 SCENARIOS = ("one", "one-noclone", "five")
-STRACE = ["strace", "-f", "-q", "-tt", "--seccomp-bpf", "-e", "trace=execve", "-e", "signal=none"]
-# strace -f -tt lines: "PID HH:MM:SS.ffffff execve("/usr/bin/git", ["git", ...], ...) = 0" and "... +++ exited ..."
-EXEC_RE = re.compile(r'^(\d+) +(\d+):(\d+):([\d.]+) execve\("([^"]+)", \[([^]]*)\].* = 0$')
-EXIT_RE = re.compile(r"^(\d+) +(\d+):(\d+):([\d.]+) \+\+\+ (?:exited|killed)")
 
 
 class Counting:
@@ -94,33 +91,6 @@ class _Body:
 def _route(path: str) -> str:
     """Return a path with its numbers as {n}, so requests group by route."""
     return re.sub(r"/\d+", "/{n}", path)
-
-
-def execs(trace: Path, offset: int) -> tuple[list[tuple[str, float]], int]:
-    """Return the programs exec'd in the strace output after `offset` (name, seconds from exec to exit), and its end."""
-    with open(trace, "rb") as fh:
-        fh.seek(offset)
-        data = fh.read()
-    end = offset + data.rfind(b"\n") + 1
-    started: dict[str, tuple[str, float]] = {}
-    found: list[tuple[str, float]] = []
-    for line in data[:end - offset].decode(errors="replace").splitlines():
-        if match := EXEC_RE.match(line):
-            argv = [a.strip('"') for a in match[6].split(", ")]
-            name = os.path.basename(match[5]) + ("" if os.path.basename(match[5]) != "git" or len(argv) < 2
-                                                 else " " + next((a for a in argv[1:] if not a.startswith("-")), ""))
-            if match[1] in started:  # exec without fork (sh's last command): the earlier program ends here
-                found.append((started[match[1]][0], _seconds(match) - started[match[1]][1]))
-            started[match[1]] = (name, _seconds(match))
-        elif (match := EXIT_RE.match(line)) and match[1] in started:
-            name, t0 = started.pop(match[1])
-            found.append((name, _seconds(match) - t0))
-    return found, end
-
-
-def _seconds(match: re.Match[str]) -> float:
-    """Return the time of day of a strace line in seconds."""
-    return int(match[2]) * 3600 + int(match[3]) * 60 + float(match[4])
 
 
 def start_server(tmp: Path) -> tuple[Any, Counting, harness.Server]:
