@@ -75,7 +75,7 @@ class Circle:
             raise BenchError("the time limit (--max-seconds) was reached")
 
     def start_server(self) -> dict[str, float]:
-        """Spawn the server; return the seconds until its first 200 on /healthz (polled every 10 ms)."""
+        """Spawn the server; return the seconds to its first 200 on /healthz (polled every 10 ms), and its CPU then."""
         log = self.tmp / "server.log"
         offset = log.stat().st_size if log.exists() else 0
         self.server = procs.Proc("circle server", [sys.executable, "-m", "circle", "server", "--port", str(self.port),
@@ -93,11 +93,12 @@ class Circle:
                 raise BenchError(f"circle server did not answer /healthz; see {log}")
             time.sleep(0.01)
         ready = time.perf_counter() - self.server.spawned
+        cpu = procs.cpu_seconds(self.server.pid) or {"self": 0.0}
         probe.close()
         found = re.search(r"token:\s*(\S+)", log.read_text()[offset:])
         if found:
             self.token = found.group(1)
-        return {"http_ready_s": ready}
+        return {"http_ready_s": ready, "cpu_s": cpu["self"]}
 
     def stop_server(self) -> float:
         """SIGTERM the server; return the seconds until it exited."""
@@ -188,14 +189,17 @@ def _delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float
 
 def phase_startup(circle: Circle, cycles: int) -> dict[str, Any]:
     """Start and stop the server `cycles` times; the first start migrates a fresh database."""
-    starts, stops = [], []
+    starts, cpus, stops = [], [], []
     for _ in range(cycles):
         circle.check_deadline()
-        starts.append(circle.start_server()["http_ready_s"])
+        started = circle.start_server()
+        starts.append(started["http_ready_s"])
+        cpus.append(started["cpu_s"])
         stops.append(circle.stop_server())
     return {"n": cycles, "first_start_fresh_db_s": round(starts[0], 3),
-            "server_http_ready_s": summarize(starts[1:] or starts), "server_sigterm_to_exit_s": summarize(stops),
-            "raw": {"http_ready_s": starts, "sigterm_to_exit_s": stops}}
+            "server_http_ready_s": summarize(starts[1:] or starts),
+            "server_cpu_at_ready_s": summarize(cpus[1:] or cpus), "server_sigterm_to_exit_s": summarize(stops),
+            "raw": {"http_ready_s": starts, "cpu_at_ready_s": cpus, "sigterm_to_exit_s": stops}}
 
 
 def phase_latency(circle: Circle, api: Api, events: Events, key: str, how: str, poll: float | None,

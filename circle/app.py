@@ -1,7 +1,6 @@
 """create_app: the only place where config, extensions, services and blueprints are wired together."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Mapping
 
 from flask import Flask
@@ -14,10 +13,8 @@ from circle import (
     models,  # noqa: F401  (registers every table on db.metadata)
 )
 from circle.api.ids import IdConverter
-from circle.extensions import db, migrate, sock
+from circle.extensions import db, sock
 from circle.store.base import install_session_events
-
-MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -57,7 +54,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     crypto.configure(settings.secret_key)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     sock.init_app(app)
     hub.init_app(app, settings, lease_seconds=settings.lease_seconds)
     with app.app_context():

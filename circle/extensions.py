@@ -1,9 +1,8 @@
-"""Unbound Flask extension singletons, bound to an app in circle.app.create_app."""
+"""Unbound Flask extension singletons, bound to an app in circle.app.create_app (Flask-Migrate: circle.database)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask_migrate import Migrate
 from flask_sock import Sock
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
@@ -33,5 +32,4 @@ if TYPE_CHECKING:
     Model = Base
 else:
     Model = db.Model
-migrate = Migrate()
 sock = Sock()

@@ -22,12 +22,13 @@ _skipped_in_ci: list[str] = []
 @pytest.fixture(scope="session", params=list(DATABASES))
 def migrated_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """An app per database kind whose schema was built by the migrations, once per session."""
-    from circle.database import upgrade
+    from circle.database import bind_migrations, upgrade
 
     data_dir = tmp_path_factory.mktemp(f"data-{request.param}")
     app = make_app(database_url(request.param, data_dir), data_dir)
     app.config["CIRCLE_DB_KIND"] = request.param
     reset_schema(app)
+    bind_migrations(app)  # some tests call flask_migrate themselves
     upgrade(app)
     with disposed_after(app):
         yield app

@@ -1,6 +1,8 @@
 """Upgrades: a database newer than the code is refused, an SQLite file is backed up before it is migrated."""
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import flask_migrate
@@ -8,11 +10,12 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from circle.database import revisions, upgrade
+from circle.database import head_on_disk, revisions, upgrade
 from circle.errors import DatabaseUnavailable
 from circle.extensions import db
 from circle.store import builds
 from dbtools import make_workflow
+from e2e.harness import clean_env
 
 VERSION = sa.table("alembic_version", sa.column("version_num"))
 
@@ -93,3 +96,36 @@ def test_rows_of_every_table_of_0001_survive_the_upgrade_to_head(app: Flask):
     assert secrets.get(secrets.list_by_repo(build.repo_id)[0].id).value == "s3cret"
     for old in _backups(app):
         old.unlink()
+
+
+def test_the_head_on_disk_is_alembics(app: Flask, tmp_path: Path):
+    """The migration files' revision lines name Alembic's head; files that are no plain chain name none."""
+    assert head_on_disk() == revisions(app).head
+    for name, revision, parent in [("a.py", "'1'", "None"), ("b.py", "'2'", "'1'"), ("c.py", "'3'", "'1'")]:
+        (tmp_path / name).write_text(f"revision = {revision}\ndown_revision = {parent}\n")
+    assert head_on_disk(tmp_path) is None  # two heads: Alembic decides
+    (tmp_path / "c.py").write_text("revision = '3'\ndown_revision = ('1', '2')\n")
+    assert head_on_disk(tmp_path) is None  # a merge revision
+
+
+def test_a_database_at_head_starts_without_alembic(migrated_app: Flask, tmp_path: Path):
+    """Opening a database at head loads neither Alembic nor Flask-Migrate; one revision behind, it migrates."""
+    code = ("import sys\nfrom circle.app import create_app\nfrom circle.database import open_database\n"
+            "app = create_app()\nopen_database(app)\nprint(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('alembic', 'flask_migrate')))\n")
+    url = migrated_app.config["SQLALCHEMY_DATABASE_URI"]
+    env = {**clean_env(), "CIRCLE_DATA_DIR": str(tmp_path), "CIRCLE_DATABASE_URL": url}
+    assert _run(code, env) == "[]"
+    with migrated_app.app_context():
+        db.session.remove()
+        flask_migrate.downgrade(revision="-1")
+    assert "flask_migrate" in _run(code, env)
+    with migrated_app.app_context():
+        assert revisions(migrated_app).current == revisions(migrated_app).head
+
+
+def _run(code: str, env: dict[str, str]) -> str:
+    """Run Python code in a fresh interpreter; return its last line of output."""
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1]

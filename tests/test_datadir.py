@@ -5,11 +5,11 @@ import os
 import stat
 from pathlib import Path
 
-from flask_migrate import upgrade
 from sqlalchemy import text
 
 from circle import config
 from circle.app import create_app
+from circle.database import upgrade
 from circle.extensions import db
 
 
@@ -29,8 +29,8 @@ def test_a_fresh_data_dir_and_its_files_are_private(tmp_path):
     old = _open_umask()
     try:
         app = create_app({"CIRCLE_DATA_DIR": str(data)})
+        upgrade(app)
         with app.app_context():
-            upgrade()
             db.session.execute(text("CREATE TABLE plain (secret TEXT)"))
             db.session.execute(text("INSERT INTO plain VALUES ('s3cr3t')"))
             db.session.commit()

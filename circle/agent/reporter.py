@@ -1,29 +1,40 @@
-"""Everything a running workflow says to the server, in order: lines in batches, step states at once.
+"""Everything a running workflow says to the server, in order, in as few round trips as the order allows.
 
 The runtime calls `state()` and `line()` (the Tracer protocol); they only enqueue, so a slow server
-never stalls a step. One sender thread drains the queue: consecutive lines become one `log` call
-(flushed every ≤ 200 ms or 256 KiB), and a state is sent after every line queued before it, so a
-step's lines are stored before it is reported finished. Calls are retried while the server is unwell;
-a call the server refuses is logged and dropped, and the workflow is told (it stops only for a lost lease).
+never stalls a step. One sender thread drains the queue into one JSON-RPC batch per flush: consecutive
+lines become one `log` call, each state an `update` call, in the order they came. A batch is flushed
+when a step that ran ends (its lines and its end leave together, the lines first, so a step's lines are
+stored before it is reported finished), when it reaches 256 KiB of text or MAX_BATCH calls, and at the
+latest 200 ms after its first item: so a step's start rides with its output and its end when it is short.
+Calls are retried while the server is unwell (from the first call it could not take); a call the server
+refuses is logged and dropped, and the workflow is told (it stops only for a lost lease).
 """
 from __future__ import annotations
 
-import functools
+import itertools
 import logging
 import queue
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Union
 
 from circle.pipeline.types import LogLine, Step, StepState
 from circle.rpc import protocol
-from circle.rpc.client import RpcClient
+from circle.rpc.client import RpcClient, is_retryable, log_params, update_params
+from circle.rpc.jsonrpc import MAX_BATCH
 
 log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 0.2
 FLUSH_BYTES = 256 * 1024
 _CLOSE = object()
+Item = Union[LogLine, StepState]
+Call = tuple[str, dict[str, Any]]
+
+
+def ends_a_step(item: Item) -> bool:
+    """Tell whether an item is the final state of a step that ran (not a start, not a skip)."""
+    return isinstance(item, StepState) and item.exited and not item.skipped
 
 
 class Reporter:
@@ -38,12 +49,12 @@ class Reporter:
         self._thread.start()
 
     def state(self, step: Step, state: StepState) -> None:
-        """Queue a step's state."""
-        self._queue.put(state)
+        """Queue a copy of a step's state (the runtime may go on changing its own)."""
+        self._queue.put(protocol.StepReport.of(state))
 
     def line(self, step: Step, line: LogLine) -> None:
         """Queue one output line."""
-        self._queue.put(line)
+        self._queue.put(protocol.LogLine(proc=line.proc, pos=line.pos, time=line.time, out=line.out))
 
     def close(self) -> None:
         """Send everything still queued, then stop the sender."""
@@ -51,38 +62,59 @@ class Reporter:
         self._thread.join()
 
     def _run(self) -> None:
-        """Drain the queue until closed."""
-        batch: list[protocol.LogLine] = []
-        size, started = 0, 0.0
+        """Drain the queue into batches until closed."""
+        pending: list[Item] = []
+        size, calls, started = 0, 0, 0.0
         while True:
-            timeout = None if not batch else max(0.0, started + FLUSH_SECONDS - time.monotonic())
+            timeout = None if not pending else max(0.0, started + FLUSH_SECONDS - time.monotonic())
             try:
                 item = self._queue.get(timeout=timeout)
             except queue.Empty:
                 item = None
-            if isinstance(item, LogLine):
-                if not batch:
+            if isinstance(item, (LogLine, StepState)):
+                if not pending:
                     started = time.monotonic()
-                batch.append(protocol.LogLine(proc=item.proc, pos=item.pos, time=item.time, out=item.out))
-                size += len(item.out)
-                if size < FLUSH_BYTES:
+                calls += not (isinstance(item, LogLine) and pending and isinstance(pending[-1], LogLine))
+                pending.append(item)
+                size += len(item.out) if isinstance(item, LogLine) else 0
+                if not ends_a_step(item) and size < FLUSH_BYTES and calls < MAX_BATCH:
                     continue
-            if batch:
-                self._send("log", functools.partial(self.client.log, self.task_id, batch))
-                batch, size = [], 0
+            if pending:
+                self._send(self._calls(pending))
+                pending, size, calls = [], 0, 0
             if item is _CLOSE:
                 return
-            if isinstance(item, StepState):
-                self._send("update", functools.partial(self._update, item))
 
-    def _update(self, state: StepState) -> None:
-        """Report one step's state."""
-        self.client.update(self.task_id, protocol.StepReport.of(state))
+    def _calls(self, items: list[Item]) -> list[Call]:
+        """Return the calls that report `items` in order: a `log` per run of lines, an `update` per state."""
+        calls: list[Call] = []
+        for is_line, group in itertools.groupby(items, key=lambda item: isinstance(item, LogLine)):
+            if is_line:
+                calls.append(("log", log_params(self.task_id, [line for line in group
+                                                               if isinstance(line, protocol.LogLine)])))
+            else:
+                calls += [("update", update_params(self.task_id, state))
+                          for state in group if isinstance(state, protocol.StepReport)]
+        return calls
 
-    def _send(self, what: str, call: Callable[[], object]) -> None:
-        """Make one call, retrying while the server is unwell; tell the workflow when it was refused."""
+    def _send(self, calls: list[Call]) -> None:
+        """Send the calls as one batch, retrying from the first one an unwell server could not take."""
+        remaining = list(calls)
+
+        def attempt() -> None:
+            for index, answer in enumerate(self.client.batch(remaining)):
+                if isinstance(answer, Exception) and is_retryable(answer):
+                    del remaining[:index]
+                    raise answer
+                if isinstance(answer, Exception):
+                    self._refused(remaining[index][0], answer)
+
         try:
-            self.client.retrying(call, what=f"task {self.task_id} {what}")
+            self.client.retrying(attempt, what=f"task {self.task_id} {'+'.join(m for m, _ in calls)}")
         except Exception as err:  # thread boundary: the workflow must learn its reports are refused
-            log.warning("task %s: %s failed: %s", self.task_id, what, err)
-            self.on_rejected(err)
+            self._refused("+".join(m for m, _ in remaining), err)
+
+    def _refused(self, what: str, err: Exception) -> None:
+        """Log a call the server refused and tell the workflow."""
+        log.warning("task %s: %s failed: %s", self.task_id, what, err)
+        self.on_rejected(err)

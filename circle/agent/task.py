@@ -1,5 +1,9 @@
 """One leased workflow: init, run with the runtime, keep the lease, watch for cancel, report done.
 
+The cancel watch (the `wait` long poll) starts CANCEL_WATCH_DELAY seconds into the workflow: most workflows of
+short steps end before, and save the request; a cancel that comes earlier is seen as soon as the watch starts
+(`wait` answers at once for a task already canceled).
+
 Only NOT_LEASED means the task is no longer ours: the steps are stopped and nothing more is sent.
 A server that is unreachable hands the call to the next server (the lease holds on every server of the
 database); no server answering, or one answering INTERNAL_ERROR, is retried with backoff while the steps
@@ -24,6 +28,8 @@ from circle.states import ERROR
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+CANCEL_WATCH_DELAY = 1.0
 
 
 def lease_lost(err: Exception) -> bool:
@@ -112,7 +118,8 @@ class TaskRun:
                     return
 
     def _watch_cancel(self) -> None:
-        """Long-poll `wait`; cancel the runtime when the server says the task was canceled."""
+        """Long-poll `wait` (once the workflow ran CANCEL_WATCH_DELAY s); cancel the runtime when the server says so."""
+        self._finished.wait(CANCEL_WATCH_DELAY)
         while not self._finished.is_set():
             try:
                 answer = self._retrying("wait", lambda: self.client.wait(self.task_id), while_running=True)

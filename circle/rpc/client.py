@@ -73,6 +73,24 @@ def describe(err: requests.RequestException) -> str:
     return str(innermost) or innermost.__class__.__name__
 
 
+def _result(answer: dict[str, Any]) -> Any:
+    """Return the result of one JSON-RPC answer; raise its error as RpcError."""
+    if "error" in answer:
+        error = answer["error"] if isinstance(answer["error"], dict) else {}
+        raise RpcError(int(error.get("code", 0)), str(error.get("message", "")))
+    return answer.get("result")
+
+
+def update_params(task_id: str, report: StepReport) -> dict[str, Any]:
+    """Return the params of `update`: one step's state."""
+    return {"id": task_id, "state": report.to_json()}
+
+
+def log_params(task_id: str, lines: list[LogLine]) -> dict[str, Any]:
+    """Return the params of `log`: a batch of lines."""
+    return {"id": task_id, "lines": [line.to_json() for line in lines]}
+
+
 class RpcClient:
     """JSON-RPC 2.0 client of one agent: the shared secret registers, the token it answers is used afterwards.
 
@@ -88,7 +106,36 @@ class RpcClient:
 
     def call(self, method: str, params: dict[str, Any], *, timeout: float = CALL_TIMEOUT) -> Any:
         """Make one call on the current server, moving on to the next while none answers; return its result."""
-        body = jsonrpc.request(method, params, next(self._ids))
+        return _result(self._send(jsonrpc.request(method, params, next(self._ids)), timeout))
+
+    def batch(self, calls: Sequence[tuple[str, dict[str, Any]]]) -> list[Any]:
+        """Make several calls in one JSON-RPC batch (one round trip); return, in order, each result or its RpcError.
+
+        The server runs them in order. No answer at all raises ServerUnavailable, as for one call.
+        """
+        if len(calls) == 1:
+            try:
+                return [self.call(*calls[0])]
+            except RpcError as err:
+                return [err]
+        body = [jsonrpc.request(method, params, next(self._ids)) for method, params in calls]
+        answers = self._send(body, CALL_TIMEOUT)
+        if not isinstance(answers, list):  # the batch as a whole was refused
+            _result(answers)
+            raise ServerUnavailable("the server answered a batch with a single result")
+        by_id = {answer.get("id"): answer for answer in answers if isinstance(answer, dict)}
+        if any(request["id"] not in by_id for request in body):
+            raise ServerUnavailable("the server left calls of a batch unanswered")
+        out: list[Any] = []
+        for request in body:
+            try:
+                out.append(_result(by_id[request["id"]]))
+            except RpcError as err:
+                out.append(err)
+        return out
+
+    def _send(self, body: Any, timeout: float) -> Any:
+        """POST a request or batch to the current server, moving on while none answers; return the answer."""
         failure = ServerUnavailable("no server to call")
         for _ in self.servers.urls:
             url = self.servers.current
@@ -99,14 +146,12 @@ class RpcClient:
                 failure = err
                 continue
             self.servers.answered(url)
-            if "error" in answer:
-                raise RpcError(int(answer["error"].get("code", 0)), str(answer["error"].get("message", "")))
-            return answer.get("result")
+            return answer
         self.servers.all_failed(str(failure))
         raise failure
 
-    def _post(self, url: str, body: dict[str, Any], timeout: float) -> dict[str, Any]:
-        """POST one request to the server at `url` and return its JSON-RPC answer; raise ServerUnavailable if none."""
+    def _post(self, url: str, body: Any, timeout: float) -> Any:
+        """POST one request (or batch) to `url`; return its JSON-RPC answer; raise ServerUnavailable if none."""
         try:
             response = self.session.post(url + "/rpc", json=body, headers={"Authorization": f"Bearer {self.token}"},
                                          timeout=(CONNECT_TIMEOUT, timeout))
@@ -120,7 +165,7 @@ class RpcClient:
             answer = response.json()
         except ValueError:
             answer = None
-        if not isinstance(answer, dict):
+        if not isinstance(answer, dict) and not (isinstance(body, list) and isinstance(answer, list)):
             raise ServerUnavailable(f"{url} answered something that is not a JSON-RPC answer")
         return answer
 
@@ -166,11 +211,11 @@ class RpcClient:
 
     def update(self, task_id: str, report: StepReport) -> None:
         """Report one step's state."""
-        self.call("update", {"id": task_id, "state": report.to_json()})
+        self.call("update", update_params(task_id, report))
 
     def log(self, task_id: str, lines: list[LogLine]) -> int:
         """Send a batch of log lines; return how many the server had not stored yet."""
-        return int(self.call("log", {"id": task_id, "lines": [line.to_json() for line in lines]}))
+        return int(self.call("log", log_params(task_id, lines)))
 
     def upload(self, task_id: str, file: UploadFile) -> int:
         """Send an artifact; return its file id."""

@@ -48,8 +48,8 @@ def test_the_clone_steps_log_is_one_readable_line_per_action(server, agent, acti
     lines = server.log_text(repo_id, done["number"], "clone").splitlines()
     remote = server.ok("GET", f"/api/repos/{repo_id}")["clone_url"]
     actions = [line for line in lines if line.startswith("+ ")]
-    assert actions == ["+ git init", f"+ git remote add origin {remote}", "+ git fetch origin refs/heads/main",
-                       f"+ git checkout {done['commit']}"], lines
+    # A repository on the host's disk, cloned into a fresh workspace: one clone and one checkout.
+    assert actions == [f"+ git clone --no-checkout --no-tags {remote} .", f"+ git checkout {done['commit']}"], lines
     assert not any("printf" in line or "CI_" in line or "netrc" in line for line in lines), lines
 
 

@@ -126,6 +126,37 @@ def test_clone_step_checks_out_the_commit_with_git_on_the_host(execute, ir, loca
     assert rec.out("check")[-3:] == ["first", "+ git rev-parse HEAD", first]
 
 
+def test_a_fresh_full_clone_from_a_path_is_one_git_clone(execute, ir, local, origin):
+    """The default clone (full history) of a repo on the host's disk clones it, origin set, instead of init + fetch."""
+    repo, first = origin
+    check = ir.step("check", commands=["cat README", "git rev-list --count HEAD", "git remote get-url origin",
+                                       "git reflog -1 --format=%gs HEAD@{1}", "git tag"])
+    git(repo, "tag", "v1", first)
+    result, rec, _ = execute(ir.pipeline([clone_step(str(repo), first)], [check]), backend=local)
+    assert result.state == "success", rec.all_text()
+    out = rec.out("check")
+    assert out[out.index("+ cat README") + 1:] == [
+        "first", "+ git rev-list --count HEAD", "1", "+ git remote get-url origin", str(repo),
+        "+ git reflog -1 --format=%gs HEAD@{1}", f"clone: from {repo}", "+ git tag"]
+
+
+def test_a_commit_on_no_branch_is_fetched_by_its_ref(execute, ir, local, origin):
+    """A commit the clone did not bring (a pull request's ref) is fetched by CI_COMMIT_REF and checked out."""
+    repo, _ = origin
+    git(repo, "checkout", "-q", "-b", "pr")
+    (repo / "README").write_text("pull request\n")
+    git(repo, "commit", "-qam", "pr")
+    sha = git(repo, "rev-parse", "HEAD")
+    git(repo, "update-ref", "refs/pull/1/head", sha)
+    git(repo, "checkout", "-q", "main")
+    git(repo, "branch", "-q", "-D", "pr")
+    check = ir.step("check", commands=["cat README", "git rev-parse HEAD"])
+    step = clone_step(str(repo), sha, CI_COMMIT_REF="refs/pull/1/head")
+    result, rec, _ = execute(ir.pipeline([step], [check]), backend=local)
+    assert result.state == "success", rec.all_text()
+    assert rec.out("check")[-3:] == ["pull request", "+ git rev-parse HEAD", sha]
+
+
 def test_netrc_stays_in_the_clone_steps_private_home(execute, ir, local, origin):
     repo, first = origin
     netrc = {"CI_NETRC_MACHINE": "git.example.com", "CI_NETRC_USERNAME": "bob", "CI_NETRC_PASSWORD": "pw-Zq81x"}

@@ -1,13 +1,17 @@
-"""Fixtures for the agent protocol: a repo with a stored pipeline, a build of it, and an RPC caller."""
+"""Fixtures for the agent protocol: a repo with a stored pipeline, a build of it, an RPC caller, the app over HTTP."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
+from werkzeug.serving import make_server
 
 from circle.origin import Origin
+from circle.rpc.client import RpcClient
+from circle.rpc.protocol import RegisterParams
 from circle.service import builds
 from circle.store import configs, repos, scms, users
+from loopback import serving
 
 PIPELINE = """
 pipeline:
@@ -84,3 +88,19 @@ def rpc(app) -> Rpc:
                                              labels={})
     app.extensions["circle"].queue.lease_seconds = 30
     return caller
+
+
+@pytest.fixture
+def url(app) -> Iterator[str]:
+    """The app served over real HTTP on a free loopback port."""
+    app.extensions["circle"].queue.lease_seconds = 30
+    with serving(make_server("127.0.0.1", 0, app, threaded=True)) as base:
+        yield base
+
+
+@pytest.fixture
+def agent(url: str) -> RpcClient:
+    """A client registered with the shared secret (it now holds its own token)."""
+    client = RpcClient(url, SECRET)
+    client.register(RegisterParams(name="agent-a", backend="dummy"))
+    return client

@@ -4,12 +4,11 @@ from __future__ import annotations
 import inspect
 import threading
 import time
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import pytest
 import requests
 from sqlalchemy.exc import OperationalError
-from werkzeug.serving import make_server
 
 from circle import crypto
 from circle.agent.options import AgentOptions
@@ -41,7 +40,6 @@ from circle.store import configs
 from circle.store import files as file_store
 from circle.store import logs as log_store
 from circle.store import tasks as task_store
-from loopback import serving
 from rpc.conftest import SECRET
 
 MATRIX = """
@@ -52,22 +50,6 @@ pipeline:
 matrix:
   GO: ["1", "2"]
 """
-
-
-@pytest.fixture
-def url(app) -> Iterator[str]:
-    """The app served over real HTTP on a free loopback port."""
-    app.extensions["circle"].queue.lease_seconds = 30
-    with serving(make_server("127.0.0.1", 0, app, threaded=True)) as base:
-        yield base
-
-
-@pytest.fixture
-def agent(url: str) -> RpcClient:
-    """A client registered with the shared secret (it now holds its own token)."""
-    client = RpcClient(url, SECRET)
-    client.register(RegisterParams(name="agent-a", backend="dummy"))
-    return client
 
 
 def _fresh() -> None:

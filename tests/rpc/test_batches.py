@@ -1,0 +1,133 @@
+"""Step reports in JSON-RPC batches: the real agent (TaskRun, RpcClient) against the real /rpc over loopback HTTP."""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+import requests
+
+from circle.agent import task as task_module
+from circle.agent.options import AgentOptions
+from circle.agent.task import TaskRun
+from circle.extensions import db
+from circle.origin import Origin
+from circle.rpc.client import RpcClient, log_params, update_params
+from circle.rpc.protocol import INVALID_PARAMS, NOT_LEASED, LogLine, NextParams, RegisterParams, RpcError, StepReport
+from circle.service import builds
+from circle.store import builds as build_store
+from circle.store import configs
+from circle.store import logs as log_store
+from rpc.conftest import SECRET
+
+# Three short steps that print two lines each (the dummy backend prints DUMMY_OUTPUT).
+THREE_STEPS = """
+skip_clone: true
+steps:
+  one:
+    image: x
+    environment: {DUMMY_OUTPUT: "one a\\none b"}
+  two:
+    image: x
+    environment: {DUMMY_OUTPUT: "two a\\ntwo b"}
+  three:
+    image: x
+    environment: {DUMMY_OUTPUT: "three a\\nthree b"}
+"""
+SLOW_STEP = """
+skip_clone: true
+steps:
+  slow:
+    image: x
+    environment: {DUMMY_SLEEP: "600"}
+"""
+
+
+class Recording(requests.Session):
+    """A requests session that notes the methods of every /rpc request it POSTs (a list for a batch)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[Any] = []
+
+    def post(self, url: Any, data: Any = None, json: Any = None, **kwargs: Any) -> requests.Response:  # noqa: A002
+        """POST and note what was called."""
+        self.sent.append([c["method"] for c in json] if isinstance(json, list) else json["method"])
+        return super().post(url, data=data, json=json, **kwargs)
+
+
+@pytest.fixture
+def recorded(url: str) -> tuple[RpcClient, Recording]:
+    """A registered agent whose requests are noted."""
+    session = Recording()
+    client = RpcClient(url, SECRET, session=session)
+    client.register(RegisterParams(name="agent-b", backend="dummy"))
+    return client, session
+
+
+def _fresh() -> None:
+    """End the test thread's transaction so it sees what the server's threads committed."""
+    db.session.rollback()
+    db.session.expire_all()
+
+
+def test_each_short_step_is_reported_in_one_round_trip(app, url, repo, recorded, tmp_path, monkeypatch):
+    """A step's start, its lines and its end leave in one batch, in that order; the build is stored complete.
+
+    A workflow that ends before the cancel watch starts never calls `wait`.
+    """
+    monkeypatch.setattr(task_module, "CANCEL_WATCH_DELAY", 60.0)
+    client, session = recorded
+    config = configs.create(repo_id=repo.id, name="batched", content=THREE_STEPS)
+    build = builds.create(repo, config, Origin(event="push", ref="refs/heads/main", branch="main", commit="b" * 40))
+    task = client.next(NextParams())
+    session.sent.clear()
+    TaskRun(client, task, AgentOptions(servers=[url], secret=SECRET, backend="dummy", workdir=str(tmp_path))).run()
+    assert session.sent == ["init", *[["update", "log", "update"]] * 3, "done"]
+    _fresh()
+    assert build_store.get(build.id).status == "success"
+    for name in ("one", "two", "three"):
+        step = next(p for p in build_store.list_procs(build.id) if p.name == name)
+        assert step.state == "success"
+        assert [e[2] for e in log_store.list_page(step.id, limit=10)] == [f"{name} a", f"{name} b"]
+
+
+def test_a_cancel_before_the_watch_starts_is_seen_when_it_starts(app, url, repo, recorded, tmp_path, monkeypatch):
+    """A build canceled before the agent watches for it is stopped as soon as the watch starts."""
+    monkeypatch.setattr(task_module, "CANCEL_WATCH_DELAY", 0.3)
+    client, session = recorded
+    config = configs.create(repo_id=repo.id, name="slow", content=SLOW_STEP)
+    build = builds.create(repo, config, Origin(event="push", ref="refs/heads/main", branch="main", commit="c" * 40))
+    task = client.next(NextParams())
+    builds.cancel(repo, build_store.get(build.id))
+    db.session.commit()
+    run = threading.Thread(target=TaskRun(client, task, AgentOptions(servers=[url], secret=SECRET, backend="dummy",
+                                                                     workdir=str(tmp_path))).run, daemon=True)
+    run.start()
+    run.join(60)  # the step would sleep 600 s
+    assert not run.is_alive() and "wait" in session.sent
+    _fresh()
+    assert build_store.get(build.id).status == "killed"
+
+
+def test_a_batch_answers_each_call_in_order_with_its_own_error(app, url, agent, make_build):
+    """One refused call of a batch is its own RpcError; the calls around it are applied."""
+    build = make_build()
+    task = agent.next(NextParams())
+    answers = agent.batch([("update", update_params(task.id, StepReport(proc="build", started=101))),
+                           ("update", update_params(task.id, StepReport(proc="nosuch"))),
+                           ("log", log_params(task.id, [LogLine(proc="build", pos=0, out="hello")]))])
+    assert answers[0] is None and answers[2] == 1
+    assert isinstance(answers[1], RpcError) and answers[1].code == INVALID_PARAMS
+    assert str(answers[1]) == f"the workflow of task {task.id.split('.')[0]} has no step 'nosuch'"
+    _fresh()
+    step = next(p for p in build_store.list_procs(build.id) if p.name == "build")
+    assert step.state == "running"
+    assert [e[2] for e in log_store.list_page(step.id, limit=10)] == ["hello"]
+
+
+def test_a_one_call_batch_is_a_plain_call(url, agent):
+    """A batch of one goes as a single request and answers its error in the list."""
+    answers = agent.batch([("extend", {"id": "1.nosuch"})])
+    assert len(answers) == 1 and isinstance(answers[0], RpcError)
+    assert answers[0].code == NOT_LEASED and str(answers[0]) == "task 1 is not leased by this agent"
