@@ -3,18 +3,21 @@
 The runtime calls `state()` and `line()` (the Tracer protocol); they only enqueue, so a slow server
 never stalls a step. One sender thread drains the queue: consecutive lines become one `log` call
 (flushed every ≤ 200 ms or 256 KiB), and a state is sent after every line queued before it, so a
-step's lines are stored before it is reported finished. Calls are retried while the server is unwell;
+step's lines are stored before it is reported finished. A step's files (`reports:`, `artifacts:`) are
+uploaded in the same order: after its lines, before its final state. Calls are retried while the server is unwell;
 a call the server refuses is logged and dropped, and the workflow is told (it stops only for a lost lease).
 """
 from __future__ import annotations
 
 import functools
 import logging
+import mimetypes
 import queue
 import threading
 import time
 from typing import Any, Callable
 
+from circle.pipeline.collect import Collected
 from circle.pipeline.types import LogLine, Step, StepState
 from circle.rpc import protocol
 from circle.rpc.client import RpcClient
@@ -45,6 +48,11 @@ class Reporter:
         """Queue one output line."""
         self._queue.put(line)
 
+    def file(self, step: Step, found: Collected) -> None:
+        """Queue a file to upload (as a test report when the step's `reports` named it)."""
+        self._queue.put(protocol.UploadFile(name=found.name, data=found.data, proc=step.name, mime=_mime(found.name),
+                                            meta={"report": True} if found.report else {}))
+
     def close(self) -> None:
         """Send everything still queued, then stop the sender."""
         self._queue.put(_CLOSE)
@@ -74,6 +82,8 @@ class Reporter:
                 return
             if isinstance(item, StepState):
                 self._send("update", functools.partial(self._update, item))
+            elif isinstance(item, protocol.UploadFile):
+                self._send(f"upload of {item.name}", functools.partial(self.client.upload, self.task_id, item))
 
     def _update(self, state: StepState) -> None:
         """Report one step's state."""
@@ -86,3 +96,8 @@ class Reporter:
         except Exception as err:  # thread boundary: the workflow must learn its reports are refused
             log.warning("task %s: %s failed: %s", self.task_id, what, err)
             self.on_rejected(err)
+
+
+def _mime(name: str) -> str:
+    """Return the MIME type a file name suggests."""
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"

@@ -30,6 +30,7 @@ import docker.errors
 import requests
 from docker.utils import parse_repository_tag
 
+from circle.pipeline.collect import Collection
 from circle.pipeline.errors import (
     EXIT_CANNOT_RUN,
     EXIT_KILLED,
@@ -268,6 +269,11 @@ class DockerBackend:
                 return state
             raise BackendError(f"lost step {step.name}: {_explain(err)}", EXIT_CANNOT_RUN) from err
         return StepState(proc=step.name, exited=True, exit_code=int(code), oom_killed=bool(info.get("OOMKilled")))
+
+    def collect(self, step: Step, max_bytes: int) -> Collection:
+        """Say that this backend does not read reports or artifacts out of its volume yet."""
+        return Collection(warnings=[f"warning: the docker backend does not collect `reports`/`artifacts` yet; "
+                                    f"step {step.name} can upload with curl -F file=@PATH $CIRCLE_UPLOAD_URL"])
 
     def destroy_step(self, step: Step) -> None:
         """Kill and remove the step's container; safe twice and after a failed start."""
