@@ -22,4 +22,6 @@ class File(Model):
     size: Mapped[int] = mapped_column(Integer, default=0)
     data: Mapped[bytes | None] = mapped_column(LongBinary, nullable=True)
     path: Mapped[str] = mapped_column(String(1024), default="")
+    # "report" for a JUnit report whose cases were stored (circle.models.test), else "artifact".
+    kind: Mapped[str] = mapped_column(String(16), default="artifact", server_default="artifact")
     created: Mapped[int] = mapped_column(Integer, default=now)

@@ -14,4 +14,6 @@ class FileSchema(Strict):
     name = fields.String(dump_only=True)
     mime = fields.String(dump_only=True)
     size = fields.Integer(dump_only=True)
+    kind = fields.String(dump_only=True, metadata={
+        "description": "report: a JUnit report read into the build's tests; artifact: any other file"})
     created = unix_time()

@@ -11,6 +11,7 @@ _crud = Crud(File, "file")
 
 get = _crud.get
 create = _crud.create
+update = _crud.update
 delete = _crud.delete
 count = _crud.count
 
