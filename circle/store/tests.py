@@ -119,23 +119,23 @@ def failed_counts(build_ids: Sequence[int]) -> dict[int, int]:
     return {build_id: int(number) for build_id, number in rows}
 
 
-def list_by_build(build_id: int, *, status: str | None, offset: int, limit: int
+def list_by_build(build_id: int, *, statuses: Sequence[str] | None, offset: int, limit: int
                   ) -> list[tuple[CaseResult, RepoTest]]:
-    """Return a page of a build's results with their tests, failed and errored first, then in report order."""
+    """Return a page of a build's results (of `statuses`, or all) with their tests, failed and errored first."""
     stmt = (select(CaseResult, RepoTest).join(RepoTest, RepoTest.id == CaseResult.test_id)
             .where(CaseResult.build_id == build_id))
-    if status:
-        stmt = stmt.where(CaseResult.status == status)
+    if statuses:
+        stmt = stmt.where(CaseResult.status.in_(statuses))
     failing_first = case((CaseResult.status.in_(TEST_FAILING), 0), else_=1)
     stmt = stmt.order_by(failing_first, CaseResult.id).offset(offset).limit(limit)
     return [(result, test) for result, test in db.session.execute(stmt)]
 
 
-def count_by_build(build_id: int, status: str | None) -> int:
-    """Return how many results of a build have `status` (all of them when None)."""
+def count_by_build(build_id: int, statuses: Sequence[str] | None) -> int:
+    """Return how many results of a build have one of `statuses` (all of them when None)."""
     stmt = select(func.count()).select_from(CaseResult).where(CaseResult.build_id == build_id)
-    if status:
-        stmt = stmt.where(CaseResult.status == status)
+    if statuses:
+        stmt = stmt.where(CaseResult.status.in_(statuses))
     return db.session.scalar(stmt) or 0
 
 
@@ -152,6 +152,12 @@ def history(test_id: int, limit: int) -> list[tuple[CaseResult, Build]]:
     stmt = (select(CaseResult, Build).join(Build, Build.id == CaseResult.build_id)
             .where(CaseResult.test_id == test_id).order_by(Build.number.desc(), CaseResult.id.desc()).limit(limit))
     return [(result, build) for result, build in db.session.execute(stmt)]
+
+
+def recent_builds(repo_id: int, limit: int) -> list[Build]:
+    """Return the repo's newest `limit` builds, newest first."""
+    stmt = select(Build).where(Build.repo_id == repo_id).order_by(Build.number.desc()).limit(limit)
+    return list(db.session.scalars(stmt))
 
 
 def results_of_builds(build_ids: Sequence[int]) -> list[tuple[int, str, int]]:

@@ -25,7 +25,8 @@ SPEC_ROUTES = {
     ("GET", REPO + "/builds"), ("POST", REPO + "/builds"), ("GET", BUILD), ("POST", BUILD + "/restart"),
     ("POST", BUILD + "/fork"), ("POST", BUILD + "/cancel"), ("POST", BUILD + "/approve"),
     ("POST", BUILD + "/decline"), ("GET", BUILD + "/logs/{pid}"), ("GET", BUILD + "/files"),
-    ("GET", BUILD + "/files/{file_id}"),
+    ("GET", BUILD + "/files/{file_id}"), ("GET", BUILD + "/tests"), ("GET", REPO + "/tests/flaky"),
+    ("GET", REPO + "/tests/{test_id}/history"),
     ("GET", "/api/badges/{repo_id}/status.svg"), ("GET", "/api/badges/{repo_id}/cc.xml"),
     ("GET", "/api/openapi.json"), ("GET", "/api/agents"), ("GET", "/api/queue"), ("POST", "/api/upload/{token}"),
 }

@@ -29,7 +29,7 @@ def test_a_report_is_stored_as_test_results_of_its_step(app, repo, make_build, r
     assert file_store.get(file_id).kind == "report"
     counts = test_store.counts(build.id)
     assert (counts.total, counts.passed, counts.failed, counts.error, counts.skipped) == (5, 2, 1, 1, 1)
-    first = test_store.list_by_build(build.id, status=None, offset=0, limit=10)
+    first = test_store.list_by_build(build.id, statuses=None, offset=0, limit=10)
     assert [(r.status, t.name, r.pid) for r, t in first[:2]] == [("failed", "test_divide_by_zero", 3),
                                                                ("error", "test_connect", 3)]
 
@@ -42,7 +42,7 @@ def test_the_same_test_in_a_second_build_is_the_same_test(app, repo, make_build,
         task = rpc.ok("next", labels={})
         _upload(rpc, task["id"], "TEST-calc.xml", data)
         rpc.ok("done", id=task["id"], state={"finished": 1})
-    ids = [{t.name: t.id for _, t in test_store.list_by_build(b.id, status=None, offset=0, limit=10)} for b in builds]
+    ids = [{t.name: t.id for _, t in test_store.list_by_build(b.id, statuses=None, offset=0, limit=10)} for b in builds]
     assert ids[0] == ids[1] and len(ids[0]) == 4
 
 
