@@ -12,13 +12,14 @@ STATUS_MAX = 16
 
 
 class RepoTest(Model):
-    """One test of a repo, known by `digest` (sha256 of its suite, classname and name) across builds."""
+    """One test of a repo, known across builds by `digest` (sha256 of its repo, classname and name)."""
 
     __tablename__ = "tests"
-    __table_args__ = (UniqueConstraint("repo_id", "digest"),)
+    # The digest alone is the key, so a lookup by digests uses its index whatever the planner knows of repo_id.
+    __table_args__ = (UniqueConstraint("digest"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    repo_id: Mapped[int] = mapped_column(ForeignKey("repos.id", ondelete="CASCADE"))
+    repo_id: Mapped[int] = mapped_column(ForeignKey("repos.id", ondelete="CASCADE"), index=True)
     digest: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(NAME_MAX))
     classname: Mapped[str] = mapped_column(String(NAME_MAX), default="")

@@ -16,6 +16,8 @@ from circle.states import TEST_FAILING, TEST_SKIPPED
 
 # Rows one IN (…) list or one executemany carries at most.
 CHUNK = 500
+# Past this many tests in one report, the repo's tests are read at once instead of by digest.
+WHOLE_REPO = 4 * CHUNK
 
 
 @dataclass
@@ -48,9 +50,9 @@ class NewResult:
     output: str
 
 
-def digest(suite: str, classname: str, name: str) -> str:
-    """Return the key of a test in its repo: its classname and name (the suite's name when it has no classname)."""
-    return hashlib.sha256(f"{'' if classname else suite}\0{classname}\0{name}".encode()).hexdigest()
+def digest(repo_id: int, suite: str, classname: str, name: str) -> str:
+    """Return the key of a test: its repo, classname and name (the suite's name when it has no classname)."""
+    return hashlib.sha256(f"{repo_id}\0{'' if classname else suite}\0{classname}\0{name}".encode()).hexdigest()
 
 
 def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -60,18 +62,23 @@ def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
 
 
 def _known(repo_id: int, digests: Sequence[str]) -> dict[str, int]:
-    """Return digest → test id for the repo's tests among `digests`."""
+    """Return digest → test id for the repo's tests among `digests`: for many, all the repo's tests in one query
+    (hundreds of IN lists cost more); for few, by digest (which names its repo, so no repo_id filter that could
+    lead a prepared statement's generic plan to scan the repo's tests instead of the digest index)."""
+    if len(digests) > WHOLE_REPO:
+        wanted = set(digests)
+        rows = db.session.execute(select(RepoTest.digest, RepoTest.id).where(RepoTest.repo_id == repo_id))
+        return {key: test_id for key, test_id in rows if key in wanted}
     found: dict[str, int] = {}
     for part in _chunks(digests):
-        rows = db.session.execute(select(RepoTest.digest, RepoTest.id)
-                                  .where(RepoTest.repo_id == repo_id, RepoTest.digest.in_(part)))
+        rows = db.session.execute(select(RepoTest.digest, RepoTest.id).where(RepoTest.digest.in_(part)))
         found.update({key: test_id for key, test_id in rows})
     return found
 
 
 def _test_ids(repo_id: int, results: Sequence[NewResult]) -> list[int]:
     """Return the test id of each result, creating the repo's tests not seen before."""
-    keys = [digest(r.suite, r.classname, r.name) for r in results]
+    keys = [digest(repo_id, r.suite, r.classname, r.name) for r in results]
     ids = _known(repo_id, sorted(set(keys)))
     missing = {key: r for key, r in zip(keys, results) if key not in ids}
     if missing:

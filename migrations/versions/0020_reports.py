@@ -24,8 +24,9 @@ def upgrade():
         sa.Column('name', sa.String(1024), nullable=False),
         sa.Column('classname', sa.String(1024), nullable=False),
         sa.Column('file', sa.String(1024), nullable=False),
-        sa.UniqueConstraint('repo_id', 'digest'),
+        sa.UniqueConstraint('digest'),
     )
+    op.create_index('ix_tests_repo_id', 'tests', ['repo_id'])
     op.create_table(
         'test_results',
         sa.Column('id', sa.Integer(), primary_key=True),
