@@ -6,8 +6,12 @@ every glob that matches nothing and every file too big becomes one warning sente
 """
 from __future__ import annotations
 
+import fnmatch
 import glob
+import io
 import os
+import tarfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -66,3 +70,53 @@ def collect(root: str, reports: list[str], artifacts: list[str], max_bytes: int)
             except OSError as err:
                 out.warnings.append(f"warning: {name} is not uploaded: {err.strerror or err}")
     return out
+
+
+class _Chunks(io.RawIOBase):
+    """A readable file over an iterator of byte chunks (a docker archive stream)."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._rest = b""
+
+    def readable(self) -> bool:
+        """Say that it reads."""
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        """Fill `buffer` from the chunks; 0 at their end."""
+        while not self._rest:
+            self._rest = next(self._chunks, b"")
+            if not self._rest:
+                return 0
+        size = min(len(buffer), len(self._rest))
+        buffer[:size], self._rest = self._rest[:size], self._rest[size:]
+        return size
+
+
+def _wanted(name: str, patterns: list[str]) -> bool:
+    """Tell whether a path may match one of the globs (a superset: `collect` applies them exactly)."""
+    return any(fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(name, p.replace("**/", "")) for p in patterns)
+
+
+def unpack(chunks: Iterable[bytes], root: str, patterns: list[str], max_bytes: int) -> None:
+    """Write the regular files of a tar stream of the workspace directory that the globs may match under `root`.
+
+    The stream's first path component (the directory archived) is dropped; links and special files are left
+    out; a file over `max_bytes` is written as a sparse file of its size, so `collect` warns about it unread.
+    """
+    with tarfile.open(fileobj=io.BufferedReader(_Chunks(chunks)), mode="r|") as archive:
+        for member in archive:
+            full = os.path.normpath(member.name)
+            name = full.partition("/")[2]
+            if not member.isreg() or full.startswith(("..", "/")) or not name or not _wanted(name, patterns):
+                continue
+            path = os.path.join(root, name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as out:
+                if member.size > max_bytes:
+                    out.truncate(member.size)
+                    continue
+                source = archive.extractfile(member)
+                if source is not None:
+                    out.write(source.read())
