@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import fields
 
-from circle.schemas import Strict, unix_time
+from circle.schemas import Query, Strict, unix_time
 
 
 class FileSchema(Strict):
@@ -17,3 +17,9 @@ class FileSchema(Strict):
     kind = fields.String(dump_only=True, metadata={
         "description": "report: a JUnit report read into the build's tests; artifact: any other file"})
     created = unix_time()
+
+
+class UploadQuery(Query):
+    """`?report=true`: the uploaded file is a JUnit report, read into the build's tests."""
+
+    report = fields.Boolean(load_default=False, metadata={"description": "true: parse the file as a JUnit report"})

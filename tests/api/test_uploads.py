@@ -39,6 +39,16 @@ def test_a_running_steps_token_uploads_and_the_artifact_names_the_step(client: F
     assert [(f["name"], f["pid"]) for f in answer.get_json()] == [("a.txt", 2)]
 
 
+def test_report_true_reads_the_upload_as_a_junit_report(client: FlaskClient, admin: Caller, repo: dict[str, Any]):
+    build, step = _running(repo["id"])
+    xml = b'<testsuite name="s"><testcase name="a"/><testcase name="b"><failure message="no"/></testcase></testsuite>'
+    answer = client.post(f"/api/upload/{upload_token(build, step.pid)}?report=true",
+                         data={"file": (io.BytesIO(xml), "junit.xml")}, content_type="multipart/form-data")
+    assert answer.status_code == 201 and answer.get_json()["kind"] == "report"
+    tests = client.get(f"/api/repos/{repo['id']}/builds/1/tests", headers=admin.headers).get_json()
+    assert (tests["total"], tests["failed"], tests["suites"][0]["cases"][0]["message"]) == (2, 1, "no")
+
+
 def test_after_the_step_ended_the_token_is_403_and_nothing_is_stored(client: FlaskClient, repo: dict[str, Any]):
     build, step = _running(repo["id"])
     step.state, step.finished = "success", now()
