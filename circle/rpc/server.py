@@ -10,7 +10,7 @@ import re
 import time
 from typing import Any, cast
 
-from circle.errors import NotFound
+from circle.errors import NotFound, TooLarge
 from circle.hub import hub
 from circle.identities import AgentIdentity
 from circle.limits import INT_MAX
@@ -200,7 +200,10 @@ class Peer:
         if len(file.data) > MAX_UPLOAD:
             raise RpcError(TOO_LARGE, f"file of {len(file.data)} bytes is over the {MAX_UPLOAD} byte limit")
         proc = self._step(task, file.proc) if file.proc else build_store.get_proc(task.proc_id)
-        return reports.store_file(proc, file.name, file.mime, file.data, report=file.meta.get("report") is True).id
+        try:
+            return reports.store_file(proc, file.name, file.mime, file.data, report=file.meta.get("report") is True).id
+        except TooLarge as err:  # past an artifact limit: the step's log says so, the workflow goes on
+            raise RpcError(TOO_LARGE, str(err)) from None
 
     def done(self, task_id: str, state: DoneState) -> None:
         """End the workflow with its final state."""

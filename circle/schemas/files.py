@@ -14,6 +14,8 @@ class FileSchema(Strict):
     name = fields.String(dump_only=True)
     mime = fields.String(dump_only=True)
     size = fields.Integer(dump_only=True)
+    sha256 = fields.String(dump_only=True, allow_none=True, metadata={
+        "description": "hex SHA-256 of the bytes, computed by the server (null for files stored before it did)"})
     kind = fields.String(dump_only=True, metadata={
         "description": "report: a JUnit report read into the build's tests; artifact: any other file"})
     created = unix_time()

@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 import time
 
+from circle.errors import TooLarge
 from circle.hub import hub
-from circle.models import Build, File, Proc
+from circle.models import File, Proc
 from circle.offload import off_loop
+from circle.service import artifacts
 from circle.service.junit import NotJUnit, parse
 from circle.store import builds as build_store
 from circle.store import files as file_store
@@ -25,9 +27,18 @@ ARTIFACT = "artifact"
 
 
 def store_file(proc: Proc, name: str, mime: str, data: bytes, *, report: bool) -> File:
-    """Store a file a step uploaded; parse it into test results when it is a report."""
+    """Store a file a step uploaded with its SHA-256; parse it into test results when it is a report.
+
+    A file past an artifact limit is refused (TooLarge) and stored nowhere; the step's log gets the reason.
+    """
+    build = build_store.get(proc.build_id)
+    refused = artifacts.refusal(build, name, len(data))
+    if refused:
+        log.info("build %s step %s: %s", build.id, proc.pid, refused)
+        warn(proc, f"error: {refused}")
+        raise TooLarge(refused)
     row = file_store.create(build_id=proc.build_id, proc_id=proc.id, pid=proc.pid, name=name, mime=mime,
-                            size=len(data), data=data, kind=ARTIFACT)
+                            size=len(data), data=data, kind=ARTIFACT, sha256=artifacts.sha256(data))
     if not report:
         return row
     output_max = hub().settings.report_output_max
@@ -37,7 +48,6 @@ def store_file(proc: Proc, name: str, mime: str, data: bytes, *, report: bool) -
         log.info("build %s step %s: %s is not a JUnit report: %s", proc.build_id, proc.pid, name, err)
         warn(proc, f"warning: {name} is kept as an artifact, not read as a test report: {err}")
         return row
-    build: Build = build_store.get(proc.build_id)
     results = [test_store.NewResult(c.suite, c.classname, c.name, c.file, c.status, c.time, c.message, c.output)
                for c in cases]
     stored = test_store.add_results(build, proc.pid, row.id, results)
