@@ -47,8 +47,9 @@ log = logging.getLogger(__name__)
 MAX_FILE = 48 * 1024 * 1024
 STATUS_VARIABLES = ("CI_BUILD_STATUS", "DRONE_BUILD_STATUS", "CI_PIPELINE_STATUS")
 NETRC_VARIABLES = ("CI_NETRC_PASSWORD", "DRONE_NETRC_PASSWORD")
-# Step variables masked like secrets: the clone credential and the step's own upload URL.
-MASKED_VARIABLES = (*NETRC_VARIABLES, "CIRCLE_UPLOAD_URL")
+UPLOAD_VARIABLE = "CIRCLE_UPLOAD_URL"
+# Step variables masked like secrets: the clone credential and the step's own upload URL (its token alone too).
+MASKED_VARIABLES = (*NETRC_VARIABLES, UPLOAD_VARIABLE)
 
 
 class Tracer(Protocol):
@@ -84,6 +85,8 @@ def secret_values(config: Config) -> list[str]:
     values = [s.value for s in config.secrets if s.mask and s.value]
     values += [step.environment[n] for step in config.steps() for n in MASKED_VARIABLES
                if step.environment.get(n)]
+    values += [step.environment[UPLOAD_VARIABLE].rsplit("/", 1)[-1] for step in config.steps()
+               if step.environment.get(UPLOAD_VARIABLE)]
     return values
 
 
