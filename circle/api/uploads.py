@@ -28,4 +28,4 @@ def upload(token: str, query: dict[str, Any]) -> File:
                            {"file": ["missing"]})
     data = upload_file.read()
     mime = mimetypes.guess_type(upload_file.filename)[0] or upload_file.mimetype or "application/octet-stream"
-    return reports.store_file(step, upload_file.filename, mime, data, report=query["report"])
+    return reports.store_file(step, upload_file.filename, mime, data, report=query["report"], note=False)

@@ -26,16 +26,19 @@ REPORT = "report"
 ARTIFACT = "artifact"
 
 
-def store_file(proc: Proc, name: str, mime: str, data: bytes, *, report: bool) -> File:
+def store_file(proc: Proc, name: str, mime: str, data: bytes, *, report: bool, note: bool = True) -> File:
     """Store a file a step uploaded with its SHA-256; parse it into test results when it is a report.
 
-    A file past an artifact limit is refused (TooLarge) and stored nowhere; the step's log gets the reason.
+    A file past an artifact limit is refused (TooLarge) and stored nowhere. With `note` the step's log gets a
+    line for a refusal or a report that is not JUnit; without (a step's own upload while it runs, its lines
+    still arriving: a line written now would take the place of one of them) only the answer says so.
     """
     build = build_store.get(proc.build_id)
     refused = artifacts.refusal(build, name, len(data))
     if refused:
         log.info("build %s step %s: %s", build.id, proc.pid, refused)
-        warn(proc, f"error: {refused}")
+        if note:
+            warn(proc, f"error: {refused}")
         raise TooLarge(refused)
     row = file_store.create(build_id=proc.build_id, proc_id=proc.id, pid=proc.pid, name=name, mime=mime,
                             size=len(data), data=data, kind=ARTIFACT, sha256=artifacts.sha256(data))
@@ -46,7 +49,8 @@ def store_file(proc: Proc, name: str, mime: str, data: bytes, *, report: bool) -
         cases = off_loop(lambda: parse(data, output_max=output_max))
     except NotJUnit as err:
         log.info("build %s step %s: %s is not a JUnit report: %s", proc.build_id, proc.pid, name, err)
-        warn(proc, f"warning: {name} is kept as an artifact, not read as a test report: {err}")
+        if note:
+            warn(proc, f"warning: {name} is kept as an artifact, not read as a test report: {err}")
         return row
     results = [test_store.NewResult(c.suite, c.classname, c.name, c.file, c.status, c.time, c.message, c.output)
                for c in cases]
