@@ -32,7 +32,16 @@ def store_file(proc: Proc, name: str, mime: str, data: bytes, *, report: bool, n
     A file past an artifact limit is refused (TooLarge) and stored nowhere. With `note` the step's log gets a
     line for a refusal or a report that is not JUnit; without (a step's own upload while it runs, its lines
     still arriving: a line written now would take the place of one of them) only the answer says so.
+    Hashing and parsing come first, so the lock the limits take (service.artifacts) is held only for the writes.
     """
+    digest = artifacts.sha256(data)
+    cases, not_junit = None, None
+    if report:
+        output_max = hub().settings.report_output_max
+        try:
+            cases = off_loop(lambda: parse(data, output_max=output_max))
+        except NotJUnit as err:
+            not_junit = err
     build = build_store.get(proc.build_id)
     refused = artifacts.refusal(build, name, len(data))
     if refused:
@@ -41,16 +50,13 @@ def store_file(proc: Proc, name: str, mime: str, data: bytes, *, report: bool, n
             warn(proc, f"error: {refused}")
         raise TooLarge(refused)
     row = file_store.create(build_id=proc.build_id, proc_id=proc.id, pid=proc.pid, name=name, mime=mime,
-                            size=len(data), data=data, kind=ARTIFACT, sha256=artifacts.sha256(data))
-    if not report:
-        return row
-    output_max = hub().settings.report_output_max
-    try:
-        cases = off_loop(lambda: parse(data, output_max=output_max))
-    except NotJUnit as err:
-        log.info("build %s step %s: %s is not a JUnit report: %s", proc.build_id, proc.pid, name, err)
+                            size=len(data), data=data, kind=ARTIFACT, sha256=digest)
+    if not_junit is not None:
+        log.info("build %s step %s: %s is not a JUnit report: %s", proc.build_id, proc.pid, name, not_junit)
         if note:
-            warn(proc, f"warning: {name} is kept as an artifact, not read as a test report: {err}")
+            warn(proc, f"warning: {name} is kept as an artifact, not read as a test report: {not_junit}")
+        return row
+    if cases is None:
         return row
     results = [test_store.NewResult(c.suite, c.classname, c.name, c.file, c.status, c.time, c.message, c.output)
                for c in cases]
