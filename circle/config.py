@@ -69,6 +69,12 @@ SETTINGS: tuple[Setting, ...] = (
             "the newest this many builds of each branch are kept whatever their age (repos may override)"),
     Setting("CIRCLE_ARTIFACT_RETENTION_DAYS", int, 0,
             "artifacts older than this many days are deleted (repos may override); 0 = keep forever"),
+    Setting("CIRCLE_ARTIFACT_MAX_BUILD_BYTES", int, 1024 ** 3,
+            "bytes of artifacts and reports one build may store; an upload past it is refused; 0 = no limit"),
+    Setting("CIRCLE_ARTIFACT_MAX_REPO_BYTES", int, 0,
+            "bytes of artifacts and reports all builds of one repo may store together; 0 = no limit"),
+    Setting("CIRCLE_REPORT_OUTPUT_MAX", int, 4096,
+            "characters of failure text and output kept per test case of a JUnit report; the rest is cut off"),
 )
 
 LOG_STORES = ("", "file")
@@ -109,6 +115,9 @@ class Settings:
     retention_days: int
     retention_keep_min: int
     artifact_retention_days: int
+    artifact_max_build_bytes: int
+    artifact_max_repo_bytes: int
+    report_output_max: int
 
     def as_flask_config(self) -> dict[str, Any]:
         """Return the Flask config keys these settings imply (the session cookie is Secure behind https)."""
@@ -179,7 +188,9 @@ def _check_database_url(url: str) -> None:
 POOL_MINIMUMS = {"CIRCLE_DB_POOL_SIZE": 1, "CIRCLE_DB_MAX_OVERFLOW": 0, "CIRCLE_DB_POOL_TIMEOUT": 1,
                  "CIRCLE_SESSION_IDLE": 60, "CIRCLE_SESSION_MAX": 60, "CIRCLE_LOGIN_FAILURES": 0,
                  "CIRCLE_HOOK_DELIVERY_RETENTION": 60, "CIRCLE_RETENTION_DAYS": 0,
-                 "CIRCLE_RETENTION_KEEP_MIN": 0, "CIRCLE_ARTIFACT_RETENTION_DAYS": 0}
+                 "CIRCLE_RETENTION_KEEP_MIN": 0, "CIRCLE_ARTIFACT_RETENTION_DAYS": 0,
+                 "CIRCLE_ARTIFACT_MAX_BUILD_BYTES": 0, "CIRCLE_ARTIFACT_MAX_REPO_BYTES": 0,
+                 "CIRCLE_REPORT_OUTPUT_MAX": 0}
 
 
 def agent_poll_seconds(values: Mapping[str, Any]) -> int:
@@ -253,6 +264,9 @@ def load(environ: Mapping[str, str] | None = None, *, generate: bool = True) -> 
         hook_delivery_retention=values["CIRCLE_HOOK_DELIVERY_RETENTION"],
         retention_days=values["CIRCLE_RETENTION_DAYS"], retention_keep_min=values["CIRCLE_RETENTION_KEEP_MIN"],
         artifact_retention_days=values["CIRCLE_ARTIFACT_RETENTION_DAYS"],
+        artifact_max_build_bytes=values["CIRCLE_ARTIFACT_MAX_BUILD_BYTES"],
+        artifact_max_repo_bytes=values["CIRCLE_ARTIFACT_MAX_REPO_BYTES"],
+        report_output_max=values["CIRCLE_REPORT_OUTPUT_MAX"],
     )
 
 

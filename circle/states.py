@@ -86,6 +86,14 @@ BITBUCKET_STATES = {
     KILLED: "STOPPED", DECLINED: "STOPPED", SKIPPED: "STOPPED",
 }
 
+# How one test case of a JUnit report ended (not build states: they never enter STATES).
+TEST_PASSED = "passed"
+TEST_FAILED = "failed"
+TEST_ERROR = "error"
+TEST_SKIPPED = "skipped"
+TEST_STATUSES = (TEST_PASSED, TEST_FAILED, TEST_ERROR, TEST_SKIPPED)
+TEST_FAILING = frozenset({TEST_FAILED, TEST_ERROR})
+
 # Every table keyed by state, for the test that each covers every state.
 TABLES = {
     "DESCRIPTIONS": DESCRIPTIONS, "BADGE_COLORS": BADGE_COLORS, "BADGE_LABELS": BADGE_LABELS,

@@ -62,3 +62,11 @@ def test_hook_delivery_ids_are_kept_7_days_unless_told_otherwise(tmp_path: Path)
     assert _load(tmp_path, CIRCLE_HOOK_DELIVERY_RETENTION="3600").hook_delivery_retention == 3600
     with pytest.raises(SettingsError, match="CIRCLE_HOOK_DELIVERY_RETENTION must be 60 or more, not 5"):
         _load(tmp_path, CIRCLE_HOOK_DELIVERY_RETENTION="5")
+
+
+def test_artifact_limits_default_to_1_gib_a_build_and_none_a_repo_and_refuse_negatives(tmp_path: Path):
+    settings = _load(tmp_path)
+    assert (settings.artifact_max_build_bytes, settings.artifact_max_repo_bytes) == (1024 ** 3, 0)
+    assert _load(tmp_path, CIRCLE_ARTIFACT_MAX_REPO_BYTES="5000").artifact_max_repo_bytes == 5000
+    with pytest.raises(SettingsError, match="CIRCLE_ARTIFACT_MAX_BUILD_BYTES must be 0 or more, not -1"):
+        _load(tmp_path, CIRCLE_ARTIFACT_MAX_BUILD_BYTES="-1")

@@ -6,18 +6,22 @@ lines become one `log` call, each state an `update` call, in the order they came
 when a step that ran ends (its lines and its end leave together, the lines first, so a step's lines are
 stored before it is reported finished), when it reaches 256 KiB of text or MAX_BATCH calls, and at the
 latest 200 ms after its first item: so a step's start rides with its output and its end when it is short.
-Calls are retried while the server is unwell (from the first call it could not take); a call the server
-refuses is logged and dropped, and the workflow is told (it stops only for a lost lease).
+A step's files (`reports:`, `artifacts:`) are uploaded in the same order, each on its own call: after its
+lines, before its final state. Calls are retried while the server is unwell (from the first call it could
+not take); a call the server refuses is logged and dropped, and the workflow is told (it stops only for a
+lost lease).
 """
 from __future__ import annotations
 
 import itertools
 import logging
+import mimetypes
 import queue
 import threading
 import time
 from typing import Any, Callable, Union
 
+from circle.pipeline.collect import Collected
 from circle.pipeline.types import LogLine, Step, StepState
 from circle.rpc import protocol
 from circle.rpc.client import RpcClient, is_retryable, log_params, update_params
@@ -56,6 +60,11 @@ class Reporter:
         """Queue one output line."""
         self._queue.put(protocol.LogLine(proc=line.proc, pos=line.pos, time=line.time, out=line.out))
 
+    def file(self, step: Step, found: Collected) -> None:
+        """Queue a file to upload (as a test report when the step's `reports` named it)."""
+        self._queue.put(protocol.UploadFile(name=found.name, data=found.data, proc=step.name, mime=_mime(found.name),
+                                            meta={"report": True} if found.report else {}))
+
     def close(self) -> None:
         """Send everything still queued, then stop the sender."""
         self._queue.put(_CLOSE)
@@ -82,6 +91,8 @@ class Reporter:
             if pending:
                 self._send(self._calls(pending))
                 pending, size, calls = [], 0, 0
+            if isinstance(item, protocol.UploadFile):
+                self._upload(item)
             if item is _CLOSE:
                 return
 
@@ -114,7 +125,20 @@ class Reporter:
         except Exception as err:  # thread boundary: the workflow must learn its reports are refused
             self._refused("+".join(m for m, _ in remaining), err)
 
+    def _upload(self, item: protocol.UploadFile) -> None:
+        """Upload one file, retrying while the server is unwell."""
+        what = f"upload of {item.name}"
+        try:
+            self.client.retrying(lambda: self.client.upload(self.task_id, item), what=f"task {self.task_id} {what}")
+        except Exception as err:  # thread boundary: the workflow must learn its reports are refused
+            self._refused(what, err)
+
     def _refused(self, what: str, err: Exception) -> None:
         """Log a call the server refused and tell the workflow."""
         log.warning("task %s: %s failed: %s", self.task_id, what, err)
         self.on_rejected(err)
+
+
+def _mime(name: str) -> str:
+    """Return the MIME type a file name suggests."""
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"

@@ -25,12 +25,13 @@ def register_api(app: Flask) -> None:
         request_timing,
         scms,
         secrets,
+        testresults,
         tokens,
         users,
     )
 
     errors.register(app)
     request_timing.register(app)
-    for module in (health, users, tokens, scms, repos, configs, secrets, registries, crons, builds, artifacts, agents,
-                   badges, openapi):
+    for module in (health, users, tokens, scms, repos, configs, secrets, registries, crons, builds, artifacts,
+                   testresults, agents, badges, openapi):
         app.register_blueprint(module.bp)

@@ -2,6 +2,7 @@
 and the repo's log search GET /api/repos/{repo_id}/logs/search."""
 from __future__ import annotations
 
+import base64
 import io
 import posixpath
 import re
@@ -93,7 +94,7 @@ def list_files(repo_id: int, number: int, page: Page) -> tuple[list[File], int]:
 
 @api_route(bp, "GET", f"{ITEM}/files/<int:file_id>", media="application/octet-stream")
 def download_file(repo_id: int, number: int, file_id: int) -> Response:
-    """Download an artifact with its stored MIME type and file name."""
+    """Download an artifact with its stored MIME type and file name; its SHA-256 as ETag and Repr-Digest."""
     artifact = files.get_in_build(_build(repo_id, number).id, file_id)
     name = posixpath.basename(artifact.name) or f"file-{artifact.id}"
     if artifact.data is not None:
@@ -102,4 +103,8 @@ def download_file(repo_id: int, number: int, file_id: int) -> Response:
         source = artifact.path
     else:
         raise NotFound(f"the bytes of file {artifact.id} are gone")
-    return send_file(source, mimetype=artifact.mime, as_attachment=True, download_name=name)
+    answer = send_file(source, mimetype=artifact.mime, as_attachment=True, download_name=name,
+                       etag=artifact.sha256 or False)
+    if artifact.sha256:
+        answer.headers["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(artifact.sha256)).decode()}:"
+    return answer

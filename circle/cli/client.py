@@ -151,6 +151,29 @@ def build_logs(args: argparse.Namespace) -> int:
     return 0
 
 
+def build_tests(args: argparse.Namespace) -> int:
+    """Print a build's test counts and its cases (only the failed and errored with --failed), all pages."""
+    client = _client(args)
+    url = f"/api/repos/{client.repo_id(args.repo)}/builds/{args.number}/tests"
+    params: dict[str, Any] = {"status": "failed"} if args.failed else {}
+    first = client.call("GET", url, params=params)
+    cases = [c for s in first["suites"] for c in s["cases"]]
+    while first["suites"] and len(cases) < first["matching"]:
+        page = client.call("GET", url, params={**params, "offset": len(cases)})
+        if not page["suites"]:
+            break
+        cases += [c for s in page["suites"] for c in s["cases"]]
+    if args.json:
+        return _show(args, {**first, "suites": None, "cases": cases}, str)
+    print(f"{first['total']} tests: {first['passed']} passed, {first['failed']} failed, {first['errors']} errors, "
+          f"{first['skipped']} skipped ({first['duration']:.2f}s)")
+    if cases:
+        print(table(["STATUS", "TEST", "TIME", "MESSAGE"], (
+            [c["status"], "::".join(p for p in (c["classname"], c["name"]) if p), f"{c['time']:.3f}s",
+             c["message"].splitlines()[0] if c["message"] else ""] for c in cases)))
+    return 0
+
+
 # --- secrets, SCMs, agents ---------------------------------------------------------------------------------
 
 def secret_ls(args: argparse.Namespace) -> int:
@@ -242,7 +265,7 @@ def _group(sub: argparse._SubParsersAction, name: str, text: str) -> argparse._S
 
 
 def _build_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    """Add `build ls/info/start/restart/fork/cancel/approve/decline/logs`."""
+    """Add `build ls/info/start/restart/fork/cancel/approve/decline/logs/tests`."""
     build = _group(sub, "build", "list, start and manage builds")
     ls = build.add_parser("ls", parents=[common], help="list a repo's builds")
     ls.add_argument("repo")
@@ -280,6 +303,11 @@ def _build_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentPa
     logs.add_argument("number", type=int)
     logs.add_argument("pid", type=int, nargs="?")
     logs.set_defaults(func=build_logs)
+    tests = build.add_parser("tests", parents=[common], help="show a build's test results")
+    tests.add_argument("repo")
+    tests.add_argument("number", type=int)
+    tests.add_argument("--failed", action="store_true", help="only the failed and errored tests")
+    tests.set_defaults(func=build_tests)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

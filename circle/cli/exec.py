@@ -21,6 +21,7 @@ from circle.cli.pipeline import read_files
 from circle.compiler import DEFAULT_CLONE_IMAGE
 from circle.compiler.workflows import DEFAULT_DIR, DEFAULT_FILES, PipelineFile, compile_files, runs_after
 from circle.errors import InvalidInput, NotFound
+from circle.pipeline.collect import Collected
 from circle.pipeline.errors import PipelineError
 from circle.pipeline.types import KIND_CLONE, Config, LogLine, Step, StepState
 from circle.states import SKIPPED, SUCCESS, step_state
@@ -71,6 +72,11 @@ class ConsoleTracer:
     def line(self, step: Step, line: LogLine) -> None:
         """Print one output line."""
         self.out.write(f"[{step.name}] {line.out}\n")
+
+    def file(self, step: Step, found: Collected) -> None:
+        """Say which file a server would have received."""
+        kind = "report" if found.report else "artifact"
+        self.out.write(f"[{step.name}] --- {kind} {found.name} ({len(found.data)} bytes)\n")
 
 
 def pipeline_files(name: str | None) -> list[PipelineFile]:

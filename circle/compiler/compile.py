@@ -289,7 +289,8 @@ class _ConfigBuilder:
             network_mode=d.network_mode, networks=[DEFAULT_NETWORK], aliases=[d.name], devices=list(d.devices),
             dns=list(d.dns), dns_search=list(d.dns_search), extra_hosts=list(d.extra_hosts), tmpfs=list(d.tmpfs),
             shm_size=d.shm_size, mem_limit=d.mem_limit, cpu_quota=d.cpu_quota, group=d.group,
-            retry=d.retry, retry_delay=d.retry_delay, timeout=d.timeout)
+            retry=d.retry, retry_delay=d.retry_delay, timeout=d.timeout, reports=list(d.reports),
+            artifacts=list(d.artifacts))
 
     def _working_dir(self, d: StepDef) -> str:
         """Return the step's directory: the workspace, or `directory:` below it (or absolute)."""

@@ -79,6 +79,8 @@ class StepDef:
     retry: int = 0
     retry_delay: float = 0
     timeout: float = 0
+    reports: list[str] = field(default_factory=list)
+    artifacts: list[str] = field(default_factory=list)
     # key nodes for positions of trust problems: option name → key node
     option_nodes: dict[str, Node] = field(default_factory=dict)
 

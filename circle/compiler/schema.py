@@ -130,6 +130,8 @@ def _step_types() -> dict[str, Schema]:
                                                for k in steps.RETRY_KEYS}),
                          description=f"run a failed step again up to N (at most {steps.MAX_RETRY}) times"),
         "timeout": ref("duration"),
+        "reports": _either(ref("strings"), description="JUnit XML files to upload after the step (workspace globs)"),
+        "artifacts": _either(ref("strings"), description="files to upload after the step (globs in the workspace)"),
     }
 
 

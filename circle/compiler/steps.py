@@ -293,6 +293,19 @@ def _retry(step: StepDef, node: Node, reader: Reader, what: str) -> None:
     step.retry = count
 
 
+def _globs(attribute: str) -> Callable[[StepDef, Node, Reader, str], None]:
+    """Return a handler reading `reports`/`artifacts`: a glob or a list of globs relative to the workspace."""
+    def handler(step: StepDef, node: Node, reader: Reader, what: str) -> None:
+        """Set the globs of `step`, refusing absolute ones and ones that climb out of the workspace."""
+        globs = reader.strings(node, what)
+        items = node.items if isinstance(node, Sequence) else [node]
+        for pattern, item in zip(globs, [i for i in items if isinstance(i, Scalar) and not i.is_null()]):
+            if pattern.startswith("/") or ".." in pattern.split("/"):
+                reader.problem(item, f"{what} must be globs relative to the workspace, not `{pattern}`")
+        setattr(step, attribute, [g for g in globs if not g.startswith("/") and ".." not in g.split("/")])
+    return handler
+
+
 def _settings(node: Node, reader: Reader, what: str) -> list[tuple[str, Node]]:
     """Return the (name, value) pairs of a `settings:` map."""
     mapping = reader.mapping(node, what)
@@ -316,6 +329,8 @@ _HANDLERS: dict[str, Callable[[StepDef, Node, Reader, str], None]] = {
     "command": _argv("command"),
     "retry": _retry,
     "timeout": _timeout,
+    "reports": _globs("reports"),
+    "artifacts": _globs("artifacts"),
 }
 # the keys read by a handler of their own (circle.compiler.schema gives each a type)
 HANDLED = tuple(_HANDLERS)

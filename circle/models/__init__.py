@@ -10,7 +10,8 @@ from circle.models.scm import Scm
 from circle.models.secret import Registry, Secret
 from circle.models.server import Server
 from circle.models.task import Agent, Task, TaskPayload
+from circle.models.test import CaseResult, RepoTest
 from circle.models.user import Token, User, WebSession
 
 __all__ = ["Agent", "Build", "Config", "Cron", "File", "HookDelivery", "LogEntry", "Perm", "Proc", "Registry", "Repo",
-           "Scm", "Secret", "Server", "Task", "TaskPayload", "Token", "User", "WebSession"]
+           "Scm", "Secret", "Server", "Task", "TaskPayload", "RepoTest", "CaseResult", "Token", "User", "WebSession"]

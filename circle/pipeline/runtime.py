@@ -12,6 +12,10 @@ line, and its states carry the attempt number. A step running longer than its ow
 stopped, reported killed with the error "the step timed out after …", and fails the pipeline (unless
 `failure: ignore`); a timed-out attempt is retried like a failed one. Detached steps are not retried.
 
+After a step's last attempt (also a failed one, not after a cancel), the files its `reports:` and
+`artifacts:` globs match in the workspace go to the tracer, with a warning line in the step's log for a
+glob that matched nothing or a file over `max_file` bytes.
+
 Concurrency uses the `threading` and `subprocess` modules: under gevent's monkey-patching (the
 agent) they are greenlets and cooperative pipes, unpatched (`circle exec`, tests) real threads, so
 blocking backend calls (the docker SDK) never stall the other steps in either mode.
@@ -30,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from circle.pipeline.backends.base import Backend
+from circle.pipeline.collect import Collected
 from circle.pipeline.errors import EXIT_KILLED, EXIT_NOT_FOUND, BackendError
 from circle.pipeline.masking import Masker
 from circle.pipeline.output import OUTPUT_LIMIT, StepOutput
@@ -38,10 +43,13 @@ from circle.states import ERROR, FAILURE, KILLED, SUCCESS
 
 log = logging.getLogger(__name__)
 
+# Largest file a step's `reports`/`artifacts` may upload (the agent passes the RPC's limit).
+MAX_FILE = 48 * 1024 * 1024
 STATUS_VARIABLES = ("CI_BUILD_STATUS", "DRONE_BUILD_STATUS", "CI_PIPELINE_STATUS")
 NETRC_VARIABLES = ("CI_NETRC_PASSWORD", "DRONE_NETRC_PASSWORD")
-# Step variables masked like secrets: the clone credential and the step's own upload URL.
-MASKED_VARIABLES = (*NETRC_VARIABLES, "CIRCLE_UPLOAD_URL")
+UPLOAD_VARIABLE = "CIRCLE_UPLOAD_URL"
+# Step variables masked like secrets: the clone credential and the step's own upload URL (its token alone too).
+MASKED_VARIABLES = (*NETRC_VARIABLES, UPLOAD_VARIABLE)
 
 
 class Tracer(Protocol):
@@ -52,6 +60,9 @@ class Tracer(Protocol):
 
     def line(self, step: Step, line: LogLine) -> None:
         """Take one masked output line of a step."""
+
+    def file(self, step: Step, found: Collected) -> None:
+        """Take one file a step's `reports` or `artifacts` named, after its last line and before its end."""
 
 
 @dataclass
@@ -74,6 +85,8 @@ def secret_values(config: Config) -> list[str]:
     values = [s.value for s in config.secrets if s.mask and s.value]
     values += [step.environment[n] for step in config.steps() for n in MASKED_VARIABLES
                if step.environment.get(n)]
+    values += [step.environment[UPLOAD_VARIABLE].rsplit("/", 1)[-1] for step in config.steps()
+               if step.environment.get(UPLOAD_VARIABLE)]
     return values
 
 
@@ -81,12 +94,13 @@ class Runtime:
     """Run one pipeline on one backend, reporting to one tracer."""
 
     def __init__(self, config: Config, backend: Backend, tracer: Tracer, *, timeout: float | None = None,
-                 max_output: int = OUTPUT_LIMIT) -> None:
+                 max_output: int = OUTPUT_LIMIT, max_file: int = MAX_FILE) -> None:
         self.config = config
         self.backend = backend
         self.tracer = tracer
         self.timeout = timeout
         self.max_output = max_output
+        self.max_file = max_file
         self.masker = Masker(secret_values(config))
         self._lock = threading.RLock()  # guards the fields below and serialises tracer calls
         self._stop_reason = ""  # "", "cancel" or "timeout"
@@ -235,7 +249,18 @@ class Runtime:
             if attempt == attempts or not self._retryable(step, state) or not self._pause(step.retry_delay):
                 break
         assert state is not None  # the loop ran at least once
+        if (step.reports or step.artifacts) and not self.stopped:
+            self._collect(step, output)
         self._finish(step, state, started)
+
+    def _collect(self, step: Step, output: StepOutput) -> None:
+        """Hand the files the step's globs match to the tracer, with a warning line for each miss."""
+        found = self.backend.collect(step, self.max_file)
+        for warning in found.warnings:
+            output.notice(warning)
+        for item in found.files:
+            with self._lock:
+                self.tracer.file(step, item)
 
     def _attempt(self, step: Step, output: StepOutput, started: float) -> StepState | None:
         """Run the step once and return how it ended (None for a detached step, which goes on)."""

@@ -78,6 +78,8 @@ class Step:
     retry_delay: float = 0  # seconds between attempts
     timeout: float = 0  # seconds the step may run (each attempt); 0 = only the pipeline's timeout
     trace: bool = True  # the script echoes each command as `+ cmd` (the clone step prints its own lines instead)
+    reports: list[str] = field(default_factory=list)  # globs (relative to the workspace) of JUnit XML to upload
+    artifacts: list[str] = field(default_factory=list)  # globs of files to upload after the step, also on failure
 
     def to_json(self) -> dict[str, Any]:
         """Return the JSON object of this step."""

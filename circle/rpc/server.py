@@ -10,7 +10,7 @@ import re
 import time
 from typing import Any, cast
 
-from circle.errors import NotFound
+from circle.errors import NotFound, TooLarge
 from circle.hub import hub
 from circle.identities import AgentIdentity
 from circle.limits import INT_MAX
@@ -39,11 +39,10 @@ from circle.rpc.protocol import (
     WaitResult,
 )
 from circle.service import agents as agent_service
-from circle.service import progress
+from circle.service import progress, reports
 from circle.service.names import build_name
 from circle.store import agents as agent_store
 from circle.store import builds as build_store
-from circle.store import files as file_store
 from circle.store import tasks as task_store
 
 log = logging.getLogger(__name__)
@@ -196,14 +195,15 @@ class Peer:
         return sum(hub().logs.write(ids[name], batch) for name, batch in by_proc.items())
 
     def upload(self, task_id: str, file: UploadFile) -> int:
-        """Store an artifact of a step (or of the workflow); answer the file id."""
+        """Store an artifact of a step (or of the workflow), a test report when meta.report; answer the file id."""
         task = self._held(task_id)
         if len(file.data) > MAX_UPLOAD:
             raise RpcError(TOO_LARGE, f"file of {len(file.data)} bytes is over the {MAX_UPLOAD} byte limit")
         proc = self._step(task, file.proc) if file.proc else build_store.get_proc(task.proc_id)
-        row = file_store.create(build_id=task.build_id, proc_id=proc.id, pid=proc.pid, name=file.name,
-                                mime=file.mime, size=len(file.data), data=file.data)
-        return row.id
+        try:
+            return reports.store_file(proc, file.name, file.mime, file.data, report=file.meta.get("report") is True).id
+        except TooLarge as err:  # past an artifact limit: the step's log says so, the workflow goes on
+            raise RpcError(TOO_LARGE, str(err)) from None
 
     def done(self, task_id: str, state: DoneState) -> None:
         """End the workflow with its final state."""

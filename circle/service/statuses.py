@@ -51,6 +51,7 @@ def _send(app: Flask, build_id: int) -> None:
     from circle.extensions import db
     from circle.service.metadata import build_link
     from circle.service.scms import remote_for
+    from circle.service.testresults import status_description
     from circle.store import builds, configs, repos, scms
 
     with app.app_context():
@@ -59,7 +60,7 @@ def _send(app: Flask, build_id: int) -> None:
             repo = repos.get(build.repo_id)
             name = configs.get(build.config_id).name if build.config_id else "default"
             remote_for(scms.get(repo.scm_id)).status(repo.full_name, build.commit, build.status, f"circle/{name}",
-                                                      build_link(repo, build))
+                                                      build_link(repo, build), status_description(build))
         except CircleError as err:
             log.warning("build %s: commit status not sent: %s", build_id, err)
         except Exception:  # thread boundary: a status is best effort

@@ -1,4 +1,5 @@
-"""The build page `/repos/{repo_id}/builds/{number}`: proc tree, live log of the selected step, artifacts, actions."""
+"""The build page `/repos/{repo_id}/builds/{number}`: proc tree, live log of the selected step, tests, artifacts,
+actions."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -12,6 +13,7 @@ from circle.service import permissions, waiting
 from circle.store import builds, configs, files
 from circle.web.blueprint import bp
 from circle.web.guard import signed_in, viewer
+from circle.web.testresults import build_summary
 
 FAILED = frozenset({states.FAILURE, states.ERROR, states.KILLED})
 
@@ -93,4 +95,5 @@ def build(repo_id: int, number: int) -> str:
         "builds/build.html", repo=repo, build=found, tree=tree, rows=workflow_rows(tree), by_pid=by_pid,
         selected=by_pid.get(selected_pid(procs, request.args.get("pid"))), pinned="pid" in request.args,
         artifacts=files.list_by_build(found.id), config_name=_config_name(found.config_id),
-        can_push=permissions.allows(user, repo, permissions.PUSH), waiting=waiting.of_build(found, procs))
+        can_push=permissions.allows(user, repo, permissions.PUSH), waiting=waiting.of_build(found, procs),
+        tests=build_summary(found), step_names={proc.pid: proc.name for proc in procs})

@@ -10,6 +10,7 @@ from circle.models import Repo
 from circle.service import permissions, retention
 from circle.states import EVENTS, STATES, TRUSTED_EVENTS
 from circle.store import builds, configs, crons, secrets
+from circle.store import tests as test_store
 from circle.web.blueprint import bp
 from circle.web.guard import signed_in, viewer
 from circle.web.paging import Pager, requested_page
@@ -26,7 +27,8 @@ def _builds(repo: Repo) -> dict[str, Any]:
     page = requested_page()
     rows = builds.list_by_repo(repo.id, page=page, **filters)
     return {"builds": rows, "pager": Pager(page, builds.count_by_repo(repo.id, **filters)), "filters": filters,
-            "states": STATES, "configs": configs.list_by_repo(repo.id)}
+            "states": STATES, "configs": configs.list_by_repo(repo.id),
+            "failed_tests": test_store.failed_counts([b.id for b in rows])}
 
 
 def badge_markdown(repo: Repo) -> str:

@@ -15,6 +15,7 @@ from circle.cli import main
 from circle.cli import rest as rest_module
 from circle.hub import hub
 from circle.models import Proc
+from circle.service import reports
 from circle.store import builds
 from loopback import serving
 
@@ -117,6 +118,23 @@ def test_build_logs_pages_through_a_long_log(circle, repo: dict, monkeypatch: py
     assert circle("build", "logs", "acme/app", "1", "2")[1] == "".join(f"line {pos}\n" for pos in range(10))
     lines = json.loads(circle("build", "logs", "acme/app", "1", "2", "--json")[1])
     assert [line["pos"] for line in lines] == list(range(10))
+
+
+def test_build_tests_prints_the_counts_and_failed_cases_first(circle, repo: dict):
+    build = add_build(repo["id"], 1)
+    _, step = builds.create_procs([Proc(build_id=build.id, pid=1, ppid=0, name="default"),
+                                   Proc(build_id=build.id, pid=2, ppid=1, name="test", state="success")])
+    xml = Path(__file__).resolve().parents[1] / "service" / "junit" / "pytest.xml"
+    reports.store_file(step, "junit.xml", "application/xml", xml.read_bytes(), report=True)
+    code, out, _ = circle("build", "tests", "acme/app", "1")
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == "5 tests: 2 passed, 1 failed, 1 errors, 1 skipped (0.01s)"
+    assert lines[2].split()[:4] == ["failed", "tests.test_math::test_divide_by_zero", "0.004s", "ZeroDivisionError:"]
+    assert len(lines) == 7
+    code, out, _ = circle("build", "tests", "acme/app", "1", "--failed")
+    assert [line.split()[0] for line in out.splitlines()[2:]] == ["failed", "error"]
+    cases = json.loads(circle("build", "tests", "acme/app", "1", "--failed", "--json")[1])["cases"]
+    assert [c["name"] for c in cases] == ["test_divide_by_zero", "test_connect"]
 
 
 def test_secret_commands(circle, repo: dict, monkeypatch: pytest.MonkeyPatch):

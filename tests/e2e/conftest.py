@@ -14,12 +14,14 @@ _names = itertools.count(1)
 
 @pytest.fixture(scope="module")
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A running server (no embedded agent) with the module's LEASE_SECONDS (default 3) and a local SCM."""
+    """A running server (no embedded agent) with the module's LEASE_SECONDS (default 3), its SERVER_ENV settings
+    and a local SCM."""
     data = tmp_path_factory.mktemp("server")
     port = free_port()
     lease = str(getattr(request.module, "LEASE_SECONDS", 3))
     instance = Server(data_dir=data, port=port, env=clean_env(
-        CIRCLE_DATA_DIR=str(data), CIRCLE_LEASE_SECONDS=lease, CIRCLE_HOST=f"http://127.0.0.1:{port}"))
+        CIRCLE_DATA_DIR=str(data), CIRCLE_LEASE_SECONDS=lease, CIRCLE_HOST=f"http://127.0.0.1:{port}",
+        **getattr(request.module, "SERVER_ENV", {})))
     instance.start()
     git_root = data / "git"
     git_root.mkdir()

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from circle.pipeline.backends import docker_available, get_backend
+from circle.pipeline.collect import Collected
 from circle.pipeline.runtime import RunResult, Runtime
 from circle.pipeline.types import Config, LogLine, Secret, Stage, Step, StepState, Workspace
 
@@ -44,6 +45,10 @@ class Recorder:
         for text, event in self._waiters:
             if text in line.out:
                 event.set()
+
+    def file(self, step: Step, found: Collected) -> None:
+        """Record a collected file."""
+        self.events.append(("file", step.name, found))
 
     def waiter(self, text: str) -> threading.Event:
         """Return an event set when a line containing `text` arrives."""

@@ -31,6 +31,8 @@ class Tracer:
         lines.append(line.out)
         if line.out == "ready":
             gevent.spawn(runtime.cancel)
+    def file(self, step, found):
+        pass
 
 runtime = Runtime(config, get_backend(sys.argv[1]), Tracer())
 ticks = []

@@ -152,6 +152,16 @@ def test_the_steps_upload_url_is_masked_like_a_secret(run, ir):
     assert url not in rec.all_text() and f"url={MASK}" in rec.out("dump")
 
 
+def test_the_upload_token_alone_is_masked_too(run, ir):
+    token = "3.2.0123abcdef0123abcdef"
+    step = ir.step("dump", commands=['echo "token=${CIRCLE_UPLOAD_URL##*/}"'],
+                   environment={"CIRCLE_UPLOAD_URL": f"http://ci.example/api/upload/{token}",
+                                "DUMMY_OUTPUT": f"token={token}"})
+    result, rec, _ = run(ir.pipeline([step]))
+    assert result.state == "success", rec.all_text()
+    assert token not in rec.all_text() and f"token={MASK}" in rec.out("dump")
+
+
 def test_output_over_the_limit_ends_with_a_visible_marker(run, ir):
     result, rec, _ = run(ir.pipeline([ir.step("chatty", count=3000)]), max_output=2000)
     assert result.state == "success"

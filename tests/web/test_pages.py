@@ -223,6 +223,21 @@ def test_build_page_shows_procs_and_selects_the_failed_step(ann_client, ann):
     assert 'data-pid="3" data-pinned="yes"' in ann_client.get(f"/repos/{mine.id}/builds/4?pid=77").text
 
 
+def test_build_page_lists_artifacts_per_step_with_reports_marked(ann_client, ann):
+    """The Artifacts card groups files under their step in pid order; a report says so; the sha256 is the title."""
+    mine = seed.repo(seed.scm(ann))
+    seed.grant(ann, mine, "pull")
+    made = seed.build(mine, 5, steps={"clone": "success", "package": "success", "test": "success"})
+    for pid, name, kind in ((4, "junit.xml", "report"), (3, "app.bin", "artifact"), (3, "notes.txt", "artifact")):
+        files.create(build_id=made.id, pid=pid, name=name, size=3, data=b"abc", kind=kind, sha256="ab" * 32)
+    page = ann_client.get(f"/repos/{mine.id}/builds/5").text
+    card = page[page.index('id="artifacts"'):page.index('id="no-artifacts"')]
+    assert card.index('data-pid="3"><h3 data-field="step">package</h3>') < card.index("app.bin") \
+        < card.index("notes.txt") < card.index('data-pid="4"><h3 data-field="step">test</h3>') < card.index("junit.xml")
+    assert card.count('data-kind="report"') == 1 and card.count('data-field="report"') == 3
+    assert card.count(" hidden>test report") == 2 and f'title="sha256 {"ab" * 32}"' in card
+
+
 def test_build_page_names_what_each_workflow_runs_after(ann_client, ann):
     """Workflows are listed in their order, each dependent one with the workflows it ran after (issue 12)."""
     mine = seed.repo(seed.scm(ann))

@@ -21,6 +21,8 @@ import logging
 import os
 import re
 import secrets
+import tarfile
+import tempfile
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -30,6 +32,7 @@ import docker.errors
 import requests
 from docker.utils import parse_repository_tag
 
+from circle.pipeline.collect import Collection, collect, unpack
 from circle.pipeline.errors import (
     EXIT_CANNOT_RUN,
     EXIT_KILLED,
@@ -268,6 +271,24 @@ class DockerBackend:
                 return state
             raise BackendError(f"lost step {step.name}: {_explain(err)}", EXIT_CANNOT_RUN) from err
         return StepState(proc=step.name, exited=True, exit_code=int(code), oom_killed=bool(info.get("OOMKilled")))
+
+    def collect(self, step: Step, max_bytes: int) -> Collection:
+        """Copy the workspace files the step's globs may match out of the volume (through a container of the
+        step's image that is created, never started), then pick them as the local backend does."""
+        name = f"{self.id}_collect_{next(self._serial)}"
+        workspace = self._config.workspace.full_path
+        with tempfile.TemporaryDirectory(prefix="circle-collect-") as root:
+            try:
+                self.api.create_container(image=step.image, name=name, labels={LABEL: self.id}, command=["true"],
+                                          host_config=self.api.create_host_config(binds=self._binds(step)))
+                stream, _ = self.api.get_archive(name, workspace)
+                unpack(stream, root, step.reports + step.artifacts, max_bytes)
+            except (docker.errors.APIError, requests.RequestException, OSError, tarfile.TarError) as err:
+                return Collection(warnings=[f"warning: cannot read the workspace of step {step.name}: "
+                                            f"{_explain(err)}"])
+            finally:
+                self._remove_container(name)
+            return collect(root, step.reports, step.artifacts, max_bytes)
 
     def destroy_step(self, step: Step) -> None:
         """Kill and remove the step's container; safe twice and after a failed start."""

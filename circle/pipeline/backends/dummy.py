@@ -6,6 +6,7 @@
     DUMMY_EXIT_CODE     the exit code (default 0)
     DUMMY_START_ERROR   start_step fails with this sentence
     DUMMY_OOM           "true": the step reports an out-of-memory kill
+    DUMMY_WORKSPACE     a host directory `collect` reads the step's reports and artifacts from
 
 It records every call in `calls`, so tests can check that teardown ran.
 """
@@ -17,6 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from circle.pipeline.collect import Collection, collect
 from circle.pipeline.errors import EXIT_KILLED, BackendError
 from circle.pipeline.types import Config, Step, StepState
 
@@ -90,6 +92,11 @@ class DummyBackend:
         return StepState(proc=step.name, exited=True,
                          exit_code=int(step.environment.get("DUMMY_EXIT_CODE", "0") or 0),
                          oom_killed=step.environment.get("DUMMY_OOM") == "true")
+
+    def collect(self, step: Step, max_bytes: int) -> Collection:
+        """Read the step's reports and artifacts from DUMMY_WORKSPACE (none without it)."""
+        self._call("collect", step.name)
+        return collect(step.environment.get("DUMMY_WORKSPACE", ""), step.reports, step.artifacts, max_bytes)
 
     def destroy_step(self, step: Step) -> None:
         """Stop the step if it still runs."""

@@ -28,6 +28,7 @@ from typing import cast
 
 from circle import process
 from circle.pipeline.backends.sandbox import DEFAULT_PIDS, NamespaceInit, Sandbox, unavailable
+from circle.pipeline.collect import Collection, collect
 from circle.pipeline.errors import EXIT_KILLED, EXIT_NOT_FOUND, BackendError
 from circle.pipeline.script import step_script
 from circle.pipeline.types import KIND_CLONE, Config, Step, StepState
@@ -301,6 +302,10 @@ class LocalBackend:
             _kill_process(group, signal.SIGKILL)
         _kill_group(proc.pid, signal.SIGKILL)
         proc.wait()
+
+    def collect(self, step: Step, max_bytes: int) -> Collection:
+        """Read the step's reports and artifacts from the pipeline's workspace directory."""
+        return collect(self.host_path(self._default_dir), step.reports, step.artifacts, max_bytes)
 
     def destroy(self, config: Config) -> None:
         """Stop every step and remove the pipeline's directory."""

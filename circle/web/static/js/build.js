@@ -109,6 +109,7 @@ function applyBuild(build) {
 function applyProc(proc) {
   const node = procNode(proc.pid);
   if (!node || procName(proc.pid) !== proc.name) { location.reload(); return; } // a new process tree
+  const was = node.dataset.state;
   node.dataset.state = proc.state;
   node.dataset.error = proc.error || "";
   node.dataset.exitCode = String(proc.exit_code || 0);
@@ -127,25 +128,43 @@ function applyProc(proc) {
   const wf = graph?.querySelector(`.wf-node[data-pid="${proc.pid}"]`);
   if (wf) { wf.dataset.state = proc.state; wf.querySelector("a").title = `${proc.name}: ${proc.state}`; }
   if (proc.pid === selected || procNode(selected)?.closest(".workflow") === node) showProcHead(selected);
+  // A step's files are stored before its final state: list them as it ends.
+  if (proc.ppid && ACTIVE.has(was) && !ACTIVE.has(proc.state)) refreshArtifacts();
   if (!pinned && proc.ppid && proc.state === "running" && proc.pid !== selected) select(proc.pid, false);
 }
 
+// The artifacts card: the build's files grouped by the step that stored them, in pid order.
 async function refreshArtifacts() {
-  const list = document.getElementById("artifacts");
-  const template = document.getElementById("artifact-template");
+  const root = document.getElementById("artifacts");
   let files;
   try { files = await api("GET", `/api/repos/${repoId}/builds/${number}/files?per_page=200`); } catch (err) { return; }
-  list.replaceChildren(...files.map((file) => {
-    const item = template.content.firstElementChild.cloneNode(true);
-    item.querySelector("[data-field=download]").href = `/api/repos/${repoId}/builds/${number}/files/${file.id}`;
-    item.querySelector("[data-field=name]").textContent = file.name;
-    item.querySelector("[data-field=size]").textContent = formatBytes(file.size);
-    item.querySelector("[data-field=step]").textContent = procName(file.pid) || "the build";
-    return item;
+  const groups = new Map();
+  for (const file of [...files].sort((a, b) => a.pid - b.pid)) {
+    if (!groups.has(file.pid)) groups.set(file.pid, []);
+    groups.get(file.pid).push(file);
+  }
+  root.replaceChildren(...[...groups].map(([pid, group]) => {
+    const step = document.getElementById("artifact-step-template").content.firstElementChild.cloneNode(true);
+    step.dataset.pid = pid;
+    step.querySelector("[data-field=step]").textContent = procName(pid) || "the build";
+    step.querySelector("ul").replaceChildren(...group.map(artifactItem));
+    return step;
   }));
   const none = document.getElementById("no-artifacts");
   none.textContent = "No artifacts.";
   none.hidden = files.length > 0;
+}
+
+function artifactItem(file) {
+  const item = document.getElementById("artifact-template").content.firstElementChild.cloneNode(true);
+  item.dataset.kind = file.kind;
+  item.querySelector("[data-field=download]").href = `/api/repos/${repoId}/builds/${number}/files/${file.id}`;
+  item.querySelector("[data-field=name]").textContent = file.name;
+  const size = item.querySelector("[data-field=size]");
+  size.textContent = formatBytes(file.size);
+  size.title = file.sha256 ? `sha256 ${file.sha256}` : "";
+  item.querySelector("[data-field=report]").hidden = file.kind !== "report";
+  return item;
 }
 
 // Catch up with whatever changed while the feed was not connected.
