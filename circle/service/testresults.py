@@ -18,7 +18,7 @@ from circle.store import tests as test_store
 PAGE, MAX_PAGE = 1000, 5000
 HISTORY, MAX_HISTORY = 50, 500
 # The newest builds the flaky-test search looks through by default and at most.
-FLAKY_BUILDS, MAX_FLAKY_BUILDS = 50, 500
+FLAKY_BUILDS, MAX_FLAKY_BUILDS = 50, test_store.MAX_BUILDS
 # The fewest flips across a branch's builds that make a test flaky.
 MIN_FLIPS = 2
 
@@ -89,7 +89,7 @@ def flaky(repo: Repo, builds: int) -> list[dict[str, Any]]:
     """Return the repo's flaky tests among its newest `builds` builds, most failures first."""
     recent = {b.id: b for b in test_store.recent_builds(repo.id, min(builds, MAX_FLAKY_BUILDS))}
     seen: dict[int, _Seen] = defaultdict(_Seen)
-    for test_id, status, build_id in test_store.results_of_builds(list(recent)):
+    for test_id, status, build_id in test_store.results_of_failing(list(recent)):
         build, failing = recent[build_id], status in TEST_FAILING
         entry = seen[test_id]
         if failing:

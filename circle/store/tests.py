@@ -16,6 +16,8 @@ from circle.states import TEST_FAILING, TEST_SKIPPED
 
 # Rows one IN (…) list or one executemany carries at most.
 CHUNK = 500
+# The most builds one question about results of several builds may name (the IN list's length).
+MAX_BUILDS = CHUNK
 # Past this many tests in one report, the repo's tests are read at once instead of by digest.
 WHOLE_REPO = 4 * CHUNK
 
@@ -167,12 +169,16 @@ def recent_builds(repo_id: int, limit: int) -> list[Build]:
     return list(db.session.scalars(stmt))
 
 
-def results_of_builds(build_ids: Sequence[int]) -> list[tuple[int, str, int]]:
-    """Return (test id, status, build id) of every result of the builds, skipped ones left out."""
+def results_of_failing(build_ids: Sequence[int]) -> list[tuple[int, str, int]]:
+    """Return (test id, status, build id) of the results in the builds of every test that failed or errored in
+    one of them (only those can be flaky), skipped results left out."""
+    builds = list(build_ids)[:MAX_BUILDS]
+    failing = sorted(set(db.session.scalars(select(CaseResult.test_id).distinct().where(
+        CaseResult.build_id.in_(builds), CaseResult.status.in_(TEST_FAILING)))))
     found: list[tuple[int, str, int]] = []
-    for part in _chunks(build_ids):
-        rows = db.session.execute(select(CaseResult.test_id, CaseResult.status, CaseResult.build_id)
-                                  .where(CaseResult.build_id.in_(part), CaseResult.status != TEST_SKIPPED))
+    for part in _chunks(failing):
+        rows = db.session.execute(select(CaseResult.test_id, CaseResult.status, CaseResult.build_id).where(
+            CaseResult.test_id.in_(part), CaseResult.build_id.in_(builds), CaseResult.status != TEST_SKIPPED))
         found.extend((test_id, status, build_id) for test_id, status, build_id in rows)
     return found
 
