@@ -42,3 +42,11 @@ def flaky_tests(repo_id: int) -> str:
     repo = permissions.repo_for(viewer(), repo_id)
     return render_template("repos/flaky.html", repo=repo, flaky=testresults.flaky(repo, testresults.FLAKY_BUILDS),
                            builds=testresults.FLAKY_BUILDS)
+
+
+@bp.route("/repos/<int:repo_id>/tests/<int:test_id>")
+@signed_in
+def test_history(repo_id: int, test_id: int) -> str:
+    """Show one test's newest results as a sparkline and a list, newest build first."""
+    repo = permissions.repo_for(viewer(), repo_id)
+    return render_template("repos/test.html", repo=repo, test=testresults.history(repo, test_id, testresults.HISTORY))

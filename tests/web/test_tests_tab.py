@@ -1,5 +1,5 @@
 """Test results on the dashboard, in real headless Chromium: a build's Tests card, the tests page, the failed
-count on build rows and the flaky-tests page, from reports a real agent uploaded."""
+count on build rows, the flaky-tests page and a test's history, from reports a real agent uploaded."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -61,3 +61,10 @@ def test_tests_card_rows_and_flaky_page(browser, web_server, shots: Path):
     assert len(rows) == 1 and "test_total" in text_of(browser, "#flaky [data-field=name]")
     assert (text_of(browser, "#flaky [data-field=failed]"), text_of(browser, "#flaky [data-field=builds]")) == (
         "1", "#1")
+    by_css(browser, "#flaky a[data-field=name]").click()
+    wait_for(lambda: "/tests/" in browser.current_url and "flaky" not in browser.current_url, what="the history")
+    assert [e.get_attribute("class") for e in browser.find_elements("css selector", "#sparkline rect")] == [
+        "spark-failed", "spark-passed"]
+    assert [e.get_attribute("data-status") for e in browser.find_elements("css selector", ".result-row")] == [
+        "passed", "failed"]
+    browser.save_screenshot(str(shots / "test-history.png"))
