@@ -22,7 +22,7 @@ from circle.pipeline.backends import get_backend
 from circle.pipeline.runtime import RunResult, Runtime
 from circle.pipeline.types import Config
 from circle.rpc.client import MAX_BACKOFF, RpcClient, ServerUnavailable
-from circle.rpc.protocol import MAX_UPLOAD, NOT_LEASED, Assignment, DoneState, InitState, RpcError
+from circle.rpc.protocol import NOT_LEASED, Assignment, DoneState, InitState, RpcError
 from circle.states import ERROR
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ class TaskRun:
         reporter = Reporter(self.client, self.task_id, on_rejected=self._rejected)
         try:
             backend = get_backend(self.options.backend, root=self.options.workdir, **self.options.local)
-            self.runtime = Runtime(self.config, backend, reporter, timeout=self.timeout, max_file=MAX_UPLOAD)
+            self.runtime = Runtime(self.config, backend, reporter, timeout=self.timeout)
             if self._lost.is_set():
                 self.runtime.cancel()
             return self.runtime.run()

@@ -14,6 +14,9 @@ import tarfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+# The largest file a step hands over; the agent protocol's `upload` takes files up to this (rpc.protocol).
+MAX_FILE = 48 * 1024 * 1024
+
 
 @dataclass
 class Collected:

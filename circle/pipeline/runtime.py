@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from circle.pipeline.backends.base import Backend
-from circle.pipeline.collect import Collected
+from circle.pipeline.collect import MAX_FILE, Collected
 from circle.pipeline.errors import EXIT_KILLED, EXIT_NOT_FOUND, BackendError
 from circle.pipeline.masking import Masker
 from circle.pipeline.output import OUTPUT_LIMIT, StepOutput
@@ -43,8 +43,6 @@ from circle.states import ERROR, FAILURE, KILLED, SUCCESS
 
 log = logging.getLogger(__name__)
 
-# Largest file a step's `reports`/`artifacts` may upload (the agent passes the RPC's limit).
-MAX_FILE = 48 * 1024 * 1024
 STATUS_VARIABLES = ("CI_BUILD_STATUS", "DRONE_BUILD_STATUS", "CI_PIPELINE_STATUS")
 NETRC_VARIABLES = ("CI_NETRC_PASSWORD", "DRONE_NETRC_PASSWORD")
 UPLOAD_VARIABLE = "CIRCLE_UPLOAD_URL"

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Protocol
 
 from circle.limits import INT_MAX, INT_MIN
+from circle.pipeline.collect import MAX_FILE
 from circle.pipeline.types import LogLine as RuntimeLine
 from circle.pipeline.types import StepState
 from circle.rpc import wire
@@ -34,7 +35,7 @@ MAX_POLL_SECONDS = 300.0
 LONG_POLLS = frozenset({"next", "wait"})
 # Largest log batch (sum of line bytes) and artifact (decoded bytes) one call may carry.
 MAX_LOG_BATCH = 4 * 1024 * 1024
-MAX_UPLOAD = 48 * 1024 * 1024
+MAX_UPLOAD = MAX_FILE
 # Longest file names and error texts (names and labels: rpc.wire).
 FILE_NAME_MAX = 1024
 ERROR_MAX = 16_000
