@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -104,6 +105,7 @@ def add_results(build: Build, pid: int, file_id: int, results: Sequence[NewResul
             for test_id, r in zip(test_ids, results)]
     for part in _chunks(rows):
         db.session.execute(insert(CaseResult), list(part))
+        time.sleep(0)  # gevent's sleep under the server: let the other requests run between chunks
     return len(rows)
 
 
