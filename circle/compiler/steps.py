@@ -32,6 +32,8 @@ GITHUB_ACTIONS_KEYS = frozenset(("runs-on", "uses", "with", "run", "needs", "env
 # circle's step keys that Drone 0.8 passed to plugins as settings (drone-ssh and drone-rancher take `timeout`).
 PLUGIN_SETTINGS_IN_DRONE08 = ("retry", "timeout")
 MAX_RETRY = 10
+# The longest `group`: it names the stage its steps run in, which the server stores in 255 characters.
+MAX_GROUP = 255
 # the keys of `retry: {…}`, of a `secrets:` item and of a `depends_on:` item
 RETRY_KEYS = ("count", "delay")
 SECRET_KEYS = ("source", "target")
@@ -201,8 +203,10 @@ def _when(step: StepDef, node: Node, reader: Reader, what: str) -> None:
 
 
 def _group(step: StepDef, node: Node, reader: Reader, what: str) -> None:
-    """Read `group`."""
+    """Read `group` (at most MAX_GROUP characters)."""
     step.group = reader.string(node, what)
+    if len(step.group) > MAX_GROUP:
+        reader.problem(node, f"{what} has {len(step.group)} characters; at most {MAX_GROUP}")
 
 
 def _depends_on(step: StepDef, node: Node, reader: Reader, what: str) -> None:

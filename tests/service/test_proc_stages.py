@@ -1,6 +1,7 @@
 """Each step proc records the stage it runs in, so the build page can show a parallel group as one."""
 from __future__ import annotations
 
+from circle import states
 from circle.origin import Origin
 from circle.service import builds
 from circle.store import builds as build_store
@@ -19,3 +20,13 @@ def test_steps_record_their_stage_and_workflows_none(app, repo):
     stages = [(proc.name, proc.stage) for proc in build_store.list_procs(build.id)]
     assert stages == [("default", ""), ("clone", "clone"), ("lint", "checks"), ("unit", "checks"),
                       ("package", "package")]
+
+
+def test_a_group_longer_than_a_stage_name_fails_the_build_with_a_sentence(app, repo):
+    """A `group` too long for the proc's stage column is a pipeline error, not a failed INSERT (all databases)."""
+    configs.update(configs.list_by_repo(repo.id)[0], content=GOOD.replace("group: checks", "group: " + "g" * 256))
+    origin = Origin(event="push", ref="refs/heads/main", branch="main", commit="c" * 40)
+    build = builds.create(repo, configs.list_by_repo(repo.id)[0], origin)
+    assert build.status == states.ERROR
+    assert "`group` of step `lint` has 256 characters; at most 255" in build.error
+    assert build_store.list_procs(build.id) == []
