@@ -30,3 +30,13 @@ def test_a_group_longer_than_a_stage_name_fails_the_build_with_a_sentence(app, r
     assert build.status == states.ERROR
     assert "`group` of step `lint` has 256 characters; at most 255" in build.error
     assert build_store.list_procs(build.id) == []
+
+
+def test_a_step_name_longer_than_a_proc_name_fails_the_build_with_a_sentence(app, repo):
+    """A step name too long for the proc's name column is a pipeline error, not a build left pending for ever."""
+    configs.update(configs.list_by_repo(repo.id)[0], content=GOOD.replace("  package:", "  " + "p" * 256 + ":"))
+    origin = Origin(event="push", ref="refs/heads/main", branch="main", commit="c" * 40)
+    build = builds.create(repo, configs.list_by_repo(repo.id)[0], origin)
+    assert build.status == states.ERROR
+    assert f"the name of step `{'p' * 40}…` has 256 characters; at most 255" in build.error
+    assert build_store.list_procs(build.id) == []
