@@ -40,3 +40,14 @@ def test_a_step_name_longer_than_a_proc_name_fails_the_build_with_a_sentence(app
     assert build.status == states.ERROR
     assert f"the name of step `{'p' * 40}…` has 256 characters; at most 255" in build.error
     assert build_store.list_procs(build.id) == []
+
+
+def test_a_matrix_workflow_name_longer_than_a_proc_name_fails_the_build_with_a_sentence(app, repo):
+    """A workflow named after a long matrix axis is a pipeline error, not a build left pending for ever."""
+    long = "v" * 260
+    configs.update(configs.list_by_repo(repo.id)[0], content=GOOD + f"matrix:\n  LONG: [{long}, short]\n")
+    origin = Origin(event="push", ref="refs/heads/main", branch="main", commit="c" * 40)
+    build = builds.create(repo, configs.list_by_repo(repo.id)[0], origin)
+    assert build.status == states.ERROR
+    assert f"the workflow name `LONG={'v' * 35}…` has 265 characters; at most 255" in build.error
+    assert build_store.list_procs(build.id) == []
