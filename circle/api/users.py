@@ -3,15 +3,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, request
 
 from circle.api.auth import SESSION, presented, renew_session, require_user
 from circle.api.routing import api_route
-from circle.errors import InvalidInput
+from circle.errors import InvalidInput, TooManyRequests
 from circle.models import User
 from circle.schemas.users import PasswordChangeSchema, UserSchema
 from circle.store import users
 from circle.store.base import Page
+from circle.web.throttle import login_throttle, password_keys
 
 bp = Blueprint("users", __name__)
 
@@ -22,12 +23,17 @@ def get_self() -> User:
     return require_user()
 
 
-@api_route(bp, "POST", "/api/user/password", body=PasswordChangeSchema, status=204)
+@api_route(bp, "POST", "/api/user/password", body=PasswordChangeSchema, status=204, errors=(429,))
 def change_password(body: dict[str, Any]) -> None:
-    """Change the caller's password (given the current one); every dashboard session ends but the caller's own."""
+    """Change the caller's password given the current one (a wrong one counts as a failed login); other sessions end."""
     user = require_user()
+    keys = password_keys(request.remote_addr, user.login)
+    wait = login_throttle().attempt(*keys)
+    if wait:
+        raise TooManyRequests(f"too many wrong passwords; try again in {wait} seconds", wait)
     if not users.check_password(user, body["current_password"]):
         raise InvalidInput("the current password is wrong", {"current_password": "wrong password"})
+    login_throttle().succeeded(*keys)
     users.set_password(user, body["password"])
     credential = presented()
     if credential is not None and credential.kind == SESSION:

@@ -32,6 +32,8 @@ GITHUB_ACTIONS_KEYS = frozenset(("runs-on", "uses", "with", "run", "needs", "env
 # circle's step keys that Drone 0.8 passed to plugins as settings (drone-ssh and drone-rancher take `timeout`).
 PLUGIN_SETTINGS_IN_DRONE08 = ("retry", "timeout")
 MAX_RETRY = 10
+# The longest step name and `group` (the stage its steps run in): the server stores each in 255 characters.
+MAX_NAME = 255
 # the keys of `retry: {…}`, of a `secrets:` item and of a `depends_on:` item
 RETRY_KEYS = ("count", "delay")
 SECRET_KEYS = ("source", "target")
@@ -81,6 +83,9 @@ def parse_step(entry: StepEntry, dialect: str, reader: Reader) -> StepDef:
     mapping, name, kind = entry.node, entry.name, entry.kind
     step = StepDef(name=name, node=mapping, kind=kind, detach=kind == KIND_SERVICE)
     label = f"{kind} `{name}`"
+    if len(name) > MAX_NAME:
+        reader.problem(entry.name_node, f"the name of {kind} `{name[:40]}…` has {len(name)} characters; "
+                                        f"at most {MAX_NAME}")
     settings: list[tuple[str, Node]] = []
     seen: dict[str, Node] = {}
     for option, key, value in reader.keys(mapping, (), label):
@@ -201,8 +206,10 @@ def _when(step: StepDef, node: Node, reader: Reader, what: str) -> None:
 
 
 def _group(step: StepDef, node: Node, reader: Reader, what: str) -> None:
-    """Read `group`."""
+    """Read `group` (at most MAX_NAME characters)."""
     step.group = reader.string(node, what)
+    if len(step.group) > MAX_NAME:
+        reader.problem(node, f"{what} has {len(step.group)} characters; at most {MAX_NAME}")
 
 
 def _depends_on(step: StepDef, node: Node, reader: Reader, what: str) -> None:

@@ -18,6 +18,7 @@ from circle.compiler.compile import _stem, compile_pipeline
 from circle.compiler.document import load_root
 from circle.compiler.linter import lint
 from circle.compiler.metadata import Metadata
+from circle.compiler.steps import MAX_NAME
 from circle.compiler.values import Reader, shape
 from circle.compiler.yamlnodes import Node, Scalar
 from circle.compiler.yamlnodes import Sequence as SequenceNode
@@ -60,13 +61,19 @@ class _Entry:
 def compile_files(files: Sequence[PipelineFile], meta: Metadata, **options: Any) -> list[Workflow]:
     """Compile every file for the build `meta`; one file compiles as compile_pipeline does (no ordering)."""
     if len(files) == 1:
-        return compile_pipeline(files[0].text, meta, filename=files[0].path, **options)
+        workflows = compile_pipeline(files[0].text, meta, filename=files[0].path, **options)
+        long = _long_names(files[0].path, [w.name for w in workflows])
+        if long:
+            raise CompileError(long)
+        return workflows
     entries, problems = _order(files)
     for entry, file in zip(entries, files):
         try:
             entry.workflows = compile_pipeline(file.text, meta, filename=file.path, **options)
         except CompileError as err:
             problems += err.problems
+        problems += _long_names(file.path, [_workflow_name(entry.name, w, len(entry.workflows))
+                                            for w in entry.workflows])
     if problems:
         raise CompileError(_in_order(problems))
     return _ordered(_runnable(entries))
@@ -218,6 +225,13 @@ def _ordered(entries: list[_Entry]) -> list[Workflow]:
             placed.add(entry.name)
         pending = [e for e in pending if e not in ready]
     return out
+
+
+def _long_names(path: str, names: list[str]) -> list[Problem]:
+    """Report the workflow names (file name and matrix axis) longer than the server stores."""
+    return [Problem(path, 1, 1, f"the workflow name `{name[:40]}…` has {len(name)} characters; at most {MAX_NAME} "
+                                "(shorten the file name or the matrix values)")
+            for name in names if len(name) > MAX_NAME]
 
 
 def _workflow_name(file_name: str, workflow: Workflow, count: int) -> str:

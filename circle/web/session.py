@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import logging
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from circle.api.auth import current_user, login_user, logout_user
@@ -17,24 +17,17 @@ from circle.models import User
 from circle.store import users
 from circle.web.blueprint import bp
 from circle.web.guard import check_csrf, safe_next
-from circle.web.throttle import Throttle
+from circle.web.throttle import login_throttle, password_keys
 
 log = logging.getLogger(__name__)
 
 WRONG = "Wrong login or password."
-THROTTLE_KEY = "circle.login_throttle"
 
 
 @functools.cache
 def _decoy_hash() -> str:
     """Return a password hash to check against when the login is unknown (same cost as a real check)."""
     return users.hash_password("decoy password")
-
-
-def _throttle() -> Throttle:
-    """Return this app's login throttle."""
-    limit = current_app.config["CIRCLE_SETTINGS"].login_failures
-    return current_app.extensions.setdefault(THROTTLE_KEY, Throttle(limit))
 
 
 def _authenticate(login: str, password: str) -> User | None:
@@ -67,8 +60,8 @@ def login() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     except InvalidInput as err:
         return _form(400, str(err).capitalize() + ".", request.form.get("login", ""))
     name = request.form.get("login", "").strip()
-    keys = (f"ip:{request.remote_addr}", f"login:{name.lower()[:255]}")
-    wait = _throttle().attempt(*keys)
+    keys = password_keys(request.remote_addr, name)
+    wait = login_throttle().attempt(*keys)
     if wait:
         log.warning("login for %r from %s throttled for %d s", name[:64], request.remote_addr, wait)
         page, status = _form(429, f"Too many failed logins; try again in {wait} seconds.", name)
@@ -77,7 +70,7 @@ def login() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     if user is None:
         log.info("failed dashboard login for %r from %s", name[:64], request.remote_addr)
         return _form(401, WRONG, name)
-    _throttle().succeeded(*keys)
+    login_throttle().succeeded(*keys)
     login_user(user)
     return redirect(safe_next(request.form.get("next")))
 

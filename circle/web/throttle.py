@@ -12,7 +12,11 @@ import threading
 import time
 from collections import OrderedDict, deque
 
+from flask import current_app
+
 WINDOW = 60.0
+# Where an app keeps its login throttle (shared by /login and POST /api/user/password).
+APP_KEY = "circle.login_throttle"
 # Keys remembered at most; the least recently failed are forgotten first.
 MAX_KEYS = 10_000
 
@@ -67,3 +71,14 @@ class Throttle:
             if times:
                 times.pop()
             self._failures.pop(login, None)
+
+
+def login_throttle() -> Throttle:
+    """Return this app's throttle of failed password checks (CIRCLE_LOGIN_FAILURES a minute)."""
+    limit = current_app.config["CIRCLE_SETTINGS"].login_failures
+    return current_app.extensions.setdefault(APP_KEY, Throttle(limit))
+
+
+def password_keys(address: str | None, login: str) -> tuple[str, str]:
+    """Return the throttle keys of a password check: the client address's and the login's."""
+    return f"ip:{address}", f"login:{login.lower()[:255]}"

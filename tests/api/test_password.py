@@ -57,3 +57,23 @@ def test_through_the_dashboard_other_sessions_end_and_this_one_goes_on(client: F
     assert again.status_code == 204, again.get_json()
     rows = db.session.scalars(select(WebSession).where(WebSession.user_id == alice.user.id)).all()
     assert len(rows) == 1
+
+
+def test_wrong_current_passwords_are_throttled_as_failed_logins(client: FlaskClient, alice: Caller, app: Flask):
+    """A token (or a session left open) must not let anyone guess the password faster than the login form does."""
+    _with_password(alice)
+    app.extensions.pop("circle.login_throttle", None)
+    limit = app.config["CIRCLE_SETTINGS"].login_failures
+    assert limit > 0
+    for _ in range(limit):
+        wrong = client.post("/api/user/password", headers=alice.headers,
+                            json={"current_password": "guess-guess", "password": "new-password"})
+        assert wrong.status_code == 400
+    right = client.post("/api/user/password", headers=alice.headers,
+                        json={"current_password": "old-password", "password": "new-password"})
+    assert right.status_code == 429
+    assert right.get_json()["message"].startswith("too many wrong passwords; try again in ")
+    assert int(right.headers["Retry-After"]) > 0
+    assert users.check_password(alice.user, "old-password")
+    assert app.extensions["circle.login_throttle"].retry_after("login:alice") > 0  # /login of alice waits too
+    app.extensions.pop("circle.login_throttle", None)

@@ -93,3 +93,13 @@ def test_one_file_keeps_its_depends_on_inert() -> None:
     [workflow] = compile_files([PipelineFile(".woodpecker.yml", step("a", "depends_on: [elsewhere]\n"))], meta())
     assert (workflow.depends_on, lint_files([PipelineFile(".woodpecker.yml", step("a", "depends_on: [x]\n"))])) == (
         [], [])
+
+
+def test_a_workflow_name_longer_than_the_server_stores_is_a_problem_of_its_file() -> None:
+    """`file (AXIS=value)` over 255 characters is refused with the file's path, not left to fail an INSERT."""
+    matrix = f"matrix:\n  GO: [{'1' * 250}, 2]\n" + step("compile")
+    with pytest.raises(CompileError) as caught:
+        compile_files(files(build=matrix, test=step("check")), meta())
+    assert [str(p) for p in caught.value.problems] == [
+        f".woodpecker/build.yml:1:1: the workflow name `build (GO={'1' * 30}…` has 261 characters; at most 255 "
+        "(shorten the file name or the matrix values)"]

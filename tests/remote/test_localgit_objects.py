@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,29 @@ def test_changed_paths_match_git_diff(repo: tuple[Path, Path]) -> None:
     assert objects.changed_paths(reader, before, "f" * 40, 100) == []
     with pytest.raises(objects.TooManyPaths):
         objects.changed_paths(reader, before, after, 3)
+
+
+# A read interrupted mid-answer (its greenlet killed), then another read of the same reader, under gevent.
+INTERRUPTED = """
+from gevent import monkey; monkey.patch_all()
+import sys, gevent
+from pathlib import Path
+from circle.remote.localgit import objects
+source = objects.reader(Path(sys.argv[1]))
+reading = gevent.spawn(source.read, sys.argv[2])
+while source.pid is None:
+    gevent.sleep(0)
+reading.kill()
+found = source.read(sys.argv[3])
+print(found.kind, found.sha)
+"""
+
+
+def test_a_read_interrupted_mid_answer_does_not_hand_its_rest_to_the_next_read(repo: tuple[Path, Path]) -> None:
+    root, work = repo
+    head = commit_and_push(work, "big.txt", "a line of a big file\n" * 400_000)
+    big = git(work, "rev-parse", "HEAD:big.txt")
+    done = subprocess.run([sys.executable, "-c", INTERRUPTED, str(root / "team" / "app.git"), big, head],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["commit", head]

@@ -1,6 +1,7 @@
 """Each step proc records the stage it runs in, so the build page can show a parallel group as one."""
 from __future__ import annotations
 
+from circle import states
 from circle.origin import Origin
 from circle.service import builds
 from circle.store import builds as build_store
@@ -19,3 +20,34 @@ def test_steps_record_their_stage_and_workflows_none(app, repo):
     stages = [(proc.name, proc.stage) for proc in build_store.list_procs(build.id)]
     assert stages == [("default", ""), ("clone", "clone"), ("lint", "checks"), ("unit", "checks"),
                       ("package", "package")]
+
+
+def test_a_group_longer_than_a_stage_name_fails_the_build_with_a_sentence(app, repo):
+    """A `group` too long for the proc's stage column is a pipeline error, not a failed INSERT (all databases)."""
+    configs.update(configs.list_by_repo(repo.id)[0], content=GOOD.replace("group: checks", "group: " + "g" * 256))
+    origin = Origin(event="push", ref="refs/heads/main", branch="main", commit="c" * 40)
+    build = builds.create(repo, configs.list_by_repo(repo.id)[0], origin)
+    assert build.status == states.ERROR
+    assert "`group` of step `lint` has 256 characters; at most 255" in build.error
+    assert build_store.list_procs(build.id) == []
+
+
+def test_a_step_name_longer_than_a_proc_name_fails_the_build_with_a_sentence(app, repo):
+    """A step name too long for the proc's name column is a pipeline error, not a build left pending for ever."""
+    configs.update(configs.list_by_repo(repo.id)[0], content=GOOD.replace("  package:", "  " + "p" * 256 + ":"))
+    origin = Origin(event="push", ref="refs/heads/main", branch="main", commit="c" * 40)
+    build = builds.create(repo, configs.list_by_repo(repo.id)[0], origin)
+    assert build.status == states.ERROR
+    assert f"the name of step `{'p' * 40}…` has 256 characters; at most 255" in build.error
+    assert build_store.list_procs(build.id) == []
+
+
+def test_a_matrix_workflow_name_longer_than_a_proc_name_fails_the_build_with_a_sentence(app, repo):
+    """A workflow named after a long matrix axis is a pipeline error, not a build left pending for ever."""
+    long = "v" * 260
+    configs.update(configs.list_by_repo(repo.id)[0], content=GOOD + f"matrix:\n  LONG: [{long}, short]\n")
+    origin = Origin(event="push", ref="refs/heads/main", branch="main", commit="c" * 40)
+    build = builds.create(repo, configs.list_by_repo(repo.id)[0], origin)
+    assert build.status == states.ERROR
+    assert f"the workflow name `LONG={'v' * 35}…` has 265 characters; at most 255" in build.error
+    assert build_store.list_procs(build.id) == []

@@ -60,6 +60,9 @@ class BatchReader:
                     self.close()
                     if attempt == 2 or isinstance(err, TimeoutError):
                         raise RemoteError(f"git cat-file failed in {self.git_dir}: {err}") from None
+                except BaseException:  # interrupted mid-answer (a killed greenlet): its rest must not answer the next
+                    self.close()
+                    raise
         raise AssertionError("unreachable")
 
     def _ask(self, name: str) -> GitObject | None:
