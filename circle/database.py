@@ -2,6 +2,7 @@
 
 Before migrating, a database stamped with a revision this code does not know (made by a newer circle) is
 refused, and an SQLite file that has something to migrate is first copied with `VACUUM INTO` next to itself.
+Migrating and the first start's bootstrap run under the setup lock (circle.dblock), so servers may start together.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 from contextlib import redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, TypeVar
 
 from flask import Flask
 from sqlalchemy import text
@@ -20,6 +22,8 @@ from circle.errors import DatabaseUnavailable
 from circle.extensions import db
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def _describe(url: str) -> str:
@@ -114,7 +118,14 @@ def upgrade(app: Flask) -> None:
     log.info("database schema is at head %s", state.head)
 
 
-def open_database(app: Flask) -> None:
-    """Check the database answers, then migrate it to head."""
+def open_database(app: Flask, bootstrap: Callable[[], T] | None = None) -> T | None:
+    """Check the database answers, then migrate it to head and run `bootstrap`, both under the setup lock."""
+    from circle.dblock import setup_lock
+
     check(app)
-    upgrade(app)
+    with setup_lock(app):
+        upgrade(app)
+        if bootstrap is None:
+            return None
+        with app.app_context():
+            return bootstrap()

@@ -73,9 +73,7 @@ def cmd_server(args: argparse.Namespace) -> int:
         os.environ["CIRCLE_HOST"] = reachable_url(listener)
     app = create_app()
     logging.getLogger().setLevel(app.config["CIRCLE_SETTINGS"].log_level.upper())
-    open_database(app)
-    with app.app_context():
-        credentials = ensure_admin()
+    credentials = open_database(app, bootstrap=ensure_admin)
     if credentials:
         _print_admin(credentials)
     serve(app, listener, agents=args.agents)
