@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -144,3 +145,49 @@ def test_commands_refuse_a_directory_without_an_installation(tmp_path, command):
         f"circle: there is no circle installation in {elsewhere}: run this where `circle server` keeps its data, "
         "or set CIRCLE_DATA_DIR (`circle db upgrade` creates one)")
     assert not elsewhere.exists()
+
+
+def _output_until(tmp_path: Path, port: int, circle_host: str, wanted: str) -> list[str]:
+    """Start `circle server --port PORT` with CIRCLE_HOST, return its output lines up to one containing `wanted`."""
+    proc = subprocess.Popen([sys.executable, "-m", "circle", "server", "--port", str(port), "--agents", "0"],
+                            env=_env(tmp_path, CIRCLE_HOST=circle_host), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    watchdog = threading.Timer(30, proc.terminate)  # a line that never comes ends the output, not the test run
+    watchdog.start()
+    try:
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+            if wanted in line:
+                break
+    finally:
+        watchdog.cancel()
+        proc.terminate()
+        proc.communicate(timeout=20)
+    assert wanted in lines[-1], lines
+    return lines
+
+
+@pytest.mark.slow
+def test_a_circle_host_on_another_port_is_warned_of_and_found_not_to_answer(tmp_path):
+    """CIRCLE_HOST naming a port nobody listens on: one warning of the port, one that it does not answer."""
+    port, other = _free_port(), _free_port()
+    host = f"http://127.0.0.1:{other}"
+    lines = _output_until(tmp_path, port, host, "does not answer")
+    warnings = [line.split(" ", 2)[2] for line in lines if " circle.public_url: " in line]
+    assert warnings == [
+        f"WARNING circle.public_url: CIRCLE_HOST {host} names port {other} but circle listens on port {port}: "
+        f"hook URLs, links and upload URLs reach this server only through a proxy that forwards port {other} "
+        f"to {port}",
+        f"WARNING circle.public_url: CIRCLE_HOST {host} does not answer GET /healthz from this machine "
+        "([Errno 111] Connection refused): code hosts and agents use it for hooks, links and uploads, so set it "
+        "to a URL they reach"]
+
+
+@pytest.mark.slow
+def test_a_circle_host_that_reaches_the_server_is_said_to_answer(tmp_path):
+    """CIRCLE_HOST naming the listening port under another name: it answers, and nothing is warned of."""
+    port = _free_port()
+    host = f"http://localhost:{port}"
+    lines = _output_until(tmp_path, port, host, f"CIRCLE_HOST {host} answers")
+    assert not [line for line in lines if "WARNING circle.public_url" in line]
