@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import flask_migrate
 import sqlalchemy as sa
@@ -141,9 +142,10 @@ def _columns_at_0001() -> dict[str, list[sa.ColumnClause]]:
     return tables
 
 
-def test_a_database_from_0001_with_a_row_in_every_table_upgrades_with_its_data(app):
+def test_a_database_from_0001_with_a_row_in_every_table_upgrades_with_its_data(app, caplog):
     """Every table of revision 0001 gets a row; at head every column that stayed holds its value, the log line
-    reads back, the task's payload is there and the repo has a hook nonce."""
+    reads back, the task's payload is there and the repo has a hook nonce; the rewrites logged their progress."""
+    caplog.set_level(logging.INFO, logger="alembic.runtime.migration")
     db.session.remove()
     flask_migrate.downgrade(revision="base")
     flask_migrate.upgrade(revision="0001")
@@ -166,3 +168,6 @@ def test_a_database_from_0001_with_a_row_in_every_table_upgrades_with_its_data(a
     assert log_store.stored_extent(1)[0] == len("héllo wörld".encode())
     assert tasks.payload(1) == {"config": {"stages": []}}
     assert len(nonce) == 32
+    progress = {"0003: log lines made batches: 1/1 rows", "0008: log batches lines to data: 1/1 rows",
+                "0009: procs whose log bytes were counted: 1/1 rows"}
+    assert progress <= set(caplog.messages)
