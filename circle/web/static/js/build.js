@@ -58,7 +58,7 @@ function applyBuild(build) {
   if (!ACTIVE.has(was) && ACTIVE.has(build.status)) { location.reload(); return; } // restarted in place
   root.dataset.status = build.status;
   const waiting = document.getElementById("build-waiting");
-  if (waiting) waiting.hidden = build.status !== "pending";
+  if (waiting) waiting.hidden = build.status !== waiting.dataset.status;  // the reasons were of that status
   setStatus(root.querySelector(".build-title .status"), build.status);
   setDuration(document.querySelector("#build-duration .duration"), build.started, build.finished);
   const error = document.getElementById("build-error");
