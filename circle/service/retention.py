@@ -86,6 +86,8 @@ def _delete_builds(repo_id: int, before: int, keep_min: int) -> tuple[Freed, boo
         freed, proc_ids = store.delete_builds(ids)
         hub().logs.forget(proc_ids)
     metrics.RETENTION_BUILDS.inc(freed.builds)
+    metrics.RETENTION_PROCS.inc(freed.procs)
+    metrics.RETENTION_LOG_BATCHES.inc(freed.log_batches)
     metrics.RETENTION_ARTIFACTS.inc(freed.artifacts)
     return freed, len(ids) == BATCH
 
