@@ -50,6 +50,19 @@ def test_builds_queue_and_agents_come_from_the_database(client: FlaskClient, adm
     assert ("circle_agents", (("state", "online"),)) in samples
 
 
+def test_agents_are_counted_paused_online_or_offline_as_their_page_shows_them(client: FlaskClient):
+    from circle.models.types import now
+    from circle.store import agents
+
+    for name, last_contact, paused in (("up", now(), False), ("gone", 1_700_000_000, False),
+                                       ("drained", now(), True), ("drained-gone", 1_700_000_000, True)):
+        agents.create(name=name, last_contact=last_contact, paused=paused)
+    db.session.commit()
+    samples = _samples(client)
+    assert {state: _value(samples, "circle_agents", state=state) for state in ("online", "offline", "paused")} == {
+        "online": 1, "offline": 1, "paused": 2}
+
+
 def test_requests_rpcs_webhooks_and_log_lines_are_counted(client: FlaskClient, admin: Caller, repo: dict,
                                                           app: Flask):
     before = _samples(client)
