@@ -191,3 +191,21 @@ def test_a_circle_host_that_reaches_the_server_is_said_to_answer(tmp_path):
     host = f"http://localhost:{port}"
     lines = _output_until(tmp_path, port, host, f"CIRCLE_HOST {host} answers")
     assert not [line for line in lines if "WARNING circle.public_url" in line]
+
+
+def test_server_refuses_a_database_from_a_newer_circle(tmp_path):
+    """`circle server` on a database at a revision it does not know: one sentence, exit 1, the revision kept."""
+    import sqlalchemy as sa
+
+    env = _env(tmp_path)
+    assert _circle("db", "upgrade", env=env).returncode == 0
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'circle.db'}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999_future'"))
+    result = _circle("server", "--port", str(_free_port()), "--agents", "0", env=env)
+    assert result.returncode == 1, result
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        "circle: the database is at revision 9999_future, which this circle does not know")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "9999_future"
+    engine.dispose()
