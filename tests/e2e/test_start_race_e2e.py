@@ -15,16 +15,19 @@ pytestmark = pytest.mark.slow
 SERVERS = 3
 
 
-def _servers(root: Path, database: str) -> list[Server]:
-    """Return (not yet started) servers sharing `database` and the keys, each with a data dir of its own."""
+def _servers(root: Path, kind: str, database: str) -> list[Server]:
+    """Return (not yet started) servers on `database`. On SQLite they share one data dir (the database's, and
+    the keys generated into it at the first start); elsewhere each has its own, and the keys come from settings."""
     servers = []
     for index in range(SERVERS):
-        data = root / f"server-{index}"
-        data.mkdir()
+        data = root / ("data" if kind == "sqlite" else f"server-{index}")
+        data.mkdir(exist_ok=True)
         port = free_port()
+        keys = {} if kind == "sqlite" else {"CIRCLE_SECRET_KEY": "race-secret-key",
+                                            "CIRCLE_AGENT_SECRET": "race-agent-secret"}
         servers.append(Server(data_dir=data, port=port, env=clean_env(
-            CIRCLE_DATA_DIR=str(data), CIRCLE_DATABASE_URL=database, CIRCLE_SECRET_KEY="race-secret-key",
-            CIRCLE_AGENT_SECRET="race-agent-secret", CIRCLE_HOST=f"http://127.0.0.1:{port}")))
+            CIRCLE_DATA_DIR=str(data), CIRCLE_DATABASE_URL=database, CIRCLE_HOST=f"http://127.0.0.1:{port}",
+            **keys)))
     return servers
 
 
@@ -41,8 +44,10 @@ def _logins(database: str) -> list[str]:
 def test_servers_started_together_on_an_empty_database_all_come_up_with_one_admin(kind: str, tmp_path: Path):
     """Three servers launched at the same moment: all migrate-or-wait, listen, answer /healthz; one admin."""
     database = fresh_database_url(kind, tmp_path, "race")
+    if kind == "sqlite":
+        database = f"sqlite:///{tmp_path / 'data' / 'circle.db'}"
     try:
-        servers = _servers(tmp_path, database)
+        servers = _servers(tmp_path, kind, database)
         for server in servers:
             server.launch()
         try:
