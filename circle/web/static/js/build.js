@@ -1,5 +1,5 @@
-// The build page: follows /ws/events to keep the status, steps, actions and artifacts current, and tails
-// the selected step's log. Clicking a step switches the log without reloading (the URL keeps ?pid=N).
+// The build page: follows /ws/events to keep the status, steps, actions, artifacts and why workflows wait
+// current, and tails the selected step's log. Clicking a step switches the log without reloading (the URL keeps ?pid=N).
 
 import { ACTIVE, api, formatBytes, refreshTimes, setDuration, setStatus } from "./page.js";
 import { followEvents } from "./events.js";
@@ -57,8 +57,9 @@ function applyBuild(build) {
   const was = root.dataset.status;
   if (!ACTIVE.has(was) && ACTIVE.has(build.status)) { location.reload(); return; } // restarted in place
   root.dataset.status = build.status;
-  const waiting = document.getElementById("build-waiting");
-  if (waiting) waiting.hidden = build.status !== waiting.dataset.status;  // the reasons were of that status
+  if (Array.isArray(build.waiting)) showWaiting(build.waiting);
+  else if (ACTIVE.has(build.status)) refreshWaiting();
+  else showWaiting([]);
   setStatus(root.querySelector(".build-title .status"), build.status);
   setDuration(document.querySelector("#build-duration .duration"), build.started, build.finished);
   const error = document.getElementById("build-error");
@@ -71,6 +72,31 @@ function applyBuild(build) {
   }
   if (ACTIVE.has(was) && !ACTIVE.has(build.status)) refreshArtifacts();
   document.title = `${build.status === "success" ? "✓" : ACTIVE.has(build.status) ? "…" : "✗"} ${document.title.replace(/^[✓✗…] /, "")}`;
+}
+
+// Why workflows wait ("Waiting (deploy): waiting for workflow build"): the build's API answer says, so after
+// a change the page asks again, at most once a second.
+function showWaiting(items) {
+  const list = document.getElementById("build-waiting");
+  list.replaceChildren(...items.map((item) => {
+    const entry = document.createElement("li");
+    const label = document.createElement("span");
+    label.className = "muted";
+    label.textContent = items.length > 1 ? `Waiting (${item.proc}):` : "Waiting:";
+    entry.append(label, ` ${item.reason}`);
+    return entry;
+  }));
+  list.hidden = items.length === 0;
+}
+
+let waitingAsked = null;
+function refreshWaiting() {
+  if (waitingAsked) return;
+  waitingAsked = setTimeout(async () => {
+    let build;
+    try { build = await api("GET", `/api/repos/${repoId}/builds/${number}`); } catch (err) { return; } finally { waitingAsked = null; }
+    showWaiting(ACTIVE.has(build.status) ? build.waiting || [] : []);
+  }, 1000);
 }
 
 function applyProc(proc) {
@@ -89,6 +115,7 @@ function applyProc(proc) {
   const machine = node.querySelector(":scope > .machine [data-field=machine]");
   if (machine && proc.machine) { machine.textContent = proc.machine; machine.parentElement.hidden = false; }
   if (proc.pid === selected) showProcHead(proc.pid);
+  if (ACTIVE.has(root.dataset.status)) refreshWaiting();
   if (!pinned && proc.ppid && proc.state === "running" && proc.pid !== selected) select(proc.pid, false);
 }
 
