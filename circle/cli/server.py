@@ -4,6 +4,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 log = logging.getLogger(__name__)
 
@@ -24,12 +28,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     status.set_defaults(func=cmd_db_status)
 
 
+def _logging_as_set(app: Flask) -> None:
+    """Log at CIRCLE_LOG_LEVEL (info by default: migration progress, the backup's path, the start's checks)."""
+    logging.getLogger().setLevel(app.config["CIRCLE_SETTINGS"].log_level.upper())
+
+
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     """Migrate the configured database to head."""
     from circle.app import create_app
     from circle.database import open_database
 
-    open_database(create_app())
+    app = create_app()
+    _logging_as_set(app)
+    open_database(app)
     print("database is up to date")
     return 0
 
@@ -72,7 +83,7 @@ def cmd_server(args: argparse.Namespace) -> int:
         # Hook URLs, links and upload URLs name where this server listens (not the default port).
         os.environ["CIRCLE_HOST"] = reachable_url(listener)
     app = create_app()
-    logging.getLogger().setLevel(app.config["CIRCLE_SETTINGS"].log_level.upper())
+    _logging_as_set(app)
     credentials = open_database(app, bootstrap=ensure_admin)
     if credentials:
         _print_admin(credentials)

@@ -74,6 +74,14 @@ def test_malformed_database_url_is_one_sentence(tmp_path):
     assert "CIRCLE_DATABASE_URL" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_db_upgrade_logs_what_it_migrates(tmp_path):
+    """`circle db upgrade` logs at INFO (the default level), so a long upgrade's progress and backup show."""
+    result = _circle("db", "upgrade", env=_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "INFO circle.database: migrating the database from an empty schema to " in result.stderr
+    assert "INFO alembic.runtime.migration: Running upgrade 0008 -> 0009" in result.stderr
+
+
 def test_user_add_then_token_then_duplicate(tmp_path):
     """`user add` prints a token last; `token` prints another; a second `user add` fails and changes nothing."""
     env = _env(tmp_path)
