@@ -21,8 +21,9 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
+# RUN_ARGS: more `circle server` options, e.g. make run RUN_ARGS="--port 8123"
 run: install
-	$(BIN)/circle server
+	$(BIN)/circle server $(RUN_ARGS)
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -1,4 +1,4 @@
-"""Benchmark the pipeline compiler on the real corpus; prints figures (not a test).
+"""Benchmark the pipeline compiler on the corpus of bench/corpus.py (shared + corpus_extra); prints figures.
 
     .venv/bin/python bench/compile.py [--runs N]
 
@@ -12,14 +12,13 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
-from pathlib import Path
 
+from bench.corpus import corpus_files
 from circle.compiler import Metadata, compile_pipeline, lint
 from circle.compiler.metadata import BuildInfo, CommitInfo, RepoInfo
 from circle.compiler.yamlnodes import load
 from circle.errors import CompileError
 
-PIPELINES = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "pipelines"
 META = Metadata(repo=RepoInfo(full_name="octo/hello", owner="octo", name="hello",
                               clone_url="https://git.example.com/octo/hello.git"),
                 commit=CommitInfo(sha="a" * 40, ref="refs/heads/master", branch="master"),
@@ -37,30 +36,25 @@ def median_ms(action: Callable[[], object], runs: int) -> float:
     return statistics.median(times) * 1000
 
 
-def corpus() -> list[Path]:
-    """Return the corpus pipeline files."""
-    return sorted([*PIPELINES.glob("drone08/**/*.yml"), *PIPELINES.glob("woodpecker/**/*.y*ml")])
-
-
 def main() -> None:
     """Print the figures."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=30)
     runs = parser.parse_args().runs
-    files = corpus()
-    largest = max(files, key=lambda p: p.stat().st_size)
+    files = corpus_files()
+    largest_name, largest = max(files, key=lambda item: item[1].stat().st_size)
     text = largest.read_text()
     workflows = compile_pipeline(text, META, trusted=True)
     steps = sum(len(w.config.steps()) for w in workflows)
     full = median_ms(lambda: compile_pipeline(text, META, trusted=True), runs)
-    print(f"largest file: {largest.relative_to(PIPELINES)} ({largest.stat().st_size} bytes, "
+    print(f"largest file: {largest_name} ({largest.stat().st_size} bytes, "
           f"{text.count(chr(10))} lines) -> {len(workflows)} workflows, {steps} steps")
     per_workflow = full / max(len(workflows), 1)
     print(f"  compile_pipeline (all axes):   {full:8.2f} ms median ({per_workflow:.2f} ms per workflow)")
     print(f"  lint:                          {median_ms(lambda: lint(text, filename='f'), runs):8.2f} ms median")
     print(f"  YAML parse with positions:     {median_ms(lambda: load(text), runs):8.2f} ms median")
     per_file, single = [], []
-    for path in files:
+    for name, path in files:
         source = path.read_text()
         try:
             count = len(compile_pipeline(source, META, trusted=True))
@@ -69,11 +63,11 @@ def main() -> None:
         elapsed = median_ms(lambda: compile_pipeline(source, META, trusted=True), max(runs // 5, 3))
         per_file.append(elapsed)
         if count == 1:
-            single.append((elapsed, path))
-    slowest, slowest_path = max(single)
+            single.append((elapsed, name))
+    slowest, slowest_name = max(single)
     print(f"corpus: {len(per_file)} files compile, median {statistics.median(per_file):.2f} ms, "
           f"max {max(per_file):.2f} ms")
-    print(f"slowest single-workflow file: {slowest_path.relative_to(PIPELINES)} {slowest:.2f} ms")
+    print(f"slowest single-workflow file: {slowest_name} {slowest:.2f} ms")
 
 
 if __name__ == "__main__":

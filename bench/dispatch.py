@@ -10,7 +10,8 @@ CPU (% of one core), RSS and, on PostgreSQL, transactions/s are measured, and th
 answered (which, unlike the %, does not depend on how fast a loaded machine lets the bench's pollers go); then
 `--dispatches` runnable builds are triggered one at a time and the time from the POST being sent to some idle
 agent's `next` answering with it is measured (p50/p90; the POST itself, which compiles and queues the build
-before it answers, is given alongside). Prints one JSON object.
+before it answers, is given alongside, and the mean time the server spent inside it, from /metrics, which
+leaves out the waits of this client's own loop). Prints one JSON object.
 """
 from gevent import monkey
 
@@ -53,6 +54,18 @@ def transactions(url: str) -> int | None:
             "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()")).scalar()
     engine.dispose()
     return int(value or 0)
+
+
+def post_timing(server: e2e.Server) -> tuple[float, int]:
+    """Return the seconds the server spent answering trigger POSTs so far, and how many (from /metrics)."""
+    text = server.api("GET", "/metrics").text
+    values = {}
+    for line in text.splitlines():
+        if line.startswith("circle_http_request_duration_seconds_") and 'method="POST"' in line \
+                and 'route="/api/repos/<int:repo_id>/builds"' in line:
+            name, value = line.split("{", 1)[0], float(line.rsplit(" ", 1)[1])
+            values[name.rsplit("_", 1)[1]] = value
+    return values.get("sum", 0.0), int(values.get("count", 0))
 
 
 def reset_postgres(url: str) -> None:
@@ -123,6 +136,7 @@ def run(agents: int, backlog: int, seconds: float, dispatches: int, database_url
         rss_idle = e2e.rss_mib(pid)
         say(f"triggering {dispatches} runnable builds")
         latencies, posts, after_answer = [], [], []
+        served_before = post_timing(server)
         for _ in range(dispatches):
             got.clear()
             count = len(received)
@@ -136,6 +150,7 @@ def run(agents: int, backlog: int, seconds: float, dispatches: int, database_url
                 after_answer.append(received[count][0] - answered)
             gevent.sleep(0.2)
         stop.set()
+        served = [a - b for a, b in zip(post_timing(server), served_before)]
         return {"database": "postgresql" if database_url.startswith("postgresql") else "sqlite",
                 "idle_agents": agents, "poll_s": poll_seconds, "backlog_nobody_can_run": backlog,
                 "window_s": round(elapsed, 1),
@@ -145,6 +160,7 @@ def run(agents: int, backlog: int, seconds: float, dispatches: int, database_url
                 "server_rss_mib_before_agents": rss_before,
                 "server_rss_mib_with_agents": rss_idle, "postgres_transactions_per_s": xact_rate,
                 "trigger_post_ms_p50": e2e.pct(posts, 0.5) if posts else None,
+                "trigger_post_ms_mean_inside_server": round(served[0] * 1000 / served[1], 1) if served[1] else None,
                 "dispatch_ms_p50": e2e.pct(latencies, 0.5) if latencies else None,
                 "dispatch_ms_p90": e2e.pct(latencies, 0.9) if latencies else None,
                 "handed_out_after_post_answered_ms_p50": e2e.pct(after_answer, 0.5) if after_answer else None,

@@ -102,6 +102,18 @@ class Agent:
         return answer["result"]
 
 
+def open_step(server: harness.Server, full_name: str) -> tuple[int, int, Agent, str]:
+    """Start a manual build of a new repo holding STEP and take its task as a raw agent whose step `big` runs;
+    return the repo id, the build number, the agent and the task id."""
+    repo_id, _ = harness.activate_local(server, server.data_dir / "git", full_name, {".circle.yml": STEP})
+    number = server.ok("POST", f"/api/repos/{repo_id}/builds", json={})[0]["number"]
+    agent = Agent(server)
+    task = agent.call("next", labels={})
+    agent.call("init", id=task["id"], state={"started": int(time.time())})
+    agent.call("update", id=task["id"], state={"proc": "big", "started": int(time.time())})
+    return repo_id, number, agent, task["id"]
+
+
 def ingest(agent: Agent, task_id: str, total: int, batch: int, width: int) -> float:
     """Send `total` lines of the step in batches, the next body made while a call is in flight; return lines/s."""
     bodies = line_bodies(width)
@@ -182,25 +194,17 @@ def main() -> int:
     server = harness.Server(data_dir=tmp, port=port, env=env)
     server.start(agents=0)
     try:
-        git_root = tmp / "git"
-        harness.make_repo(git_root, "bench/logs", {".circle.yml": STEP})
-        scm = server.ok("POST", "/api/scms", json={"kind": "local", "name": "disk", "url": str(git_root)})
-        repo_id = server.ok("POST", "/api/repos", json={"scm_id": scm["id"], "full_name": "bench/logs"})["id"]
-        number = server.ok("POST", f"/api/repos/{repo_id}/builds", json={})[0]["number"]
-        agent = Agent(server)
-        task = agent.call("next", labels={})
-        agent.call("init", id=task["id"], state={"started": int(time.time())})
-        agent.call("update", id=task["id"], state={"proc": "big", "started": int(time.time())})
+        repo_id, number, agent, task_id = open_step(server, "bench/logs")
         pid = next(p["pid"] for p in server.build(repo_id, number)["procs"] if p["name"] == "big")
         peak = Peak(server.process.pid)
         start_rss = peak.peak
         peak.start()
         cpu = cpu_seconds(server.process.pid)
-        into = ingest(agent, task["id"], total, args.batch, args.line)
+        into = ingest(agent, task_id, total, args.batch, args.line)
         ingest_cpu = cpu_seconds(server.process.pid) - cpu
-        agent.call("update", id=task["id"], state={"proc": "big", "exited": True, "exit_code": 0,
-                                                   "finished": int(time.time())})
-        agent.call("done", id=task["id"], state={"finished": int(time.time()), "exit_code": 0})
+        agent.call("update", id=task_id, state={"proc": "big", "exited": True, "exit_code": 0,
+                                                "finished": int(time.time())})
+        agent.call("done", id=task_id, state={"finished": int(time.time()), "exit_code": 0})
         out_paged = paged(server, f"/api/repos/{repo_id}/builds/{number}/logs/{pid}", total)
         out_ws, frames = tailed(server, f"/ws/logs/{repo_id}/{number}/{pid}", total)
         peak.stop.set()

@@ -2,8 +2,9 @@
 
 A table that grows with use (log_entries, procs, builds) is never read whole: `walk` selects `batch` rows at a
 time after the last id seen, so memory stays flat on a large database, and logs "<label>: N/TOTAL rows" at
-INFO on the migration's logger each time another tenth is done (and at the end), so an operator sees a long
-upgrade move. The caller may update the rows of a batch before asking for the next one.
+INFO (logger circle.migrating: `circle server` keeps Alembic's own lines below WARNING) each time another tenth
+is done and at the end, so an operator sees a long upgrade move. The caller may update the rows of a batch
+before asking for the next one.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Iterator, Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-log = logging.getLogger("alembic.runtime.migration")
+log = logging.getLogger(__name__)
 
 BATCH = 1000
 

@@ -13,13 +13,14 @@ ends, so a step started from a short-lived thread would be killed with it.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import IO, ContextManager, Mapping, Sequence
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,15 @@ def _run_spawned(argv: Sequence[str], env: Mapping[str, str] | None, timeout: fl
     return Completed(code, out, err)
 
 
+def deadline(seconds: float, what: str) -> ContextManager[object]:
+    """Raise TimeoutError naming `what` in the block after `seconds` under gevent; without gevent, never."""
+    if not _gevent_patched():
+        return contextlib.nullcontext()
+    import gevent
+
+    return gevent.Timeout(seconds, TimeoutError(f"{what} took longer than {seconds:g} s"))
+
+
 class Child:
     """A long-running child started with posix_spawn under gevent: the part of Popen the local backend uses."""
 
@@ -126,6 +136,57 @@ class Child:
         except Timeout:
             assert timeout is not None  # gevent times out only when given a timeout
             raise subprocess.TimeoutExpired([str(self.pid)], timeout) from None
+
+
+class Coprocess:
+    """A long-running helper that answers requests written to its stdin on its stdout (stderr is discarded)."""
+
+    def __init__(self, argv: Sequence[str], env: Mapping[str, str]) -> None:
+        """Start the helper; raise FileNotFoundError when the command does not exist."""
+        self._child: subprocess.Popen[bytes] | Child
+        self.stdin: IO[bytes]
+        self.stdout: IO[bytes]
+        if not _gevent_patched():
+            popen = subprocess.Popen(list(argv), env=dict(env), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL)
+            assert popen.stdin is not None and popen.stdout is not None  # both are pipes
+            self._child, self.stdin, self.stdout = popen, popen.stdin, popen.stdout
+            return
+        import gevent
+        from gevent.fileobject import FileObjectPosix
+
+        gevent.get_hub().loop.install_sigchld()
+        in_r, in_w = os.pipe()
+        out_r, out_w = os.pipe()
+        actions = [(os.POSIX_SPAWN_DUP2, in_r, 0), (os.POSIX_SPAWN_DUP2, out_w, 1),
+                   (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)]
+        try:
+            pid = os.posix_spawnp(argv[0], list(argv), dict(env), file_actions=actions)
+        except OSError:
+            os.close(in_w)
+            os.close(out_r)
+            raise
+        finally:
+            os.close(in_r)
+            os.close(out_w)
+        child = Child(pid, out_r)  # no yield since the spawn: the watcher sees the exit
+        self._child, self.stdin, self.stdout = child, FileObjectPosix(in_w, "wb"), child.stdout
+
+    @property
+    def pid(self) -> int:
+        """Return the helper's process id."""
+        return self._child.pid
+
+    def close(self) -> None:
+        """Stop the helper and reap it."""
+        for pipe in (self.stdin, self.stdout):
+            with contextlib.suppress(OSError):
+                pipe.close()
+        if self._child.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._child.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._child.wait(timeout=5)
 
 
 # Runs the command in a directory: posix_spawn has no chdir action before Python 3.13.

@@ -21,7 +21,7 @@ def test_walk_reads_batches_by_id_lets_them_change_and_logs_each_tenth(app, capl
     db.session.commit()
     table = sa.table("builds", sa.column("id"), sa.column("branch"))
     sizes = []
-    caplog.set_level(logging.INFO, logger="alembic.runtime.migration")
+    caplog.set_level(logging.INFO, logger="circle.migrating")
     with db.engine.begin() as conn:
         for rows in walk(conn, table, table.c.branch, label="test builds", batch=10):
             sizes.append(len(rows))
@@ -29,12 +29,12 @@ def test_walk_reads_batches_by_id_lets_them_change_and_logs_each_tenth(app, capl
             conn.execute(table.update().where(table.c.id.in_([row_id for row_id, _ in rows])).values(branch="b"))
         assert conn.execute(sa.select(sa.func.count()).where(table.c.branch == "b")).scalar_one() == 25
     assert sizes == [10, 10, 5]
-    assert [r.getMessage() for r in caplog.records if r.name == "alembic.runtime.migration"] == [
+    assert [r.getMessage() for r in caplog.records if r.name == "circle.migrating"] == [
         "test builds: 10/25 rows", "test builds: 20/25 rows", "test builds: 25/25 rows"]
 
 
 def test_walk_of_an_empty_table_yields_nothing_and_logs_nothing(app, caplog: pytest.LogCaptureFixture):
-    caplog.set_level(logging.INFO, logger="alembic.runtime.migration")
+    caplog.set_level(logging.INFO, logger="circle.migrating")
     with db.engine.connect() as conn:
         assert list(walk(conn, sa.table("builds", sa.column("id")), label="empty")) == []
     assert not caplog.records

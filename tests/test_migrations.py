@@ -145,7 +145,7 @@ def _columns_at_0001() -> dict[str, list[sa.ColumnClause]]:
 def test_a_database_from_0001_with_a_row_in_every_table_upgrades_with_its_data(app, caplog):
     """Every table of revision 0001 gets a row; at head every column that stayed holds its value, the log line
     reads back, the task's payload is there and the repo has a hook nonce; the rewrites logged their progress."""
-    caplog.set_level(logging.INFO, logger="alembic.runtime.migration")
+    caplog.set_level(logging.INFO, logger="circle.migrating")
     db.session.remove()
     flask_migrate.downgrade(revision="base")
     flask_migrate.upgrade(revision="0001")

@@ -1,15 +1,17 @@
-"""What builds leave behind: GET …/builds/{number}/logs/{pid}, …/files, …/files/{file_id}, and the repo's
-log search GET /api/repos/{repo_id}/logs/search."""
+"""What builds leave behind: GET …/builds/{number}/logs/{pid}, …/logs?format=zip, …/files, …/files/{file_id},
+and the repo's log search GET /api/repos/{repo_id}/logs/search."""
 from __future__ import annotations
 
 import io
 import posixpath
+import re
 from pathlib import Path
 from typing import Any, Iterator
 
 from flask import Blueprint, Response, send_file, stream_with_context
 
 from circle.api.auth import require_user
+from circle.api.logzip import entry_names, stream_zip
 from circle.api.routing import api_route, slice_page
 from circle.errors import NotFound
 from circle.hub import hub
@@ -19,6 +21,7 @@ from circle.schemas.files import FileSchema
 from circle.schemas.logs import (
     MAX_SEARCH_BUILDS,
     MAX_SEARCH_MATCHES,
+    LogArchiveQuery,
     LogLineSchema,
     LogMatchSchema,
     LogQuery,
@@ -60,6 +63,17 @@ def get_log(repo_id: int, number: int, pid: int, query: dict[str, Any]) -> Respo
     # LogLineSchema documents the shape; the stored batches hold the lines as JSON already (store.logbatch).
     return Response(hub().logs.page_json(proc.id, after=query["after"], limit=min(query["limit"], MAX_PAGE)),
                     mimetype="application/json")
+
+
+@api_route(bp, "GET", f"{ITEM}/logs", query=LogArchiveQuery, media="application/zip")
+def get_logs_zip(repo_id: int, number: int, query: dict[str, Any]) -> Response:
+    """Download every step's log of a build as one zip (`workflow/step.log` each), streamed page by page."""
+    repo = repo_for(require_user(), repo_id)
+    build = builds.get_by_number(repo.id, number)
+    entries = [(proc.id, name) for proc, name in entry_names(builds.list_procs(build.id))]
+    name = f"{re.sub(r'[^A-Za-z0-9._-]', '-', repo.full_name)}-{number}-logs.zip"
+    return Response(stream_with_context(stream_zip(entries, lambda proc_id: hub().logs.pages(proc_id))),
+                    mimetype="application/zip", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @api_route(bp, "GET", "/api/repos/<int:repo_id>/logs/search", query=LogSearchQuery, answer=LogMatchSchema,

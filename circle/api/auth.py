@@ -136,6 +136,14 @@ def login_user(user: User) -> None:
     log.info("user %s logged in", user.login)
 
 
+def renew_session(user: User) -> None:
+    """Give the caller a fresh session after their sessions ended (a password change), keeping the page's CSRF token."""
+    token = session.get(csrf.SESSION_KEY)
+    login_user(user)
+    if isinstance(token, str) and token:
+        session[csrf.SESSION_KEY] = token
+
+
 def logout_user() -> None:
     """End the dashboard session, here and for every copy of its cookie."""
     session_id = session.get(SESSION_KEY)

@@ -1,14 +1,15 @@
-"""GET /api/user (the caller) and GET, POST /api/users (administrators)."""
+"""GET /api/user (the caller), POST /api/user/password (their password) and GET, POST /api/users (administrators)."""
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Blueprint
 
-from circle.api.auth import require_user
+from circle.api.auth import SESSION, presented, renew_session, require_user
 from circle.api.routing import api_route
+from circle.errors import InvalidInput
 from circle.models import User
-from circle.schemas.users import UserSchema
+from circle.schemas.users import PasswordChangeSchema, UserSchema
 from circle.store import users
 from circle.store.base import Page
 
@@ -19,6 +20,18 @@ bp = Blueprint("users", __name__)
 def get_self() -> User:
     """Return the calling user."""
     return require_user()
+
+
+@api_route(bp, "POST", "/api/user/password", body=PasswordChangeSchema, status=204)
+def change_password(body: dict[str, Any]) -> None:
+    """Change the caller's password (given the current one); every dashboard session ends but the caller's own."""
+    user = require_user()
+    if not users.check_password(user, body["current_password"]):
+        raise InvalidInput("the current password is wrong", {"current_password": "wrong password"})
+    users.set_password(user, body["password"])
+    credential = presented()
+    if credential is not None and credential.kind == SESSION:
+        renew_session(user)
 
 
 @api_route(bp, "GET", "/api/users", auth="admin", paginated=True, answer=UserSchema)

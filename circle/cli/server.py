@@ -84,6 +84,9 @@ def cmd_server(args: argparse.Namespace) -> int:
         os.environ["CIRCLE_HOST"] = reachable_url(listener)
     app = create_app()
     _logging_as_set(app)
+    if app.config["CIRCLE_SETTINGS"].log_level.upper() != "DEBUG":
+        # Alembic's line per revision would bury the admin's password; circle.database sums up
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     credentials = open_database(app, bootstrap=ensure_admin)
     if credentials:
         _print_admin(credentials)

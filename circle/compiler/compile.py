@@ -270,6 +270,7 @@ class _ConfigBuilder:
                 netrc = {}
         for step in clone:
             step.environment.update(netrc)
+            step.trace = step.commands != CLONE_COMMANDS
         return clone
 
     def _custom_clone_gets_netrc(self) -> bool:

@@ -25,6 +25,8 @@ STATUSES = frozenset(("success", "failure", "changed"))
 # keys of `when` whose value is a glob constraint, and what each is matched against
 GLOB_KEYS = ("branch", "event", "status", "ref", "tag", "environment", "platform", "instance", "repo", "cron")
 WHEN_KEYS = frozenset(GLOB_KEYS + ("matrix", "path", "evaluate", "local"))
+# Why an unknown condition is an error: both upstreams drop it without a word.
+UNKNOWN_CONDITION = " (Drone 0.8 and Woodpecker ignore unknown conditions, which would run it regardless)"
 
 
 @dataclass
@@ -224,7 +226,7 @@ def parse_constraint(node: Node, reader: Reader, what: str) -> Constraint:
 def _alternative(mapping: Mapping, reader: Reader, what: str, allowed: frozenset[str]) -> Alternative:
     """Read one `when` map."""
     alt = Alternative()
-    for name, key, value in reader.keys(mapping, allowed, what):
+    for name, key, value in reader.keys(mapping, allowed, what, unknown_note=UNKNOWN_CONDITION):
         label = f"`{name}` of {what}"
         if name in GLOB_KEYS:
             alt.globs[name] = constraint = parse_constraint(value, reader, label)

@@ -28,6 +28,7 @@ LIST_OPTIONS = ("volumes", "devices", "dns", "dns_search", "extra_hosts", "tmpfs
 BOOL_OPTIONS = ("detach", "privileged", "pull")
 INT_OPTIONS = ("shm_size", "mem_limit", "cpu_quota")
 FORBIDDEN_WITH_SETTINGS = ("commands", "entrypoint", "environment")
+GITHUB_ACTIONS_KEYS = frozenset(("runs-on", "uses", "with", "run", "needs", "env", "if"))
 # circle's step keys that Drone 0.8 passed to plugins as settings (drone-ssh and drone-rancher take `timeout`).
 PLUGIN_SETTINGS_IN_DRONE08 = ("retry", "timeout")
 MAX_RETRY = 10
@@ -97,6 +98,8 @@ def parse_step(entry: StepEntry, dialect: str, reader: Reader) -> StepDef:
             continue
         elif dialect == DRONE08 or kind == KIND_CLONE:  # Woodpecker's schema allows bare clone settings
             settings.append((option, value))
+        elif option in GITHUB_ACTIONS_KEYS:
+            reader.problem(key, f"unknown key `{option}` in {label} (a GitHub Actions key; Woodpecker would ignore it)")
         else:
             reader.problem(key, f"unknown key `{option}` in {label} (plugin settings go under `settings:`)")
     step.settings = settings
@@ -104,6 +107,8 @@ def parse_step(entry: StepEntry, dialect: str, reader: Reader) -> StepDef:
     image = mapping.get("image")
     if not step.image and (image is None or isinstance(image, Scalar)):
         missing = "" if "commands" in seen else " (nor `commands`)"
+        if dialect == DRONE08 and settings and "commands" not in seen:
+            missing = ": Drone 0.8 needs one (taking a plugin's image from the step's name was Drone 0.4/0.5's way)"
         reader.problem(seen.get("image", entry.name_node), f"{label} has no `image`{missing}")
     if dialect != DRONE08 and "settings" in seen:
         for option in FORBIDDEN_WITH_SETTINGS:

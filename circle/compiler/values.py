@@ -62,10 +62,10 @@ class Reader:
         return None
 
     def keys(self, mapping: Mapping, allowed: Collection[str], what: str,
-             duplicates_ok: bool = False) -> list[tuple[str, Node, Node]]:
+             duplicates_ok: bool = False, unknown_note: str = "") -> list[tuple[str, Node, Node]]:
         """Return (name, key, value) triples of `mapping`, reporting non-string, unknown and repeated keys.
 
-        An empty `allowed` accepts every name.
+        An empty `allowed` accepts every name; `unknown_note` ends the message of an unknown key without a close match.
         """
         seen: set[str] = set()
         out: list[tuple[str, Node, Node]] = []
@@ -75,7 +75,7 @@ class Reader:
                 continue
             name = key.text
             if allowed and name not in allowed:
-                self.problem(key, f"unknown key `{name}` in {what}{suggest(name, allowed)}")
+                self.problem(key, f"unknown key `{name}` in {what}{suggest(name, allowed) or unknown_note}")
                 continue
             if name in seen and not duplicates_ok:
                 self.problem(key, f"`{name}` appears twice in {what}")

@@ -79,3 +79,5 @@ class Proc(Model):
     log_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     # Times the step was run: 1 + its retries so far (0 until it starts).
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The name of the stage a step belongs to: the steps of one stage run in parallel ("" for a workflow).
+    stage: Mapped[str] = mapped_column(String(255), default="", server_default="")

@@ -60,6 +60,7 @@ class Step:
     retry: int = 0  # times a failed step is run again
     retry_delay: float = 0  # seconds between attempts
     timeout: float = 0  # seconds the step may run (each attempt); 0 = only the pipeline's timeout
+    trace: bool = True  # the script echoes each command as `+ cmd` (the clone step prints its own lines instead)
 
     def to_json(self) -> dict[str, Any]:
         """Return the JSON object of this step."""

@@ -79,6 +79,8 @@ class ProcSchema(Strict):
         """Return the outcomes of its dependencies after which a workflow runs."""
         return list(proc.runs_on or []) if proc.depends_on else []
     attempts = fields.Integer(dump_only=True, metadata={"description": "times the step ran: 1 + its retries"})
+    stage = fields.String(dump_only=True, metadata={
+        "description": "the stage of a step: steps of one stage run in parallel (empty for a workflow)"})
 
 
 class WaitingSchema(Strict):

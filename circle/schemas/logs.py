@@ -26,6 +26,13 @@ class LogQuery(Query):
                                                     f"{MAX_PAGE}); an answer shorter than limit is the end for now"})
 
 
+class LogArchiveQuery(Query):
+    """`?format=zip`: every step's log of the build in one zip, one `workflow/step.log` file per step."""
+
+    format = fields.String(load_default="zip", validate=validate.OneOf(("zip",)),
+                           metadata={"description": "zip (the only format of a whole build's logs)"})
+
+
 # The newest builds a log search looks through by default and at most, and the matches it answers at most.
 SEARCH_BUILDS, MAX_SEARCH_BUILDS = 20, 100
 SEARCH_MATCHES, MAX_SEARCH_MATCHES = 100, 1000

@@ -124,10 +124,12 @@ def _create_procs(build: Build, config: Config, workflows: list[Workflow], sever
         rows.append(parent)
         workflow_rows.append(parent)
         parent_pid = pid
-        for step in workflow.config.steps():
-            pid += 1
-            rows.append(Proc(build_id=build.id, pid=pid, ppid=parent_pid, name=step.name, state=status.PENDING))
-            uploads.bind_step(build, step, pid)
+        for stage in workflow.config.stages:
+            for step in stage.steps:
+                pid += 1
+                rows.append(Proc(build_id=build.id, pid=pid, ppid=parent_pid, name=step.name, stage=stage.name,
+                                 state=status.PENDING))
+                uploads.bind_step(build, step, pid)
     build_store.create_procs(rows)
     return workflow_rows
 

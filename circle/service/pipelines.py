@@ -19,6 +19,8 @@ from circle.store import secrets as secret_store
 
 log = logging.getLogger(__name__)
 FETCH_ATTEMPTS = 3
+# Pipeline text up to this size compiles on the event loop (≤ ~1 ms here): the hop to a thread would cost more.
+INLINE_COMPILE_BYTES = 4096
 
 
 class ConfigUnavailable(CircleError):
@@ -100,6 +102,9 @@ def compile_build(repo: Repo, config: Config, build: Build) -> tuple[list[Workfl
     files = pipeline_files(repo, config, build)
     secret_specs_, registries_, trusted = secret_specs(repo), registries(repo), repo.trusted
     meta = metadata.for_build(repo, build)
-    workflows = off_loop(lambda: compile_files(files, meta, secrets=secret_specs_, registries=registries_,
-                                               trusted=trusted))
-    return workflows, len(files) > 1
+
+    def work() -> list[Workflow]:
+        return compile_files(files, meta, secrets=secret_specs_, registries=registries_, trusted=trusted)
+
+    small = sum(len(f.text) for f in files) <= INLINE_COMPILE_BYTES
+    return work() if small else off_loop(work), len(files) > 1

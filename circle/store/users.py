@@ -82,9 +82,12 @@ def create_token(user: User, name: str = "") -> str:
 
 def get_by_token(secret: str) -> User:
     """Return the active user owning this unexpired API token, or raise NotFound; notes the token's use."""
-    row = db.session.scalars(select(Token).where(Token.hash == crypto.hash_token(secret))).first()
-    user = db.session.get(User, row.user_id) if row else None
-    if row is None or user is None or not user.active or (row.expires and row.expires <= now()):
+    found = db.session.execute(select(Token, User).join(User, User.id == Token.user_id)
+                               .where(Token.hash == crypto.hash_token(secret))).first()
+    if found is None:
+        raise NotFound("token not found")
+    row, user = found.tuple()
+    if not user.active or (row.expires and row.expires <= now()):
         raise NotFound("token not found")
     if now() - row.last_used >= LAST_USED_EVERY:
         row.last_used = now()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 
 from circle.errors import Forbidden
 from circle.models import Repo
@@ -29,9 +29,15 @@ def _builds(repo: Repo) -> dict[str, Any]:
             "states": STATES, "configs": configs.list_by_repo(repo.id)}
 
 
-def _settings(_repo: Repo) -> dict[str, Any]:
-    """Return what the settings form needs beyond the repo."""
-    return {"switches": SWITCHES, "retention": retention.global_policy()}
+def badge_markdown(repo: Repo) -> str:
+    """Return the Markdown of the repo's status badge, linked to its page, at the server's public URL."""
+    host = current_app.config["CIRCLE_SETTINGS"].host.rstrip("/")
+    return f"[![build status]({host}/api/badges/{repo.id}/status.svg)]({host}/repos/{repo.id})"
+
+
+def _settings(repo: Repo) -> dict[str, Any]:
+    """Return what the settings form needs beyond the repo, and the badge snippet."""
+    return {"switches": SWITCHES, "retention": retention.global_policy(), "badge": badge_markdown(repo)}
 
 
 def _configs(repo: Repo) -> dict[str, Any]:

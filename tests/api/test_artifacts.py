@@ -1,6 +1,8 @@
 """GET …/logs/{pid}: pages by position with a clamped limit, text streamed page by page, files of finished logs."""
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -96,3 +98,37 @@ def test_finished_logs_in_files_read_the_same_and_go_with_their_repo(client: Fla
     assert text == "".join(f"line {pos}\n" for pos in range(PAGE + 5))
     assert client.delete(f"/api/repos/{repo['id']}", headers=admin.headers).status_code == 204
     assert not files.path(step_id).exists()
+
+
+def test_zip_of_a_build_holds_one_file_per_step_streamed(client: FlaskClient, admin: Caller, repo: dict):
+    """…/logs?format=zip streams a zip with `workflow/step.log` per step (names made path-safe and unique)."""
+    build = add_build(repo["id"], 1)
+    procs = builds.create_procs([
+        Proc(build_id=build.id, pid=1, ppid=0, name="default (AXIS=a/b)", state="success"),
+        Proc(build_id=build.id, pid=2, ppid=1, name="test", state="success"),
+        Proc(build_id=build.id, pid=3, ppid=1, name="test", state="success"),
+        Proc(build_id=build.id, pid=4, ppid=1, name="quiet", state="success")])
+    count = PAGE * 2 + 7
+    for start in range(0, count, 1000):
+        hub().logs.write(procs[1].id, [(pos, 0, f"line {pos} ünï") for pos in range(start, min(start + 1000, count))])
+    hub().logs.write(procs[2].id, [(0, 3, "other")])
+    answer = client.get(f"/api/repos/{repo['id']}/builds/1/logs?format=zip", headers=admin.headers)
+    assert answer.status_code == 200 and answer.mimetype == "application/zip" and answer.is_streamed
+    assert answer.headers["Content-Disposition"] == 'attachment; filename="acme-app-1-logs.zip"'
+    archive = zipfile.ZipFile(io.BytesIO(answer.get_data()))
+    assert archive.namelist() == ["default (AXIS=a_b)/test.log", "default (AXIS=a_b)/test-3.log",
+                                  "default (AXIS=a_b)/quiet.log"]
+    assert archive.read("default (AXIS=a_b)/test.log").decode() == "".join(
+        f"line {pos} ünï\n" for pos in range(count))
+    assert archive.read("default (AXIS=a_b)/test-3.log") == b"other\n"
+    assert archive.read("default (AXIS=a_b)/quiet.log") == b""
+
+
+def test_zip_of_logs_refuses_other_formats_and_unknown_builds(client: FlaskClient, admin: Caller, bob: Caller,
+                                                               repo: dict):
+    """Another format is a 400 naming it; a missing build, or one the caller may not read, is a 404."""
+    add_build(repo["id"], 1)
+    answer = client.get(f"/api/repos/{repo['id']}/builds/1/logs?format=tar", headers=admin.headers)
+    assert answer.status_code == 400 and "format" in answer.get_json()["message"]
+    assert client.get(f"/api/repos/{repo['id']}/builds/2/logs", headers=admin.headers).status_code == 404
+    assert client.get(f"/api/repos/{repo['id']}/builds/1/logs", headers=bob.headers).status_code == 404

@@ -10,6 +10,7 @@ import pytest
 
 from circle.compiler import Metadata, compile_pipeline
 from circle.compiler.metadata import BuildInfo, CommitInfo, Netrc, RepoInfo
+from circle.pipeline.script import step_script
 from circle.pipeline.types import Step
 
 DOCKER_IMAGE = "circle-test/git"
@@ -57,6 +58,15 @@ def clone_step(remote: str, sha: str, ref: str, text: str = "pipeline:\n  b:\n  
     return step
 
 
+def run_script(step: Step, workspace: Path, home: Path) -> subprocess.CompletedProcess[str]:
+    """Run the script the backends make of the step (its trace setting included) in `workspace`."""
+    workspace.mkdir(parents=True, exist_ok=True)
+    home.mkdir(parents=True, exist_ok=True)
+    env = {**step.environment, "HOME": str(home), "PATH": os.environ["PATH"]}
+    return subprocess.run(["sh", "-e", "-c", step_script(step.commands, step.trace)], cwd=workspace, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+
+
 def run_on_host(step: Step, workspace: Path, home: Path) -> subprocess.CompletedProcess[str]:
     """Run the step's commands as one `sh -e` script in `workspace`, like the local backend."""
     workspace.mkdir(parents=True, exist_ok=True)
@@ -64,6 +74,25 @@ def run_on_host(step: Step, workspace: Path, home: Path) -> subprocess.Completed
     env = {**step.environment, "HOME": str(home), "PATH": os.environ["PATH"]}
     return subprocess.run(["sh", "-e", "-c", "\n".join(step.commands)], cwd=workspace, env=env,
                           capture_output=True, text=True, timeout=60)
+
+
+def test_the_log_is_one_line_per_action_and_never_the_credentials(source: dict[str, str], tmp_path: Path) -> None:
+    """The compiled clone step echoes no script (trace off); its lines name each git action with its values, and
+    the netrc it writes (login, password) never reaches the output; run again, it updates the remote."""
+    netrc = Netrc(machine="git.example.com", login="bob-the-login", password="pw-Zq81x-secret")
+    step = clone_step(source["path"], source["second"], "refs/heads/main",
+                      "clone:\n  git:\n    image: plugins/git\n    depth: 1\n"
+                      "pipeline:\n  b:\n    image: x\n    commands: [ls]\n", netrc=netrc)
+    assert step.trace is False
+    first = run_script(step, tmp_path / "ws", tmp_path / "home")
+    assert first.returncode == 0, first.stdout
+    assert first.stdout.splitlines() == ["+ git init", f"+ git remote add origin {source['path']}",
+                                         "+ git fetch --depth=1 origin refs/heads/main",
+                                         f"+ git checkout {source['second']}"]
+    again = run_script(step, tmp_path / "ws", tmp_path / "home")
+    assert again.stdout.splitlines()[0] == f"+ git remote set-url origin {source['path']}"
+    for secret in ("bob-the-login", "pw-Zq81x-secret", "printf", "netrc"):
+        assert secret not in first.stdout + again.stdout
 
 
 def test_clones_the_commit_of_a_branch(source: dict[str, str], tmp_path: Path) -> None:

@@ -20,8 +20,8 @@ INVALID = sorted(PIPELINES.glob("invalid/*.yml"))
 
 # Corpus files circle rejects, with a fragment of the (first) problem. Each is listed in docs/pipelines.md.
 KNOWN_REJECTS = {
-    "drone08/KyleOndy__kyleondy.com.yml": "step `sftp_cache` has no `image`",
-    "drone08/SierraSoftworks__chieftan-server.yml": "step `docker` has no `image`",
+    "drone08/KyleOndy__kyleondy.com.yml": "step `sftp_cache` has no `image`: Drone 0.8 needs one",
+    "drone08/SierraSoftworks__chieftan-server.yml": "step `docker` has no `image`: Drone 0.8 needs one",
     "drone08/SAP-archive__marmolata-frp-dive.yml": "unknown key `change` in `when`",
     "drone08/drone__drone-kubernetes-secrets.yml": "a second YAML document",
     "woodpecker/Camilo716__sale_opportunity_management.yml": "unknown key `template`",

@@ -85,6 +85,7 @@ def _compact(step: dict[str, Any], builtins: set[str], workdir: str, mount: str,
     step["environment"] = {k: v for k, v in sorted(step["environment"].items()) if k not in builtins}
     if step["commands"] == CLONE_COMMANDS:
         step["commands"] = "<clone script>"
+        del step["trace"]  # circle's clone script prints its own lines: implied
     if full:
         return step
     implied = {"volumes": [mount] + step["volumes"][1:], "working_dir": workdir, "networks": ["default"],

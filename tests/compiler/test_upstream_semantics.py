@@ -254,3 +254,24 @@ def test_woodpecker_status_rule() -> None:
     drone = "pipeline:\n  not_success:\n    image: alpine\n    when:\n      status: {exclude: [success]}\n"
     got = steps(compile_pipeline(drone, build()))
     assert (got["not_success"].on_success, got["not_success"].on_failure) == (False, True)  # Drone 0.8's rule
+
+
+@pytest.mark.parametrize("key", ["pipeline", "steps"])
+def test_unknown_condition_says_upstream_would_ignore_it(key: str) -> None:
+    text = (f"{key}:\n  notify:\n    image: plugins/slack\n    when:\n      change: true\n"
+            "  deploy:\n    image: alpine\n    commands: [make]\n    when:\n      brach: main\n")
+    with pytest.raises(CompileError) as raised:
+        compile_pipeline(text, build())
+    assert [str(p) for p in raised.value.problems] == [
+        ".circle.yml:5:7: unknown key `change` in `when` of step `notify` (Drone 0.8 and Woodpecker ignore unknown "
+        "conditions, which would run it regardless)",
+        ".circle.yml:10:7: unknown key `brach` in `when` of step `deploy` (did you mean `branch`?)"]
+
+
+def test_github_actions_keys_in_a_woodpecker_step_are_named_as_such() -> None:
+    text = "steps:\n  - name: upload\n    image: rust\n    uses: actions/upload-artifact@v4\n    with:\n      path: x\n"
+    with pytest.raises(CompileError) as raised:
+        compile_pipeline(text, build())
+    assert [p.message for p in raised.value.problems] == [
+        "unknown key `uses` in step `upload` (a GitHub Actions key; Woodpecker would ignore it)",
+        "unknown key `with` in step `upload` (a GitHub Actions key; Woodpecker would ignore it)"]

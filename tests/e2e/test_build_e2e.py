@@ -40,6 +40,19 @@ def test_manual_build_succeeds_with_its_logs(server, agent, activate):
     assert "hello from acme/app" in log and "readme text" in log and "+ cat README" in log
 
 
+def test_the_clone_steps_log_is_one_readable_line_per_action(server, agent, activate):
+    """The clone step's log says what it does with the values it uses, not the internal shell script."""
+    repo_id, _ = activate({".circle.yml": HELLO, "README": "readme text\n"})
+    done = server.wait_build(repo_id, _manual(server, repo_id)["number"])
+    assert done["status"] == "success", done
+    lines = server.log_text(repo_id, done["number"], "clone").splitlines()
+    remote = server.ok("GET", f"/api/repos/{repo_id}")["clone_url"]
+    actions = [line for line in lines if line.startswith("+ ")]
+    assert actions == ["+ git init", f"+ git remote add origin {remote}", "+ git fetch origin refs/heads/main",
+                       f"+ git checkout {done['commit']}"], lines
+    assert not any("printf" in line or "CI_" in line or "netrc" in line for line in lines), lines
+
+
 def test_failing_step_fails_the_build(server, agent, activate):
     """A step exiting 3 fails the build; the next step is skipped."""
     repo_id, _ = activate({".circle.yml": "pipeline:\n  bad:\n    image: x\n    commands: [exit 3]\n"

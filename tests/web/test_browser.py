@@ -274,23 +274,6 @@ def test_repair_hook_button_gives_the_repo_a_new_hook_url(browser, web_server):
     assert web_server.ok("GET", f"/api/repos/{repo_id}")["hook_url"] != before
 
 
-def test_a_100000_line_log_is_shown_whole(browser, web_server):
-    """A finished step that wrote 100 000 coloured lines is shown in full, in order."""
-    pipeline = ("pipeline:\n  big:\n    image: x\n    commands:\n"
-                "      - seq 100000 | sed 's/^/\\x1b[32mline\\x1b[0m /'\n")
-    repo_id = activate(web_server, {".circle.yml": pipeline})
-    number = web_server.ok("POST", f"/api/repos/{repo_id}/builds", json={})[0]["number"]
-    assert web_server.wait_build(repo_id, number, timeout=60)["status"] == "success"
-    log_in(browser, web_server, "admin", web_server.password, f"/repos/{repo_id}/builds/{number}")
-    last = "const lines = document.querySelectorAll('#log .line'); return lines[lines.length - 1].textContent"
-    wait_for(lambda: browser.execute_script(last) == "line 100000", timeout=30, what="the last of 100 000 lines")
-    # Before them: the step's notices (its sandbox) and the `+ seq …` trace line.
-    printed = ("return Array.from(document.querySelectorAll('#log .line'), (l) => l.textContent)"
-               ".filter((t) => t.startsWith('line '))")
-    assert browser.execute_script(printed) == [f"line {n}" for n in range(1, 100001)]
-    assert browser.execute_script("return document.querySelectorAll('#log .fg2').length") == 100000
-
-
 ANSI_CASES = """
   const { AnsiState, runs, visibleText } = await import("/static/js/ansi.js");
   const show = (line, state) => runs(line, state).map((r) => [r.text, r.style ? r.style.classes.join(" ") : "",
@@ -384,3 +367,37 @@ def test_a_build_page_says_live_why_its_workflows_wait(browser, web_server):
     wait_for(lambda: text_of(browser, ".build-title .status") == "success", timeout=30, what="success")
     wait_for(lambda: not by_css(browser, "#build-waiting").is_displayed(), what="the reasons gone")
     assert text_of(browser, "#build-waiting") == ""
+
+
+def test_workflows_show_as_rows_in_dependency_order(browser, web_server, shots: Path):
+    """A `.woodpecker/` build of three workflows, `test` after `build` and `lint` independent: the page shows
+    `build` and `lint` side by side in the first row, `test` in the second with "after: build", and follows
+    the states live; clicking a workflow there shows its log."""
+    build = "steps:\n  compile:\n    image: x\n    commands: [sleep 2, echo compiled]\n"
+    lint = "steps:\n  vet:\n    image: x\n    commands: [echo vetted]\n"
+    test = "depends_on: [build]\nsteps:\n  check:\n    image: x\n    commands: [echo tested]\n"
+    repo_id = activate(web_server, {".woodpecker/build.yml": build, ".woodpecker/lint.yml": lint,
+                                    ".woodpecker/test.yml": test})
+    log_in(browser, web_server, "admin", web_server.password, f"/repos/{repo_id}")
+    number = web_server.ok("POST", f"/api/repos/{repo_id}/builds", json={})[0]["number"]
+    open_build(browser, web_server, repo_id, number)
+
+    def rows() -> list[list[tuple[str, str, str]]]:
+        return browser.execute_script(
+            "return Array.from(document.querySelectorAll('#workflow-graph .wf-row'), (row) =>"
+            " Array.from(row.querySelectorAll('.wf-node'), (node) => [node.querySelector('.name').textContent,"
+            " node.dataset.state, node.querySelector('.wf-after')?.textContent || '']))")
+
+    assert [[name for name, _, _ in row] for row in rows()] == [["build", "lint"], ["test"]]
+    assert rows()[1][0][2] == "after: build"
+    tops = browser.execute_script(
+        "return Object.fromEntries(Array.from(document.querySelectorAll('#workflow-graph .wf-node'), (node) =>"
+        " [node.querySelector('.name').textContent, node.getBoundingClientRect().top]))")
+    assert tops["build"] == tops["lint"] < tops["test"], tops
+    wait_for(lambda: all(state == "success" for row in rows() for _, state, _ in row), timeout=30,
+             what="every workflow shown as success without a reload")
+    browser.save_screenshot(str(shots / "workflow-rows.png"))
+    test_pid = by_css(browser, "#workflow-graph .wf-row:nth-child(2) .wf-node").get_attribute("data-pid")
+    by_css(browser, "#workflow-graph .wf-row:nth-child(2) a").click()
+    wait_for(lambda: browser.current_url.endswith(f"?pid={test_pid}")
+             and text_of(browser, "#log-title") == "test", what="the test workflow's log")

@@ -236,6 +236,10 @@ def test_build_page_names_what_each_workflow_runs_after(ann_client, ann):
     assert page.index(">default<") < page.index(">test<") < page.index(">notify<")
     assert '<p class="muted small after">after default</p>' in page
     assert '<p class="muted small after">after default, test (success or failure)</p>' in page
+    graph = page[page.index('id="workflow-graph"'):page.index('<div class="build-body">')]
+    assert graph.count('<li class="wf-row">') == 3
+    assert graph.index(">default<") < graph.index(">test<") < graph.index(">notify<")
+    assert '<span class="muted small wf-after">after: default, test (success or failure)</span>' in graph
 
 
 def test_build_page_shows_the_actions_that_apply(ann_client, ann):
@@ -317,3 +321,17 @@ def test_crons_tab_lists_jobs_and_offers_the_form(ann_client, ann):
     assert "<code>nightly</code>" in page and "<code>0 3 * * *</code>" in page
     assert "1970-01-04 03:00 UTC" in page and "acme has no branch gone" in page
     assert 'id="add-cron"' in page and f'data-path="/api/repos/{mine.id}/crons"' in page
+
+
+def test_the_account_page_lists_only_the_callers_tokens_by_name(ann_client, ann):
+    """/account names ann's tokens (never a secret) and not another user's; anonymous visitors go to /login."""
+    from circle.store import users
+
+    _, secret = users.issue_token(ann, "laptop")
+    users.issue_token(seed.person("bea"), "bea-secret-laptop")
+    page = ann_client.get("/account").text
+    assert "laptop" in page and secret not in page and "bea-secret-laptop" not in page
+    assert 'href="/account"' in page
+    ann_client.post("/logout", data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)})
+    answer = ann_client.get("/account")
+    assert answer.status_code == 302 and answer.headers["Location"].startswith("/login?next=/account")

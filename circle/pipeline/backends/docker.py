@@ -199,7 +199,7 @@ class DockerBackend:
         if not step.network_mode:
             endpoint = self.api.create_endpoint_config(aliases=self._aliases(step))
             networking = self.api.create_networking_config({networks[0]: endpoint})
-        entrypoint, command = (["/bin/sh", "-c"], [step_script(step.commands)]) if step.commands \
+        entrypoint, command = (["/bin/sh", "-c"], [step_script(step.commands, step.trace)]) if step.commands \
             else (step.entrypoint, step.command)
         return {"image": step.image, "name": name, "entrypoint": entrypoint, "command": command,
                 "environment": dict(step.environment), "working_dir": step.working_dir or None,

@@ -152,7 +152,7 @@ class LocalBackend:
 
     def _argv(self, step: Step) -> list[str]:
         if step.commands:
-            script = step_script(step.commands)
+            script = step_script(step.commands, step.trace)
             if len(script.encode()) < ARGUMENT_LIMIT:
                 return [self.shell, "-e", "-c", script, self.shell]
             fd, path = tempfile.mkstemp(suffix=".sh", dir=os.path.join(self.dir, "scripts"))

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Iterator
 
 from circle import process
-from circle.errors import InvalidInput, NotFound, RemoteError
+from circle.errors import InvalidInput, RemoteError
 
 TIMEOUT = 60
 _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
@@ -59,17 +59,3 @@ def run(git_dir: Path, *args: str, check: bool = True) -> process.Completed:
     return proc
 
 
-def changed_files(git_dir: Path, before: str, after: str) -> list[str]:
-    """Return the paths `git diff before after` names (nothing when `before` is no commit: a new ref)."""
-    if not is_sha(before) or not before.strip("0"):
-        return []
-    proc = run(git_dir, "diff", "--name-only", "--no-renames", "-z", before, after, "--", check=False)
-    return proc.stdout.decode(errors="replace").split("\x00") if proc.returncode == 0 else []
-
-
-def resolve(git_dir: Path, rev: str, what: str) -> str:
-    """Return the commit sha a revision names, or raise NotFound naming `what`."""
-    proc = run(git_dir, "rev-parse", "--verify", "--quiet", f"{check_rev(rev)}^{{commit}}", check=False)
-    if proc.returncode != 0:
-        raise NotFound(f"{what} has no commit, branch or tag {rev}")
-    return proc.stdout.decode().strip()

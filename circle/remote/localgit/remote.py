@@ -18,8 +18,8 @@ from circle.errors import InvalidInput, NotFound
 from circle.remote import signature
 from circle.remote.base import Remote
 from circle.remote.hosts import HostPolicy
-from circle.remote.localgit import git, receive_hook
-from circle.remote.payload import file_list, header, load_json, need, short_ref, text
+from circle.remote.localgit import git, objects, receive_hook
+from circle.remote.payload import MAX_CHANGED_FILES, file_list, header, load_json, need, short_ref, text
 from circle.remote.types import (
     KIND_IGNORE,
     KIND_PUSH,
@@ -34,7 +34,6 @@ from circle.remote.types import (
 log = logging.getLogger(__name__)
 
 FORGE = "local git"
-_LOG_FORMAT = "%H%x00%an%x00%ae%x00%B"
 
 
 class LocalRemote(Remote):
@@ -103,21 +102,20 @@ class LocalRemote(Remote):
         return Perm(pull=True, push=True, admin=True)
 
     def file_ref(self, full_name: str, ref: str, path: str) -> bytes:
-        """Return a file's bytes at a ref (git cat-file), or raise NotFound."""
+        """Return a file's bytes at a ref, or raise NotFound."""
         git_dir, sha, clean = self._at(full_name, ref, path)
-        proc = git.run(git_dir, "cat-file", "blob", f"{sha}:{clean}", check=False)
-        if proc.returncode != 0:
+        found = objects.reader(git_dir).read(f"{sha}:{clean}")
+        if found is None or found.kind != "blob":
             raise NotFound(f"{path} not found in {full_name} at {ref}")
-        return proc.stdout
+        return found.data
 
     def dir(self, full_name: str, sha: str, path: str) -> list[str]:
-        """List the files directly inside a directory at a commit (git ls-tree), or raise NotFound."""
+        """List the files directly inside a directory at a commit, or raise NotFound."""
         git_dir, commit, clean = self._at(full_name, sha, path)
-        proc = git.run(git_dir, "ls-tree", "-z", f"{commit}:{clean}", check=False)
-        if proc.returncode != 0:
+        found = objects.reader(git_dir).read(f"{commit}:{clean}")
+        if found is None or found.kind != "tree":
             raise NotFound(f"{path} is no directory in {full_name} at {sha}")
-        entries = [line.split(b"\t", 1) for line in proc.stdout.split(b"\0") if line]
-        return [f"{clean}/{name.decode()}" for info, name in entries if info.split()[1] == b"blob"]
+        return [f"{clean}/{name}" for name in objects.tree_files(found)]
 
     def _at(self, full_name: str, ref: str, path: str) -> tuple[Path, str, str]:
         """Return the git dir, the commit of `ref` and `path` stripped of slashes; refuse paths leaving the tree."""
@@ -125,26 +123,26 @@ class LocalRemote(Remote):
         clean = path.strip("/")
         if not clean or any(p in ("", ".", "..") for p in clean.split("/")):
             raise InvalidInput(f"'{path}' is not a file path inside a repository")
-        return git_dir, ref if git.is_sha(ref) else git.resolve(git_dir, ref, full_name), clean
+        return git_dir, ref if git.is_sha(ref) else self._commit_object(git_dir, ref, full_name).sha, clean
+
+    def _commit_object(self, git_dir: Path, rev: str, full_name: str) -> objects.GitObject:
+        """Return the commit a revision names (a tag peeled to its commit), or raise NotFound."""
+        found = objects.reader(git_dir).read(f"{git.check_rev(rev)}^{{commit}}")
+        if found is None:
+            raise NotFound(f"{full_name} has no commit, branch or tag {rev}")
+        return found
 
     def branch_head(self, full_name: str, branch: str) -> str:
         """Return the sha of refs/heads/<branch>."""
         git_dir = self.git_dir(full_name)
         try:
-            return git.resolve(git_dir, f"refs/heads/{branch}", full_name)
+            return self._commit_object(git_dir, f"refs/heads/{branch}", full_name).sha
         except NotFound:
             raise NotFound(f"{full_name} has no branch {branch}") from None
 
     def commit(self, full_name: str, ref: str) -> Commit:
-        """Read a commit's metadata with git log."""
-        git_dir = self.git_dir(full_name)
-        sha = ref if git.is_sha(ref) else git.resolve(git_dir, ref, full_name)
-        proc = git.run(git_dir, "log", "-1", f"--format={_LOG_FORMAT}", sha, "--", check=False)
-        if proc.returncode != 0:
-            raise NotFound(f"{full_name} has no commit {ref}")
-        out = proc.stdout.decode(errors="replace")
-        sha, name, email, message = (out.split("\x00", 3) + ["", "", ""])[:4]
-        return Commit(sha=sha, message=message.rstrip("\n"), author=name, author_name=name, author_email=email)
+        """Read a commit's metadata."""
+        return objects.parse_commit(self._commit_object(self.git_dir(full_name), ref, full_name))
 
     def status(self, full_name: str, sha: str, state: str, context: str, link: str, description: str = "") -> None:
         """Keep nothing: a local repository shows no statuses; circle records the build state."""
@@ -205,9 +203,18 @@ class LocalRemote(Remote):
             author=commit.author,
             author_name=commit.author_name,
             author_email=commit.author_email,
-            files=file_list(git.changed_files(git_dir, before, after)),
+            files=self._changed(git_dir, before, after),
             **{**base, "sender": pusher or commit.author},
         )
+
+    def _changed(self, git_dir: Path, before: str, after: str) -> list[str] | None:
+        """Return the files a push changed (None when unknown or too many; none for a new ref)."""
+        if not git.is_sha(before) or not before.strip("0"):
+            return None
+        try:
+            return file_list(objects.changed_paths(objects.reader(git_dir), before, after, MAX_CHANGED_FILES))
+        except objects.TooManyPaths:
+            return None
 
     def verify(self, headers: Mapping[str, str], body: bytes, secret: str) -> bool:
         """Check X-Circle-Signature (sha256=<hex HMAC of the body>)."""

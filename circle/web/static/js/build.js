@@ -1,8 +1,9 @@
 // The build page: follows /ws/events to keep the status, steps, actions, artifacts and why workflows wait
 // current, and tails the selected step's log. Clicking a step switches the log without reloading (the URL keeps ?pid=N).
 
-import { ACTIVE, api, formatBytes, refreshTimes, setDuration, setStatus } from "./page.js";
+import { ACTIVE, api, formatBytes, formatDuration, refreshTimes, setDuration, setStatus } from "./page.js";
 import { followEvents } from "./events.js";
+import { LogFind } from "./logfind.js";
 import { LogView } from "./logview.js";
 
 const root = document.getElementById("build");
@@ -10,20 +11,49 @@ const repoId = Number(root.dataset.repoId);
 const number = Number(root.dataset.number);
 const pane = document.getElementById("logpane");
 const procs = document.getElementById("procs");
+const graph = document.getElementById("workflow-graph");
 const box = document.getElementById("log");
 const view = box ? new LogView(box, document.getElementById("log-note"), document.getElementById("log-follow")) : null;
+if (view) {
+  new LogFind(view, document.getElementById("log-find"), document.getElementById("log-find-count"),
+    document.getElementById("log-find-prev"), document.getElementById("log-find-next"));
+}
 let selected = Number(pane.dataset.pid || 0);
 let pinned = pane.dataset.pinned === "yes";
 
 const procNode = (pid) => procs.querySelector(`.proc[data-pid="${pid}"]`);
 const procName = (pid) => procNode(pid)?.querySelector(".name")?.textContent || "";
+const logUrl = (pid) => `/api/repos/${repoId}/builds/${number}/logs/${pid}`;
+
+// How a finished step ended, for the log's last row: {kind, text, seconds}; null while it is active.
+function endOf(pid) {
+  const node = procNode(pid);
+  const { state, error } = node.dataset;
+  if (ACTIVE.has(state)) return null;
+  if (state === "skipped" || state === "declined") return { kind: "skipped", text: "This step did not run." };
+  const started = Number(node.dataset.started), finished = Number(node.dataset.finished);
+  const seconds = started && finished ? finished - started : undefined;
+  const took = seconds === undefined ? "" : ` after ${formatDuration(seconds)}`;
+  const code = `exit code ${node.dataset.exitCode || 0}`;
+  if (state === "killed") {
+    const reason = [error, node.closest(".workflow")?.dataset.error].find((text) => /timed out/.test(text || ""));
+    return reason ? { kind: "timedout", text: `Timed out${took} (${code}): ${reason}`, seconds }
+      : { kind: "cancelled", text: `Cancelled${took} (${code})`, seconds };
+  }
+  const ok = state === "success";
+  return { kind: ok ? "ok" : "failed", text: `${ok ? "Succeeded" : "Failed"}${took}: ${code}`, seconds };
+}
 
 function showProcHead(pid) {
   const node = procNode(pid);
   if (!node || !view) return;
   document.getElementById("log-title").textContent = procName(pid);
   setStatus(document.getElementById("log-state"), node.dataset.state);
-  document.getElementById("log-raw").href = `/api/repos/${repoId}/builds/${number}/logs/${pid}?format=text`;
+  document.getElementById("log-raw").href = `${logUrl(pid)}?format=text`;
+  const download = document.getElementById("log-download");
+  download.href = `${logUrl(pid)}?format=text`;
+  download.download = `${procName(pid)}.log`;
+  view.setEnd(endOf(pid));
   const error = document.getElementById("log-error");
   error.textContent = node.dataset.error || "";
   error.hidden = !node.dataset.error;
@@ -34,19 +64,22 @@ function select(pid, remember) {
   selected = pid;
   for (const link of procs.querySelectorAll("a.proc-link")) link.classList.toggle("selected", Number(link.dataset.pid) === pid);
   pane.dataset.pid = String(pid);
-  showProcHead(pid);
-  if (ACTIVE.has(procNode(pid).dataset.state)) view.tail(`/ws/logs/${repoId}/${number}/${pid}`);
-  else view.load(`/api/repos/${repoId}/builds/${number}/logs/${pid}?format=text`);
   if (remember) history.pushState({ pid }, "", `?pid=${pid}`);
+  if (ACTIVE.has(procNode(pid).dataset.state)) view.tail(`/ws/logs/${repoId}/${number}/${pid}`);
+  else view.load(logUrl(pid));
+  showProcHead(pid);
 }
 
-procs.addEventListener("click", (event) => {
-  const link = event.target.closest("a.proc-link");
+// A step or workflow link in the tree, or a workflow in the dependency graph above it, shows that proc's log.
+function onProcClick(event) {
+  const link = event.target.closest("a[data-pid]");
   if (!link || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
   event.preventDefault();
   pinned = true;
   select(Number(link.dataset.pid), true);
-});
+}
+procs.addEventListener("click", onProcClick);
+graph?.addEventListener("click", onProcClick);
 
 window.addEventListener("popstate", () => {
   const pid = Number(new URLSearchParams(location.search).get("pid"));
@@ -104,6 +137,9 @@ function applyProc(proc) {
   if (!node || procName(proc.pid) !== proc.name) { location.reload(); return; } // a new process tree
   node.dataset.state = proc.state;
   node.dataset.error = proc.error || "";
+  node.dataset.exitCode = String(proc.exit_code || 0);
+  node.dataset.started = String(proc.started || 0);
+  node.dataset.finished = String(proc.finished || 0);
   const link = node.querySelector("a.proc-link");
   link.title = `${proc.name}: ${proc.state}`;
   setDuration(link.querySelector(".duration"), proc.started, proc.finished);
@@ -114,7 +150,9 @@ function applyProc(proc) {
   if (attempts) { attempts.textContent = `attempt ${proc.attempts}`; attempts.hidden = !(proc.attempts > 1); }
   const machine = node.querySelector(":scope > .machine [data-field=machine]");
   if (machine && proc.machine) { machine.textContent = proc.machine; machine.parentElement.hidden = false; }
-  if (proc.pid === selected) showProcHead(proc.pid);
+  const wf = graph?.querySelector(`.wf-node[data-pid="${proc.pid}"]`);
+  if (wf) { wf.dataset.state = proc.state; wf.querySelector("a").title = `${proc.name}: ${proc.state}`; }
+  if (proc.pid === selected || procNode(selected)?.closest(".workflow") === node) showProcHead(selected);
   if (ACTIVE.has(root.dataset.status)) refreshWaiting();
   if (!pinned && proc.ppid && proc.state === "running" && proc.pid !== selected) select(proc.pid, false);
 }

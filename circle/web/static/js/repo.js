@@ -1,10 +1,12 @@
 // The repo page: new and changed builds appear in the list as /ws/events reports them (and, each time
-// the feed connects, as the API lists them, so none is missed).
+// the feed connects, as the API lists them, so none is missed); the log search box.
 
 import { api, refreshTimes, setDuration, setStatus } from "./page.js";
 import { followEvents } from "./events.js";
+import { setUpLogSearch } from "./reposearch.js";
 
 const repoId = Number(document.getElementById("repo").dataset.repoId);
+setUpLogSearch();
 const table = document.getElementById("builds");
 const template = document.getElementById("build-row-template");
 
