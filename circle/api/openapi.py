@@ -1,4 +1,5 @@
-"""GET /api/openapi.json: the OpenAPI 3 document, generated from the route table and the schemas."""
+"""GET /api/openapi.json: the OpenAPI 3 document, generated from the route table and the schemas;
+GET /api/schema/pipeline.json: the JSON Schema of pipeline files, for editors."""
 from __future__ import annotations
 
 import re
@@ -10,6 +11,7 @@ from flask import Blueprint, Response, current_app, jsonify
 from circle import __version__
 from circle.api.jsonschema import Components
 from circle.api.routing import JSON, ROUTES, Route, api_route
+from circle.compiler.schema import pipeline_schema
 from circle.limits import INT_MAX
 from circle.schemas import PageQuery
 
@@ -114,3 +116,9 @@ def document(host: str) -> dict[str, Any]:
 def openapi_json() -> Response:
     """Return this API's OpenAPI 3 document."""
     return jsonify(document(current_app.config["CIRCLE_SETTINGS"].host))
+
+
+@api_route(bp, "GET", "/api/schema/pipeline.json", auth="public")
+def pipeline_json() -> Response:
+    """Return the JSON Schema of pipeline files (point an editor's YAML extension at it)."""
+    return jsonify(pipeline_schema())

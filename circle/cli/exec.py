@@ -14,18 +14,19 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from circle.cli.metadata_flags import add_metadata_flags, metadata_from_args
 from circle.cli.pipeline import read_files
 from circle.compiler import DEFAULT_CLONE_IMAGE
 from circle.compiler.workflows import DEFAULT_DIR, DEFAULT_FILES, PipelineFile, compile_files, runs_after
 from circle.errors import InvalidInput, NotFound
-from circle.pipeline.backends import get_backend, resolve
 from circle.pipeline.errors import PipelineError
-from circle.pipeline.runtime import RunResult, Runtime
 from circle.pipeline.types import KIND_CLONE, Config, LogLine, Step, StepState
 from circle.states import SKIPPED, SUCCESS, step_state
+
+if TYPE_CHECKING:  # imported by `circle exec` itself, so that the other commands start faster
+    from circle.pipeline.runtime import RunResult, Runtime
 
 EXIT_INTERRUPTED = 130
 
@@ -128,6 +129,9 @@ def run_interruptibly(runtime: Runtime) -> tuple[RunResult, bool]:
 def cmd_exec(args: argparse.Namespace) -> int:
     """Compile FILE with the metadata flags and run every workflow (file and matrix axis) in order; 0 when all
     that ran succeeded."""
+    from circle.pipeline.backends import get_backend, resolve
+    from circle.pipeline.runtime import Runtime
+
     files = pipeline_files(args.file)
     meta, secrets, env = metadata_from_args(args)
     workflows = compile_files(files, meta, secrets=secrets, trusted=True, env=env, clone_image=args.clone_image)

@@ -44,10 +44,10 @@ def metadata_from_args(args: argparse.Namespace) -> tuple[Metadata, list[SecretS
 
 def _metadata(args: argparse.Namespace, cwd: Path) -> Metadata:
     """Return the metadata for the flags, filling gaps from the git checkout at `cwd`."""
-    toplevel = _git(cwd, "rev-parse", "--show-toplevel")
+    toplevel, head_sha, head_branch = _checkout(cwd)
     event = args.event
     ref = args.ref or ""
-    branch = args.branch or _branch_of(ref) or (_git(cwd, "rev-parse", "--abbrev-ref", "HEAD") if toplevel else "")
+    branch = args.branch or _branch_of(ref) or head_branch
     if branch in ("", "HEAD"):
         branch = "main"
     tag = ref.removeprefix("refs/tags/") if ref.startswith("refs/tags/") else ""
@@ -59,17 +59,32 @@ def _metadata(args: argparse.Namespace, cwd: Path) -> Metadata:
     if full_name.count("/") != 1 or full_name.startswith("/") or full_name.endswith("/"):
         raise InvalidInput(f"--repo must look like OWNER/NAME, not {full_name!r}")
     owner, name = full_name.split("/")
-    sha = args.commit or (_git(cwd, "rev-parse", "HEAD") if toplevel else "")
+    sha = args.commit or head_sha
+    author, author_email, message = _commit(cwd, sha) if sha and toplevel else ("", "", "")
     now = int(time.time())
     return Metadata(
         repo=RepoInfo(full_name=full_name, owner=owner, name=name, clone_url=toplevel,
                       default_branch=branch, trusted=True),
-        commit=CommitInfo(sha=sha, ref=ref, branch=branch,
-                          message=_git(cwd, "log", "-1", "--format=%B", sha) if sha and toplevel else "",
-                          author=_git(cwd, "log", "-1", "--format=%an", sha) if sha and toplevel else "",
-                          author_email=_git(cwd, "log", "-1", "--format=%ae", sha) if sha and toplevel else ""),
+        commit=CommitInfo(sha=sha, ref=ref, branch=branch, message=message, author=author,
+                          author_email=author_email),
         build=BuildInfo(number=1, event=event, created=now, started=now, tag=tag),
     )
+
+
+def _checkout(cwd: Path) -> tuple[str, str, str]:
+    """Return the git work tree's top directory, HEAD's sha and branch, empty when unknown (one git call, as
+    each costs a process start; two in a repository without commits)."""
+    lines = _git(cwd, "rev-parse", "--show-toplevel", "HEAD", "--abbrev-ref", "HEAD").splitlines()
+    if len(lines) == 3:
+        return lines[0], lines[1], lines[2]
+    return _git(cwd, "rev-parse", "--show-toplevel"), "", ""
+
+
+def _commit(cwd: Path, sha: str) -> tuple[str, str, str]:
+    """Return the author, author email and message of commit `sha` (empty when unknown)."""
+    author, _, rest = _git(cwd, "log", "-1", "--format=%an%x00%ae%x00%B", sha).partition("\0")
+    email, _, message = rest.partition("\0")
+    return author.strip(), email.strip(), message.strip()
 
 
 def _branch_of(ref: str) -> str:

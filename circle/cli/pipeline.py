@@ -1,4 +1,4 @@
-"""`circle lint FILE` and `circle compile FILE [metadata flags]`."""
+"""`circle lint FILE`, `circle compile FILE [metadata flags]` and `circle schema`."""
 from __future__ import annotations
 
 import argparse
@@ -15,6 +15,7 @@ from circle.compiler.workflows import PIPELINE_SUFFIXES, PipelineFile, compile_f
 from circle.errors import CompileError, InvalidInput
 
 log = logging.getLogger(__name__)
+OUTPUT_PIECE = 1 << 16  # characters per write of print_json
 
 
 def register(sub: Any) -> None:
@@ -34,6 +35,11 @@ def register(sub: Any) -> None:
     compile_parser.add_argument("--untrusted", action="store_true", help="compile as for an untrusted repository")
     compile_parser.add_argument("--clone-image", default=DEFAULT_CLONE_IMAGE, help="image of the default clone step")
     compile_parser.set_defaults(func=run_compile)
+
+    schema_parser = sub.add_parser("schema", help="print the JSON Schema of pipeline files",
+                                   description="Print the JSON Schema (draft 2020-12) of the pipeline files "
+                                               "circle reads, for editors to check files against.")
+    schema_parser.set_defaults(func=run_schema)
 
 
 def run_lint(args: argparse.Namespace) -> int:
@@ -59,9 +65,24 @@ def run_compile(args: argparse.Namespace) -> int:
         for problem in err.problems:
             print(problem)
         return 1
-    json.dump([w.to_json() for w in workflows], sys.stdout, indent=2)
-    sys.stdout.write("\n")
+    print_json([w.to_json() for w in workflows])
     return 0
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    """Print the JSON Schema of a pipeline file."""
+    from circle.compiler.schema import pipeline_schema
+
+    print_json(pipeline_schema())
+    return 0
+
+
+def print_json(data: Any) -> None:
+    """Print `data` as indented JSON: encoded at once (json.dump writes every token on its own, one system call
+    each when stdout is unbuffered), written in pieces (so a reader that goes away is noticed, `| head`)."""
+    text = json.dumps(data, indent=2) + "\n"
+    for start in range(0, len(text), OUTPUT_PIECE):
+        sys.stdout.write(text[start:start + OUTPUT_PIECE])
 
 
 def read_files(path: str) -> list[PipelineFile]:

@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable, Iterator
-
-import requests
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from circle.errors import (
     CircleError,
@@ -24,6 +22,9 @@ PER_PAGE = 200
 # Lines per log request: the server's largest page (GET …/logs/{pid}?limit=).
 LOG_PAGE = 50_000
 
+if TYPE_CHECKING:  # imported when a command talks to a server, so that `circle lint`/`compile` start faster
+    import requests
+
 
 class Client:
     """A session with the circle server, authenticated with an API token."""
@@ -31,6 +32,8 @@ class Client:
     def __init__(self, server: str, token: str) -> None:
         if not token:
             raise SettingsError("set CIRCLE_TOKEN (or pass --token) to an API token; `circle token LOGIN` prints one")
+        import requests
+
         self.server = server.rstrip("/")
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {token}"
@@ -42,6 +45,8 @@ class Client:
     def _send(self, method: str, path: str, *, body: Any = None,
               params: dict[str, Any] | None = None) -> requests.Response:
         """Send one request, turning a network failure into one sentence."""
+        import requests
+
         try:
             return self.session.request(method, self.server + path, json=body, params=params, timeout=TIMEOUT)
         except requests.Timeout:

@@ -7,6 +7,7 @@
 
 Pure: no Flask, database or docker imports. Every user mistake is a CompileError carrying
 positioned Problems; `lint` returns the same problems without needing build metadata.
+`schema.pipeline_schema()` is the JSON Schema of the files, built from the same key tables.
 """
 from __future__ import annotations
 

@@ -25,6 +25,8 @@ STATUSES = frozenset(("success", "failure", "changed"))
 # keys of `when` whose value is a glob constraint, and what each is matched against
 GLOB_KEYS = ("branch", "event", "status", "ref", "tag", "environment", "platform", "instance", "repo", "cron")
 WHEN_KEYS = frozenset(GLOB_KEYS + ("matrix", "path", "evaluate", "local"))
+CONSTRAINT_KEYS = ("include", "exclude")
+PATH_KEYS = CONSTRAINT_KEYS + ("ignore_message", "on_empty")
 # Why an unknown condition is an error: both upstreams drop it without a word.
 UNKNOWN_CONDITION = " (Drone 0.8 and Woodpecker ignore unknown conditions, which would run it regardless)"
 
@@ -217,7 +219,7 @@ def parse_condition(node: Node | None, reader: Reader, what: str, allowed: froze
 def parse_constraint(node: Node, reader: Reader, what: str) -> Constraint:
     """Read a glob list: a string, a list of strings, or {include, exclude}."""
     if isinstance(node, Mapping):
-        found = {name: value for name, _, value in reader.keys(node, ("include", "exclude"), what)}
+        found = {name: value for name, _, value in reader.keys(node, CONSTRAINT_KEYS, what)}
         return Constraint(reader.strings(found.get("include"), f"`include` of {what}"),
                           reader.strings(found.get("exclude"), f"`exclude` of {what}"))
     return Constraint(reader.strings(node, what))
@@ -265,7 +267,7 @@ def _path_constraint(node: Node, reader: Reader, what: str) -> Constraint:
     """Read Woodpecker's `path` (globs, or {include, exclude, ignore_message, on_empty})."""
     if isinstance(node, Mapping):
         found = {name: value for name, _, value in
-                 reader.keys(node, ("include", "exclude", "ignore_message", "on_empty"), what)}
+                 reader.keys(node, PATH_KEYS, what)}
         reader.string(found.get("ignore_message"), f"`ignore_message` of {what}")
         reader.boolean(found.get("on_empty"), f"`on_empty` of {what}")
         return Constraint(reader.strings(found.get("include"), f"`include` of {what}"),

@@ -22,6 +22,8 @@ _UNFILTERED_BY_BRANCHES = Alternative(globs={"event": Constraint(["tag", "deploy
 # depends_on/runs_on order whole workflows (the build service's job), concurrency is not enforced,
 # variables/plugin/cache only hold YAML anchors or metadata for other tools.
 INERT_TOP = ("depends_on", "runs_on", "run_on", "concurrency", "variables", "plugin", "cache")
+WORKSPACE_KEYS = ("base", "path")
+CONCURRENCY_KEYS = ("limit", "group")
 
 
 def read_collection(node: Node | None, kind: str, reader: Reader, what: str,
@@ -115,7 +117,7 @@ def read_workspace(node: Node, reader: Reader) -> Workspace:
     workspace = Workspace()
     if mapping is None:
         return workspace
-    for name, _, value in reader.keys(mapping, ("base", "path"), "`workspace`"):
+    for name, _, value in reader.keys(mapping, WORKSPACE_KEYS, "`workspace`"):
         text = reader.string(value, f"`{name}` of `workspace`")
         if name == "base" and text:
             workspace.base = text
@@ -133,7 +135,7 @@ def read_workspace(node: Node, reader: Reader) -> Workspace:
 def _check_concurrency(node: Node, reader: Reader) -> None:
     """Check Woodpecker's `concurrency` (a number, or {limit, group}); circle does not enforce it."""
     if isinstance(node, Mapping):
-        found = {k: v for k, _, v in reader.keys(node, ("limit", "group"), "`concurrency`")}
+        found = {k: v for k, _, v in reader.keys(node, CONCURRENCY_KEYS, "`concurrency`")}
         if "limit" not in found:
             reader.problem(node, "`concurrency` needs a `limit`")
         else:

@@ -32,7 +32,11 @@ GITHUB_ACTIONS_KEYS = frozenset(("runs-on", "uses", "with", "run", "needs", "env
 # circle's step keys that Drone 0.8 passed to plugins as settings (drone-ssh and drone-rancher take `timeout`).
 PLUGIN_SETTINGS_IN_DRONE08 = ("retry", "timeout")
 MAX_RETRY = 10
-_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|h|m|s)")
+# the keys of `retry: {…}`, of a `secrets:` item and of a `depends_on:` item
+RETRY_KEYS = ("count", "delay")
+SECRET_KEYS = ("source", "target")
+DEPENDENCY_KEYS = ("name", "optional")
+DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|h|m|s)")
 _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
 
 
@@ -178,7 +182,7 @@ def _secrets(step: StepDef, node: Node, reader: Reader, what: str) -> None:
     items = node.items if isinstance(node, Sequence) else [node]
     for item in items:
         if isinstance(item, Mapping):
-            found = {k: v for k, _, v in reader.keys(item, ("source", "target"), f"an item of {what}")}
+            found = {k: v for k, _, v in reader.keys(item, SECRET_KEYS, f"an item of {what}")}
             source = reader.string(found.get("source"), f"`source` in {what}")
             target = reader.string(found.get("target"), f"`target` in {what}") or source
             if not source:
@@ -209,7 +213,7 @@ def _depends_on(step: StepDef, node: Node, reader: Reader, what: str) -> None:
     items = node.items if isinstance(node, Sequence) else [node]
     for item in items:
         if isinstance(item, Mapping):
-            found = {k: v for k, _, v in reader.keys(item, ("name", "optional"), f"an item of {what}")}
+            found = {k: v for k, _, v in reader.keys(item, DEPENDENCY_KEYS, f"an item of {what}")}
             name = reader.string(found.get("name"), f"`name` in {what}")
             if not name:
                 reader.problem(item, f"an item of {what} needs a `name`")
@@ -260,8 +264,8 @@ def duration(node: Node, reader: Reader, what: str) -> float:
     text = reader.string(node, what).strip()
     if not text:
         return 0
-    if _DURATION.sub("", text) == "" and (seconds := sum(float(n) * _DURATION_UNITS[u]
-                                                         for n, u in _DURATION.findall(text))) > 0:
+    if DURATION.sub("", text) == "" and (seconds := sum(float(n) * _DURATION_UNITS[u]
+                                                         for n, u in DURATION.findall(text))) > 0:
         return seconds
     if not (reader.lenient and "${" in text):
         reader.problem(node, f"{what} must be a duration like `90s`, `10m` or `1h30m`, not `{text}`")
@@ -278,7 +282,7 @@ def _retry(step: StepDef, node: Node, reader: Reader, what: str) -> None:
     mapping = node if isinstance(node, Mapping) else None
     count_node: Node | None = node
     if mapping is not None:
-        found = {k: v for k, _, v in reader.keys(mapping, ("count", "delay"), what)}
+        found = {k: v for k, _, v in reader.keys(mapping, RETRY_KEYS, what)}
         count_node = found.get("count")
         if "delay" in found:
             step.retry_delay = duration(found["delay"], reader, f"`delay` of {what}")
@@ -313,3 +317,5 @@ _HANDLERS: dict[str, Callable[[StepDef, Node, Reader, str], None]] = {
     "retry": _retry,
     "timeout": _timeout,
 }
+# the keys read by a handler of their own (circle.compiler.schema gives each a type)
+HANDLED = tuple(_HANDLERS)

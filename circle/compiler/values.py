@@ -15,7 +15,9 @@ from circle.errors import Problem
 
 log = logging.getLogger(__name__)
 
-_SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
+# a size such as `512m` or `1GiB` (spelled without flags, so the JSON Schema can reuse it)
+SIZE_PATTERN = r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([kKmMgGtT]?)[iI]?[bB]?\s*$"
+_SIZE = re.compile(SIZE_PATTERN)
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
 

@@ -161,8 +161,8 @@ def load(text: str) -> list[Node]:
 # scalar typing
 
 _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
-_TRUE = frozenset(("true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y"))
-_FALSE = frozenset(("false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"))
+TRUE_WORDS = frozenset(("true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y"))
+FALSE_WORDS = frozenset(("false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"))
 _INT = re.compile(r"[-+]?(0|[1-9][0-9_]*)$|[-+]?0x[0-9a-fA-F_]+$|[-+]?0o?[0-7_]+$|[-+]?0b[01_]+$")
 _FLOAT = re.compile(r"[-+]?([0-9][0-9_]*)?\.[0-9_]*([eE][-+]?[0-9]+)?$|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$"
                     r"|[-+]?\.(inf|Inf|INF)$|\.(nan|NaN|NAN)$")
@@ -172,9 +172,9 @@ def resolve(text: str) -> Any:
     """Return the value a plain scalar stands for: None, bool, int, float or the text itself."""
     if text in _NULLS:
         return None
-    if text in _TRUE:
+    if text in TRUE_WORDS:
         return True
-    if text in _FALSE:
+    if text in FALSE_WORDS:
         return False
     if _INT.match(text):
         return _to_int(text)

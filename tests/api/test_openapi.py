@@ -7,6 +7,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
+from circle.compiler.schema import pipeline_schema
+
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 REPO = "/api/repos/{repo_id}"
 BUILD = REPO + "/builds/{number}"
@@ -27,7 +29,8 @@ SPEC_ROUTES = {
     ("POST", BUILD + "/decline"), ("GET", BUILD + "/logs/{pid}"), ("GET", BUILD + "/files"),
     ("GET", BUILD + "/files/{file_id}"),
     ("GET", "/api/badges/{repo_id}/status.svg"), ("GET", "/api/badges/{repo_id}/cc.xml"),
-    ("GET", "/api/openapi.json"), ("GET", "/api/agents"), ("GET", "/api/queue"), ("POST", "/api/upload/{token}"),
+    ("GET", "/api/openapi.json"), ("GET", "/api/schema/pipeline.json"),
+    ("GET", "/api/agents"), ("GET", "/api/queue"), ("POST", "/api/upload/{token}"),
 }
 
 
@@ -73,3 +76,12 @@ def test_write_only_fields_are_marked_and_responses_carry_their_shapes(client: F
     assert "required" not in schemas["RepoPatch"] and patch["requestBody"]["required"] is False
     assert document["paths"]["/api/badges/{repo_id}/status.svg"]["get"]["security"] == []
     assert document["paths"]["/api/users"]["get"]["security"] == [{"bearer": []}, {"session": []}]
+
+
+def test_pipeline_schema_is_served_without_login(client: FlaskClient):
+    answer = client.get("/api/schema/pipeline.json")
+    assert answer.status_code == 200
+    assert answer.mimetype == "application/json"
+    assert answer.get_json() == pipeline_schema()
+    document = client.get("/api/openapi.json").get_json()
+    assert document["paths"]["/api/schema/pipeline.json"]["get"]["security"] == []

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from circle.cli import main
+from circle.compiler.schema import pipeline_schema
 
 GOOD = "pipeline:\n  build:\n    image: alpine\n    commands:\n      - echo ${CI_COMMIT_BRANCH}\n"
 BAD = "pipeline:\n  build:\n    commands: [make]\n    when:\n      evnt: push\n"
@@ -62,3 +63,9 @@ def test_compile_errors_exit_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.chdir(tmp_path)
     assert main(["compile", write(tmp_path, "- not a mapping\n")]) == 1
     assert "not a list" not in capsys.readouterr().err
+
+
+def test_schema_prints_the_pipeline_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema"]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out) == pipeline_schema() and out.startswith('{\n  "$schema": ')

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -58,6 +59,34 @@ def test_defaults_in_a_git_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     meta, _, _ = parse(["--secret", "TOKEN=a=b", "--env", "K=V"])
     assert meta.commit.branch == "dev" and meta.commit.sha == run("rev-parse", "HEAD")
     assert meta.commit.message == "the message" and meta.commit.author == "Ann"
+    assert meta.commit.author_email == "ann@x" and meta.commit.ref == "refs/heads/dev"
+    assert meta.repo.clone_url == str(tmp_path) and meta.repo.full_name == f"local/{tmp_path.name}"
+
+
+def test_a_checkout_is_read_with_two_git_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each git process costs a start-up: HEAD and its commit take one each (`circle compile` starts faster)."""
+    work, shim = tmp_path / "work", tmp_path / "bin"
+    work.mkdir()
+    shim.mkdir()
+    git = shutil.which("git")
+    (shim / "git").write_text(f'#!/bin/sh\necho "$*" >> {tmp_path}/calls\nexec {git} "$@"\n')
+    (shim / "git").chmod(0o755)
+    env = {**os.environ, "HOME": str(tmp_path), "GIT_AUTHOR_NAME": "Ann", "GIT_AUTHOR_EMAIL": "ann@x",
+           "GIT_COMMITTER_NAME": "Ann", "GIT_COMMITTER_EMAIL": "ann@x"}
+    for argv in (["init", "-q", "-b", "dev"], ["commit", "-q", "--allow-empty", "-m", "m"]):
+        subprocess.run([git or "git", *argv], cwd=work, env=env, check=True)
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("PATH", f"{shim}:{os.environ['PATH']}")
+    meta, _, _ = parse([])
+    assert (meta.commit.branch, meta.commit.message, meta.commit.author) == ("dev", "m", "Ann")
+    assert len((tmp_path / "calls").read_text().splitlines()) == 2
+
+
+def test_defaults_in_a_repository_without_commits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    subprocess.run(["git", "init", "-q", "-b", "dev"], cwd=tmp_path, check=True)
+    monkeypatch.chdir(tmp_path)
+    meta, _, _ = parse([])
+    assert (meta.commit.branch, meta.commit.sha, meta.commit.message) == ("main", "", "")
     assert meta.repo.clone_url == str(tmp_path)
 
 
