@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, not_, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy import update as sql_update
 
 from circle import crypto
@@ -47,7 +47,7 @@ def count_by_state(since: int) -> dict[str, int]:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
     paused, online, total = db.session.execute(select(
-        count(Agent.paused.is_(True)), count(and_(not_(Agent.paused), Agent.last_contact >= since)), func.count(),
+        count(Agent.paused.is_(True)), count(and_(Agent.paused.is_(False), Agent.last_contact >= since)), func.count(),
     ).select_from(Agent)).one()
     return {"paused": int(paused), "online": int(online), "offline": int(total) - int(paused) - int(online)}
 
