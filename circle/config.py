@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -149,16 +150,24 @@ def _convert(setting: Setting, raw: str) -> Any:
 
 
 def _persistent_secret(data_dir: Path, filename: str) -> str:
-    """Return the secret stored in data_dir/filename, generating it (mode 0600) on first use."""
+    """Return the secret stored in data_dir/filename, generating it (mode 0600) on first use.
+
+    Processes starting together on one data dir agree: each writes its value to a file of its own and links it
+    to the name, which only the first link gets, so the name never shows a half-written value.
+    """
     path = data_dir / filename
-    if path.exists():
-        return path.read_text().strip()
-    datadir.private_dir(data_dir)
-    value = secrets.token_hex(32)  # never starts with "-": `circle agent --secret VALUE` must parse
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(value + "\n")
-    return value
+    if not path.exists():
+        datadir.private_dir(data_dir)
+        fd, draft = tempfile.mkstemp(dir=data_dir, prefix=f".{filename}.")  # 0600
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32) + "\n")  # never starts with "-": `circle agent --secret VALUE`
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process was first: its value it is
+        finally:
+            os.unlink(draft)
+    return path.read_text().strip()
 
 
 def raw_values(environ: Mapping[str, str] | None = None) -> dict[str, Any]:

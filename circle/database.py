@@ -4,6 +4,7 @@ Before migrating, a database stamped with a revision this code does not know (ma
 refused, and an SQLite file that has something to migrate is first copied with `VACUUM INTO` next to itself.
 A database already at head is told by one query and the migration files' `revision` lines: Alembic (and
 Flask-Migrate, bound to the app only when needed) costs about a sixth of the server's start otherwise.
+Migrating and the first start's bootstrap run under the setup lock (circle.dblock), so servers may start together.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import time
 from contextlib import redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, TypeVar
 
 from flask import Flask
 from sqlalchemy import text
@@ -64,6 +66,7 @@ def at_head(app: Flask) -> bool:
         finally:
             db.session.rollback()
     return stamped == [head]
+T = TypeVar("T")
 
 
 def _describe(url: str) -> str:
@@ -162,7 +165,14 @@ def upgrade(app: Flask) -> None:
     log.info("database schema is at head %s", state.head)
 
 
-def open_database(app: Flask) -> None:
-    """Check the database answers, then migrate it to head."""
+def open_database(app: Flask, bootstrap: Callable[[], T] | None = None) -> T | None:
+    """Check the database answers, then migrate it to head and run `bootstrap`, both under the setup lock."""
+    from circle.dblock import setup_lock
+
     check(app)
-    upgrade(app)
+    with setup_lock(app):
+        upgrade(app)
+        if bootstrap is None:
+            return None
+        with app.app_context():
+            return bootstrap()

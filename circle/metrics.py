@@ -28,6 +28,10 @@ WEBHOOKS = Counter("circle_webhook_deliveries", "Webhook deliveries by code host
 DB_ERRORS = Counter("circle_db_errors", "Requests that failed because the database did", registry=None)
 RETENTION_BUILDS = Counter("circle_retention_deleted_builds", "Builds the retention deleted", registry=None)
 RETENTION_ARTIFACTS = Counter("circle_retention_deleted_artifacts", "Artifacts the retention deleted", registry=None)
+RETENTION_PROCS = Counter("circle_retention_deleted_procs", "Procs of the builds the retention deleted",
+                          registry=None)
+RETENTION_LOG_BATCHES = Counter("circle_retention_deleted_log_batches",
+                                "Stored log batches of the builds the retention deleted", registry=None)
 
 PROCESS_METRICS = (BUILD_DURATION, QUEUE_WAIT, LOG_LINES, LOG_BYTES, HTTP_DURATION, RPC_CALLS, WEBHOOKS, DB_ERRORS,
-                   RETENTION_BUILDS, RETENTION_ARTIFACTS)
+                   RETENTION_BUILDS, RETENTION_ARTIFACTS, RETENTION_PROCS, RETENTION_LOG_BATCHES)

@@ -1,4 +1,5 @@
-"""Serving the app with gevent's WSGI server, plus what runs beside it: the heartbeat, the reaper, embedded agents."""
+"""Serving the app with gevent's WSGI server, plus what runs beside it: the heartbeat, the reaper, embedded agents,
+the check of the public URL (circle.public_url)."""
 from __future__ import annotations
 
 import logging
@@ -12,6 +13,7 @@ import gevent.event
 from flask import Flask
 from gevent.pywsgi import OldMessage, WSGIHandler, WSGIServer
 
+from circle import public_url
 from circle.errors import CircleError
 from circle.request_headers import read_headers
 
@@ -118,6 +120,7 @@ def serve(app: Flask, listener: socket.socket, *, agents: int = 0) -> None:
     url = reachable_url(listener)
     log.info("circle listening on %s", url)
     print(f"circle is listening on {url}", flush=True)
+    gevent.spawn(public_url.check, app.config["CIRCLE_SETTINGS"].host, server.server_port)
     reaper = Reaper(app)
     reaper.start()
     embedded = _embedded_agents(app, server.server_port, agents)

@@ -113,6 +113,15 @@ def emptied(app: Flask) -> Iterator[Flask]:
         db.session.remove()
 
 
+def _drop(conn, kind: str, name: str) -> str:
+    """Drop the database `name` (ending its PostgreSQL sessions first); return its quoted name."""
+    quoted = f'"{name}"' if kind == "postgres" else f"`{name}`"
+    if kind == "postgres":
+        conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+    conn.execute(text(f"DROP DATABASE IF EXISTS {quoted}"))
+    return quoted
+
+
 def fresh_database_url(kind: str, tmp_dir: Path, suffix: str) -> str:
     """Return the URL of an empty database of `kind` of its own (`<test db>_<suffix>`), for server processes."""
     from sqlalchemy import create_engine
@@ -125,11 +134,21 @@ def fresh_database_url(kind: str, tmp_dir: Path, suffix: str) -> str:
     name = f"{url.database}_{suffix}"
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        quoted = f'"{name}"' if kind == "postgres" else f"`{name}`"
-        if kind == "postgres":
-            conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
-        conn.execute(text(f"DROP DATABASE IF EXISTS {quoted}"))
+        quoted = _drop(conn, kind, name)
         extra = " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci" if kind == "mysql" else ""
         conn.execute(text(f"CREATE DATABASE {quoted}{extra}"))
     engine.dispose()
     return url.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database_url(kind: str, tmp_dir: Path, url: str) -> None:
+    """Drop a database `fresh_database_url` made (nothing for SQLite, whose file goes with `tmp_dir`)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    if kind == "sqlite":
+        return
+    engine = create_engine(database_url(kind, tmp_dir), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        _drop(conn, kind, make_url(url).database or "")
+    engine.dispose()

@@ -44,6 +44,23 @@ def test_generated_secrets_never_look_like_an_option(tmp_path):
     assert not [value for value in secrets_made if value.startswith("-")]
 
 
+def test_a_secret_another_process_made_meanwhile_is_the_one_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Found missing, then written by another process starting too: this one takes that value, leaves no draft."""
+    path, real_exists = tmp_path / "secret_key", Path.exists
+
+    def raced(self: Path) -> bool:
+        """Say the secret is missing, and let the other process write it right after."""
+        if self != path:
+            return real_exists(self)
+        monkeypatch.setattr(Path, "exists", real_exists)
+        path.write_text("theirs\n")
+        return False
+
+    monkeypatch.setattr(Path, "exists", raced)
+    assert config._persistent_secret(tmp_path, "secret_key") == "theirs"
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"] and path.read_text() == "theirs\n"
+
+
 def test_an_agent_polls_55_seconds_unless_told_otherwise(tmp_path: Path):
     """An idle agent's request for work waits 55 s by default (under a common 60 s proxy timeout)."""
     assert _load(tmp_path).agent_poll_seconds == 55

@@ -4,6 +4,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 log = logging.getLogger(__name__)
 
@@ -24,12 +28,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     status.set_defaults(func=cmd_db_status)
 
 
+def _logging_as_set(app: Flask) -> None:
+    """Log at CIRCLE_LOG_LEVEL (info by default: migration progress, the backup's path, the start's checks)."""
+    logging.getLogger().setLevel(app.config["CIRCLE_SETTINGS"].log_level.upper())
+
+
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     """Migrate the configured database to head."""
     from circle.app import create_app
     from circle.database import open_database
 
-    open_database(create_app())
+    app = create_app()
+    _logging_as_set(app)
+    open_database(app)
     print("database is up to date")
     return 0
 
@@ -72,13 +83,11 @@ def cmd_server(args: argparse.Namespace) -> int:
         # Hook URLs, links and upload URLs name where this server listens (not the default port).
         os.environ["CIRCLE_HOST"] = reachable_url(listener)
     app = create_app()
-    level = app.config["CIRCLE_SETTINGS"].log_level.upper()
-    logging.getLogger().setLevel(level)
-    if level != "DEBUG":  # Alembic's line per revision would bury the admin's password; circle.database sums up
+    _logging_as_set(app)
+    if app.config["CIRCLE_SETTINGS"].log_level.upper() != "DEBUG":
+        # Alembic's line per revision would bury the admin's password; circle.database sums up
         logging.getLogger("alembic").setLevel(logging.WARNING)
-    open_database(app)
-    with app.app_context():
-        credentials = ensure_admin()
+    credentials = open_database(app, bootstrap=ensure_admin)
     if credentials:
         _print_admin(credentials)
     serve(app, listener, agents=args.agents)

@@ -1,6 +1,6 @@
 """`GET /metrics`: the process's own metrics (circle.metrics) and what the database knows, read when scraped.
 
-Builds by status and event, tasks by state and agents online/offline come from the database, so every
+Builds by status and event, tasks by state and agents paused/online/offline come from the database, so every
 server process answers the same installation-wide values; each process's own counters and histograms
 count what that process did (scrape every server process, or sum them).
 """
@@ -35,11 +35,10 @@ class InstallationCollector:
         yield GaugeMetricFamily("circle_queue_pending", "Tasks waiting for an agent", value=tasks.get("pending", 0))
         yield GaugeMetricFamily("circle_queue_running", "Tasks an agent holds (running or being canceled)",
                                 value=tasks.get("running", 0) + tasks.get("canceled", 0))
-        online, offline = agent_store.count_by_contact(agent_service.online_since())
-        agents = GaugeMetricFamily("circle_agents", "Agents by state (offline: no contact for two long-polls)",
-                                   labels=["state"])
-        agents.add_metric(["online"], online)
-        agents.add_metric(["offline"], offline)
+        agents = GaugeMetricFamily("circle_agents", "Agents by state: paused, else online or offline (no contact "
+                                   "for two long-polls)", labels=["state"])
+        for state, count in agent_store.count_by_state(agent_service.online_since()).items():
+            agents.add_metric([state], count)
         yield agents
         size = retention_store.database_size()
         if size is not None:

@@ -22,6 +22,9 @@ DAY = 86400
 BATCH = 100
 # The background job deletes at most this many batches per repo per round; a backlog goes in later rounds.
 ROUND_BATCHES = 20
+# After each batch the background job rests this many times as long as the batch took: SQLite's calls block the
+# gevent loop while they run, so without a rest requests would wait for the whole purge.
+ROUND_REST = 1.0
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ def policy_for(repo: RepoRetention, default: Policy) -> Policy:
 
 
 def purge_repo(repo: RepoRetention, policy: Policy, now: int, *, dry_run: bool = False,
-               max_batches: int | None = None) -> Freed:
+               max_batches: int | None = None, rest: float = 0.0) -> Freed:
     """Delete (or with `dry_run` only count) what a repo's policy no longer keeps; return the rows freed."""
     freed = Freed()
     if policy.days > 0:
@@ -56,26 +59,28 @@ def purge_repo(repo: RepoRetention, policy: Policy, now: int, *, dry_run: bool =
         if dry_run:
             freed.add(store.count_expired_builds(repo.id, before, policy.keep_min))
         else:
-            freed.add(_in_batches(lambda: _delete_builds(repo.id, before, policy.keep_min), max_batches))
+            freed.add(_in_batches(lambda: _delete_builds(repo.id, before, policy.keep_min), max_batches, rest))
     if policy.artifact_days > 0:
         before = now - policy.artifact_days * DAY
         if dry_run:
             freed.artifacts += store.count_expired_artifacts(repo.id, before)
         else:
-            freed.add(_in_batches(lambda: _delete_artifacts(repo.id, before), max_batches))
+            freed.add(_in_batches(lambda: _delete_artifacts(repo.id, before), max_batches, rest))
     return freed
 
 
-def _in_batches(step, max_batches: int | None) -> Freed:
-    """Run `step` (one batch, returning its Freed and whether a full batch was found) until done or out of batches."""
+def _in_batches(step, max_batches: int | None, rest: float) -> Freed:
+    """Run `step` (one batch, returning its Freed and whether a full batch was found) until done or out of batches,
+    resting `rest` times as long as each batch took before the next (gevent's sleep under the server)."""
     freed, batches = Freed(), 0
     while max_batches is None or batches < max_batches:
+        started = time.monotonic()
         done, more = step()
         freed.add(done)
         batches += 1
         if not more:
             break
-        time.sleep(0)  # let the server's other greenlets run between batches
+        time.sleep(rest * (time.monotonic() - started))  # the server's other greenlets run meanwhile
     return freed
 
 
@@ -86,6 +91,8 @@ def _delete_builds(repo_id: int, before: int, keep_min: int) -> tuple[Freed, boo
         freed, proc_ids = store.delete_builds(ids)
         hub().logs.forget(proc_ids)
     metrics.RETENTION_BUILDS.inc(freed.builds)
+    metrics.RETENTION_PROCS.inc(freed.procs)
+    metrics.RETENTION_LOG_BATCHES.inc(freed.log_batches)
     metrics.RETENTION_ARTIFACTS.inc(freed.artifacts)
     return freed, len(ids) == BATCH
 
@@ -106,14 +113,14 @@ def describe(freed: Freed) -> str:
 
 
 def purge(now: int | None = None, *, full_name: str | None = None, policy: Policy | None = None,
-          dry_run: bool = False, max_batches: int | None = None) -> Freed:
+          dry_run: bool = False, max_batches: int | None = None, rest: float = 0.0) -> Freed:
     """Apply retention to every repo (or the one called `full_name`): `policy` for all, else each repo's own."""
     moment = int(time.time()) if now is None else now
     default = global_policy()
     total = Freed()
     for repo in store.list_repos(full_name):
         freed = purge_repo(repo, policy or policy_for(repo, default), moment, dry_run=dry_run,
-                           max_batches=max_batches)
+                           max_batches=max_batches, rest=rest)
         if freed.builds or freed.artifacts:
             log.info("retention: %s %s of repo %s (%s)", "would delete" if dry_run else "deleted",
                      describe(freed), repo.id, repo.full_name)
@@ -126,5 +133,6 @@ def purge(now: int | None = None, *, full_name: str | None = None, policy: Polic
 
 
 def apply_policies() -> Freed:
-    """The background job's round: each repo's policy, at most ROUND_BATCHES batches per repo and kind."""
-    return purge(max_batches=ROUND_BATCHES)
+    """The background job's round: each repo's policy, at most ROUND_BATCHES batches per repo and kind, resting
+    ROUND_REST between them."""
+    return purge(max_batches=ROUND_BATCHES, rest=ROUND_REST)

@@ -1,8 +1,8 @@
 """Why a task waits: one sentence per pending task, from the agents, their load and the repo's limit.
 
-Read from the database when asked (GET /api/queue, a pending build's page and API answer, `circle build
-info`), so every server process answers the same; the order of the checks is the order in which they
-would keep the task waiting.
+Read from the database when asked (GET /api/queue, a pending or running build's page and API answer, `circle
+build info`), so every server process answers the same; the order of the checks is the order in which they
+would keep the task waiting. A workflow waiting for others (`depends_on`) says which.
 """
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from typing import Any
 
 from circle import states
 from circle.dispatch import labels_match
-from circle.models import Agent, Build, Proc
+from circle.models import Agent, Build, Proc, Task
 from circle.service import agents as agent_service
 from circle.store import agents as agent_store
+from circle.store import builds as build_store
 from circle.store import repos as repo_store
 from circle.store import tasks as task_store
 
@@ -67,8 +68,15 @@ def reason(labels: dict[str, str], agents: list[AgentLoad], *, repo_running: int
     return "waiting for a free matching agent to ask for work"
 
 
+def dependencies_reason(workflow: Proc, workflows: list[Proc]) -> str:
+    """Return the sentence that says which workflows a waiting `workflow` waits for (its unfinished dependencies)."""
+    deps = [proc for proc in workflows if proc.pid in (workflow.depends_on or [])]
+    names = [proc.name for proc in deps if proc.state not in states.FINAL] or [proc.name for proc in deps]
+    return f"waiting for workflow{'' if len(names) == 1 else 's'} {', '.join(names)}"
+
+
 def pending_tasks(build_id: int | None = None, limit: int = MAX_EXPLAINED) -> list[dict[str, Any]]:
-    """Return the oldest pending tasks (of one build, or all) with the reason each waits."""
+    """Return the oldest pending and waiting tasks (of one build, or all) with the reason each waits."""
     rows = task_store.list_pending_with_builds(limit, build_id)
     if not rows:
         return []
@@ -77,16 +85,26 @@ def pending_tasks(build_id: int | None = None, limit: int = MAX_EXPLAINED) -> li
     agents = [AgentLoad.of(agent, held.get(agent.id, 0), since) for agent in agent_store.list_all()]
     running = task_store.running_by_repo()
     limits = repo_store.concurrency_limits({task.repo_id for task, _, _ in rows})
+    workflows = {task.build_id: build_store.list_workflows(task.build_id)
+                 for task, _, _ in rows if task.state == task_store.WAITING}
+
+    def why(task: Task) -> str:
+        """Say why one task waits."""
+        if task.state == task_store.WAITING:
+            mine = workflows[task.build_id]
+            return dependencies_reason(next(proc for proc in mine if proc.id == task.proc_id), mine)
+        return reason(task.labels or {}, agents, repo_running=running.get(task.repo_id, 0),
+                      repo_limit=limits.get(task.repo_id, 0))
+
     return [{"build": task.build_id, "repo": repo, "number": number, "proc_id": task.proc_id,
-             "labels": dict(task.labels or {}),
-             "reason": reason(task.labels or {}, agents, repo_running=running.get(task.repo_id, 0),
-                              repo_limit=limits.get(task.repo_id, 0))}
+             "labels": dict(task.labels or {}), "reason": why(task)}
             for task, number, repo in rows]
 
 
 def of_build(build: Build, procs: list[Proc]) -> list[dict[str, Any]]:
-    """Return why each workflow of a pending build waits: [{"proc", "labels", "reason"}] (none for other builds)."""
-    if build.status != states.PENDING:
+    """Return why each workflow of a pending or running build waits: [{"proc", "labels", "reason"}] (none for
+    other builds)."""
+    if build.status not in (states.PENDING, states.RUNNING):
         return []
     names = {proc.id: proc.name for proc in procs}
     return [{"proc": names.get(task["proc_id"], ""), "labels": task["labels"], "reason": task["reason"]}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy import update as sql_update
 
 from circle import crypto
@@ -39,11 +39,17 @@ def list_all(page: Page | None = None) -> list[Agent]:
     return _crud.list(order_by=(Agent.name, Agent.id), page=page)
 
 
-def count_by_contact(since: int) -> tuple[int, int]:
-    """Return how many agents made contact at or after `since`, and how many did not."""
-    recent = func.coalesce(func.sum(case((Agent.last_contact >= since, 1), else_=0)), 0)
-    seen, total = db.session.execute(select(recent, func.count()).select_from(Agent)).one()
-    return int(seen), int(total) - int(seen)
+def count_by_state(since: int) -> dict[str, int]:
+    """Return how many agents are paused, and of the others how many made contact at or after `since` (online)
+    and how many did not (offline)."""
+    def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        """Count the agents that meet `condition`."""
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    paused, online, total = db.session.execute(select(
+        count(Agent.paused.is_(True)), count(and_(Agent.paused.is_(False), Agent.last_contact >= since)), func.count(),
+    ).select_from(Agent)).one()
+    return {"paused": int(paused), "online": int(online), "offline": int(total) - int(paused) - int(online)}
 
 
 def touch_many(agent_ids: list[int], moment: int) -> None:

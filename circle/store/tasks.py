@@ -232,9 +232,11 @@ def list_by_agent(agent_id: int) -> list[Task]:
 
 
 def list_pending_with_builds(limit: int, build_id: int | None = None) -> list[tuple[Task, int, str]]:
-    """Return up to `limit` pending tasks (of one build, or all), oldest first, with their build number and repo."""
+    """Return up to `limit` pending and waiting tasks (of one build, or all), oldest first, with their build
+    number and repo."""
     stmt = (select(Task, Build.number, Repo.full_name).join(Build, Build.id == Task.build_id)
-            .join(Repo, Repo.id == Task.repo_id).where(Task.state == PENDING).order_by(Task.id).limit(limit))
+            .join(Repo, Repo.id == Task.repo_id).where(Task.state.in_((PENDING, WAITING))).order_by(Task.id)
+            .limit(limit))
     if build_id is not None:
         stmt = stmt.where(Task.build_id == build_id)
     return [(task, number, name) for task, number, name in db.session.execute(stmt)]

@@ -11,6 +11,8 @@ from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
+from circle.migrating import walk
+
 revision = '0003'
 down_revision = '0002'
 branch_labels = None
@@ -32,8 +34,9 @@ def upgrade():
         batch_op.add_column(sa.Column('lines', BATCH_TEXT, nullable=True))
     conn = op.get_bind()
     old = _entries('id', 'pos', 'time', 'out', 'last', 'lines')
-    for row_id, pos, time, out in conn.execute(sa.select(old.c.id, old.c.pos, old.c.time, old.c.out)).fetchall():
-        conn.execute(old.update().where(old.c.id == row_id).values(last=pos, lines=json.dumps([[pos, time, out]])))
+    for rows in walk(conn, old, old.c.pos, old.c.time, old.c.out, label='0003: log lines made batches'):
+        for row_id, pos, time, out in rows:
+            conn.execute(old.update().where(old.c.id == row_id).values(last=pos, lines=json.dumps([[pos, time, out]])))
     with op.batch_alter_table('log_entries', schema=None) as batch_op:
         batch_op.alter_column('last', existing_type=sa.Integer(), nullable=False)
         batch_op.alter_column('lines', existing_type=BATCH_TEXT, nullable=False)

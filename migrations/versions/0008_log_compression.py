@@ -17,6 +17,8 @@ from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
+from circle.migrating import walk
+
 revision = '0008'
 down_revision = '0007'
 branch_labels = None
@@ -32,15 +34,9 @@ def _convert(source: str, target: str, change) -> None:
     """Fill column `target` of every log entry from column `source` through `change`, CHUNK rows at a time."""
     conn = op.get_bind()
     entries = sa.table('log_entries', sa.column('id'), sa.column(source), sa.column(target))
-    after = 0
-    while True:
-        rows = conn.execute(sa.select(entries.c.id, entries.c[source]).where(entries.c.id > after)
-                            .order_by(entries.c.id).limit(CHUNK)).fetchall()
+    for rows in walk(conn, entries, entries.c[source], label=f'0008: log batches {source} to {target}', batch=CHUNK):
         for row_id, value in rows:
             conn.execute(entries.update().where(entries.c.id == row_id).values({target: change(value)}))
-        if len(rows) < CHUNK:
-            return
-        after = rows[-1][0]
 
 
 def _pack(text: str) -> bytes:

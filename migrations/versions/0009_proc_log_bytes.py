@@ -11,6 +11,8 @@ import zlib
 from alembic import op
 import sqlalchemy as sa
 
+from circle.migrating import walk
+
 revision = '0009'
 down_revision = '0008'
 branch_labels = None
@@ -23,12 +25,14 @@ def upgrade():
     conn = op.get_bind()
     entries = sa.table('log_entries', sa.column('proc_id'), sa.column('data'))
     procs = sa.table('procs', sa.column('id'), sa.column('log_bytes'))
-    proc_ids = conn.execute(sa.select(entries.c.proc_id).distinct()).scalars().all()
-    for proc_id in proc_ids:
-        batches = conn.execute(sa.select(entries.c.data).where(entries.c.proc_id == proc_id)).scalars()
-        bodies = (zlib.decompress(data).partition(b"\n")[2] for data in batches)
-        size = sum(len(line["out"].encode()) for body in bodies for line in json.loads(b"[" + body + b"]"))
-        conn.execute(procs.update().where(procs.c.id == proc_id).values(log_bytes=size))
+    for rows in walk(conn, procs, label='0009: procs whose log bytes were counted'):
+        for (proc_id,) in rows:
+            batches = conn.execute(sa.select(entries.c.data).where(entries.c.proc_id == proc_id)).scalars().all()
+            if not batches:
+                continue
+            bodies = (zlib.decompress(data).partition(b"\n")[2] for data in batches)
+            size = sum(len(line["out"].encode()) for body in bodies for line in json.loads(b"[" + body + b"]"))
+            conn.execute(procs.update().where(procs.c.id == proc_id).values(log_bytes=size))
 
 
 def downgrade():

@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.helpers import Caller, add_build
+from circle.extensions import db
 from circle.hub import hub
 from circle.models import Proc
 from circle.store import builds
@@ -47,6 +48,19 @@ def test_builds_queue_and_agents_come_from_the_database(client: FlaskClient, adm
     assert _value(samples, "circle_builds_total", status="success", event="tag") == 1
     assert ("circle_queue_pending", ()) in samples and ("circle_queue_running", ()) in samples
     assert ("circle_agents", (("state", "online"),)) in samples
+
+
+def test_agents_are_counted_paused_online_or_offline_as_their_page_shows_them(client: FlaskClient):
+    from circle.models.types import now
+    from circle.store import agents
+
+    for name, last_contact, paused in (("up", now(), False), ("gone", 1_700_000_000, False),
+                                       ("drained", now(), True), ("drained-gone", 1_700_000_000, True)):
+        agents.create(name=name, last_contact=last_contact, paused=paused)
+    db.session.commit()
+    samples = _samples(client)
+    assert {state: _value(samples, "circle_agents", state=state) for state in ("online", "offline", "paused")} == {
+        "online": 1, "offline": 1, "paused": 2}
 
 
 def test_requests_rpcs_webhooks_and_log_lines_are_counted(client: FlaskClient, admin: Caller, repo: dict,
@@ -106,12 +120,18 @@ def test_retention_counts_what_it_deleted_and_the_database_size_is_scraped(clien
     from circle.models.types import now
     from circle.service import retention
 
-    add_build(repo["id"], 1, created=now() - 40 * 86400)
+    old = add_build(repo["id"], 1, created=now() - 40 * 86400)
     add_build(repo["id"], 2, created=now() - 40 * 86400)
+    workflow = builds.create_procs([builds.Proc(build_id=old.id, pid=1, name="default")])[0]
+    step = builds.create_procs([builds.Proc(build_id=old.id, pid=2, ppid=1, name="t")])[0]
+    hub().logs.write(step.id, [(0, 0, "hello")])
+    hub().logs.write(workflow.id, [(0, 0, "clone")])
+    db.session.commit()
     before = _samples(client)
     retention.purge(policy=retention.Policy(days=30, keep_min=1, artifact_days=0))
     after = _samples(client)
-    assert _value(after, "circle_retention_deleted_builds_total") - \
-        _value(before, "circle_retention_deleted_builds_total") == 1
+    for name, freed in (("builds", 1), ("procs", 2), ("log_batches", 2)):
+        metric = f"circle_retention_deleted_{name}_total"
+        assert _value(after, metric) - _value(before, metric) == freed, name
     assert ("circle_retention_deleted_artifacts_total", ()) in after
     assert _value(after, "circle_database_size_bytes") > 0

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -71,6 +72,14 @@ def test_malformed_database_url_is_one_sentence(tmp_path):
     result = _circle("db", "upgrade", env=_env(tmp_path, CIRCLE_DATABASE_URL="nosuchdb://x"))
     assert result.returncode == 1
     assert "CIRCLE_DATABASE_URL" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_db_upgrade_logs_what_it_migrates(tmp_path):
+    """`circle db upgrade` logs at INFO (the default level), so a long upgrade's progress and backup show."""
+    result = _circle("db", "upgrade", env=_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "INFO circle.database: migrating the database from an empty schema to " in result.stderr
+    assert "INFO alembic.runtime.migration: Running upgrade 0008 -> 0009" in result.stderr
 
 
 def test_user_add_then_token_then_duplicate(tmp_path):
@@ -144,3 +153,67 @@ def test_commands_refuse_a_directory_without_an_installation(tmp_path, command):
         f"circle: there is no circle installation in {elsewhere}: run this where `circle server` keeps its data, "
         "or set CIRCLE_DATA_DIR (`circle db upgrade` creates one)")
     assert not elsewhere.exists()
+
+
+def _output_until(tmp_path: Path, port: int, circle_host: str, wanted: str) -> list[str]:
+    """Start `circle server --port PORT` with CIRCLE_HOST, return its output lines up to one containing `wanted`."""
+    proc = subprocess.Popen([sys.executable, "-m", "circle", "server", "--port", str(port), "--agents", "0"],
+                            env=_env(tmp_path, CIRCLE_HOST=circle_host), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    watchdog = threading.Timer(30, proc.terminate)  # a line that never comes ends the output, not the test run
+    watchdog.start()
+    try:
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+            if wanted in line:
+                break
+    finally:
+        watchdog.cancel()
+        proc.terminate()
+        proc.communicate(timeout=20)
+    assert wanted in lines[-1], lines
+    return lines
+
+
+@pytest.mark.slow
+def test_a_circle_host_on_another_port_is_warned_of_and_found_not_to_answer(tmp_path):
+    """CIRCLE_HOST naming a port nobody listens on: one warning of the port, one that it does not answer."""
+    port, other = _free_port(), _free_port()
+    host = f"http://127.0.0.1:{other}"
+    lines = _output_until(tmp_path, port, host, "does not answer")
+    warnings = [line.split(" ", 2)[2] for line in lines if " circle.public_url: " in line]
+    assert warnings == [
+        f"WARNING circle.public_url: CIRCLE_HOST {host} names port {other} but circle listens on port {port}: "
+        f"hook URLs, links and upload URLs reach this server only through a proxy that forwards port {other} "
+        f"to {port}",
+        f"WARNING circle.public_url: CIRCLE_HOST {host} does not answer GET /healthz from this machine "
+        "([Errno 111] Connection refused): code hosts and agents use it for hooks, links and uploads, so set it "
+        "to a URL they reach"]
+
+
+@pytest.mark.slow
+def test_a_circle_host_that_reaches_the_server_is_said_to_answer(tmp_path):
+    """CIRCLE_HOST naming the listening port under another name: it answers, and nothing is warned of."""
+    port = _free_port()
+    host = f"http://localhost:{port}"
+    lines = _output_until(tmp_path, port, host, f"CIRCLE_HOST {host} answers")
+    assert not [line for line in lines if "WARNING circle.public_url" in line]
+
+
+def test_server_refuses_a_database_from_a_newer_circle(tmp_path):
+    """`circle server` on a database at a revision it does not know: one sentence, exit 1, the revision kept."""
+    import sqlalchemy as sa
+
+    env = _env(tmp_path)
+    assert _circle("db", "upgrade", env=env).returncode == 0
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'circle.db'}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999_future'"))
+    result = _circle("server", "--port", str(_free_port()), "--agents", "0", env=env)
+    assert result.returncode == 1, result
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        "circle: the database is at revision 9999_future, which this circle does not know")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "9999_future"
+    engine.dispose()

@@ -55,12 +55,21 @@ class Server:
         return (self.data_dir / "agent_secret").read_text().strip()
 
     def start(self, agents: int = 0) -> None:
-        """Start the server and wait until /healthz answers."""
+        """Start the server and wait until it listens."""
+        self.launch(agents)
+        self.wait_listening()
+
+    def launch(self, agents: int = 0) -> None:
+        """Start the server process without waiting for it."""
         log = open(self.data_dir / "server.log", "a")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "circle", "server", "--port", str(self.port), "--agents", str(agents)],
             env=self.env, stdout=subprocess.PIPE, stderr=log, text=True)
-        deadline = time.monotonic() + 30
+
+    def wait_listening(self, timeout: float = 30) -> None:
+        """Read the server's output (its admin credentials) until it says it listens; raise if it ends first."""
+        assert self.process is not None and self.process.stdout is not None
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             line = self.process.stdout.readline()
             self.output.append(line)

@@ -102,4 +102,30 @@ def test_a_pending_build_says_why_it_waits(app, admin, repo, make_build):
     task = agent.ok("next", labels={}, poll=1)
     agent.ok("init", id=task["id"], state={"started": 1})
     assert client.get(f"/api{path}", headers=admin.headers).get_json()["waiting"] == []
-    assert "id=\"build-waiting\"" not in client.get(path, headers=admin.headers).get_data(as_text=True)
+    assert '<ul class="waiting" id="build-waiting" hidden></ul>' in client.get(path, headers=admin.headers).get_data(
+        as_text=True)
+
+
+def test_a_workflow_waiting_for_another_names_it(app, admin, repo, make_build):
+    """A second workflow that depends on the first waits for it by name, in the queue and on the running build."""
+    from circle.hub import hub
+    from circle.store import builds as build_store
+
+    build = make_build()
+    first = build_store.list_workflows(build.id)[0]
+    second = build_store.create_procs([build_store.Proc(build_id=build.id, pid=9, name="deploy",
+                                                        depends_on=[first.pid])])[0]
+    hub().queue.push(build_id=build.id, proc_id=second.id, payload={"config": {}}, labels={}, timeout=1, waiting=True)
+    db.session.commit()
+    assert _waiting(app, admin) == [(1, "no agent is registered"), (1, "waiting for workflow default")]
+    agent = _agent(app, "solo")
+    task = agent.ok("next", labels={}, poll=1)
+    agent.ok("init", id=task["id"], state={"started": 1})
+    db.session.expire_all()
+    client = app.test_client()
+    path = f"/repos/{repo.id}/builds/{build.number}"
+    answer = client.get(f"/api{path}", headers=admin.headers).get_json()
+    assert answer["status"] == "running" and answer["waiting"] == [
+        {"proc": "deploy", "labels": {}, "reason": "waiting for workflow default"}]
+    page = client.get(path, headers=admin.headers).get_data(as_text=True)
+    assert "waiting for workflow default" in page

@@ -132,19 +132,3 @@ def test_the_log_files_of_deleted_builds_go_too(app, tmp_path, monkeypatch: pyte
     assert all(files.path(step).exists() for step in steps)
     retention.purge(policy=retention.Policy(days=30, keep_min=1, artifact_days=0))
     assert not files.path(steps[0]).exists() and files.path(steps[1]).exists()
-
-
-def test_ten_thousand_builds_keep_exactly_the_newest_per_branch(app):
-    """10 000 old builds over 7 branches: the newest 10 of each stay, the other 9 930 go in batches."""
-    from sqlalchemy import insert
-
-    repo = _repo("big")
-    old = now() - 40 * DAY
-    db.session.execute(insert(Build), [
-        {"repo_id": repo.id, "number": n, "event": "push", "status": "success", "branch": f"b{n % 7}",
-         "created": old, "params": {}} for n in range(1, 10_001)])
-    db.session.commit()
-    freed = retention.purge(policy=retention.Policy(days=30, keep_min=10, artifact_days=0))
-    db.session.remove()
-    expected = sorted(n for n in range(1, 10_001) if n > 10_000 - 70)
-    assert freed.builds == 9_930 and _numbers(repo) == expected

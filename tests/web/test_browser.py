@@ -354,6 +354,21 @@ def test_a_live_build_page_puts_exit_codes_and_the_agent_where_they_belong(brows
     assert machine.is_displayed() and machine.text, machine.get_attribute("outerHTML")
 
 
+def test_a_build_page_says_live_why_its_workflows_wait(browser, web_server):
+    """deploy depends on build: while build runs the page says deploy waits for it (build's own reason gone, as
+    the page asks again after each change); once both ran, nothing waits and the list is hidden."""
+    repo_id = activate(web_server, {
+        ".woodpecker/build.yml": "steps:\n  b:\n    image: x\n    commands: [echo b, sleep 4]\n",
+        ".woodpecker/deploy.yml": "depends_on: [build]\nsteps:\n  d:\n    image: x\n    commands: [echo d]\n"})
+    number = web_server.ok("POST", f"/api/repos/{repo_id}/builds", json={})[0]["number"]
+    log_in(browser, web_server, "admin", web_server.password, f"/repos/{repo_id}/builds/{number}")
+    wait_for(lambda: text_of(browser, "#build-waiting") == "Waiting: waiting for workflow build"
+             and by_css(browser, "#build-waiting").is_displayed(), what="deploy waiting for build, alone")
+    wait_for(lambda: text_of(browser, ".build-title .status") == "success", timeout=30, what="success")
+    wait_for(lambda: not by_css(browser, "#build-waiting").is_displayed(), what="the reasons gone")
+    assert text_of(browser, "#build-waiting") == ""
+
+
 def test_workflows_show_as_rows_in_dependency_order(browser, web_server, shots: Path):
     """A `.woodpecker/` build of three workflows, `test` after `build` and `lint` independent: the page shows
     `build` and `lint` side by side in the first row, `test` in the second with "after: build", and follows

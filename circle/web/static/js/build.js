@@ -1,5 +1,5 @@
-// The build page: follows /ws/events to keep the status, steps, actions and artifacts current, and tails
-// the selected step's log. Clicking a step switches the log without reloading (the URL keeps ?pid=N).
+// The build page: follows /ws/events to keep the status, steps, actions, artifacts and why workflows wait
+// current, and tails the selected step's log. Clicking a step switches the log without reloading (the URL keeps ?pid=N).
 
 import { ACTIVE, api, formatBytes, formatDuration, refreshTimes, setDuration, setStatus } from "./page.js";
 import { followEvents } from "./events.js";
@@ -90,8 +90,9 @@ function applyBuild(build) {
   const was = root.dataset.status;
   if (!ACTIVE.has(was) && ACTIVE.has(build.status)) { location.reload(); return; } // restarted in place
   root.dataset.status = build.status;
-  const waiting = document.getElementById("build-waiting");
-  if (waiting) waiting.hidden = build.status !== "pending";
+  if (Array.isArray(build.waiting)) showWaiting(build.waiting);
+  else if (ACTIVE.has(build.status)) refreshWaiting();
+  else showWaiting([]);
   setStatus(root.querySelector(".build-title .status"), build.status);
   setDuration(document.querySelector("#build-duration .duration"), build.started, build.finished);
   const error = document.getElementById("build-error");
@@ -104,6 +105,31 @@ function applyBuild(build) {
   }
   if (ACTIVE.has(was) && !ACTIVE.has(build.status)) refreshArtifacts();
   document.title = `${build.status === "success" ? "✓" : ACTIVE.has(build.status) ? "…" : "✗"} ${document.title.replace(/^[✓✗…] /, "")}`;
+}
+
+// Why workflows wait ("Waiting (deploy): waiting for workflow build"): the build's API answer says, so after
+// a change the page asks again, at most once a second.
+function showWaiting(items) {
+  const list = document.getElementById("build-waiting");
+  list.replaceChildren(...items.map((item) => {
+    const entry = document.createElement("li");
+    const label = document.createElement("span");
+    label.className = "muted";
+    label.textContent = items.length > 1 ? `Waiting (${item.proc}):` : "Waiting:";
+    entry.append(label, ` ${item.reason}`);
+    return entry;
+  }));
+  list.hidden = items.length === 0;
+}
+
+let waitingAsked = null;
+function refreshWaiting() {
+  if (waitingAsked) return;
+  waitingAsked = setTimeout(async () => {
+    let build;
+    try { build = await api("GET", `/api/repos/${repoId}/builds/${number}`); } catch (err) { return; } finally { waitingAsked = null; }
+    showWaiting(ACTIVE.has(build.status) ? build.waiting || [] : []);
+  }, 1000);
 }
 
 function applyProc(proc) {
@@ -130,6 +156,7 @@ function applyProc(proc) {
   if (proc.pid === selected || procNode(selected)?.closest(".workflow") === node) showProcHead(selected);
   // A step's files are stored before its final state: list them as it ends.
   if (proc.ppid && ACTIVE.has(was) && !ACTIVE.has(proc.state)) refreshArtifacts();
+  if (ACTIVE.has(root.dataset.status)) refreshWaiting();
   if (!pinned && proc.ppid && proc.state === "running" && proc.pid !== selected) select(proc.pid, false);
 }
 
