@@ -105,18 +105,20 @@ def test_find_in_a_log_marks_counts_and_steps_through_matches(browser, web_serve
     marks = "return Array.from(document.querySelectorAll('#log mark'), (m) => [m.textContent, m.className])"
     assert browser.execute_script(marks)[0] == ["row-2", "current"]
     assert len(browser.execute_script(marks)) == 11
-    current = "return document.querySelector('#log mark.current').closest('.line').querySelector('.lx').textContent"
-    assert browser.execute_script(current) == "row-2"
+    # The current mark is drawn just after the count changes: wait for it too.
+    current = ("const mark = document.querySelector('#log mark.current');"
+               "return mark && mark.closest('.line').querySelector('.lx').textContent")
+    wait_for(lambda: browser.execute_script(current) == "row-2", what="the first match marked current")
     by_css(browser, "#log-find-next").click()
     wait_for(lambda: text_of(browser, "#log-find-count") == "2 of 11", what="the next match")
-    assert browser.execute_script(current) == "row-20"
+    wait_for(lambda: browser.execute_script(current) == "row-20", what="the second marked current")
     find.send_keys(Keys.ENTER)
     wait_for(lambda: text_of(browser, "#log-find-count") == "3 of 11", what="Enter: the next match")
-    assert browser.execute_script(current) == "row-21"
+    wait_for(lambda: browser.execute_script(current) == "row-21", what="the third marked current")
     for _ in range(3):
         by_css(browser, "#log-find-prev").click()
     wait_for(lambda: text_of(browser, "#log-find-count") == "11 of 11", what="previous, wrapped around")
-    assert browser.execute_script(current) == "row-29"
+    wait_for(lambda: browser.execute_script(current) == "row-29", what="the last marked current")
     find.clear()
     find.send_keys("no such text")
     wait_for(lambda: text_of(browser, "#log-find-count") == "no matches", what="no matches")
