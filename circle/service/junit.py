@@ -8,7 +8,6 @@ external entities is refused as invalid like any other file that is not JUnit.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
@@ -16,6 +15,7 @@ from defusedxml.ElementTree import fromstring
 
 from circle.models.test import NAME_MAX, SUITE_MAX
 from circle.states import TEST_ERROR, TEST_FAILED, TEST_PASSED, TEST_SKIPPED
+from circle.store.tests import NewResult as Case  # one case as the report states it, as it is stored
 
 # Characters of a case's message kept (the output excerpt has its own setting, CIRCLE_REPORT_OUTPUT_MAX).
 MESSAGE_MAX = 1000
@@ -24,20 +24,6 @@ _OUTCOMES = (("failure", TEST_FAILED), ("error", TEST_ERROR), ("skipped", TEST_S
 
 class NotJUnit(ValueError):
     """The file is not JUnit XML (or not XML at all, or XML this parser refuses); the text says why."""
-
-
-@dataclass
-class Case:
-    """One test case as the report states it."""
-
-    suite: str
-    classname: str
-    name: str
-    file: str
-    status: str
-    time: float
-    message: str
-    output: str
 
 
 def _seconds(text: str | None) -> float:

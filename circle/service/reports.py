@@ -58,9 +58,7 @@ def store_file(proc: Proc, name: str, mime: str, data: bytes, *, report: bool, n
         return row
     if cases is None:
         return row
-    results = [test_store.NewResult(c.suite, c.classname, c.name, c.file, c.status, c.time, c.message, c.output)
-               for c in cases]
-    stored = test_store.add_results(build, proc.pid, row.id, results)
+    stored = test_store.add_results(build, proc.pid, row.id, cases)
     file_store.update(row, kind=REPORT)
     log.info("build %s step %s: %d test results from %s", build.id, proc.pid, stored, name)
     return row
