@@ -61,6 +61,8 @@ def newcomer(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str], subprocess.
     port = free_port()
     # Steps run on the local backend: this machine's docker engine cannot pull the README's `alpine`.
     env = clean_env(HOME=str(home), PYTHONPATH=str(copy), CIRCLE_AGENT_BACKEND="local", **IDENTITY)
+    for name in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS"):  # a newcomer types `make run` in a shell, not inside make
+        env.pop(name, None)
     server = subprocess.Popen(["make", "run", f"RUN_ARGS=--port {port}"], cwd=copy, env=env, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     printed: list[str] = []
