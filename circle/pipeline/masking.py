@@ -25,7 +25,12 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote, quote_plus
 
-from circle.pipeline.types import MASK
+from circle.pipeline.types import MASK, Config
+
+NETRC_VARIABLES = ("CI_NETRC_PASSWORD", "DRONE_NETRC_PASSWORD")
+UPLOAD_VARIABLE = "CIRCLE_UPLOAD_URL"
+# Step variables masked like secrets: the clone credential and the step's own upload URL (its token alone too).
+MASKED_VARIABLES = (*NETRC_VARIABLES, UPLOAD_VARIABLE)
 
 MIN_LENGTH = 4  # shorter values and lines are masked only where they stand alone
 _WORD = re.compile(r"\w")
@@ -176,3 +181,13 @@ class Masker:
         if word:
             return start == 0 or not _WORD.match(text, start - 1)
         return not text[text.rfind("\n", 0, start) + 1:start].strip()
+
+
+def secret_values(config: Config) -> list[str]:
+    """Return every value to mask: masked secrets, netrc passwords and upload URLs given to steps."""
+    values = [s.value for s in config.secrets if s.mask and s.value]
+    values += [step.environment[n] for step in config.steps() for n in MASKED_VARIABLES
+               if step.environment.get(n)]
+    values += [step.environment[UPLOAD_VARIABLE].rsplit("/", 1)[-1] for step in config.steps()
+               if step.environment.get(UPLOAD_VARIABLE)]
+    return values

@@ -36,7 +36,7 @@ from typing import Protocol
 from circle.pipeline.backends.base import Backend
 from circle.pipeline.collect import MAX_FILE, Collected
 from circle.pipeline.errors import EXIT_KILLED, EXIT_NOT_FOUND, BackendError
-from circle.pipeline.masking import Masker
+from circle.pipeline.masking import Masker, secret_values
 from circle.pipeline.output import OUTPUT_LIMIT, StepOutput
 from circle.pipeline.types import KIND_SERVICE, Config, LogLine, Step, StepState
 from circle.states import ERROR, FAILURE, KILLED, SUCCESS
@@ -44,10 +44,6 @@ from circle.states import ERROR, FAILURE, KILLED, SUCCESS
 log = logging.getLogger(__name__)
 
 STATUS_VARIABLES = ("CI_BUILD_STATUS", "DRONE_BUILD_STATUS", "CI_PIPELINE_STATUS")
-NETRC_VARIABLES = ("CI_NETRC_PASSWORD", "DRONE_NETRC_PASSWORD")
-UPLOAD_VARIABLE = "CIRCLE_UPLOAD_URL"
-# Step variables masked like secrets: the clone credential and the step's own upload URL (its token alone too).
-MASKED_VARIABLES = (*NETRC_VARIABLES, UPLOAD_VARIABLE)
 
 
 class Tracer(Protocol):
@@ -76,16 +72,6 @@ class RunResult:
 def is_detached(step: Step) -> bool:
     """Return whether the step runs in the background until the pipeline ends."""
     return step.detach or step.kind == KIND_SERVICE
-
-
-def secret_values(config: Config) -> list[str]:
-    """Return every value to mask: masked secrets, netrc passwords and upload URLs given to steps."""
-    values = [s.value for s in config.secrets if s.mask and s.value]
-    values += [step.environment[n] for step in config.steps() for n in MASKED_VARIABLES
-               if step.environment.get(n)]
-    values += [step.environment[UPLOAD_VARIABLE].rsplit("/", 1)[-1] for step in config.steps()
-               if step.environment.get(UPLOAD_VARIABLE)]
-    return values
 
 
 class Runtime:
