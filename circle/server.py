@@ -15,6 +15,7 @@ from gevent.pywsgi import OldMessage, WSGIHandler, WSGIServer
 
 from circle import public_url
 from circle.errors import CircleError
+from circle.remote.localgit import objects as git_objects
 from circle.request_headers import read_headers
 
 log = logging.getLogger(__name__)
@@ -134,3 +135,4 @@ def serve(app: Flask, listener: socket.socket, *, agents: int = 0) -> None:
     reaper.stop()
     server.stop(timeout=2)
     heartbeat.stop()
+    git_objects.close_all()  # the local SCM's git cat-file processes, stopped and reaped
