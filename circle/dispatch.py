@@ -2,10 +2,14 @@
 
 Waiting agents register here and sleep; they never query the database. The loop keeps an index of the
 pending tasks grouped by repo and labels (store.tasks.pending_groups, one aggregate over an index; no
-payloads, no rows), refreshed when a task is announced or freed (the pubsub "queue" topic) and at least
-every `refresh_seconds` while someone waits. It matches waiters to groups in memory, each pair of label
-sets once, and claims the oldest task of the chosen group in the database (one conditional UPDATE,
-after SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL and MariaDB), so claims stay atomic across servers.
+payloads, no rows), refreshed when a task is freed or taken back (the pubsub "queue" topic) and at least
+every `refresh_seconds` while someone waits. A push's announcement names the task it queued (Announced:
+its repo, labels and the repo's limit), so a fresh index takes it in without a refresh and the task is
+claimed at once: a push costs the dispatcher one claim, not a refresh and a claim.
+
+It matches waiters to groups in memory, each pair of label sets once, and claims the oldest task of the
+chosen group in the database (one conditional UPDATE, after SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL
+and MariaDB), so claims stay atomic across servers.
 
 Order among the groups a waiter can run: the repo with the fewest running tasks first, then the repo
 served longest ago, then the oldest task. So one repo's backlog never starves another repo's build, and
@@ -30,6 +34,8 @@ from circle.store.tasks import PendingGroup
 
 log = logging.getLogger(__name__)
 
+# Pushes taken in between rounds at most; past it the next round refreshes instead.
+MAX_ANNOUNCED = 1000
 # A waiter whose deadline passed while the loop was claiming for it waits this long at most for the answer.
 ANSWER_SECONDS = 30.0
 
@@ -57,6 +63,31 @@ class Waiter:
     considered: bool = False
 
 
+@dataclass(frozen=True)
+class Announced:
+    """A task just pushed, as its announcement on the "queue" topic describes it."""
+
+    task_id: int
+    repo_id: int
+    labels_key: str
+    labels: dict[str, str]
+    max_concurrent: int
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the announcement's "task" member."""
+        return {"id": self.task_id, "repo": self.repo_id, "key": self.labels_key, "labels": self.labels,
+                "limit": self.max_concurrent}
+
+    @classmethod
+    def from_json(cls, data: Any) -> Announced | None:
+        """Read an announcement's "task" member; None when it is missing or malformed (a refresh then)."""
+        try:
+            return cls(int(data["id"]), int(data["repo"]), str(data["key"]),
+                       {str(k): str(v) for k, v in data["labels"].items()}, int(data["limit"]))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None
+
+
 @dataclass
 class _Index:
     """The pending tasks as the last refresh saw them, minus the claims made since."""
@@ -82,6 +113,20 @@ class _Index:
         self.taken[ident] = self.taken.get(ident, 0) + 1
         self.running[group.repo_id] = self.running.get(group.repo_id, 0) + 1
 
+    def add(self, task: Announced) -> None:
+        """Count in a task pushed since the refresh, as its announcement describes it."""
+        self.labels.setdefault(task.labels_key, task.labels)
+        if task.max_concurrent > 0:
+            self.limits[task.repo_id] = task.max_concurrent
+        else:
+            self.limits.pop(task.repo_id, None)
+        for number, group in enumerate(self.groups):
+            if (group.repo_id, group.labels_key) == (task.repo_id, task.labels_key):
+                self.groups[number] = PendingGroup(group.repo_id, group.labels_key, min(group.oldest, task.task_id),
+                                                   group.count + 1)
+                return
+        self.groups.append(PendingGroup(task.repo_id, task.labels_key, task.task_id, 1))
+
     def exhaust(self, group: PendingGroup) -> None:
         """Treat a group as empty (a claim found nothing: the index is stale)."""
         self.taken[(group.repo_id, group.labels_key)] = group.count
@@ -101,6 +146,7 @@ class Dispatcher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._dirty = True
+        self._announced: list[Announced] = []
         self._refreshed = 0.0
         self._index = _Index()
         self._fits: dict[tuple[str, str], bool] = {}
@@ -146,9 +192,15 @@ class Dispatcher:
         for waiter in gone:
             waiter.event.set()
 
-    def announce(self, _message: dict[str, Any]) -> None:
-        """Note that the pending tasks changed (a push, a lease taken back, a task freed): refresh and match."""
-        self._dirty = True
+    def announce(self, message: dict[str, Any]) -> None:
+        """Note that the pending tasks changed: a push naming its task is taken in, anything else refreshes."""
+        task = Announced.from_json(message.get("task")) if "task" in message else None
+        with self._lock:
+            if task is None or len(self._announced) >= MAX_ANNOUNCED:
+                self._dirty = True  # the refresh reads them all anyway
+                self._announced.clear()
+            else:
+                self._announced.append(task)
         self._wake.set()
 
     def waiting(self) -> int:
@@ -194,8 +246,12 @@ class Dispatcher:
         """Refresh the index when due, serve every waiter a fitting task can go to, answer expired fresh waiters."""
         with self._lock:
             fresh, self._fresh = self._fresh, []
+            announced, self._announced = self._announced, []
         if self._dirty or time.monotonic() - self._refreshed >= self.refresh_seconds:
-            self._refresh()
+            self._refresh()  # sees every task announced so far: they were committed before being announced
+        else:
+            for task in announced:
+                self._index.add(task)
         while (pick := self._pick()) is not None:
             self._serve(*pick)
         moment = time.monotonic()
@@ -209,7 +265,9 @@ class Dispatcher:
 
     def _refresh(self) -> None:
         """Read the pending groups, their labels, running tasks and repo limits (a few aggregate queries)."""
-        self._dirty = False
+        with self._lock:
+            self._dirty = False
+            self._announced.clear()
         groups = task_store.pending_groups()
         known = self._index.labels
         labels = {g.labels_key: known[g.labels_key] for g in groups if g.labels_key in known}
@@ -258,19 +316,19 @@ class Dispatcher:
     def _serve(self, waiter: Waiter, group: PendingGroup) -> None:
         """Claim the group's oldest task for the waiter and wake it; put it back first in line if none was left."""
         try:
-            task = task_store.claim_oldest(group.repo_id, group.labels_key, waiter.agent_id,
-                                           time.time() + self.handover_seconds)
+            task_id = task_store.claim_oldest(group.repo_id, group.labels_key, waiter.agent_id,
+                                              time.time() + self.handover_seconds)
         except Exception:
             self._requeue_waiter(waiter)
             raise
-        if task is None:
+        if task_id is None:
             self._index.exhaust(group)
             self._dirty = True
             self._requeue_waiter(waiter)
             return
         self._index.took(group)
         self._served[group.repo_id] = time.monotonic()
-        waiter.task_id = task.id
+        waiter.task_id = task_id
         waiter.event.set()
 
     def _requeue_waiter(self, waiter: Waiter) -> None:

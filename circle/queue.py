@@ -8,8 +8,9 @@ A claim is a hand-over: its deadline is `handover_seconds`, and only the agent's
 gives it a whole lease and counts a start. A task handed to a long-poll whose client was already gone
 goes back to the queue within seconds (the reaper), not after a lease, and without counting an attempt.
 
-Pushes, leases taken back and freed tasks are announced on the pubsub topic "queue"; every process's
-dispatcher refreshes on it, so with a shared bus (CIRCLE_PUBSUB_URL) a push in one server process reaches
+Pushes, leases taken back and freed tasks are announced on the pubsub topic "queue"; a push's
+announcement names its task (dispatch.Announced), which every dispatcher takes in without reading the
+database, and the others make it refresh, so with a shared bus (CIRCLE_PUBSUB_URL) a push in one server process reaches
 pollers in every other at once (without one, at the next refresh).
 """
 from __future__ import annotations
@@ -18,10 +19,11 @@ import logging
 import time
 from typing import Any
 
-from circle.dispatch import Dispatcher
+from circle.dispatch import Announced, Dispatcher
 from circle.extensions import db
 from circle.models import Task
 from circle.pubsub import PubSub
+from circle.store import repos as repo_store
 from circle.store import tasks as task_store
 from circle.store.base import after_commit, release
 
@@ -48,19 +50,30 @@ class Queue:
 
     def push(
         self, *, build_id: int, proc_id: int, payload: dict[str, Any], labels: dict[str, str], timeout: int,
-        waiting: bool = False,
+        waiting: bool = False, repo_id: int | None = None,
     ) -> Task:
-        """Store a pending task (or a waiting one, see `release`) and tell the dispatchers once it is committed."""
+        """Store a pending task (or a waiting one, see `release`) and tell the dispatchers once it is committed.
+
+        `repo_id` is the build's repo (read from the build when not given).
+        """
+        where = {} if repo_id is None else {"repo_id": repo_id}
         task = task_store.create(build_id=build_id, proc_id=proc_id, payload=payload, labels=labels,
-                                 timeout=timeout, state=task_store.WAITING if waiting else task_store.PENDING)
+                                 timeout=timeout, state=task_store.WAITING if waiting else task_store.PENDING, **where)
         if not waiting:
-            self.wake()
+            self._announce_pending(task)
         return task
 
     def release(self, task: Task) -> None:
         """Make a waiting task pending, once the workflows it waited for have finished."""
         task_store.update(task, state=task_store.PENDING)
-        self.wake()
+        self._announce_pending(task)
+
+    def _announce_pending(self, task: Task) -> None:
+        """Announce a task that became pending, with what a dispatcher needs to hand it out at once."""
+        repo = repo_store.get(task.repo_id)
+        announced = Announced(task.id, repo.id, task.labels_key, dict(task.labels or {}), repo.max_concurrent)
+        message = {"changed": True, "task": announced.to_json()}
+        after_commit(lambda: self.pubsub.publish(QUEUE_TOPIC, message))
 
     def wake(self) -> None:
         """Announce to every process's dispatcher, once committed, that the pending tasks changed."""

@@ -129,3 +129,47 @@ def _wait_in_app(app, agent_id: int, seconds: float) -> None:
     with app.app_context():
         assert hub().queue.poll(agent_id, AMD, seconds) is None
         db.session.remove()
+
+
+def test_a_pushed_task_is_claimed_for_a_waiting_agent_without_a_refresh(app):
+    """A push's announcement names its task: a waiting agent gets it with one claim, no re-read of the queue."""
+    repo_id, agent_id = _repo("quick"), agents.create(name="waiting").id
+    statements: list[str] = []
+    got: list[int | None] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    def wait() -> None:
+        with app.app_context():
+            task = hub().queue.poll(agent_id, AMD, 10)
+            got.append(task.id if task else None)
+            db.session.remove()
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        waiter = threading.Thread(target=wait)
+        waiter.start()
+        deadline = time.monotonic() + 5
+        while not any(_is_refresh(s) for s in statements) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)  # the first round (the waiter's) ends
+        seen = len(statements)
+        [pushed] = _push(repo_id, AMD)
+        waiter.join(15)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert got == [pushed]
+    assert not [s for s in statements[seen:] if _is_refresh(s)]
+
+
+def test_a_malformed_announcement_makes_the_dispatcher_refresh(app):
+    """An announcement whose task cannot be read is taken as "something changed": the next round re-reads."""
+    dispatcher = hub().queue.dispatcher
+    dispatcher.announce({"changed": True, "task": {"id": "x"}})
+    assert dispatcher._dirty
+
+
+def _is_refresh(statement: str) -> bool:
+    """Tell whether a statement is the dispatcher's refresh of the pending groups."""
+    return "GROUP BY" in statement and "min(" in statement.lower()

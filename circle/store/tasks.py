@@ -106,8 +106,8 @@ def running_by_repo() -> dict[int, int]:
     return {key: value for key, value in db.session.execute(stmt)}
 
 
-def claim_oldest(repo_id: int, key: str, agent_id: int, deadline: float) -> Task | None:
-    """Lease the oldest pending task of a repo with labels `key`; None when there is none left.
+def claim_oldest(repo_id: int, key: str, agent_id: int, deadline: float) -> int | None:
+    """Lease the oldest pending task of a repo with labels `key`; return its id, or None when there is none left.
 
     PostgreSQL and MariaDB lock the row and skip rows other claimers hold (FOR UPDATE SKIP LOCKED), so
     concurrent servers never wait on each other; SQLite, which has one writer, retries a lost race.
@@ -120,7 +120,7 @@ def claim_oldest(repo_id: int, key: str, agent_id: int, deadline: float) -> Task
             commit("task")
             return None
         if claim(task_id, agent_id, deadline):
-            return db.session.get(Task, task_id, populate_existing=True)
+            return task_id
     return None
 
 
