@@ -82,7 +82,7 @@ def _start(repo: Repo, config: Config, build: Build) -> None:
 def _queue(repo: Repo, build: Build, workflow: Workflow, proc: Proc) -> None:
     """Push the task that runs one workflow (waiting, when it depends on other workflows of the build)."""
     labels = {"platform": DEFAULT_PLATFORM, **workflow.labels}
-    hub().queue.push(build_id=build.id, proc_id=proc.id, labels=labels, timeout=repo.timeout,
+    hub().queue.push(build_id=build.id, repo_id=repo.id, proc_id=proc.id, labels=labels, timeout=repo.timeout,
                      waiting=bool(proc.depends_on), payload={"config": workflow.config.to_json(), "pid": proc.pid})
 
 

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from circle import states
 from circle.compiler.metadata import BuildInfo, CommitInfo, Metadata, Netrc, RepoInfo, SystemInfo
-from circle.errors import NotFound
 from circle.hub import hub
-from circle.models import Build, Repo
+from circle.models import Build, Repo, Secret
 from circle.origin import Origin
 from circle.store import secrets as secret_store
 
@@ -20,22 +19,19 @@ def build_link(repo: Repo, build: Build) -> str:
     return f"{hub().settings.host}/repos/{repo.id}/builds/{build.number}"
 
 
-def _netrc(repo: Repo) -> Netrc | None:
-    """Return the repo's clone credentials, or None for public repos without them."""
-    try:
-        password = secret_store.get_by_name(repo.id, NETRC_SECRET).value
-    except NotFound:
+def _netrc(repo: Repo, secrets: list[Secret]) -> Netrc | None:
+    """Return the repo's clone credentials (from its `secrets`), or None for public repos without them."""
+    values = {s.name: s.value for s in secrets if s.name in CLONE_SECRETS}
+    password = values.get(NETRC_SECRET)
+    if password is None:
         return None
-    try:
-        login = secret_store.get_by_name(repo.id, NETRC_USER_SECRET).value
-    except NotFound:
-        login = "oauth2"
+    login = values.get(NETRC_USER_SECRET, "oauth2")
     machine = repo.clone_url.split("://", 1)[-1].split("/", 1)[0].split("@")[-1]
     return Netrc(machine=machine, login=login, password=password)
 
 
-def for_build(repo: Repo, build: Build) -> Metadata:
-    """Return the compiler metadata of one build."""
+def for_build(repo: Repo, build: Build, secrets: list[Secret] | None = None) -> Metadata:
+    """Return the compiler metadata of one build (`secrets`: the repo's, when already read)."""
     settings = hub().settings
     origin = Origin.from_columns(build)
     return Metadata(
@@ -47,5 +43,5 @@ def for_build(repo: Repo, build: Build) -> Metadata:
                                     started=build.started, status=states.SUCCESS, link=build_link(repo, build)),
         system=SystemInfo(name="circle", host=settings.host, link=settings.host),
         params=origin.params,
-        netrc=_netrc(repo),
+        netrc=_netrc(repo, secret_store.list_by_repo(repo.id) if secrets is None else secrets),
     )

@@ -10,7 +10,7 @@ from circle.compiler.schema import pipeline_schema as pipeline_schema  # re-expo
 from circle.compiler.secrets import SecretSpec
 from circle.compiler.workflows import DEFAULT_DIR, DEFAULT_FILES, PIPELINE_SUFFIXES, PipelineFile, compile_files
 from circle.errors import CircleError, NotFound, NotSupported, RemoteError
-from circle.models import Build, Config, Repo
+from circle.models import Build, Config, Repo, Secret
 from circle.offload import off_loop
 from circle.pipeline.types import Registry, Workflow
 from circle.remote.base import Remote
@@ -86,10 +86,10 @@ def _fetch(repo: Repo, path: str, call: Callable[[], T]) -> T:
     raise AssertionError("unreachable")
 
 
-def secret_specs(repo: Repo) -> list[SecretSpec]:
-    """Return the repo's secrets as the compiler takes them; the clone credential goes only to the clone step."""
+def secret_specs(rows: list[Secret]) -> list[SecretSpec]:
+    """Return a repo's secrets as the compiler takes them; the clone credential goes only to the clone step."""
     return [SecretSpec(name=s.name, value=s.value, events=list(s.events or []), images=list(s.images or []))
-            for s in secret_store.list_by_repo(repo.id) if s.name not in metadata.CLONE_SECRETS]
+            for s in rows if s.name not in metadata.CLONE_SECRETS]
 
 
 def registries(repo: Repo) -> list[Registry]:
@@ -101,8 +101,9 @@ def registries(repo: Repo) -> list[Registry]:
 def compile_build(repo: Repo, config: Config, build: Build) -> tuple[list[Workflow], bool]:
     """Compile a config for a build, and tell whether it has several files; raises CompileError or ConfigUnavailable."""
     files = pipeline_files(repo, config, build)
-    secret_specs_, registries_, trusted = secret_specs(repo), registries(repo), repo.trusted
-    meta = metadata.for_build(repo, build)
+    secret_rows = secret_store.list_by_repo(repo.id)
+    secret_specs_, registries_, trusted = secret_specs(secret_rows), registries(repo), repo.trusted
+    meta = metadata.for_build(repo, build, secret_rows)
 
     def work() -> list[Workflow]:
         return compile_files(files, meta, secrets=secret_specs_, registries=registries_, trusted=trusted)

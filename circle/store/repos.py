@@ -5,6 +5,7 @@ from typing import Iterable
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy import update as sql_update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from circle.extensions import db
 from circle.models import Perm, Repo
@@ -60,11 +61,16 @@ def list_by_scm(scm_id: int) -> list[Repo]:
 
 
 def next_number(repo: Repo) -> int:
-    """Atomically increment the repo's build counter and return the new value."""
-    db.session.execute(sql_update(Repo).where(Repo.id == repo.id).values(counter=Repo.counter + 1))
-    number = db.session.scalar(select(Repo.counter).where(Repo.id == repo.id))
+    """Atomically increment the repo's build counter and return the new value (RETURNING where the DB has it)."""
+    increment = sql_update(Repo).where(Repo.id == repo.id).values(counter=Repo.counter + 1)
+    if db.session.get_bind().dialect.update_returning:
+        number = db.session.scalar(increment.returning(Repo.counter))
+    else:  # MariaDB: the row stays locked by the UPDATE until the commit, so the re-read sees this increment
+        db.session.execute(increment)
+        number = db.session.scalar(select(Repo.counter).where(Repo.id == repo.id))
     flush("repo")
-    db.session.refresh(repo)
+    set_committed_value(repo, "counter", number)
+    db.session.expire(repo, ["updated"])
     return int(number or 0)
 
 

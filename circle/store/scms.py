@@ -1,12 +1,21 @@
 """Registered code hosts."""
 from __future__ import annotations
 
+from circle.extensions import db
 from circle.models import Scm
 from circle.store.base import Crud, Page
 
 _crud = Crud(Scm, "SCM")
+# Where a session keeps the SCMs it read: a trigger reads its repo's SCM several times (head, files, status).
+_KEPT = "circle.scms"
 
-get = _crud.get
+
+def get(scm_id: int) -> Scm:
+    """Return the SCM with this id or raise NotFound; the session keeps it, so reading it again costs no query."""
+    scm = _crud.get(scm_id)
+    db.session.info.setdefault(_KEPT, {})[scm_id] = scm  # a strong reference keeps it in the identity map
+    return scm
+
 create = _crud.create
 update = _crud.update
 delete = _crud.delete
