@@ -51,18 +51,30 @@ LATENCY = [("one", "api", None), ("one", "api", 0.01), ("one", "hook", None), ("
 THROUGHPUT = [("one", "api"), ("one", "hook"), ("one-noclone", "api")]
 
 
+def traversable_tmp(prefix: str) -> Path:
+    """Return a new temp dir that others may enter but not list (0711), as a deployment's /srv is.
+
+    The sandboxed clone step (uid nobody) reads the local SCM's repos at their path; in a 0700 dir the
+    agent would first copy each repo to where that uid can read it (a `git clone --mirror` per build),
+    which a deployment whose repos are readable (e.g. /srv/git) never does.
+    """
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o711)
+    return path
+
+
 class Circle:
     """One circle server (no embedded agent) with `circle agent` processes that run one workflow each."""
 
     def __init__(self, database_url: str | None, deadline: float) -> None:
-        self.tmp = Path(tempfile.mkdtemp(prefix="circle-sbs-"))
+        self.tmp = traversable_tmp("circle-sbs-")
         self.port = harness.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.deadline = deadline
         env = {"CIRCLE_DATA_DIR": str(self.tmp / "data"), "CIRCLE_HOST": self.url, "CIRCLE_LOG_LEVEL": "warning"}
         if database_url:
             env["CIRCLE_DATABASE_URL"] = database_url
-        (self.tmp / "data").mkdir()
+        (self.tmp / "data").mkdir(mode=0o700)
         self.env = harness.clean_env(**env)
         self.server: procs.Proc | None = None
         self.agents: list[procs.Proc] = []

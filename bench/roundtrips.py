@@ -20,7 +20,6 @@ import os  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any, Callable, Iterable  # noqa: E402
@@ -28,7 +27,7 @@ from typing import Any, Callable, Iterable  # noqa: E402
 import gevent  # noqa: E402
 
 from bench import procs  # noqa: E402
-from bench.circle_side import REPOS, harness  # noqa: E402
+from bench.circle_side import REPOS, harness, traversable_tmp  # noqa: E402
 from bench.strace import STRACE, execs  # noqa: E402
 from bench.wire import FINAL, Api, BenchError  # noqa: E402
 
@@ -143,7 +142,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (the agent's strace output)")
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="circle-roundtrips-"))
+    tmp = traversable_tmp("circle-roundtrips-")
     results: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "builds": args.builds}
     agent = None
     try:
