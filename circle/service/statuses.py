@@ -33,9 +33,10 @@ def _changed(build_id: int, state: str) -> bool:
 def _shows_statuses(build: Build) -> bool:
     """Tell whether the build's code host shows commit statuses at all (a local SCM does not)."""
     from circle.remote.factory import remote_class
-    from circle.store import repos, scms
+    from circle.store import scms
 
-    return remote_class(scms.get(repos.get(build.repo_id).scm_id).kind).shows_statuses
+    kind = scms.kind_of_repo(build.repo_id)
+    return kind is not None and remote_class(kind).shows_statuses
 
 
 def report(build: Build) -> None:

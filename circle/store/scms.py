@@ -1,8 +1,10 @@
 """Registered code hosts."""
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from circle.extensions import db
-from circle.models import Scm
+from circle.models import Repo, Scm
 from circle.store.base import Crud, Page
 
 _crud = Crud(Scm, "SCM")
@@ -20,6 +22,11 @@ create = _crud.create
 update = _crud.update
 delete = _crud.delete
 count = _crud.count
+
+
+def kind_of_repo(repo_id: int) -> str | None:
+    """Return the kind of a repo's SCM (one column of a join), or None when the repo is gone."""
+    return db.session.scalar(select(Scm.kind).join(Repo, Repo.scm_id == Scm.id).where(Repo.id == repo_id))
 
 
 def list_all(page: Page | None = None) -> list[Scm]:

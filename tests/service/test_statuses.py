@@ -1,0 +1,33 @@
+"""Commit statuses: a build of a forge's repo posts its state to the forge; its SCM's kind decides whether."""
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+
+from circle.service import statuses
+from circle.store import builds, repos, scms, users
+from fakehost import hosting
+
+SHA = "4522cbcefc20728a5b72b3a86af35e608622c514"
+GOOD = "pipeline:\n  a:\n    image: busybox\n    commands: [echo a]\n"
+
+
+def test_a_forge_build_posts_its_status_and_the_kind_is_read_by_repo(app, monkeypatch):
+    """A Gitea repo's running build reaches Gitea's status API; the decision reads the SCM's kind by the repo."""
+    monkeypatch.setattr(statuses, "_sent", OrderedDict())  # what earlier tests' builds (same ids) sent
+    owner = users.create("owner", "pw", admin=True)
+    with hosting() as host:
+        path = f"/api/v1/repos/acme/app/statuses/{SHA}"
+        host.on("POST", path, (201, {}, {"id": 1}))
+        scm = scms.create(kind="gitea", name="forge", url=host.url, token="t0ken", owner_id=owner.id)
+        repo = repos.create(scm_id=scm.id, full_name="acme/app", owner="acme", name="app",
+                            clone_url=f"{host.url}/acme/app.git")
+        build = builds.create(repo_id=repo.id, number=1, event="push", status="running", commit=SHA)
+        statuses.report(build)
+        deadline = time.monotonic() + 10
+        while not host.made("POST", path) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        [call] = host.made("POST", path)
+        assert call.json["state"] == "pending" and call.json["context"] == "circle/default"
+    assert scms.kind_of_repo(repo.id) == "gitea"
+    assert scms.kind_of_repo(repo.id + 1000) is None
