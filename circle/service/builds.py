@@ -3,7 +3,7 @@ cancel, approve, decline."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from circle import states as status  # `status.X` names the states in the bodies below
 from circle.errors import CircleError, CompileError, Conflict, InvalidInput
@@ -14,13 +14,16 @@ from circle.origin import Origin
 from circle.pipeline.types import Workflow
 from circle.service import events, progress, uploads
 from circle.service.names import build_name
-from circle.service.pipelines import compile_build
+from circle.service.pipelines import compile_build, inline, pipeline_files
 from circle.store import builds as build_store
 from circle.store import configs as config_store
 from circle.store import files as file_store
 from circle.store import repos as repo_store
 from circle.store import tasks as task_store
 from circle.store.base import commit, transaction
+
+if TYPE_CHECKING:
+    from circle.compiler.workflows import PipelineFile
 
 log = logging.getLogger(__name__)
 
@@ -32,34 +35,50 @@ FAILED_WORKFLOW = (status.FAILURE, status.ERROR, status.KILLED)
 def create(repo: Repo, config: Config, origin: Origin, *, parent: int = 0, gated: bool = False) -> Build:
     """Create one build of `config` and start it (or leave it blocked when gated).
 
-    The build row is committed first, pending, so that the slow part (fetching and compiling the
-    pipeline) holds no write lock; its procs and tasks are then written in one transaction. A crash in
-    between leaves a pending build without tasks, which the sweeper (service.reaper.sweep) ends in error.
+    The pipeline is read first, before anything is written. A small one (compiled on the loop) is
+    compiled and queued in the transaction that creates the build row: one commit, and a crash leaves
+    nothing. Otherwise the build row is committed first, pending, so that the slow part (compiling, or
+    reading a pipeline that could not be read the first time) holds no write lock; its procs and tasks
+    are then written in one transaction. A crash in between leaves a pending build without tasks, which
+    the sweeper (service.reaper.sweep) ends in error.
     """
+    files = None if gated else _read_ahead(repo, config, origin)
+    at_once = files is not None and inline(files)
     with transaction("build"):
         number = repo_store.next_number(repo)
         build = build_store.create(repo_id=repo.id, config_id=config.id, number=number, parent=parent,
                                    status=status.BLOCKED if gated else status.PENDING, **origin.columns())
+        if at_once:
+            _start(repo, config, build, files)
         events.build_changed(build)
     commit("build")
     log.info("%s#%s created (%s %s)", repo.full_name, number, origin.event, origin.ref)
-    if not gated:
-        start(repo, config, build)
+    if not gated and not at_once:
+        start(repo, config, build, files)
     return build
 
 
-def start(repo: Repo, config: Config, build: Build) -> None:
-    """Compile the build and queue one task per workflow, in one transaction; compile problems end it in error."""
+def _read_ahead(repo: Repo, config: Config, origin: Origin) -> list[PipelineFile] | None:
+    """Read a config's pipeline files for a build of `origin`; None when that fails (`_start` reads and reports)."""
+    try:
+        return pipeline_files(repo, config, origin.commit or origin.ref)
+    except Exception:  # read again in _start, whose error (or traceback, for a bug) ends the build
+        return None
+
+
+def start(repo: Repo, config: Config, build: Build, files: list[PipelineFile] | None = None) -> None:
+    """Compile the build (its `files`, when already read) and queue one task per workflow, in one transaction;
+    compile problems end it in error."""
     with transaction("build"):
-        _start(repo, config, build)
+        _start(repo, config, build, files)
         events.build_changed(build)
     commit("build")
 
 
-def _start(repo: Repo, config: Config, build: Build) -> None:
+def _start(repo: Repo, config: Config, build: Build, files: list[PipelineFile] | None = None) -> None:
     """Compile, then write the procs, the tasks and the build's status (or end the build in error)."""
     try:
-        workflows, several = compile_build(repo, config, build)
+        workflows, several = compile_build(repo, config, build, files)
     except CompileError as err:
         _end(build, status.ERROR, f"the pipeline is invalid:\n{err}")
         return

@@ -34,7 +34,7 @@ DEFAULT_PATH = DEFAULT_FILES[0]
 T = TypeVar("T")
 
 
-def pipeline_files(repo: Repo, config: Config, build: Build) -> list[PipelineFile]:
+def pipeline_files(repo: Repo, config: Config, ref: str) -> list[PipelineFile]:
     """Return the pipeline files of a config: stored content, a file, or every `*.yml`/`*.yaml` of a directory.
 
     The default path falls back as `circle exec` does: .circle.yml, .drone.yml, .woodpecker.yml,
@@ -47,7 +47,6 @@ def pipeline_files(repo: Repo, config: Config, build: Build) -> list[PipelineFil
 
     assert config.path is not None  # a config has a path or content
     remote = remote_for(scm_store.get(repo.scm_id))
-    ref = build.commit or build.ref
     path = config.path.strip("/")
     candidates = DEFAULT_FILES if path == DEFAULT_PATH else () if config.path.endswith("/") else (path,)
     for candidate in candidates:
@@ -98,9 +97,19 @@ def registries(repo: Repo) -> list[Registry]:
             for r in secret_store.list_registries(repo.id)]
 
 
-def compile_build(repo: Repo, config: Config, build: Build) -> tuple[list[Workflow], bool]:
-    """Compile a config for a build, and tell whether it has several files; raises CompileError or ConfigUnavailable."""
-    files = pipeline_files(repo, config, build)
+def inline(files: list[PipelineFile]) -> bool:
+    """Tell whether pipeline files are small enough to compile on the event loop."""
+    return sum(len(f.text) for f in files) <= INLINE_COMPILE_BYTES
+
+
+def compile_build(repo: Repo, config: Config, build: Build,
+                  files: list[PipelineFile] | None = None) -> tuple[list[Workflow], bool]:
+    """Compile a config for a build (its `files`, read here when not given), and tell whether it has several files.
+
+    Raises CompileError or ConfigUnavailable.
+    """
+    if files is None:
+        files = pipeline_files(repo, config, build.commit or build.ref)
     secret_rows = secret_store.list_by_repo(repo.id)
     secret_specs_, registries_, trusted = secret_specs(secret_rows), registries(repo), repo.trusted
     meta = metadata.for_build(repo, build, secret_rows)
@@ -108,5 +117,4 @@ def compile_build(repo: Repo, config: Config, build: Build) -> tuple[list[Workfl
     def work() -> list[Workflow]:
         return compile_files(files, meta, secrets=secret_specs_, registries=registries_, trusted=trusted)
 
-    small = sum(len(f.text) for f in files) <= INLINE_COMPILE_BYTES
-    return work() if small else off_loop(work), len(files) > 1
+    return work() if inline(files) else off_loop(work), len(files) > 1

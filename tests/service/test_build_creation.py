@@ -9,6 +9,7 @@ from circle.extensions import db
 from circle.hub import hub
 from circle.origin import Origin
 from circle.service import builds, reaper
+from circle.service.pipelines import INLINE_COMPILE_BYTES
 from circle.store import builds as build_store
 from circle.store import configs, tasks
 
@@ -42,8 +43,23 @@ def test_a_crash_after_the_number_leaves_no_build(app, repo, monkeypatch):
 
 
 @pytest.mark.parametrize("where", ["create_procs", "push"])
+def test_a_crash_while_queueing_a_small_pipeline_leaves_nothing(app, repo, monkeypatch, where):
+    """A small pipeline is compiled and queued with the build row, in one transaction: a crash leaves no build."""
+    monkeypatch.setattr(*((build_store, "create_procs", _crash) if where == "create_procs"
+                          else (hub().queue, "push", _crash)))
+    with pytest.raises(Crash):
+        _create(repo)
+    monkeypatch.undo()
+    db.session.expire_all()
+    assert build_store.list_by_repo(repo.id) == [] and tasks.count() == 0
+    assert _create(repo).number == 1
+
+
+@pytest.mark.parametrize("where", ["create_procs", "push"])
 def test_a_crash_after_the_procs_or_before_the_task_leaves_nothing_half_made(app, repo, monkeypatch, where):
-    """Procs and tasks are written together or not at all; the sweeper ends the bare pending build in error."""
+    """A big pipeline's procs and tasks are written together or not at all; the sweeper ends the bare build."""
+    config = configs.list_by_repo(repo.id)[0]
+    configs.update(config, content=GOOD + "# padding\n" * (INLINE_COMPILE_BYTES // 10))
     monkeypatch.setattr(*((build_store, "create_procs", _crash) if where == "create_procs"
                           else (hub().queue, "push", _crash)))
     with pytest.raises(Crash):
