@@ -29,13 +29,17 @@ import gevent  # noqa: E402
 from bench import procs  # noqa: E402
 from bench.circle_side import REPOS, harness, traversable_tmp  # noqa: E402
 from bench.strace import STRACE, execs  # noqa: E402
+from bench.timeline import Stamps  # noqa: E402
 from bench.wire import FINAL, Api, BenchError  # noqa: E402
 
 SCENARIOS = ("one", "one-noclone", "five")
 
 
 class Counting:
-    """WSGI middleware and commit listener: counts /rpc requests, RPC calls and commits by who made them."""
+    """WSGI middleware and commit listener: counts /rpc requests, RPC calls and commits by who made them.
+
+    It also stamps each request's start and end and each commit with the wall clock (`stamps`, bench.phases).
+    """
 
     def __init__(self, app: Any) -> None:
         from circle.extensions import db
@@ -43,6 +47,7 @@ class Counting:
         self.wsgi, self.requests, self.calls, self.commits = app.wsgi_app, collections.Counter(), \
             collections.Counter(), collections.Counter()
         self._who: dict[Any, str] = {}
+        self.stamps = Stamps()
         app.wsgi_app = self
         with app.app_context():
             from sqlalchemy import event
@@ -50,6 +55,7 @@ class Counting:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         """Count the request, remember who runs in this greenlet, and serve it."""
+        started = time.time()
         who = f"{environ.get('REQUEST_METHOD')} {_route(environ.get('PATH_INFO', ''))}"
         if environ.get("PATH_INFO") == "/rpc":
             body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
@@ -64,10 +70,13 @@ class Counting:
             return list(self.wsgi(environ, start_response))
         finally:
             self._who.pop(gevent.getcurrent(), None)
+            self.stamps.requests.append((who, started, time.time()))
 
     def _commit(self, connection: Any) -> None:
         """Charge one commit to the request running in this greenlet (or the server's background work)."""
-        self.commits[self._who.get(gevent.getcurrent(), "background")] += 1
+        who = self._who.get(gevent.getcurrent(), "background")
+        self.commits[who] += 1
+        self.stamps.commits.append((who, time.time()))
 
     def snapshot(self) -> dict[str, collections.Counter]:
         """Return copies of the counters."""
@@ -115,17 +124,33 @@ def start_server(tmp: Path) -> tuple[Any, Counting, harness.Server]:
     return app, counting, handle
 
 
+def traced_agent(server: harness.Server, tmp: Path) -> tuple[procs.Proc, Path]:
+    """Start `circle agent --backend local --max-procs 1` under strace; return it and its trace file."""
+    trace, workdir = tmp / "agent.strace", tmp / "agent"
+    workdir.mkdir()
+    agent = procs.Proc("agent", [*STRACE, "-o", str(trace), sys.executable, "-m", "circle", "agent",
+                                 "--server", server.url, f"--secret={server.agent_secret}", "--backend", "local",
+                                 "--name", "traced", "--workdir", str(workdir), "--max-procs", "1"],
+                       harness.clean_env(CIRCLE_LOG_LEVEL="warning"), workdir / "agent.log", tree=True)
+    return agent, trace
+
+
+def build_once(api: Api, repo_id: int, every: float) -> None:
+    """Trigger one build and poll it every `every` seconds until it ends; BenchError unless it succeeded."""
+    number = api.trigger_api(repo_id)
+    deadline = time.monotonic() + 60
+    while (status := api.build(repo_id, number)["status"]) not in FINAL:
+        if time.monotonic() > deadline:
+            raise BenchError(f"build {number} of repo {repo_id} did not finish within 60 s")
+        time.sleep(every)
+    if status != "success":
+        raise BenchError(f"build {number} of repo {repo_id} ended {status}")
+
+
 def run_builds(api: Api, repo_id: int, count: int) -> None:
     """Trigger `count` builds one after the other, each waited for (polled every 20 ms) and checked successful."""
     for _ in range(count):
-        number = api.trigger_api(repo_id)
-        deadline = time.monotonic() + 60
-        while (status := api.build(repo_id, number)["status"]) not in FINAL:
-            if time.monotonic() > deadline:
-                raise BenchError(f"build {number} of repo {repo_id} did not finish within 60 s")
-            time.sleep(0.02)
-        if status != "success":
-            raise BenchError(f"build {number} of repo {repo_id} ended {status}")
+        build_once(api, repo_id, 0.02)
         time.sleep(0.3)  # let the agent's last calls (done, the next `next`) arrive before counting
 
 
@@ -135,13 +160,19 @@ def per_build(before: collections.Counter, after: collections.Counter, builds: i
     return {key: round(value / builds, 2) for key, value in delta.most_common()}
 
 
-def main() -> int:
-    """Run the scenarios and print the counts per build."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--builds", type=int, default=5, help="builds per scenario after one warm-up (default 5)")
+def parse_args(doc: str | None, *, builds: int) -> argparse.Namespace:
+    """Parse the options of a bench that runs builds through a traced agent: --builds, --json, --keep."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
+    parser.add_argument("--builds", type=int, default=builds,
+                        help=f"builds per scenario after one warm-up (default {builds})")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (the agent's strace output)")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> int:
+    """Run the scenarios and print the counts per build."""
+    args = parse_args(__doc__, builds=5)
     tmp = traversable_tmp("circle-roundtrips-")
     results: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "builds": args.builds}
     agent = None
@@ -152,14 +183,7 @@ def main() -> int:
         repos = {}
         for key in SCENARIOS:
             repos[key] = harness.activate_local(server, git_root, f"bench/{key}", {".circle.yml": REPOS[key]})[0]
-        trace = tmp / "agent.strace"
-        workdir = tmp / "agent"
-        workdir.mkdir()
-        agent = procs.Proc("agent", [*STRACE, "-o", str(trace), sys.executable, "-m", "circle", "agent",
-                                     "--server", server.url,
-                                     f"--secret={server.agent_secret}", "--backend", "local", "--name", "roundtrips",
-                                     "--workdir", str(workdir), "--max-procs", "1"],
-                           harness.clean_env(CIRCLE_LOG_LEVEL="warning"), workdir / "agent.log", tree=True)
+        agent, trace = traced_agent(server, tmp)
         offset = 0
         for key in SCENARIOS:
             run_builds(api, repos[key], 1)

@@ -26,6 +26,16 @@ def _create(repo):
     return builds.create(repo, configs.list_by_repo(repo.id)[0], origin)
 
 
+def _create_crashing(repo, monkeypatch, where: str) -> None:
+    """Create a build that crashes in `where` (create_procs or push), then forget the session's rows."""
+    monkeypatch.setattr(*((build_store, "create_procs", _crash) if where == "create_procs"
+                          else (hub().queue, "push", _crash)))
+    with pytest.raises(Crash):
+        _create(repo)
+    monkeypatch.undo()
+    db.session.expire_all()
+
+
 def _crash(*_args, **_kwargs):
     """Raise the injected failure."""
     raise Crash("injected")
@@ -45,12 +55,7 @@ def test_a_crash_after_the_number_leaves_no_build(app, repo, monkeypatch):
 @pytest.mark.parametrize("where", ["create_procs", "push"])
 def test_a_crash_while_queueing_a_small_pipeline_leaves_nothing(app, repo, monkeypatch, where):
     """A small pipeline is compiled and queued with the build row, in one transaction: a crash leaves no build."""
-    monkeypatch.setattr(*((build_store, "create_procs", _crash) if where == "create_procs"
-                          else (hub().queue, "push", _crash)))
-    with pytest.raises(Crash):
-        _create(repo)
-    monkeypatch.undo()
-    db.session.expire_all()
+    _create_crashing(repo, monkeypatch, where)
     assert build_store.list_by_repo(repo.id) == [] and tasks.count() == 0
     assert _create(repo).number == 1
 
@@ -60,12 +65,7 @@ def test_a_crash_after_the_procs_or_before_the_task_leaves_nothing_half_made(app
     """A big pipeline's procs and tasks are written together or not at all; the sweeper ends the bare build."""
     config = configs.list_by_repo(repo.id)[0]
     configs.update(config, content=GOOD + "# padding\n" * (INLINE_COMPILE_BYTES // 10))
-    monkeypatch.setattr(*((build_store, "create_procs", _crash) if where == "create_procs"
-                          else (hub().queue, "push", _crash)))
-    with pytest.raises(Crash):
-        _create(repo)
-    monkeypatch.undo()
-    db.session.expire_all()
+    _create_crashing(repo, monkeypatch, where)
     [build] = build_store.list_by_repo(repo.id)
     assert build.status == "pending" and build_store.list_procs(build.id) == [] and tasks.count() == 0
     assert reaper.sweep(time.time()) == 0  # it may still be compiling: left alone within the grace
