@@ -8,6 +8,7 @@ holds at once; one made by another server process holds when the cache's own few
 from __future__ import annotations
 
 import itertools
+import threading
 from typing import Any
 
 from sqlalchemy import event
@@ -20,6 +21,7 @@ _WATCHED = (User, Token, WebSession, Perm)
 _TABLES = frozenset(model.__tablename__ for model in _WATCHED)
 _CHANGED = "circle.access_changed"
 _count = 0
+_lock = threading.Lock()
 
 
 def generation() -> int:
@@ -47,7 +49,8 @@ def _count_commit(session: Session) -> None:
     """Count a committed transaction that changed access."""
     global _count
     if session.info.pop(_CHANGED, False):
-        _count += 1
+        with _lock:
+            _count += 1
 
 
 def _forget(session: Session, *_: Any) -> None:
