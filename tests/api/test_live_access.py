@@ -14,11 +14,12 @@ from werkzeug.serving import make_server
 
 from api.helpers import Caller, add_build, grant, make_caller
 from circle.api import live
+from circle.api.auth import SESSION_KEY
 from circle.extensions import db
 from circle.hub import hub
-from circle.models import Repo
+from circle.models import Repo, User
 from circle.service.events import ALL_EVENTS
-from circle.store import builds, repos, scms, users
+from circle.store import builds, repos, scms, users, web_sessions
 from loopback import serving
 
 WAIT = 10.0
@@ -104,18 +105,21 @@ def _elsewhere(statement: str, **values: int) -> None:
         conn.execute(text(statement), values)
 
 
-@pytest.mark.parametrize("revoke", ["token", "user"])
-def test_a_deleted_token_or_user_closes_the_events_feed_on_the_next_message(base_url: str, admin: Caller,
-                                                                            revoke: str):
+@pytest.mark.parametrize("revoke", ["token", "user", "session"])
+def test_a_deleted_token_or_user_or_an_ended_session_closes_the_events_feed_on_the_next_message(
+        app: Flask, base_url: str, admin: Caller, revoke: str):
     """A revocation committed by the server's own process closes the feed on the next event, cached answers or not."""
     bot = make_caller("bot", admin=True)
-    conn = _connect(base_url, "/ws/events", f"Authorization: Bearer {bot.token}")
+    header = _session_cookie(app, bot.user) if revoke == "session" else f"Authorization: Bearer {bot.token}"
+    conn = _connect(base_url, "/ws/events", header)
     try:
         _wait_subscribers(ALL_EVENTS)
         hub().pubsub.publish(ALL_EVENTS, {"type": "build", "repo_id": 1})
         assert json.loads(conn.recv())["repo_id"] == 1
         if revoke == "token":
             users.delete_token(bot.user, users.list_tokens(bot.user)[0].id)
+        elif revoke == "session":
+            web_sessions.delete_for_user(bot.user.id)
         else:
             users.delete(bot.user)
         hub().pubsub.publish(ALL_EVENTS, {"type": "build", "repo_id": 2})
@@ -165,16 +169,25 @@ def test_a_deleted_token_closes_the_log_socket_on_the_next_batch(base_url: str):
         conn.close()
 
 
-def test_a_token_deleted_by_another_process_closes_the_events_feed_once_its_answers_expire(base_url: str,
-                                                                                          admin: Caller):
+def _session_cookie(app: Flask, user: User) -> str:
+    """Start a dashboard session of `user` and return the Cookie header that carries it."""
+    value = app.session_interface.get_signing_serializer(app).dumps({SESSION_KEY: web_sessions.create(user)})
+    return f"Cookie: {app.config['SESSION_COOKIE_NAME']}={value}"
+
+
+@pytest.mark.parametrize("credential", ["token", "session"])
+def test_a_credential_ended_by_another_process_closes_the_events_feed_once_its_answers_expire(
+        app: Flask, base_url: str, admin: Caller, credential: str):
     """Another server process's revocation is not seen at once, but the feed asks anew each second and then closes."""
     bot = make_caller("bot", admin=True)
-    conn = _connect(base_url, "/ws/events", f"Authorization: Bearer {bot.token}")
+    header = f"Authorization: Bearer {bot.token}" if credential == "token" else _session_cookie(app, bot.user)
+    conn = _connect(base_url, "/ws/events", header)
     try:
         _wait_subscribers(ALL_EVENTS)
         hub().pubsub.publish(ALL_EVENTS, {"type": "build", "repo_id": 1, "n": 0})
         assert json.loads(conn.recv())["n"] == 0
-        _elsewhere("DELETE FROM tokens WHERE user_id = :user", user=bot.user.id)
+        table = "tokens" if credential == "token" else "web_sessions"
+        _elsewhere(f"DELETE FROM {table} WHERE user_id = :user", user=bot.user.id)
         deadline = time.monotonic() + WAIT
         for n in itertools.count(1):
             hub().pubsub.publish(ALL_EVENTS, {"type": "build", "repo_id": 1, "n": n})
