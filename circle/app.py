@@ -14,6 +14,7 @@ from circle import (
 )
 from circle.api.ids import IdConverter
 from circle.extensions import db, sock
+from circle.store import revocations
 from circle.store.base import install_session_events
 
 
@@ -60,6 +61,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
     install_session_events()
+    revocations.install()
 
     from circle.api import hooks, live, register_api, uploads
     from circle.rpc.endpoint import RpcEndpoint

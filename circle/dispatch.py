@@ -1,11 +1,12 @@
 """The dispatcher: one loop per server process hands pending tasks to the agents long-polling it.
 
 Waiting agents register here and sleep; they never query the database. The loop keeps an index of the
-pending tasks grouped by repo and labels (store.tasks.pending_groups, one aggregate over an index; no
-payloads, no rows), refreshed when a task is freed or taken back (the pubsub "queue" topic) and at least
-every `refresh_seconds` while someone waits. A push's announcement names the task it queued (Announced:
-its repo, labels and the repo's limit), so a fresh index takes it in without a refresh and the task is
-claimed at once: a push costs the dispatcher one claim, not a refresh and a claim.
+pending tasks grouped by repo and labels, with the leased tasks per repo and the repos' limits
+(store.tasks.queue_state, one aggregate over an index; no payloads, no rows), refreshed when a task is
+freed or taken back (the pubsub "queue" topic) and at least every `refresh_seconds` while someone waits.
+A push's announcement names the task it queued (Announced: its repo, labels and the repo's limit), so a
+fresh index takes it in without a refresh and the task is claimed at once: a push costs the dispatcher
+one claim, not a refresh and a claim.
 
 It matches waiters to groups in memory, each pair of label sets once, and claims the oldest task of the
 chosen group in the database (one conditional UPDATE, after SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL
@@ -28,7 +29,6 @@ from typing import Any
 from flask import Flask, current_app
 
 from circle.extensions import db
-from circle.store import repos as repo_store
 from circle.store import tasks as task_store
 from circle.store.tasks import PendingGroup
 
@@ -264,18 +264,18 @@ class Dispatcher:
             self._wake.set()
 
     def _refresh(self) -> None:
-        """Read the pending groups, their labels, running tasks and repo limits (a few aggregate queries)."""
+        """Read the pending groups, running tasks and repo limits (one query), and the labels of new groups."""
         with self._lock:
             self._dirty = False
             self._announced.clear()
-        groups = task_store.pending_groups()
+        state = task_store.queue_state()
+        groups = state.groups
         known = self._index.labels
         labels = {g.labels_key: known[g.labels_key] for g in groups if g.labels_key in known}
         labels.update(task_store.labels_by_key(g.oldest for g in groups if g.labels_key not in labels))
         if len(self._fits) > 100_000:
             self._fits.clear()
-        self._index = _Index(groups=groups, labels=labels, running=task_store.running_by_repo(),
-                             limits=repo_store.concurrency_limits({g.repo_id for g in groups}))
+        self._index = _Index(groups=groups, labels=labels, running=state.running, limits=state.limits)
         self._refreshed = time.monotonic()
 
     def _fit(self, waiter: Waiter, group: PendingGroup) -> bool:

@@ -173,3 +173,42 @@ def test_a_malformed_announcement_makes_the_dispatcher_refresh(app):
 def _is_refresh(statement: str) -> bool:
     """Tell whether a statement is the dispatcher's refresh of the pending groups."""
     return "GROUP BY" in statement and "min(" in statement.lower()
+
+
+def test_a_refresh_reads_the_queue_in_one_query(app):
+    """Pending groups, running tasks per repo and repo limits come from one statement, not one each."""
+    limited, other = _repo("limited"), _repo("other")
+    repos.update(repos.get(limited), max_concurrent=1)
+    _push(limited, AMD, 2)
+    _push(other, ARM)
+    agent_id = agents.create(name="one").id
+    statements: list[str] = []
+
+    def note(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        first = hub().queue.poll(agent_id, AMD, 3)
+        assert first is not None and hub().queue.poll(agent_id, AMD, 0.5) is None  # the limit holds
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    aggregates = [s for s in statements if "GROUP BY" in s]
+    assert aggregates and all("max_concurrent" in s for s in aggregates), aggregates
+
+
+def test_the_queue_state_counts_pending_groups_leased_tasks_and_limits(app):
+    """queue_state: a group per repo and labels, running and canceled leases per repo, limits of those repos."""
+    limited, other = _repo("limited"), _repo("other")
+    repos.update(repos.get(limited), max_concurrent=2)
+    first, second, third = _push(limited, AMD, 3)
+    arm = _push(other, ARM)[0]
+    agent_id = agents.create(name="one").id
+    for task_id in (first, second):
+        assert tasks.claim(task_id, agent_id, time.time() + 60)
+    tasks.update(tasks.get(second), state=tasks.CANCELED)
+    state = tasks.queue_state()
+    assert sorted(state.groups, key=lambda g: g.repo_id) == [
+        tasks.PendingGroup(limited, tasks.labels_key(AMD), third, 1),
+        tasks.PendingGroup(other, tasks.labels_key(ARM), arm, 1)]
+    assert state.running == {limited: 2} and state.limits == {limited: 2}

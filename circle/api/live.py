@@ -9,7 +9,8 @@ reconnecting client catches up again.
 
 Browsers cannot set headers on a websocket, so besides the session cookie and the Bearer header a
 token may come as `?access_token=`. A refused socket gets one `{"error", "message"}` message and is closed.
-The Origin is checked when a socket opens and the caller's access before each message (circle.api.live_access).
+The Origin is checked when a socket opens and the caller's access as messages go out, asked anew at most once
+a second (circle.api.live_access).
 """
 from __future__ import annotations
 
@@ -38,8 +39,9 @@ bp = Blueprint("live", __name__)
 IDLE_CHECK = 5.0
 POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
-# A log socket re-checks its caller's access at most this often (seconds): its history comes line by line.
-LOG_RECHECK = 1.0
+# A socket asks its caller's access anew at most this often (seconds): a log's history comes in many
+# messages, and the events feed carries every change of every build.
+RECHECK = 1.0
 
 
 class _WholeFrames:
@@ -82,7 +84,7 @@ def logs(ws: Any, repo_id: int, number: int, pid: int) -> None:
     """Stream one proc's log in batches of lines: the whole history, then live lines, then {"eof": true}."""
     _whole_frames(ws)
     try:
-        access = Access.of_request(recheck=LOG_RECHECK)
+        access = Access.of_request(recheck=RECHECK)
         permissions.repo_for(access.user(), repo_id)
         build = build_store.get_by_number(repo_id, number)
         proc_id = build_store.get_proc_by_pid(build.id, pid).id
@@ -111,7 +113,7 @@ def events(ws: Any) -> None:
     """Send every build and proc change of the repos the caller may read (and agent changes to administrators)."""
     _whole_frames(ws)
     try:
-        access = Access.of_request()
+        access = Access.of_request(recheck=RECHECK)
         user_id = access.user().id
     except CircleError as err:
         _refuse(ws, err)

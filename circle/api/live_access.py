@@ -1,11 +1,14 @@
-"""Who may keep a websocket open: its Origin is checked once, its caller's access before each message.
+"""Who may keep a websocket open: its Origin is checked once, its caller's access as messages go out.
 
 A browser always names the page that opens a websocket (Origin); it must be this server (CIRCLE_HOST
 or the request's Host), so another site cannot read a feed with the visitor's cookie. Clients without
 an Origin (scripts with a Bearer token) are not browsers and pass. The credential is kept, not the
-user: each message re-checks it, so a deleted token, an ended session or a deleted user closes the
-socket on the next message, and a repo is re-checked by id each time (a deleted repo whose id was
-reused by another one is not readable by the old subscriber).
+user, and asked anew once its answers are `recheck` seconds old: a deleted token, an ended session or
+a deleted user closes the socket on the first message past that, and "may read repo R" is remembered
+for as long. A change of access committed by this server process (circle.store.revocations) drops the
+answers at once, so a revocation made here holds from the next message, one made by another server
+process within `recheck` seconds. A repo is asked by id, so a deleted repo whose id was reused by
+another one is not readable by the old subscriber (its deletion drops the answers too).
 """
 from __future__ import annotations
 
@@ -15,10 +18,10 @@ from flask import request
 
 from circle.api import csrf
 from circle.api.auth import TOKEN, Credential, presented, user_of
-from circle.errors import Forbidden, NotFound, Unauthorized
+from circle.errors import Forbidden, Unauthorized
 from circle.models import User
 from circle.service import permissions
-from circle.store import repos
+from circle.store import revocations
 from circle.store.base import release
 
 
@@ -30,12 +33,16 @@ def check_origin() -> None:
 
 
 class Access:
-    """The credential of one websocket, re-checked whenever it is asked (at most every `recheck` seconds)."""
+    """The credential of one websocket and what it may read, asked anew once the answers are `recheck` seconds old."""
 
     def __init__(self, credential: Credential, recheck: float = 0.0) -> None:
         self.credential = credential
         self.recheck = recheck
-        self._checked: float | None = None
+        self._asked: float | None = None
+        self._generation = -1
+        self._user_id = 0
+        self._admin = False
+        self._readable: dict[int | None, bool] = {}
 
     @classmethod
     def of_request(cls, recheck: float = 0.0) -> Access:
@@ -56,24 +63,36 @@ class Access:
         finally:
             release()
 
+    def _refresh(self) -> None:
+        """Ask the credential anew and forget what it could read, unless that was asked recently and nothing changed."""
+        moment = time.monotonic()
+        generation = revocations.generation()
+        if self._asked is not None and moment - self._asked < self.recheck and generation == self._generation:
+            return
+        self._readable.clear()
+        self._asked = None
+        user = self.user()
+        self._user_id, self._admin = user.id, user.admin
+        self._asked, self._generation = moment, generation
+
     def may_read(self, repo_id: int | None) -> bool:
         """Tell whether the caller may still read repo `repo_id` (None: events of no repo, administrators only).
 
         Raises Unauthorized when the credential no longer works.
         """
+        self._refresh()
+        if repo_id not in self._readable:
+            self._readable[repo_id] = self._admin or (repo_id is not None and self._may_pull(repo_id))
+        return self._readable[repo_id]
+
+    def _may_pull(self, repo_id: int) -> bool:
+        """Ask whether the (non-admin) caller may read repo `repo_id` now."""
         try:
-            user = user_of(self.credential)
-            return user.admin or (repo_id is not None and permissions.allows(user, repos.get(repo_id), "pull"))
-        except NotFound:
-            return False
+            return permissions.user_may(self._user_id, repo_id, permissions.PULL)
         finally:
             release()
 
     def require(self, repo_id: int) -> None:
-        """Raise Unauthorized or Forbidden unless the caller may still read the repo (asked anew past `recheck`)."""
-        moment = time.monotonic()
-        if self._checked is not None and moment - self._checked < self.recheck:
-            return
+        """Raise Unauthorized or Forbidden unless the caller may still read the repo."""
         if not self.may_read(repo_id):
             raise Forbidden(f"repo {repo_id} is not readable any more")
-        self._checked = moment

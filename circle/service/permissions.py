@@ -29,6 +29,11 @@ def allows(user: User, repo: Repo, level: str) -> bool:
     return user.admin or _granted(repos.get_perm(user.id, repo.id), level)
 
 
+def user_may(user_id: int, repo_id: int, level: str) -> bool:
+    """Tell whether the Perm row of user `user_id` grants `level` on repo `repo_id` (False when the repo is gone)."""
+    return _granted(repos.get_perm(user_id, repo_id), level)
+
+
 def require(user: User, repo: Repo, level: str) -> Repo:
     """Return `repo` when `user` has `level` on it; NotFound when they cannot even read it, else Forbidden."""
     if user.admin:

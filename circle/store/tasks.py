@@ -41,6 +41,15 @@ class PendingGroup:
     count: int
 
 
+@dataclass(frozen=True)
+class QueueState:
+    """What the dispatcher indexes: the pending groups, leased tasks per repo, and the limits of those repos."""
+
+    groups: list[PendingGroup]
+    running: dict[int, int]
+    limits: dict[int, int]
+
+
 def labels_key(labels: dict[str, str]) -> str:
     """Return the key that groups tasks with equal labels (sha1 of their canonical JSON)."""
     text = json.dumps(labels, sort_keys=True, separators=(",", ":"))
@@ -84,11 +93,21 @@ def list_pending(page: Page | None = None) -> list[Task]:
     return _crud.list(Task.state == PENDING, page=page)
 
 
-def pending_groups() -> list[PendingGroup]:
-    """Return the pending tasks grouped by repo and labels: one aggregate over an index, no rows loaded."""
-    stmt = (select(Task.repo_id, Task.labels_key, func.min(Task.id), func.count())
-            .where(Task.state == PENDING).group_by(Task.repo_id, Task.labels_key))
-    return [PendingGroup(repo_id, key, oldest, count) for repo_id, key, oldest, count in db.session.execute(stmt)]
+def queue_state() -> QueueState:
+    """Read the pending groups, the leased tasks per repo and the repos' limits in one aggregate over an index."""
+    stmt = (select(Task.repo_id, Task.labels_key, Task.state, func.min(Task.id), func.count(),
+                   func.max(Repo.max_concurrent))
+            .join(Repo, Repo.id == Task.repo_id).where(Task.state.in_((PENDING, *LEASED)))
+            .group_by(Task.repo_id, Task.labels_key, Task.state))
+    state = QueueState([], {}, {})
+    for repo_id, key, task_state, oldest, count, limit in db.session.execute(stmt):
+        if task_state == PENDING:
+            state.groups.append(PendingGroup(repo_id, key, oldest, count))
+        else:
+            state.running[repo_id] = state.running.get(repo_id, 0) + count
+        if limit:
+            state.limits[repo_id] = limit
+    return state
 
 
 def labels_by_key(task_ids: Iterable[int]) -> dict[str, dict[str, str]]:

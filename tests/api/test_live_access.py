@@ -1,6 +1,7 @@
-"""Websocket access: the Origin check, and authorization re-checked for each message (tokens, users, repos)."""
+"""Websocket access: the Origin check, and authorization re-checked as messages go out (tokens, users, repos)."""
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from typing import Any, Iterator
@@ -8,14 +9,17 @@ from typing import Any, Iterator
 import pytest
 import websocket
 from flask import Flask
+from sqlalchemy import event, text
 from werkzeug.serving import make_server
 
 from api.helpers import Caller, add_build, grant, make_caller
 from circle.api import live
+from circle.api.auth import SESSION_KEY
+from circle.extensions import db
 from circle.hub import hub
-from circle.models import Repo
+from circle.models import Repo, User
 from circle.service.events import ALL_EVENTS
-from circle.store import builds, repos, scms, users
+from circle.store import builds, repos, scms, users, web_sessions
 from loopback import serving
 
 WAIT = 10.0
@@ -58,9 +62,10 @@ def _wait_subscribers(topic: str, count: int = 1) -> None:
         time.sleep(0.01)
 
 
-def _refusal(conn: websocket.WebSocket) -> dict[str, Any]:
-    """Return the refusal message of a socket and check that the server then closes it (1008)."""
-    message = json.loads(conn.recv())
+def _refusal(conn: websocket.WebSocket, message: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the refusal message of a socket (or check the one given) and that the server then closes it (1008)."""
+    message = json.loads(conn.recv()) if message is None else message
+    assert "error" in message, message
     opcode, frame = conn.recv_data(control_frame=True)
     assert opcode == websocket.ABNF.OPCODE_CLOSE and int.from_bytes(frame[:2], "big") == 1008
     return message
@@ -94,18 +99,27 @@ def test_a_websocket_from_this_origin_or_without_one_is_accepted(base_url: str, 
         _feeds_gone()
 
 
-@pytest.mark.parametrize("revoke", ["token", "user"])
-def test_a_deleted_token_or_user_closes_the_events_feed_on_the_next_message(base_url: str, admin: Caller,
-                                                                            revoke: str):
-    """The feed re-checks its credential for each event: once the token or its user is gone, it closes."""
+def _elsewhere(statement: str, **values: int) -> None:
+    """Change the database as another server process would: on a connection of its own, unseen by this one's session."""
+    with db.engine.begin() as conn:
+        conn.execute(text(statement), values)
+
+
+@pytest.mark.parametrize("revoke", ["token", "user", "session"])
+def test_a_deleted_token_or_user_or_an_ended_session_closes_the_events_feed_on_the_next_message(
+        app: Flask, base_url: str, admin: Caller, revoke: str):
+    """A revocation committed by the server's own process closes the feed on the next event, cached answers or not."""
     bot = make_caller("bot", admin=True)
-    conn = _connect(base_url, "/ws/events", f"Authorization: Bearer {bot.token}")
+    header = _session_cookie(app, bot.user) if revoke == "session" else f"Authorization: Bearer {bot.token}"
+    conn = _connect(base_url, "/ws/events", header)
     try:
         _wait_subscribers(ALL_EVENTS)
         hub().pubsub.publish(ALL_EVENTS, {"type": "build", "repo_id": 1})
         assert json.loads(conn.recv())["repo_id"] == 1
         if revoke == "token":
             users.delete_token(bot.user, users.list_tokens(bot.user)[0].id)
+        elif revoke == "session":
+            web_sessions.delete_for_user(bot.user.id)
         else:
             users.delete(bot.user)
         hub().pubsub.publish(ALL_EVENTS, {"type": "build", "repo_id": 2})
@@ -137,9 +151,8 @@ def test_a_reused_repo_id_does_not_leak_the_new_repos_events(base_url: str, admi
         conn.close()
 
 
-def test_a_deleted_token_closes_the_log_socket_on_the_next_batch(base_url: str, monkeypatch: pytest.MonkeyPatch):
+def test_a_deleted_token_closes_the_log_socket_on_the_next_batch(base_url: str):
     """A log tail re-checks its caller too: the lines after the token's deletion are not sent."""
-    monkeypatch.setattr(live, "LOG_RECHECK", 0.0)
     carol = make_caller("carol")
     repo = _repo(carol, "app")
     build = add_build(repo.id, 1, status="running")
@@ -154,3 +167,89 @@ def test_a_deleted_token_closes_the_log_socket_on_the_next_batch(base_url: str, 
         assert _refusal(conn)["error"] == "Unauthorized"
     finally:
         conn.close()
+
+
+def _session_cookie(app: Flask, user: User) -> str:
+    """Start a dashboard session of `user` and return the Cookie header that carries it."""
+    value = app.session_interface.get_signing_serializer(app).dumps({SESSION_KEY: web_sessions.create(user)})
+    return f"Cookie: {app.config['SESSION_COOKIE_NAME']}={value}"
+
+
+@pytest.mark.parametrize("credential", ["token", "session"])
+def test_a_credential_ended_by_another_process_closes_the_events_feed_once_its_answers_expire(
+        app: Flask, base_url: str, admin: Caller, credential: str):
+    """Another server process's revocation is not seen at once, but the feed asks anew each second and then closes."""
+    bot = make_caller("bot", admin=True)
+    header = f"Authorization: Bearer {bot.token}" if credential == "token" else _session_cookie(app, bot.user)
+    conn = _connect(base_url, "/ws/events", header)
+    try:
+        _wait_subscribers(ALL_EVENTS)
+        hub().pubsub.publish(ALL_EVENTS, {"type": "build", "repo_id": 1, "n": 0})
+        assert json.loads(conn.recv())["n"] == 0
+        table = "tokens" if credential == "token" else "web_sessions"
+        _elsewhere(f"DELETE FROM {table} WHERE user_id = :user", user=bot.user.id)
+        deadline = time.monotonic() + WAIT
+        for n in itertools.count(1):
+            hub().pubsub.publish(ALL_EVENTS, {"type": "build", "repo_id": 1, "n": n})
+            message = json.loads(conn.recv())
+            if "error" in message:
+                break
+            assert time.monotonic() < deadline, "the feed never asked its token anew"
+            time.sleep(0.05)
+        assert _refusal(conn, message)["error"] == "Unauthorized"
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("where", ["here", "elsewhere"])
+def test_a_removed_permission_stops_the_repos_events(base_url: str, alice: Caller, where: str):
+    """Revoked here, the repo's next event is not sent; revoked by another process, its events stop within seconds."""
+    lost, kept = _repo(alice, "lost"), _repo(alice, "kept")
+    conn = _connect(base_url, "/ws/events", f"Authorization: Bearer {alice.token}")
+    try:
+        _wait_subscribers(ALL_EVENTS)
+        hub().pubsub.publish(ALL_EVENTS, {"type": "build", "repo_id": lost.id, "n": 0})
+        assert json.loads(conn.recv())["n"] == 0
+        if where == "here":
+            repos.set_perm(alice.user.id, lost.id, pull=False, push=False, admin=False)
+        else:
+            _elsewhere("DELETE FROM perms WHERE user_id = :user AND repo_id = :repo", user=alice.user.id, repo=lost.id)
+        deadline = time.monotonic() + WAIT
+        for n in itertools.count(1):
+            hub().pubsub.publish(ALL_EVENTS, {"type": "build", "repo_id": lost.id, "n": n})
+            hub().pubsub.publish(ALL_EVENTS, {"type": "build", "repo_id": kept.id, "n": n})
+            sent = [json.loads(conn.recv())]
+            while sent[-1]["repo_id"] != kept.id:
+                sent.append(json.loads(conn.recv()))
+            if len(sent) == 1:
+                break
+            assert where == "elsewhere", "a permission removed by this process was still honoured"
+            assert time.monotonic() < deadline, "the feed never asked the permission anew"
+            time.sleep(0.05)
+    finally:
+        conn.close()
+
+
+def test_the_events_feed_asks_its_credential_once_per_window_not_per_event(base_url: str, alice: Caller,
+                                                                           monkeypatch: pytest.MonkeyPatch):
+    """Many events to one subscriber within the window cost no token or permission query each."""
+    monkeypatch.setattr(live, "RECHECK", 60.0)
+    repo = _repo(alice, "busy")
+    conn = _connect(base_url, "/ws/events", f"Authorization: Bearer {alice.token}")
+    statements: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+    try:
+        _wait_subscribers(ALL_EVENTS)
+        hub().pubsub.publish(ALL_EVENTS, {"type": "build", "repo_id": repo.id, "n": 0})
+        assert json.loads(conn.recv())["n"] == 0
+        event.listen(db.engine, "before_cursor_execute", note)
+        for n in range(1, 21):
+            hub().pubsub.publish(ALL_EVENTS, {"type": "build", "repo_id": repo.id, "n": n})
+        assert [json.loads(conn.recv())["n"] for _ in range(20)] == list(range(1, 21))
+    finally:
+        if event.contains(db.engine, "before_cursor_execute", note):
+            event.remove(db.engine, "before_cursor_execute", note)
+        conn.close()
+    assert not [s for s in statements if "tokens" in s or "perms" in s], statements
