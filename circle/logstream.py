@@ -54,12 +54,14 @@ class LogStream:
         self.files = files
 
     def write(self, proc_id: int, lines: Sequence[Line]) -> int:
-        """Store (pos, time, out) lines (capped per proc), publish the new position; return how many were new."""
+        """Store (pos, time, out) lines (capped per proc), publish the new position once committed; return how many
+        were new."""
         stored = log_store.append(proc_id, lines, cap=self.max_bytes, marker=self.marker)
         if stored:
             LOG_LINES.inc(len(stored))
             LOG_BYTES.inc(len("".join([out for _, _, out in stored]).encode()))
-            self.pubsub.publish(_topic(proc_id), {"pos": stored[-1][0]})
+            position = {"pos": stored[-1][0]}
+            after_commit(lambda: self.pubsub.publish(_topic(proc_id), position))
         return len(stored)
 
     def pieces(self, proc_id: int, *, after: int = -1, limit: int = PAGE, max_lines: int = PAGE,

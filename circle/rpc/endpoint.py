@@ -28,7 +28,7 @@ from circle.limits import TooDeep, decode_json
 from circle.metrics import DB_ERRORS, RPC_CALLS
 from circle.rpc import jsonrpc
 from circle.rpc.protocol import LONG_POLLS, METHODS, RpcError
-from circle.rpc.server import Peer
+from circle.rpc.server import KeptRefusal, Peer
 from circle.store.base import transaction
 
 log = logging.getLogger(__name__)
@@ -97,8 +97,7 @@ def _run(peer: Peer, obj: Any, batched: bool) -> tuple[dict[str, Any] | None, st
         if batched and call.method in LONG_POLLS:
             raise RpcError(jsonrpc.INVALID_REQUEST,
                            f"invalid request: {call.method} long-polls, so it cannot be part of a batch; send it alone")
-        with transaction("rpc"):
-            value = peer.call(call.method, call.params)
+        value = _call(peer, call)
     except RpcError as err:
         db.session.rollback()
         if isinstance(obj, dict) and "id" not in obj and err.code != jsonrpc.INVALID_REQUEST:
@@ -120,6 +119,19 @@ def _run(peer: Peer, obj: Any, batched: bool) -> tuple[dict[str, Any] | None, st
             return None, str(jsonrpc.INTERNAL_ERROR)
         return jsonrpc.error(request_id, jsonrpc.INTERNAL_ERROR, f"internal error: {err}"), str(jsonrpc.INTERNAL_ERROR)
     return (None if call.notification else jsonrpc.result(request_id, value)), "ok"
+
+
+def _call(peer: Peer, call: jsonrpc.Request) -> Any:
+    """Run a parsed call in its transaction; a KeptRefusal is raised once that is committed."""
+    refusal: KeptRefusal | None = None
+    with transaction("rpc"):
+        try:
+            value = peer.call(call.method, call.params)
+        except KeptRefusal as err:
+            refusal = err
+    if refusal is not None:
+        raise refusal
+    return value
 
 
 def serve(environ: dict[str, Any], limit: int) -> tuple[int, Any]:

@@ -51,6 +51,10 @@ log = logging.getLogger(__name__)
 TASK_REF = re.compile(r"([0-9]{1,10})\.(.+)", re.ASCII)
 
 
+class KeptRefusal(RpcError):
+    """A refusal that keeps what the call wrote (a line in the step's log saying why): committed, then answered."""
+
+
 def task_ref(task: Task) -> str:
     """Return the opaque id of a task under its current lease, as `next` hands it out."""
     return f"{task.id}.{task.lease}"
@@ -203,7 +207,7 @@ class Peer:
         try:
             return reports.store_file(proc, file.name, file.mime, file.data, report=file.meta.get("report") is True).id
         except TooLarge as err:  # past an artifact limit: the step's log says so, the workflow goes on
-            raise RpcError(TOO_LARGE, str(err)) from None
+            raise KeptRefusal(TOO_LARGE, str(err)) from None
 
     def done(self, task_id: str, state: DoneState) -> None:
         """End the workflow with its final state."""
