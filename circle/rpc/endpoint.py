@@ -10,6 +10,7 @@ was about a third of the server's CPU per idle long-poll.
 from __future__ import annotations
 
 import hmac
+import itertools
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -29,7 +30,7 @@ from circle.metrics import DB_ERRORS, RPC_CALLS
 from circle.rpc import jsonrpc
 from circle.rpc.protocol import LONG_POLLS, METHODS, RpcError
 from circle.rpc.server import KeptRefusal, Peer
-from circle.store.base import transaction
+from circle.store.base import savepoint, transaction
 
 log = logging.getLogger(__name__)
 
@@ -81,50 +82,51 @@ def _read_body(environ: dict[str, Any], limit: int) -> bytes:
     return b""
 
 
-def _answer(peer: Peer, obj: Any, batched: bool = False) -> dict[str, Any] | None:
-    """Run one request object (of a batch when `batched`); return its response, or None for a notification."""
-    answer, result = _run(peer, obj, batched)
+def _count(obj: Any, result: str) -> None:
+    """Count one answered request object by method and outcome ("ok" or the error code)."""
     method = obj.get("method") if isinstance(obj, dict) else None
     RPC_CALLS.labels(method if method in METHODS else "other", result).inc()
-    return answer
 
 
-def _run(peer: Peer, obj: Any, batched: bool) -> tuple[dict[str, Any] | None, str]:
-    """Run one request object; return its response (None for a notification) and "ok" or the error code."""
+def _run(peer: Peer, obj: Any, batched: bool = False) -> tuple[dict[str, Any] | None, str]:
+    """Run one request object; return its response (None for a notification) and "ok" or the error code.
+
+    Alone, the call is one transaction. In a batch it is a savepoint of the batch's transaction: refused, it undoes
+    only itself; a database outage is raised instead, for the batch's transaction is lost with it.
+    """
     request_id = jsonrpc.request_id(obj)
     try:
         call = jsonrpc.parse_request(obj)
         if batched and call.method in LONG_POLLS:
             raise RpcError(jsonrpc.INVALID_REQUEST,
                            f"invalid request: {call.method} long-polls, so it cannot be part of a batch; send it alone")
-        value = _call(peer, call)
+        value = _call(peer, call, batched)
     except RpcError as err:
-        db.session.rollback()
+        _undo(batched)
         if isinstance(obj, dict) and "id" not in obj and err.code != jsonrpc.INVALID_REQUEST:
             return None, str(err.code)
         return jsonrpc.error(request_id, err.code, str(err)), str(err.code)
-    except DBAPIError as err:
+    except DataError:  # a value the database refuses is the caller's mistake, not an outage to retry
+        _undo(batched)
+        log.warning("rpc %s: the database refused a value", obj.get("method"), exc_info=True)
+        return (None if "id" not in obj else jsonrpc.error(request_id, jsonrpc.INVALID_PARAMS, DOES_NOT_FIT)), \
+            str(jsonrpc.INVALID_PARAMS)
+    except DBAPIError:
+        if batched:
+            raise
         db.session.rollback()
-        log.warning("rpc %s: the database failed", obj.get("method"), exc_info=True)
-        # A value the database refuses is the caller's mistake, not an outage to retry.
-        code, message = ((jsonrpc.INVALID_PARAMS, DOES_NOT_FIT) if isinstance(err, DataError)
-                         else (jsonrpc.INTERNAL_ERROR, DB_UNAVAILABLE))
-        if code == jsonrpc.INTERNAL_ERROR:
-            DB_ERRORS.inc()
-        return (None if "id" not in obj else jsonrpc.error(request_id, code, message)), str(code)
+        return _lost(obj, _outage(obj.get("method")))
     except Exception as err:  # process boundary: one failing call must not break the endpoint
-        db.session.rollback()
+        _undo(batched)
         log.exception("rpc %s failed", obj.get("method") if isinstance(obj, dict) else "?")
-        if isinstance(obj, dict) and "id" not in obj:
-            return None, str(jsonrpc.INTERNAL_ERROR)
-        return jsonrpc.error(request_id, jsonrpc.INTERNAL_ERROR, f"internal error: {err}"), str(jsonrpc.INTERNAL_ERROR)
+        return _lost(obj, f"internal error: {err}")
     return (None if call.notification else jsonrpc.result(request_id, value)), "ok"
 
 
-def _call(peer: Peer, call: jsonrpc.Request) -> Any:
-    """Run a parsed call in its transaction; a KeptRefusal is raised once that is committed."""
+def _call(peer: Peer, call: jsonrpc.Request, batched: bool) -> Any:
+    """Run a parsed call in its transaction (in a batch: its savepoint); a KeptRefusal is raised once that ends."""
     refusal: KeptRefusal | None = None
-    with transaction("rpc"):
+    with savepoint() if batched else transaction("rpc"):
         try:
             value = peer.call(call.method, call.params)
         except KeptRefusal as err:
@@ -132,6 +134,52 @@ def _call(peer: Peer, call: jsonrpc.Request) -> Any:
     if refusal is not None:
         raise refusal
     return value
+
+
+def _undo(batched: bool) -> None:
+    """End a refused call's transaction (a batch's call: its savepoint, already rolled back, is all it had)."""
+    if not batched:
+        db.session.rollback()
+
+
+def _lost(obj: Any, message: str) -> tuple[dict[str, Any] | None, str]:
+    """Return the internal-error answer (so: retry) of a call the server could not run, and its code."""
+    code = jsonrpc.INTERNAL_ERROR
+    if isinstance(obj, dict) and "id" not in obj:
+        return None, str(code)
+    return jsonrpc.error(jsonrpc.request_id(obj), code, message), str(code)
+
+
+def _outage(what: str) -> str:
+    """Log and count a failure of the database (inside an except block); return what the agent is told."""
+    DB_ERRORS.inc()
+    log.warning("rpc %s: the database failed", what, exc_info=True)
+    return DB_UNAVAILABLE
+
+
+def _batch(peer: Peer, body: list[Any]) -> list[dict[str, Any]]:
+    """Run a batch's calls in order in one transaction, a savepoint each; return the answers (none to notifications).
+
+    A refused call undoes only itself; the others commit together, and what they tell others is told after that
+    commit. When the database fails (under a call or at the commit), nothing of the batch is kept: the calls not
+    refused are answered with an internal error, so the agent sends them again.
+    """
+    outcomes: list[tuple[dict[str, Any] | None, str]] = []
+    try:
+        with transaction("rpc"):
+            for item in body:
+                outcomes.append(_run(peer, item, batched=True))
+    except Exception as err:  # process boundary: the batch's transaction is lost, the endpoint goes on
+        if isinstance(err, DBAPIError):
+            message = _outage(f"batch of {len(body)} calls")
+        else:
+            log.exception("rpc: a batch of %d calls failed", len(body))
+            message = f"internal error: {err}"
+        outcomes = [done if done is not None and done[1] != "ok" else _lost(item, message)
+                    for item, done in itertools.zip_longest(body, outcomes)]
+    for item, (_, result) in zip(body, outcomes):
+        _count(item, result)
+    return [answer for answer, _ in outcomes if answer is not None]
 
 
 def serve(environ: dict[str, Any], limit: int) -> tuple[int, Any]:
@@ -159,9 +207,10 @@ def serve(environ: dict[str, Any], limit: int) -> tuple[int, Any]:
         if len(body) > jsonrpc.MAX_BATCH:
             return 200, jsonrpc.error(None, jsonrpc.INVALID_REQUEST, f"invalid request: a batch holds at most "
                                                                      f"{jsonrpc.MAX_BATCH} calls, not {len(body)}")
-        answers = [a for a in (_answer(peer, item, batched=True) for item in body) if a is not None]
+        answers = _batch(peer, body)
         return (200, answers) if answers else (204, None)
-    answer = _answer(peer, body)
+    answer, result = _run(peer, body)
+    _count(body, result)
     return (200, answer) if answer is not None else (204, None)
 
 

@@ -1,5 +1,8 @@
 """The server side of the agent protocol: each method checks the caller holds the task's lease, then acts.
 
+The calls of one batch run in one transaction (rpc.endpoint), so a batch checks a task's lease once, at its
+first call about it, as a single call checks it at its start; `done` ends the lease, so a call after it checks again.
+
 A task id handed out by `next` is "<task row id>.<lease token>": calls are bound to the lease they were
 issued for, so an agent whose lease was taken back (or whose task row id was reused) changes nothing.
 """
@@ -75,6 +78,9 @@ class Peer:
 
     def __init__(self, agent: AgentIdentity | None) -> None:
         self.agent = agent
+        # The tasks found held, by the id the agent named: the calls of a batch (one transaction) about one task
+        # check its lease once. `done` ends a lease, so it drops its task from here.
+        self._held_tasks: dict[str, Task] = {}
 
     def call(self, method: str, params: dict[str, Any]) -> Any:
         """Parse the params, run one method and return its result as JSON."""
@@ -97,14 +103,19 @@ class Peer:
         return self.agent
 
     def _held(self, ref: str) -> Task:
-        """Return the task named by `ref` if this agent holds it under that lease."""
+        """Return the task named by `ref` if this agent holds it under that lease (as an earlier call found)."""
+        task = self._held_tasks.get(ref)
+        if task is not None:
+            return task
         match = TASK_REF.fullmatch(ref)
         if match is None or int(match[1]) > INT_MAX:
             raise _not_leased(ref)
         try:
-            return task_store.get_leased(int(match[1]), self._caller.id, match[2])
+            task = task_store.get_leased(int(match[1]), self._caller.id, match[2])
         except NotFound:
             raise _not_leased(ref) from None
+        self._held_tasks[ref] = task
+        return task
 
     def _step(self, task: Task, name: str) -> Proc:
         """Return the step `name` of the task's workflow, or raise invalid params."""
@@ -212,6 +223,7 @@ class Peer:
     def done(self, task_id: str, state: DoneState) -> None:
         """End the workflow with its final state."""
         task = self._held(task_id)
+        del self._held_tasks[task_id]  # held no more, whatever happens: a later call checks again
         try:
             build = progress.workflow_done(task, state)
         except NotFound as err:
