@@ -47,6 +47,7 @@ from circle.service.names import build_name
 from circle.store import agents as agent_store
 from circle.store import builds as build_store
 from circle.store import tasks as task_store
+from circle.store.base import expire_loaded
 
 log = logging.getLogger(__name__)
 
@@ -79,14 +80,18 @@ class Peer:
     def __init__(self, agent: AgentIdentity | None) -> None:
         self.agent = agent
         # The tasks found held, by the id the agent named: the calls of a batch (one transaction) about one task
-        # check its lease once. `done` ends a lease, so it drops its task from here.
+        # check its lease once. `done` ends a lease (and reads the task's state), so it checks it afresh.
         self._held_tasks: dict[str, Task] = {}
+        self._calls = 0
 
     def call(self, method: str, params: dict[str, Any]) -> Any:
         """Parse the params, run one method and return its result as JSON."""
         args = protocol.decode_params(method, params)
         if method != "register":
             self._touch()
+        if self._calls:  # a later call of a batch sees the rows as stored now, as after a commit
+            expire_loaded(keep=self._held_tasks.values())
+        self._calls += 1
         return protocol.encode_result(getattr(self, method)(*args))
 
     def _touch(self) -> None:
@@ -222,8 +227,9 @@ class Peer:
 
     def done(self, task_id: str, state: DoneState) -> None:
         """End the workflow with its final state."""
+        self._held_tasks.pop(task_id, None)  # checked afresh, and held no more whatever happens
         task = self._held(task_id)
-        del self._held_tasks[task_id]  # held no more, whatever happens: a later call checks again
+        del self._held_tasks[task_id]
         try:
             build = progress.workflow_done(task, state)
         except NotFound as err:

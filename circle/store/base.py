@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Generic, Iterator, Sequence, TypeVar
+from typing import Any, Callable, Generic, Iterable, Iterator, Sequence, TypeVar
 
 from flask import g, has_app_context
 from sqlalchemy import UniqueConstraint, event, func, select
@@ -129,6 +129,15 @@ def _begin_for_savepoints() -> None:
     driver = connection.connection.dbapi_connection
     if driver is not None and not driver.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def expire_loaded(keep: Iterable[object] = ()) -> None:
+    """Make the session's rows but `keep` load again when next used, as a commit would: what runs next in the
+    unit of work (the next call of an RPC batch) sees what others committed meanwhile."""
+    kept = {id(row) for row in keep}
+    for row in list(db.session.identity_map.values()):
+        if id(row) not in kept:
+            db.session.expire(row)
 
 
 def after_commit(callback: Callable[[], None]) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
 from circle.extensions import db
-from circle.models import LogEntry, Proc
+from circle.models import LogEntry, Proc, Task
 from circle.rpc.protocol import INVALID_PARAMS, NOT_LEASED
 from circle.service.events import ALL_EVENTS
 from circle.store import builds as build_store
@@ -125,3 +125,34 @@ def test_a_batchs_events_are_told_once_all_of_it_is_committed(app, rpc, make_bui
         app.extensions["circle"].pubsub.unsubscribe(watch)
     assert seen and {(state, lines) for _, state, lines in seen} == {("success", 1)}
     assert [name for name, _, _ in seen] == ["build", "log", "build", "log"]
+
+
+def test_done_in_a_batch_sees_a_cancel_committed_during_the_batch(app, rpc, make_build):
+    """A cancel another server commits between two calls of a batch is seen by the later `done`, as between
+    two requests: the workflow ends killed. (SQLite has one writer: no commit can come during a batch.)"""
+    if app.config["CIRCLE_DB_KIND"] == "sqlite":
+        pytest.skip("SQLite's batch holds the only write lock: nothing commits between its calls")
+    build = make_build()
+    task = rpc.ok("next", labels={})["id"]
+    rpc.ok("init", id=task, state={"started": 100})
+    engine, task_id, canceled = db.engine, int(task.split(".")[0]), []
+
+    def cancel_meanwhile(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        """Commit a cancel of the task on a connection of its own once the batch stores its log line."""
+        if sql.startswith("INSERT INTO log_entries") and not canceled:
+            canceled.append(task_id)
+            with engine.begin() as connection:
+                connection.execute(update(Task).where(Task.id == task_id).values(state="canceled"))
+
+    event.listen(engine, "before_cursor_execute", cancel_meanwhile)
+    try:
+        answers = _batch(rpc, ("update", {"id": task, "state": STARTED}),
+                         ("log", {"id": task, "lines": [{"proc": "build", "pos": 0, "out": "hello"}]}),
+                         ("done", {"id": task, "state": {"finished": 110, "exit_code": 0}}))
+    finally:
+        event.remove(engine, "before_cursor_execute", cancel_meanwhile)
+    assert canceled
+    assert [answer.get("error") for answer in answers] == [None, None, None]
+    db.session.rollback()
+    workflow = next(p for p in build_store.list_procs(build.id) if p.ppid == 0)
+    assert workflow.state == "killed"
