@@ -33,9 +33,9 @@ def _changed(build_id: int, state: str) -> bool:
 def _shows_statuses(build: Build) -> bool:
     """Tell whether the build's code host shows commit statuses at all (a local SCM does not)."""
     from circle.remote.factory import remote_class
-    from circle.store import repos, scms
+    from circle.store import repos
 
-    return remote_class(scms.get(repos.get(build.repo_id).scm_id).kind).shows_statuses
+    return remote_class(repos.scm_kind(build.repo_id)).shows_statuses
 
 
 def report(build: Build) -> None:

@@ -6,8 +6,9 @@ from typing import Iterable
 from sqlalchemy import ColumnElement, select
 from sqlalchemy import update as sql_update
 
+from circle.errors import NotFound
 from circle.extensions import db
-from circle.models import Perm, Repo
+from circle.models import Perm, Repo, Scm
 from circle.store.base import Crud, Page, flush
 
 _repos = Crud(Repo, "repo")
@@ -18,6 +19,14 @@ create = _repos.create
 update = _repos.update
 delete = _repos.delete
 count = _repos.count
+
+
+def scm_kind(repo_id: int) -> str:
+    """Return the kind of a repo's SCM in one query of one column (no row, so no secret, is decrypted)."""
+    kind = db.session.scalar(select(Scm.kind).join(Repo, Repo.scm_id == Scm.id).where(Repo.id == repo_id))
+    if kind is None:
+        raise NotFound(f"repo {repo_id} not found")
+    return kind
 
 
 def get_by_full_name(scm_id: int, full_name: str) -> Repo:
