@@ -10,7 +10,6 @@ was about a third of the server's CPU per idle long-poll.
 from __future__ import annotations
 
 import hmac
-import itertools
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -30,7 +29,7 @@ from circle.metrics import DB_ERRORS, RPC_CALLS
 from circle.rpc import jsonrpc
 from circle.rpc.protocol import LONG_POLLS, METHODS, RpcError
 from circle.rpc.server import KeptRefusal, Peer
-from circle.store.base import savepoint, transaction
+from circle.store.base import transaction
 
 log = logging.getLogger(__name__)
 
@@ -89,44 +88,42 @@ def _count(obj: Any, result: str) -> None:
 
 
 def _run(peer: Peer, obj: Any, batched: bool = False) -> tuple[dict[str, Any] | None, str]:
-    """Run one request object; return its response (None for a notification) and "ok" or the error code.
-
-    Alone, the call is one transaction. In a batch it is a savepoint of the batch's transaction: refused, it undoes
-    only itself; a database outage is raised instead, for the batch's transaction is lost with it.
-    """
+    """Run one request object as one transaction; return its response (None for a notification) and "ok" or the
+    error code."""
     request_id = jsonrpc.request_id(obj)
     try:
         call = jsonrpc.parse_request(obj)
         if batched and call.method in LONG_POLLS:
             raise RpcError(jsonrpc.INVALID_REQUEST,
                            f"invalid request: {call.method} long-polls, so it cannot be part of a batch; send it alone")
-        value = _call(peer, call, batched)
+        value = _call(peer, call)
     except RpcError as err:
-        _undo(batched)
+        db.session.rollback()
         if isinstance(obj, dict) and "id" not in obj and err.code != jsonrpc.INVALID_REQUEST:
             return None, str(err.code)
         return jsonrpc.error(request_id, err.code, str(err)), str(err.code)
-    except DataError:  # a value the database refuses is the caller's mistake, not an outage to retry
-        _undo(batched)
-        log.warning("rpc %s: the database refused a value", obj.get("method"), exc_info=True)
-        return (None if "id" not in obj else jsonrpc.error(request_id, jsonrpc.INVALID_PARAMS, DOES_NOT_FIT)), \
-            str(jsonrpc.INVALID_PARAMS)
-    except DBAPIError:
-        if batched:
-            raise
+    except DBAPIError as err:
         db.session.rollback()
-        return _lost(obj, _outage(obj.get("method")))
+        log.warning("rpc %s: the database failed", obj.get("method"), exc_info=True)
+        # A value the database refuses is the caller's mistake, not an outage to retry.
+        code, message = ((jsonrpc.INVALID_PARAMS, DOES_NOT_FIT) if isinstance(err, DataError)
+                         else (jsonrpc.INTERNAL_ERROR, DB_UNAVAILABLE))
+        if code == jsonrpc.INTERNAL_ERROR:
+            DB_ERRORS.inc()
+        return (None if "id" not in obj else jsonrpc.error(request_id, code, message)), str(code)
     except Exception as err:  # process boundary: one failing call must not break the endpoint
-        _undo(batched)
+        db.session.rollback()
         log.exception("rpc %s failed", obj.get("method") if isinstance(obj, dict) else "?")
-        return _lost(obj, f"internal error: {err}")
+        if isinstance(obj, dict) and "id" not in obj:
+            return None, str(jsonrpc.INTERNAL_ERROR)
+        return jsonrpc.error(request_id, jsonrpc.INTERNAL_ERROR, f"internal error: {err}"), str(jsonrpc.INTERNAL_ERROR)
     return (None if call.notification else jsonrpc.result(request_id, value)), "ok"
 
 
-def _call(peer: Peer, call: jsonrpc.Request, batched: bool) -> Any:
-    """Run a parsed call in its transaction (in a batch: its savepoint); a KeptRefusal is raised once that ends."""
+def _call(peer: Peer, call: jsonrpc.Request) -> Any:
+    """Run a parsed call in its transaction; a KeptRefusal is raised once that is committed."""
     refusal: KeptRefusal | None = None
-    with savepoint() if batched else transaction("rpc"):
+    with transaction("rpc"):
         try:
             value = peer.call(call.method, call.params)
         except KeptRefusal as err:
@@ -136,47 +133,38 @@ def _call(peer: Peer, call: jsonrpc.Request, batched: bool) -> Any:
     return value
 
 
-def _undo(batched: bool) -> None:
-    """End a refused call's transaction (a batch's call: its savepoint, already rolled back, is all it had)."""
-    if not batched:
-        db.session.rollback()
+class _NotAll(Exception):
+    """A batch's calls cannot all run together (one long-polls)."""
 
 
-def _lost(obj: Any, message: str) -> tuple[dict[str, Any] | None, str]:
-    """Return the internal-error answer (so: retry) of a call the server could not run, and its code."""
-    code = jsonrpc.INTERNAL_ERROR
-    if isinstance(obj, dict) and "id" not in obj:
-        return None, str(code)
-    return jsonrpc.error(jsonrpc.request_id(obj), code, message), str(code)
-
-
-def _outage(what: str) -> str:
-    """Log and count a failure of the database (inside an except block); return what the agent is told."""
-    DB_ERRORS.inc()
-    log.warning("rpc %s: the database failed", what, exc_info=True)
-    return DB_UNAVAILABLE
-
-
-def _batch(peer: Peer, body: list[Any]) -> list[dict[str, Any]]:
-    """Run a batch's calls in order in one transaction, a savepoint each; return the answers (none to notifications).
-
-    A refused call undoes only itself; the others commit together, and what they tell others is told after that
-    commit. When the database fails (under a call or at the commit), nothing of the batch is kept: the calls not
-    refused are answered with an internal error, so the agent sends them again.
-    """
+def _together(peer: Peer, body: list[Any]) -> list[tuple[dict[str, Any] | None, str]] | None:
+    """Run every call of a batch in one transaction and return their answers; None, with nothing of it kept, as
+    soon as one is not a plain success."""
     outcomes: list[tuple[dict[str, Any] | None, str]] = []
     try:
         with transaction("rpc"):
             for item in body:
-                outcomes.append(_run(peer, item, batched=True))
-    except Exception as err:  # process boundary: the batch's transaction is lost, the endpoint goes on
-        if isinstance(err, DBAPIError):
-            message = _outage(f"batch of {len(body)} calls")
-        else:
-            log.exception("rpc: a batch of %d calls failed", len(body))
-            message = f"internal error: {err}"
-        outcomes = [done if done is not None and done[1] != "ok" else _lost(item, message)
-                    for item, done in itertools.zip_longest(body, outcomes)]
+                call = jsonrpc.parse_request(item)
+                if call.method in LONG_POLLS:
+                    raise _NotAll(call.method)
+                value = peer.call(call.method, call.params)
+                outcomes.append((None if call.notification else jsonrpc.result(call.id, value), "ok"))
+    except Exception:  # any refusal or failure: transaction() rolled it all back; the calls run again one by one
+        return None
+    return outcomes
+
+
+def _batch(peer: Peer, body: list[Any]) -> list[dict[str, Any]]:
+    """Run a batch's calls in order; return the answers (none to notifications).
+
+    All together first: one transaction, so one commit, one lease check per task, and the events after that
+    commit. When a call is refused or fails, that attempt is rolled back as a whole and the calls run again one
+    transaction each, as single calls do: a refused call undoes only itself, the others are applied.
+    """
+    outcomes = _together(peer, body)
+    if outcomes is None:
+        again = Peer(peer.agent)
+        outcomes = [_run(again, item, batched=True) for item in body]
     for item, (_, result) in zip(body, outcomes):
         _count(item, result)
     return [answer for answer, _ in outcomes if answer is not None]

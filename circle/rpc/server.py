@@ -1,7 +1,8 @@
 """The server side of the agent protocol: each method checks the caller holds the task's lease, then acts.
 
-The calls of one batch run in one transaction (rpc.endpoint), so a batch checks a task's lease once, at its
-first call about it, as a single call checks it at its start; `done` ends the lease, so a call after it checks again.
+The calls of a batch run in one transaction when they all succeed (rpc.endpoint), so a batch checks a task's lease
+once, at its first call about it, as a single call checks it at its start; `done` ends the lease, so a call after it
+checks again.
 
 A task id handed out by `next` is "<task row id>.<lease token>": calls are bound to the lease they were
 issued for, so an agent whose lease was taken back (or whose task row id was reused) changes nothing.
