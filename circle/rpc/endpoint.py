@@ -162,9 +162,8 @@ def _batch(peer: Peer, body: list[Any]) -> list[dict[str, Any]]:
     transaction each, as single calls do: a refused call undoes only itself, the others are applied.
     """
     outcomes = _together(peer, body)
-    if outcomes is None:
-        again = Peer(peer.agent)
-        outcomes = [_run(again, item, batched=True) for item in body]
+    if outcomes is None:  # each call on its own, its lease checked by a Peer of its own
+        outcomes = [_run(Peer(peer.agent), item, batched=True) for item in body]
     for item, (_, result) in zip(body, outcomes):
         _count(item, result)
     return [answer for answer, _ in outcomes if answer is not None]
