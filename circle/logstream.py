@@ -54,13 +54,18 @@ class LogStream:
         self.files = files
 
     def write(self, proc_id: int, lines: Sequence[Line]) -> int:
-        """Store (pos, time, out) lines (capped per proc), publish the new position; return how many were new."""
+        """Store (pos, time, out) lines (capped per proc), publish the new position once committed; return how many
+        were new."""
         stored = log_store.append(proc_id, lines, cap=self.max_bytes, marker=self.marker)
         if stored:
-            LOG_LINES.inc(len(stored))
-            LOG_BYTES.inc(len("".join([out for _, _, out in stored]).encode()))
-            self.pubsub.publish(_topic(proc_id), {"pos": stored[-1][0]})
+            after_commit(lambda: self._written(proc_id, stored))
         return len(stored)
+
+    def _written(self, proc_id: int, stored: list[Line]) -> None:
+        """Count the lines a committed write stored and publish the position they reach."""
+        LOG_LINES.inc(len(stored))
+        LOG_BYTES.inc(len("".join([out for _, _, out in stored]).encode()))
+        self.pubsub.publish(_topic(proc_id), {"pos": stored[-1][0]})
 
     def pieces(self, proc_id: int, *, after: int = -1, limit: int = PAGE, max_lines: int = PAGE,
                max_bytes: int = UNBOUNDED) -> list[Piece]:

@@ -60,12 +60,15 @@ def reset_schema(app: Flask) -> None:
 
 
 def clear_rows(app: Flask) -> None:
-    """Delete every row of every table, children first."""
+    """Delete every row of every table, children first, and tell the app's dispatcher that its queue changed."""
+    from circle.hub import hub
+
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as conn:
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(table.delete())
+        hub().queue.dispatcher.announce({"changed": True})  # its index of the old rows is stale now
 
 
 def make_app(url: str, data_dir: Path, **extra: object) -> Flask:

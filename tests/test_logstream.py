@@ -16,6 +16,7 @@ from circle.logstream import MESSAGE_LINES, PAGE, LogStream, limit_marker
 from circle.pubsub import PubSub
 from circle.store import builds
 from circle.store import logs as log_store
+from circle.store.base import transaction
 from circle.store.logbatch import Batch, Line, pack, parse
 from dbtools import make_workflow
 
@@ -68,6 +69,21 @@ def test_writes_publish_only_the_new_position(step):
         stream.write(step, _lines(0, 3))  # nothing new: nothing published
         stream.write(step, _lines(3, 4))
         assert [subscription.get(0), subscription.get(0), subscription.get(0)] == [{"pos": 2}, {"pos": 3}, None]
+
+
+def test_a_write_is_part_of_its_unit_of_work(step):
+    """Lines written in a transaction that rolls back are not stored, and nobody hears of them; committed, both."""
+    pubsub = PubSub()
+    stream = LogStream(pubsub)
+    with pubsub.subscribe([f"logs:{step}"]) as subscription:
+        with pytest.raises(LookupError), transaction():
+            stream.write(step, _lines(0, 3))
+            raise LookupError
+        assert subscription.get(0) is None and _page(stream, step) == []
+        with transaction():
+            stream.write(step, _lines(0, 2))
+            assert subscription.get(0) is None
+        assert subscription.get(0) == {"pos": 1} and len(_page(stream, step)) == 2
 
 
 def _read(stream: LogStream, proc_id: int, after: int = -1) -> list[Line]:

@@ -28,7 +28,7 @@ from circle.limits import TooDeep, decode_json
 from circle.metrics import DB_ERRORS, RPC_CALLS
 from circle.rpc import jsonrpc
 from circle.rpc.protocol import LONG_POLLS, METHODS, RpcError
-from circle.rpc.server import Peer
+from circle.rpc.server import KeptRefusal, Peer
 from circle.store.base import transaction
 
 log = logging.getLogger(__name__)
@@ -81,24 +81,22 @@ def _read_body(environ: dict[str, Any], limit: int) -> bytes:
     return b""
 
 
-def _answer(peer: Peer, obj: Any, batched: bool = False) -> dict[str, Any] | None:
-    """Run one request object (of a batch when `batched`); return its response, or None for a notification."""
-    answer, result = _run(peer, obj, batched)
+def _count(obj: Any, result: str) -> None:
+    """Count one answered request object by method and outcome ("ok" or the error code)."""
     method = obj.get("method") if isinstance(obj, dict) else None
     RPC_CALLS.labels(method if method in METHODS else "other", result).inc()
-    return answer
 
 
-def _run(peer: Peer, obj: Any, batched: bool) -> tuple[dict[str, Any] | None, str]:
-    """Run one request object; return its response (None for a notification) and "ok" or the error code."""
+def _run(peer: Peer, obj: Any, batched: bool = False) -> tuple[dict[str, Any] | None, str]:
+    """Run one request object as one transaction; return its response (None for a notification) and "ok" or the
+    error code."""
     request_id = jsonrpc.request_id(obj)
     try:
         call = jsonrpc.parse_request(obj)
         if batched and call.method in LONG_POLLS:
             raise RpcError(jsonrpc.INVALID_REQUEST,
                            f"invalid request: {call.method} long-polls, so it cannot be part of a batch; send it alone")
-        with transaction("rpc"):
-            value = peer.call(call.method, call.params)
+        value = _call(peer, call)
     except RpcError as err:
         db.session.rollback()
         if isinstance(obj, dict) and "id" not in obj and err.code != jsonrpc.INVALID_REQUEST:
@@ -120,6 +118,55 @@ def _run(peer: Peer, obj: Any, batched: bool) -> tuple[dict[str, Any] | None, st
             return None, str(jsonrpc.INTERNAL_ERROR)
         return jsonrpc.error(request_id, jsonrpc.INTERNAL_ERROR, f"internal error: {err}"), str(jsonrpc.INTERNAL_ERROR)
     return (None if call.notification else jsonrpc.result(request_id, value)), "ok"
+
+
+def _call(peer: Peer, call: jsonrpc.Request) -> Any:
+    """Run a parsed call in its transaction; a KeptRefusal is raised once that is committed."""
+    refusal: KeptRefusal | None = None
+    with transaction("rpc"):
+        try:
+            value = peer.call(call.method, call.params)
+        except KeptRefusal as err:
+            refusal = err
+    if refusal is not None:
+        raise refusal
+    return value
+
+
+class _NotAll(Exception):
+    """A batch's calls cannot all run together (one long-polls)."""
+
+
+def _together(peer: Peer, body: list[Any]) -> list[tuple[dict[str, Any] | None, str]] | None:
+    """Run every call of a batch in one transaction and return their answers; None, with nothing of it kept, as
+    soon as one is not a plain success."""
+    outcomes: list[tuple[dict[str, Any] | None, str]] = []
+    try:
+        with transaction("rpc"):
+            for item in body:
+                call = jsonrpc.parse_request(item)
+                if call.method in LONG_POLLS:
+                    raise _NotAll(call.method)
+                value = peer.call(call.method, call.params)
+                outcomes.append((None if call.notification else jsonrpc.result(call.id, value), "ok"))
+    except Exception:  # any refusal or failure: transaction() rolled it all back; the calls run again one by one
+        return None
+    return outcomes
+
+
+def _batch(peer: Peer, body: list[Any]) -> list[dict[str, Any]]:
+    """Run a batch's calls in order; return the answers (none to notifications).
+
+    All together first: one transaction, so one commit, one lease check per task, and the events after that
+    commit. When a call is refused or fails, that attempt is rolled back as a whole and the calls run again one
+    transaction each, as single calls do: a refused call undoes only itself, the others are applied.
+    """
+    outcomes = _together(peer, body)
+    if outcomes is None:  # each call on its own, its lease checked by a Peer of its own
+        outcomes = [_run(Peer(peer.agent), item, batched=True) for item in body]
+    for item, (_, result) in zip(body, outcomes):
+        _count(item, result)
+    return [answer for answer, _ in outcomes if answer is not None]
 
 
 def serve(environ: dict[str, Any], limit: int) -> tuple[int, Any]:
@@ -147,9 +194,10 @@ def serve(environ: dict[str, Any], limit: int) -> tuple[int, Any]:
         if len(body) > jsonrpc.MAX_BATCH:
             return 200, jsonrpc.error(None, jsonrpc.INVALID_REQUEST, f"invalid request: a batch holds at most "
                                                                      f"{jsonrpc.MAX_BATCH} calls, not {len(body)}")
-        answers = [a for a in (_answer(peer, item, batched=True) for item in body) if a is not None]
+        answers = _batch(peer, body)
         return (200, answers) if answers else (204, None)
-    answer = _answer(peer, body)
+    answer, result = _run(peer, body)
+    _count(body, result)
     return (200, answer) if answer is not None else (204, None)
 
 

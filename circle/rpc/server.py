@@ -1,5 +1,9 @@
 """The server side of the agent protocol: each method checks the caller holds the task's lease, then acts.
 
+The calls of a batch run in one transaction when they all succeed (rpc.endpoint), so a batch checks a task's lease
+once, at its first call about it, as a single call checks it at its start; `done` ends the lease, so a call after it
+checks again.
+
 A task id handed out by `next` is "<task row id>.<lease token>": calls are bound to the lease they were
 issued for, so an agent whose lease was taken back (or whose task row id was reused) changes nothing.
 """
@@ -44,11 +48,16 @@ from circle.service.names import build_name
 from circle.store import agents as agent_store
 from circle.store import builds as build_store
 from circle.store import tasks as task_store
+from circle.store.base import expire_loaded
 
 log = logging.getLogger(__name__)
 
 # The shape of the task ids `next` hands out: "<row id>.<lease token>".
 TASK_REF = re.compile(r"([0-9]{1,10})\.(.+)", re.ASCII)
+
+
+class KeptRefusal(RpcError):
+    """A refusal that keeps what the call wrote (a line in the step's log saying why): committed, then answered."""
 
 
 def task_ref(task: Task) -> str:
@@ -71,12 +80,19 @@ class Peer:
 
     def __init__(self, agent: AgentIdentity | None) -> None:
         self.agent = agent
+        # The tasks found held, by the id the agent named: the calls of a batch (one transaction) about one task
+        # check its lease once. `done` ends a lease (and reads the task's state), so it checks it afresh.
+        self._held_tasks: dict[str, Task] = {}
+        self._calls = 0
 
     def call(self, method: str, params: dict[str, Any]) -> Any:
         """Parse the params, run one method and return its result as JSON."""
         args = protocol.decode_params(method, params)
         if method != "register":
             self._touch()
+        if self._calls:  # a later call of a batch sees the rows as stored now, as after a commit
+            expire_loaded(keep=self._held_tasks.values())
+        self._calls += 1
         return protocol.encode_result(getattr(self, method)(*args))
 
     def _touch(self) -> None:
@@ -93,14 +109,19 @@ class Peer:
         return self.agent
 
     def _held(self, ref: str) -> Task:
-        """Return the task named by `ref` if this agent holds it under that lease."""
+        """Return the task named by `ref` if this agent holds it under that lease (as an earlier call found)."""
+        task = self._held_tasks.get(ref)
+        if task is not None:
+            return task
         match = TASK_REF.fullmatch(ref)
         if match is None or int(match[1]) > INT_MAX:
             raise _not_leased(ref)
         try:
-            return task_store.get_leased(int(match[1]), self._caller.id, match[2])
+            task = task_store.get_leased(int(match[1]), self._caller.id, match[2])
         except NotFound:
             raise _not_leased(ref) from None
+        self._held_tasks[ref] = task
+        return task
 
     def _step(self, task: Task, name: str) -> Proc:
         """Return the step `name` of the task's workflow, or raise invalid params."""
@@ -203,11 +224,13 @@ class Peer:
         try:
             return reports.store_file(proc, file.name, file.mime, file.data, report=file.meta.get("report") is True).id
         except TooLarge as err:  # past an artifact limit: the step's log says so, the workflow goes on
-            raise RpcError(TOO_LARGE, str(err)) from None
+            raise KeptRefusal(TOO_LARGE, str(err)) from None
 
     def done(self, task_id: str, state: DoneState) -> None:
         """End the workflow with its final state."""
+        self._held_tasks.pop(task_id, None)  # checked afresh, and held no more whatever happens
         task = self._held(task_id)
+        del self._held_tasks[task_id]
         try:
             build = progress.workflow_done(task, state)
         except NotFound as err:

@@ -7,14 +7,15 @@ Inside a unit of work (`transaction()`: every API view, RPC call, reaper step an
 one) store verbs only flush, so a failure anywhere rolls back everything the operation wrote. Outside one
 (tests, one-off scripts) each verb is its own transaction. What must be told to others (events, wake-ups,
 commit statuses) is registered with `after_commit` and runs only once the change is committed; a
-rollback drops it.
+rollback drops it. A `savepoint()` inside one is a part that may fail alone (a call of an RPC batch): its
+rollback drops only its own changes and callbacks.
 """
 from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Generic, Iterator, Sequence, TypeVar
+from typing import Any, Callable, Generic, Iterable, Iterator, Sequence, TypeVar
 
 from flask import g, has_app_context
 from sqlalchemy import UniqueConstraint, event, func, select
@@ -101,6 +102,44 @@ def transaction(noun: str = "change") -> Iterator[None]:
         raise
 
 
+@contextmanager
+def savepoint() -> Iterator[None]:
+    """Run the block in a SAVEPOINT: if it raises, only its changes and its after-commit callbacks are undone."""
+    _begin_for_savepoints()
+    callbacks = db.session.info.setdefault(_AFTER_COMMIT, [])
+    kept = len(callbacks)
+    try:
+        with db.session.begin_nested():
+            yield
+    except BaseException:
+        del callbacks[kept:]
+        raise
+
+
+def _begin_for_savepoints() -> None:
+    """Open the database transaction a SAVEPOINT nests in, on SQLite too.
+
+    pysqlite begins a transaction only before a write, and a SAVEPOINT outside one is a transaction of its own
+    that its RELEASE commits. So SQLite's is begun here, IMMEDIATE: its write lock is taken (waiting up to the
+    busy timeout) now, rather than a read snapshot that a later write could find stale and fail on at once.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    driver = connection.connection.dbapi_connection
+    if driver is not None and not driver.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def expire_loaded(keep: Iterable[object] = ()) -> None:
+    """Make the session's rows but `keep` load again when next used, as a commit would: what runs next in the
+    unit of work (the next call of an RPC batch) sees what others committed meanwhile."""
+    kept = {id(row) for row in keep}
+    for row in list(db.session.identity_map.values()):
+        if id(row) not in kept:
+            db.session.expire(row)
+
+
 def after_commit(callback: Callable[[], None]) -> None:
     """Run `callback` once the current unit of work commits (never if it rolls back); at once outside one."""
     if not has_app_context() or not g.get(_IN_TRANSACTION):
@@ -119,9 +158,10 @@ def _run_after_commit() -> None:
             log.exception("after-commit callback %r failed", callback)
 
 
-def _forget_after_commit(session: Any, *_: Any) -> None:
-    """Drop the callbacks of a transaction that rolled back."""
-    session.info.pop(_AFTER_COMMIT, None)
+def _forget_after_commit(session: Any, previous: Any) -> None:
+    """Drop the callbacks of a transaction that rolled back (a savepoint's own: see savepoint)."""
+    if not previous.nested:
+        session.info.pop(_AFTER_COMMIT, None)
 
 
 def install_session_events() -> None:

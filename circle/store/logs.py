@@ -13,11 +13,10 @@ from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.exc import IntegrityError
 
-from circle.errors import Conflict
 from circle.extensions import db
 from circle.limits import INT_MAX
 from circle.models import LogEntry, Proc
-from circle.store.base import commit
+from circle.store.base import flush, savepoint
 from circle.store.logbatch import UNBOUNDED, Batch, Line, Piece, pack, parse, pieces
 
 # How many batch rows one query of a page fetches at most.
@@ -62,13 +61,13 @@ def append(proc_id: int, lines: Iterable[Line], *, cap: int, marker: str) -> lis
     if not fresh:
         return []
     try:
-        db.session.execute(insert(cast(Table, LogEntry.__table__)), [{
-            "proc_id": proc_id, "pos": fresh[0][0], "last": fresh[-1][0], "data": pack(fresh)}])
-        db.session.execute(update(Proc).where(Proc.id == proc_id).values(log_bytes=total))
-        commit("log batch")
-    except (IntegrityError, Conflict):  # the same batch arrived twice at once: the other copy is stored
-        db.session.rollback()
+        with savepoint():  # the same batch may arrive twice at once (a retry): then the other copy is stored
+            db.session.execute(insert(cast(Table, LogEntry.__table__)), [{
+                "proc_id": proc_id, "pos": fresh[0][0], "last": fresh[-1][0], "data": pack(fresh)}])
+    except IntegrityError:
         return []
+    db.session.execute(update(Proc).where(Proc.id == proc_id).values(log_bytes=total))
+    flush("log batch")
     return fresh
 
 

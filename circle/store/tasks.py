@@ -164,9 +164,14 @@ def list_by_build(build_id: int) -> list[Task]:
 
 
 def get_leased(task_id: int, agent_id: int, lease: str) -> Task:
-    """Return the task an agent holds under the lease token `lease`, or raise NotFound."""
-    return _crud.find(str(task_id), Task.id == task_id, Task.state.in_(LEASED), Task.agent_id == agent_id,
-                      Task.lease == lease)
+    """Return the task an agent holds under the lease token `lease` as stored now (even when the session holds
+    it already), or raise NotFound."""
+    task = db.session.scalars(
+        select(Task).where(Task.id == task_id, Task.state.in_(LEASED), Task.agent_id == agent_id, Task.lease == lease)
+        .limit(1).execution_options(populate_existing=True)).first()
+    if task is None:
+        raise NotFound(f"task {task_id} not found")
+    return task
 
 
 def _changed(statement: Executable) -> int:

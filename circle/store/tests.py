@@ -14,6 +14,7 @@ from circle.errors import NotFound
 from circle.extensions import db
 from circle.models import Build, CaseResult, RepoTest
 from circle.states import TEST_FAILING, TEST_SKIPPED
+from circle.store.base import savepoint
 
 # Rows one IN (…) list or one executemany carries at most.
 CHUNK = 500
@@ -88,7 +89,7 @@ def _test_ids(repo_id: int, results: Sequence[NewResult]) -> list[int]:
         rows = [{"repo_id": repo_id, "digest": key, "name": r.name, "classname": r.classname, "file": r.file}
                 for key, r in missing.items()]
         try:
-            with db.session.begin_nested():  # another report of the repo may add the same tests meanwhile
+            with savepoint():  # another report of the repo may add the same tests meanwhile
                 for part in _chunks(rows):
                     db.session.execute(insert(RepoTest), list(part))
         except IntegrityError:
