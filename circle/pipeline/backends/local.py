@@ -307,6 +307,10 @@ class LocalBackend:
                 log.info("local step %s ignored SIGTERM, killing it", step.name)
         if group != proc.pid and proc.poll() is None:  # bwrap still waits for the init: its pid is the init's
             _kill_process(group, signal.SIGKILL)
+            try:  # bwrap ends once the kernel has emptied the namespace; killed sooner, it would not wait
+                proc.wait(self.stop_grace)
+            except subprocess.TimeoutExpired:
+                log.info("local step %s: bwrap outlived its namespace's init, killing it", step.name)
         _kill_group(proc.pid, signal.SIGKILL)
         proc.wait()
 
