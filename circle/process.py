@@ -9,12 +9,14 @@ Only for short commands whose output fits in memory.
 
 Without gevent, long-running children are started from one long-lived thread: a child that asked
 for a parent-death signal (bubblewrap's --die-with-parent) gets it when the THREAD that forked it
-ends, so a step started from a short-lived thread would be killed with it.
+ends, so a step started from a short-lived thread would be killed with it. That fork enters the
+child's directory and changes its user itself; posix_spawn (gevent) needs a shell and setpriv for that.
 """
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,6 +32,14 @@ class Completed:
     returncode: int
     stdout: bytes
     stderr: bytes
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Whom a root parent starts a child as: this uid and gid, and no supplementary groups."""
+
+    uid: int
+    gid: int
 
 
 def _gevent_patched() -> bool:
@@ -197,28 +207,36 @@ _IN_DIR = 'cd -- "$1" || exit 126; shift; exec "$@"'
 _SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="circle-spawn")
 
 
-def spawn(argv: Sequence[str], *, cwd: str, env: Mapping[str, str],
-          pass_fds: tuple[int, ...] = ()) -> subprocess.Popen[bytes] | Child:
+def spawn(argv: Sequence[str], *, cwd: str | None, env: Mapping[str, str], pass_fds: tuple[int, ...] = (),
+          credentials: Credentials | None = None) -> subprocess.Popen[bytes] | Child:
     """Start a command in its own session with stdout and stderr on one pipe and stdin from /dev/null.
 
-    The descriptors in `pass_fds` stay open in the child under the same numbers.
+    It starts in `cwd` (None: this process's directory, for a command that enters its own, e.g. bwrap).
+    The descriptors in `pass_fds` stay open in the child under the same numbers. With `credentials` (the
+    parent is root) it runs as that uid and gid.
     """
     if not _gevent_patched():
+        groups: list[int] | None = [] if credentials else None
+        uid, gid = (credentials.uid, credentials.gid) if credentials else (None, None)
         return _SPAWNER.submit(subprocess.Popen, list(argv), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-                               pass_fds=pass_fds).result()
+                               pass_fds=pass_fds, user=uid, group=gid, extra_groups=groups).result()
     import gevent
 
     gevent.get_hub().loop.install_sigchld()
+    if credentials is not None:
+        argv = [shutil.which("setpriv") or "setpriv", f"--reuid={credentials.uid}", f"--regid={credentials.gid}",
+                "--clear-groups", "--", *argv]
     executable = argv[0] if os.sep in argv[0] else _which(argv[0], env)
+    if cwd is not None:
+        executable, argv = "/bin/sh", ["sh", "-c", _IN_DIR, "circle", cwd, executable, *argv[1:]]
     out_r, out_w = os.pipe()
     actions = [(os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, out_w, 2),
                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)]
     for fd in pass_fds:  # no other spawn can run before they are closed again: nothing yields in between
         os.set_inheritable(fd, True)
     try:
-        pid = os.posix_spawn("/bin/sh", ["sh", "-c", _IN_DIR, "circle", cwd, executable, *argv[1:]], dict(env),
-                             file_actions=actions, setsid=True)
+        pid = os.posix_spawn(executable, list(argv), dict(env), file_actions=actions, setsid=True)
     except OSError:
         os.close(out_r)
         raise
@@ -245,8 +263,6 @@ def read_all(fd: int) -> bytes:
 
 def _which(name: str, env: Mapping[str, str]) -> str:
     """Return the path of command `name` on the step's PATH, or raise FileNotFoundError."""
-    import shutil
-
     found = shutil.which(name, path=env.get("PATH", os.defpath))
     if found is None:
         raise FileNotFoundError(name)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -44,8 +45,14 @@ try:
     process.spawn(["no-such-command-anywhere"], cwd="/tmp", env=dict(os.environ))
 except FileNotFoundError:
     results["spawn_missing"] = True
+if os.geteuid() == 0:
+    who = process.spawn(["sh", "-c", "id -u; id -g; id -G; pwd"], cwd=None, env=dict(os.environ),
+                        credentials=process.Credentials(65534, 65534))
+    results["who"] = [who.stdout.read().decode(), who.wait(), os.getcwd()]
 print(json.dumps(results))
 """
+
+AS_NOBODY = "65534\n65534\n65534\n"  # uid, gid, and its only group: the agent's supplementary groups are dropped
 
 
 def test_under_gevent_the_loop_keeps_running():
@@ -60,6 +67,9 @@ def test_under_gevent_the_loop_keeps_running():
     assert answers["spawn"] == ["/usr\noops\n", 4]
     assert answers["spawn_timeout"] == "TimeoutExpired" and answers["spawn_killed"] == -9
     assert answers["spawn_missing"] is True
+    if "who" in answers:  # root: the child runs as the uid and gid given, in this process's directory
+        output, code, cwd = answers["who"]
+        assert (output, code) == (AS_NOBODY + cwd + "\n", 0)
 
 
 def test_unpatched():
@@ -70,3 +80,12 @@ def test_unpatched():
         process.run(["sleep", "5"], timeout=0.2)
     with pytest.raises(FileNotFoundError):
         process.run(["no-such-command-anywhere"])
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changing the user needs root")
+def test_unpatched_spawn_as_another_user_in_this_directory():
+    """A spawned child runs as the credentials' uid and gid without other groups; cwd None keeps this directory."""
+    child = process.spawn(["sh", "-c", "id -u; id -g; id -G; pwd"], cwd=None, env=dict(os.environ),
+                          credentials=process.Credentials(65534, 65534))
+    assert child.stdout is not None
+    assert (child.stdout.read().decode(), child.wait()) == (AS_NOBODY + os.getcwd() + "\n", 0)

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
 import sys
 
 import pytest
+
+from .test_local import processes_with
 
 SCRIPT = """
 from gevent import monkey; monkey.patch_all()
@@ -56,3 +59,35 @@ def test_a_patched_process_runs_parallel_steps_and_cancels(backend, request):
     assert "saw-b" in report["lines"]
     assert report["states"]["long"]["killed"] and report["states"]["svc"]["killed"]
     assert report["ticks"] > 1  # the hub kept running other greenlets while steps ran
+
+
+RACE = """
+from gevent import monkey; monkey.patch_all()
+import json, sys, time
+from circle.pipeline.backends.local import LocalBackend
+from circle.pipeline.types import Config, Step
+
+backend = LocalBackend(root=sys.argv[1], stop_grace=1.0)
+backend.setup(Config())
+steps = [Step(name=f"s{index}", commands=[sys.argv[2]], working_dir="/circle/src") for index in range(40)]
+for index, step in enumerate(steps):
+    backend.start_step(step)
+    time.sleep(index / 4000)  # 0 to 10 ms: somewhere in bwrap's set-up of the namespace
+    backend.destroy_step(step)
+killed = [backend.wait_step(step).killed for step in steps]
+print(json.dumps({"killed": all(killed)}), flush=True)
+backend.destroy(Config())
+"""
+
+
+def test_patched_steps_destroyed_while_bwrap_sets_up_leave_nothing_running(tmp_path):
+    """Under gevent too (posix_spawn, bwrap entering the directory itself), such a cancel never orphans a step."""
+    marker = f"sleep 1000.{secrets.randbelow(10**6):06d}"
+    root = tmp_path / "workspaces"
+    root.mkdir()
+    tmp_path.chmod(0o755)
+    done = subprocess.run([sys.executable, "-c", RACE, str(root), marker], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"killed": True}
+    assert processes_with(marker) == []

@@ -90,6 +90,16 @@ def test_steps_run_as_nobody_without_the_agents_environment(execute, ir, backend
     assert "secret=unset" in lines
 
 
+def test_system_directories_that_are_symlinks_stay_symlinks(execute, ir, backend):
+    """Merged /usr: /bin and the like are the host's symlinks inside, not more bind mounts."""
+    links = [path for path in ("/bin", "/sbin", "/lib", "/lib64") if os.path.islink(path)]
+    if not links:
+        pytest.skip("this host has no merged /usr")
+    code, lines = hostile(execute, ir, backend, *[f"readlink {path}" for path in links], "ls /bin/sh")
+    assert code == "0", lines
+    assert [lines[lines.index(f"+ readlink {path}") + 1] for path in links] == [os.readlink(path) for path in links]
+
+
 def test_a_fork_bomb_hits_the_pids_limit(execute, ir, data_dir):
     backend = LocalBackend(root=str(data_dir / "workspaces"), stop_grace=1.0, pids=64)  # one the machine survives
     marker = f"1000.{secrets.randbelow(10**6):06d}"

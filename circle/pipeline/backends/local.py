@@ -184,7 +184,7 @@ class LocalBackend:
             except OSError as err:
                 raise BackendError(f"cannot prepare step {step.name}: {err.strerror or err}") from err
             try:
-                proc = process.spawn(argv, cwd=cwd, env=env, pass_fds=(info_w,) if info_w >= 0 else ())
+                proc = self._spawn(argv, cwd, env, info_w)
             except FileNotFoundError as err:
                 raise BackendError(f"{argv[0]}: command not found", EXIT_NOT_FOUND) from err
             except OSError as err:
@@ -202,6 +202,13 @@ class LocalBackend:
             if info_r >= 0:
                 self._inits[step.name] = NamespaceInit(info_r)
         threading.Thread(target=self._reap, args=(proc,), name=f"circle-reap-{proc.pid}", daemon=True).start()
+
+    def _spawn(self, argv: list[str], cwd: str, env: dict[str, str],
+               info_fd: int) -> subprocess.Popen[bytes] | process.Child:
+        """Start the step's command: a sandboxed one as the sandbox's user, entering `cwd` by bwrap's --chdir."""
+        if self.sandbox is None:
+            return process.spawn(argv, cwd=cwd, env=env)
+        return process.spawn(argv, cwd=None, env=env, pass_fds=(info_fd,), credentials=self.sandbox.credentials())
 
     def _make_dirs(self, path: str) -> None:
         """Create `path` and its missing parents, owned by the sandbox's uid when the agent is root."""
@@ -300,6 +307,10 @@ class LocalBackend:
                 log.info("local step %s ignored SIGTERM, killing it", step.name)
         if group != proc.pid and proc.poll() is None:  # bwrap still waits for the init: its pid is the init's
             _kill_process(group, signal.SIGKILL)
+            try:  # bwrap ends once the kernel has emptied the namespace; killed sooner, it would not wait
+                proc.wait(self.stop_grace)
+            except subprocess.TimeoutExpired:
+                log.info("local step %s: bwrap outlived its namespace's init, killing it", step.name)
         _kill_group(proc.pid, signal.SIGKILL)
         proc.wait()
 

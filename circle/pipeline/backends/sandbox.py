@@ -4,10 +4,13 @@ Inside, a step sees the host's system directories read-only (/usr, /bin, /sbin, 
 password hashes and SSH host keys hidden), a fresh /tmp, /dev and a private /proc (its own pid
 namespace: the server, the agent and other builds are invisible), and the pipeline directories it
 may use, bound at their host paths. Nothing else of the host exists in it: not the server's data
-dir, not other builds' workspaces. When the agent is root the step runs as `user` (default nobody,
-65534) through setpriv; its process count is capped with prlimit (RLIMIT_NPROC, which counts every
-process of that uid on the host). The network is the host's unless `network` is off, so loopback
-services of the host stay reachable.
+dir, not other builds' workspaces. A system directory that is a symlink into another (merged /usr:
+/bin → usr/bin) is the same symlink inside, not one more mount. When the agent is root, bwrap
+starts as `user` (default nobody, 65534) without supplementary groups (`credentials`: set by the
+agent's fork, or by setpriv under gevent, see circle.process.spawn); the step's process count is
+capped with prlimit (RLIMIT_NPROC, which counts every process of that uid on the host), set before
+bwrap creates the step's user namespace, whose limit it then also is. The network is the host's
+unless `network` is off, so loopback services of the host stay reachable.
 
 A step is stopped through the init of its pid namespace, whose host pid bwrap writes to an info
 pipe (`--info-fd`): SIGTERM goes to that init's process group (the step's shell and what it ran),
@@ -24,6 +27,8 @@ import json
 import os
 import pwd
 import shutil
+import signal
+import subprocess
 import threading
 from dataclasses import dataclass
 
@@ -70,14 +75,9 @@ class Sandbox:
 
         With `info_fd`, bwrap writes the host pid of the namespace's init to that descriptor (see NamespaceInit).
         """
-        bwrap = shutil.which("bwrap") or "bwrap"
-        prefix = [shutil.which("prlimit") or "prlimit", f"--nproc={self.pids}", "--"]
-        if os.geteuid() == 0 and self.uid != 0:
-            prefix = [shutil.which("setpriv") or "setpriv", f"--reuid={self.uid}", f"--regid={self.gid}",
-                      "--clear-groups", "--", *prefix]
-        args = [bwrap]
+        args = [shutil.which("bwrap") or "bwrap"]
         for path in SYSTEM_DIRS:
-            args += ["--ro-bind-try", path, path]
+            args += ["--symlink", os.readlink(path), path] if _linked_within(path) else ["--ro-bind-try", path, path]
         for path in HIDDEN_FILES + tuple(p for pattern in HIDDEN_GLOBS for p in glob.glob(pattern)):
             if os.path.exists(path):
                 args += ["--ro-bind", "/dev/null", path]
@@ -95,7 +95,14 @@ class Sandbox:
             args.append("--unshare-net")
         if info_fd is not None:
             args += ["--info-fd", str(info_fd)]
-        return [*prefix, *args, "--new-session", "--die-with-parent", "--", *command]
+        prlimit = [shutil.which("prlimit") or "prlimit", f"--nproc={self.pids}", "--"]
+        return [*prlimit, *args, "--new-session", "--die-with-parent", "--", *command]
+
+    def credentials(self) -> process.Credentials | None:
+        """Return whom a root agent starts the command line of `argv` as, or None (as the agent itself)."""
+        if os.geteuid() != 0 or self.uid == 0:
+            return None
+        return process.Credentials(self.uid, self.gid)
 
     def unreachable(self, path: str) -> str:
         """Return the first directory above `path` the step's uid cannot enter, or ""."""
@@ -115,6 +122,14 @@ class Sandbox:
             if current == "/":
                 return ""
             current = os.path.dirname(current)
+
+
+def _linked_within(path: str) -> bool:
+    """Tell whether `path` is a symlink to inside one of the system directories that are bound as they are."""
+    if not os.path.islink(path):
+        return False
+    target = os.path.realpath(path)
+    return any(target.startswith(top + "/") for top in SYSTEM_DIRS if top != path and not os.path.islink(top))
 
 
 class NamespaceInit:
@@ -140,15 +155,26 @@ class NamespaceInit:
 @functools.cache
 def unavailable(sandbox: Sandbox) -> str:
     """Return why `sandbox` cannot run on this host (one clause), or "" when a trial step ran in it."""
-    for tool in ("bwrap", "prlimit") + (("setpriv",) if os.geteuid() == 0 and sandbox.uid != 0 else ()):
+    for tool in ("bwrap", "prlimit"):
         if shutil.which(tool) is None:
             return f"{tool} is not installed"
     argv = sandbox.argv(["true"], cwd="/", writable=[], readable=[])
     try:
-        done = process.run(argv, env={"PATH": os.defpath}, timeout=30)
-    except (OSError, TimeoutError) as err:
+        child = process.spawn(argv, cwd=None, env={"PATH": os.defpath}, credentials=sandbox.credentials())
+    except OSError as err:
         return f"bubblewrap could not start ({err})"
-    if done.returncode != 0:
-        reason = done.stderr.decode(errors="replace").strip().splitlines()
-        return f"bubblewrap failed: {reason[-1] if reason else f'exit code {done.returncode}'}"
+    try:
+        code: int | None = child.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+        code = None
+    assert child.stdout is not None  # spawn's output pipe
+    with child.stdout:
+        output = child.stdout.read()
+    if code is None:
+        return "bubblewrap could not start (a trial step took longer than 30 s)"
+    if code != 0:
+        reason = output.decode(errors="replace").strip().splitlines()
+        return f"bubblewrap failed: {reason[-1] if reason else f'exit code {code}'}"
     return ""
