@@ -26,8 +26,34 @@ def test_log_settings_accept_a_cap_and_the_file_store(tmp_path: Path):
     assert (settings.log_max_bytes, settings.log_store) == (1000, "file")
 
 
+S3_KEYS = {"CIRCLE_S3_ACCESS_KEY": "AKID", "CIRCLE_S3_SECRET_KEY": "very-secret"}
+
+
+def test_an_s3_log_store_names_its_bucket_prefix_endpoint_and_keys(tmp_path: Path):
+    """s3://BUCKET/PREFIX with both keys gives the bucket (AWS's endpoint for the region by default), secret unshown."""
+    settings = _load(tmp_path, CIRCLE_LOG_STORE="s3://ci-logs/circle/steps/", CIRCLE_S3_REGION="eu-west-3", **S3_KEYS)
+    assert settings.log_bucket is not None and settings.log_prefix == "circle/steps"
+    assert (settings.log_bucket.endpoint, settings.log_bucket.region, settings.log_bucket.name) == (
+        "https://s3.eu-west-3.amazonaws.com", "eu-west-3", "ci-logs")
+    assert "very-secret" not in repr(settings) and "AKID" in repr(settings)
+    local = _load(tmp_path, CIRCLE_LOG_STORE="s3://ci-logs", CIRCLE_S3_ENDPOINT="http://127.0.0.1:7480/", **S3_KEYS)
+    assert local.log_bucket is not None
+    assert (local.log_bucket.endpoint, local.log_prefix) == ("http://127.0.0.1:7480", "")
+    assert _load(tmp_path, CIRCLE_LOG_STORE="file").log_bucket is None
+
+
 @pytest.mark.parametrize(("env", "message"), [
-    ({"CIRCLE_LOG_STORE": "s3://bucket/logs"}, "CIRCLE_LOG_STORE must be empty (the database) or file"),
+    ({"CIRCLE_LOG_STORE": "bucket"}, "CIRCLE_LOG_STORE must be empty (the database), file or s3://BUCKET/PREFIX, "
+                                     "not 'bucket'"),
+    ({"CIRCLE_LOG_STORE": "s3://", **S3_KEYS}, "CIRCLE_LOG_STORE 's3://' does not name a bucket: s3://BUCKET/PREFIX"),
+    ({"CIRCLE_LOG_STORE": "s3://Logs_Bucket/x", **S3_KEYS},
+     "CIRCLE_LOG_STORE 's3://Logs_Bucket/x' does not name a bucket"),
+    ({"CIRCLE_LOG_STORE": "s3://logs"}, "CIRCLE_LOG_STORE=s3://… needs CIRCLE_S3_ACCESS_KEY and CIRCLE_S3_SECRET_KEY"),
+    ({"CIRCLE_LOG_STORE": "s3://logs", "CIRCLE_S3_ACCESS_KEY": "AKID"}, "needs CIRCLE_S3_ACCESS_KEY and"),
+    ({"CIRCLE_LOG_STORE": "s3://logs", "CIRCLE_S3_ENDPOINT": "127.0.0.1:7480", **S3_KEYS},
+     "CIRCLE_S3_ENDPOINT must be an http:// or https:// URL of a host, not '127.0.0.1:7480'"),
+    ({"CIRCLE_LOG_STORE": "s3://logs", "CIRCLE_S3_ENDPOINT": "http://k:s@127.0.0.1:7480", **S3_KEYS},
+     "CIRCLE_S3_ENDPOINT must be an http:// or https:// URL of a host"),
     ({"CIRCLE_LOG_MAX_BYTES": "lots"}, "CIRCLE_LOG_MAX_BYTES must be a whole number"),
     ({"CIRCLE_LOG_MAX_BYTES": "0"}, "CIRCLE_LOG_MAX_BYTES must be at least 1"),
 ])
