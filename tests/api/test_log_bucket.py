@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import io
+import json
 import socket
 import zipfile
 from dataclasses import replace
 
 import pytest
+import websocket
 from flask.testing import FlaskClient
+from werkzeug.serving import make_server
 
 from api.helpers import Caller, add_build
 from circle.hub import hub
@@ -17,6 +20,7 @@ from circle.models import Proc
 from circle.s3 import S3Client
 from circle.store import builds
 from dbtools import has_object
+from loopback import serving
 
 
 @pytest.fixture
@@ -88,3 +92,20 @@ def test_a_bucket_failing_midway_ends_the_text_with_a_sentence(client: FlaskClie
     answer.close()
     assert text == _text(PAGE) + ("circle: the rest of this log could not be read: the log bucket 'circle-test' at "
                                   f"{down.client.bucket.endpoint} did not answer (ConnectionError)\n")
+
+
+def test_the_log_websocket_refuses_in_one_message_when_the_bucket_is_down(
+        app, admin: Caller, repo: dict, log_bucket: LogBucket, down: LogBucket, monkeypatch: pytest.MonkeyPatch):
+    """Tailing an offloaded log while the bucket does not answer gets one {"error", "message"} message."""
+    _offloaded_step(repo, 10, log_bucket, monkeypatch)
+    monkeypatch.setattr(hub().logs, "files", down)
+    with serving(make_server("127.0.0.1", 0, app, threaded=True)) as url:
+        conn = websocket.create_connection(f"{url.replace('http', 'ws')}/ws/logs/{repo['id']}/1/2", timeout=10,
+                                           header=[f"Authorization: Bearer {admin.token}"])
+        try:
+            assert json.loads(conn.recv()) == {
+                "error": "LogStoreError",
+                "message": f"the log bucket 'circle-test' at {down.client.bucket.endpoint} did not answer "
+                           "(ConnectionError)"}
+        finally:
+            conn.close()
