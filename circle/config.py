@@ -20,12 +20,13 @@ from circle.s3 import Bucket
 
 @dataclass(frozen=True)
 class Setting:
-    """One environment setting: its name, type, default and help text."""
+    """One environment setting: its name, type, default and help text; `fallbacks` are read when it is unset."""
 
     name: str
     type: type
     default: Any
     help: str
+    fallbacks: tuple[str, ...] = ()
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -59,10 +60,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CIRCLE_LOG_STORE", str, "",
             "where finished logs go: empty = the database, file = $CIRCLE_DATA_DIR/logs, s3://BUCKET/PREFIX"),
     Setting("CIRCLE_S3_ENDPOINT", str, "",
-            "URL of the S3 service of the log bucket; empty = https://s3.REGION.amazonaws.com"),
-    Setting("CIRCLE_S3_REGION", str, "us-east-1", "region the requests to the log bucket are signed for"),
-    Setting("CIRCLE_S3_ACCESS_KEY", str, "", "access key id for the log bucket (with CIRCLE_LOG_STORE=s3://…)"),
-    Setting("CIRCLE_S3_SECRET_KEY", str, "", "secret access key for the log bucket; never logged or shown"),
+            "URL of the S3 service of the log bucket; empty = https://s3.REGION.amazonaws.com",
+            ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")),
+    Setting("CIRCLE_S3_REGION", str, "us-east-1", "region the requests to the log bucket are signed for",
+            ("AWS_REGION", "AWS_DEFAULT_REGION")),
+    Setting("CIRCLE_S3_ACCESS_KEY", str, "", "access key id for the log bucket (with CIRCLE_LOG_STORE=s3://…)",
+            ("AWS_ACCESS_KEY_ID",)),
+    Setting("CIRCLE_S3_SECRET_KEY", str, "", "secret access key for the log bucket; never logged or shown",
+            ("AWS_SECRET_ACCESS_KEY",)),
     Setting("CIRCLE_SESSION_IDLE", int, 3 * 86400, "seconds a dashboard session lives without a request"),
     Setting("CIRCLE_SESSION_MAX", int, 30 * 86400, "seconds a dashboard session lives at most, however active"),
     Setting("CIRCLE_METRICS_TOKEN", str, "",
@@ -188,7 +193,7 @@ def raw_values(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     env = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     for setting in SETTINGS:
-        raw = env.get(setting.name, "")
+        raw = next((env[name] for name in (setting.name, *setting.fallbacks) if env.get(name)), "")
         values[setting.name] = _convert(setting, raw) if raw != "" else setting.default
     return values
 

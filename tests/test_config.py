@@ -7,6 +7,7 @@ import pytest
 
 from circle import config, crypto
 from circle.errors import SettingsError
+from circle.s3 import Bucket
 
 
 def _load(tmp_path: Path, **env: str) -> config.Settings:
@@ -24,6 +25,19 @@ def test_log_settings_accept_a_cap_and_the_file_store(tmp_path: Path):
     """CIRCLE_LOG_MAX_BYTES takes a whole number; CIRCLE_LOG_STORE takes file."""
     settings = _load(tmp_path, CIRCLE_LOG_MAX_BYTES="1000", CIRCLE_LOG_STORE="file")
     assert (settings.log_max_bytes, settings.log_store) == (1000, "file")
+
+
+def test_the_s3_settings_fall_back_to_the_usual_aws_variables(tmp_path: Path):
+    """Unset CIRCLE_S3_* settings are read from AWS_ENDPOINT_URL_S3, AWS_REGION, AWS_ACCESS_KEY_ID and
+    AWS_SECRET_ACCESS_KEY (or AWS_ENDPOINT_URL, AWS_DEFAULT_REGION); a CIRCLE_S3_* setting wins."""
+    aws = {"AWS_ENDPOINT_URL": "http://127.0.0.1:9000", "AWS_DEFAULT_REGION": "eu-north-1",
+           "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "from-aws"}
+    bucket = _load(tmp_path, CIRCLE_LOG_STORE="s3://logs", **aws).log_bucket
+    assert bucket == Bucket(endpoint="http://127.0.0.1:9000", region="eu-north-1", name="logs", access_key="AKID",
+                            secret_key="from-aws")
+    bucket = _load(tmp_path, CIRCLE_LOG_STORE="s3://logs", CIRCLE_S3_SECRET_KEY="mine", AWS_REGION="eu-west-1",
+                   **aws).log_bucket
+    assert bucket is not None and (bucket.secret_key, bucket.region) == ("mine", "eu-west-1")
 
 
 S3_KEYS = {"CIRCLE_S3_ACCESS_KEY": "AKID", "CIRCLE_S3_SECRET_KEY": "very-secret"}
