@@ -14,6 +14,7 @@ from typing import Callable, Iterator
 import pytest
 from flask import Flask
 
+from api.helpers import closed_port
 from circle.config import scm_allowed_hosts
 from circle.logbucket import LogBucket
 from circle.s3 import S3Client
@@ -49,6 +50,13 @@ def app(migrated_app: Flask) -> Iterator[Flask]:
 def log_bucket() -> LogBucket:
     """A log store on a prefix of its own in the test S3 bucket (CIRCLE_TEST_S3_URL)."""
     return LogBucket(S3Client(s3_test_bucket()), f"test-{uuid.uuid4().hex}/logs")
+
+
+@pytest.fixture
+def down_bucket(log_bucket: LogBucket) -> LogBucket:
+    """The same log store with its endpoint a loopback port nothing listens on."""
+    bucket = replace(log_bucket.client.bucket, endpoint=f"http://127.0.0.1:{closed_port()}")
+    return LogBucket(S3Client(bucket), log_bucket.prefix)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 from dataclasses import replace
 
 import pytest
@@ -22,13 +21,6 @@ from dbtools import has_object, make_workflow
 def _lines(start: int, stop: int) -> list[tuple[int, int, str]]:
     """Return (pos, 0, "line pos") for pos in start…stop-1."""
     return [(pos, 0, f"line {pos}") for pos in range(start, stop)]
-
-
-def _closed_port() -> int:
-    """Return a loopback port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _elsewhere(bucket: LogBucket, **changes: str) -> LogBucket:
@@ -88,10 +80,9 @@ def test_a_finished_log_moves_to_the_bucket_and_reads_the_same(step, log_bucket:
     assert not has_object(log_bucket, step)
 
 
-def test_a_bucket_that_is_down_leaves_the_log_in_the_database(step, log_bucket: LogBucket, caplog):
+def test_a_bucket_that_is_down_leaves_the_log_in_the_database(step, down_bucket: LogBucket, caplog):
     """With the bucket down a finished log stays readable in the database; the warning names the bucket."""
-    down = _elsewhere(log_bucket, endpoint=f"http://127.0.0.1:{_closed_port()}")
-    stream = LogStream(PubSub(), files=down)
+    stream = LogStream(PubSub(), files=down_bucket)
     stream.write(step, _lines(0, 5))
     with caplog.at_level(logging.WARNING, logger="circle.logstream"):
         stream.close(step)
@@ -99,8 +90,8 @@ def test_a_bucket_that_is_down_leaves_the_log_in_the_database(step, log_bucket: 
     assert len(log_store.list_page(step, limit=10)) == 5
     with pytest.raises(LogStoreError) as raised:
         stream.page_json(step)
-    assert str(raised.value) == f"the log bucket 'circle-test' at {down.client.bucket.endpoint} did not answer " \
-        "(ConnectionError)"
+    endpoint = down_bucket.client.bucket.endpoint
+    assert str(raised.value) == f"the log bucket 'circle-test' at {endpoint} did not answer (ConnectionError)"
 
 
 @pytest.mark.parametrize(("changes", "code"), [

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 import zipfile
-from dataclasses import replace
 
 import pytest
 import websocket
@@ -17,19 +15,9 @@ from circle.hub import hub
 from circle.logbucket import LogBucket
 from circle.logstream import PAGE
 from circle.models import Proc
-from circle.s3 import S3Client
 from circle.store import builds
 from dbtools import has_object
 from loopback import serving
-
-
-@pytest.fixture
-def down(log_bucket: LogBucket) -> LogBucket:
-    """The same store, with its endpoint a loopback port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        endpoint = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    return LogBucket(S3Client(replace(log_bucket.client.bucket, endpoint=endpoint)), log_bucket.prefix)
 
 
 def _offloaded_step(repo: dict, count: int, store: LogBucket, monkeypatch: pytest.MonkeyPatch) -> int:
@@ -67,19 +55,19 @@ def test_an_offloaded_log_reads_paged_whole_and_zipped_and_goes_with_its_repo(
 
 @pytest.mark.parametrize("query", ["/2", "/2?format=text", "?format=zip"])
 def test_a_bucket_that_is_down_is_a_503_with_one_sentence(client: FlaskClient, admin: Caller, repo: dict,
-                                                          log_bucket: LogBucket, down: LogBucket,
+                                                          log_bucket: LogBucket, down_bucket: LogBucket,
                                                           monkeypatch: pytest.MonkeyPatch, query: str):
     """A page, the text and the zip of an offloaded log answer 503 naming the bucket when it does not answer."""
     _offloaded_step(repo, 10, log_bucket, monkeypatch)
-    monkeypatch.setattr(hub().logs, "files", down)
+    monkeypatch.setattr(hub().logs, "files", down_bucket)
     answer = client.get(f"/api/repos/{repo['id']}/builds/1/logs{query}", headers=admin.headers)
     assert answer.status_code == 503
-    assert answer.get_json()["message"] == (f"the log bucket 'circle-test' at {down.client.bucket.endpoint} "
+    assert answer.get_json()["message"] == (f"the log bucket 'circle-test' at {down_bucket.client.bucket.endpoint} "
                                             "did not answer (ConnectionError)")
 
 
 def test_a_bucket_failing_midway_ends_the_text_with_a_sentence(client: FlaskClient, admin: Caller, repo: dict,
-                                                               log_bucket: LogBucket, down: LogBucket,
+                                                               log_bucket: LogBucket, down_bucket: LogBucket,
                                                                monkeypatch: pytest.MonkeyPatch):
     """When the bucket stops answering after the answer began, the text ends, after the page read, with a sentence."""
     _offloaded_step(repo, PAGE * 2, log_bucket, monkeypatch)
@@ -87,25 +75,25 @@ def test_a_bucket_failing_midway_ends_the_text_with_a_sentence(client: FlaskClie
                         buffered=False)
     chunks = iter(answer.response)
     first = next(chunks)  # a batch of the first page, which was read whole
-    monkeypatch.setattr(hub().logs, "files", down)
+    monkeypatch.setattr(hub().logs, "files", down_bucket)
     text = (first + b"".join(chunks)).decode()
     answer.close()
     assert text == _text(PAGE) + ("circle: the rest of this log could not be read: the log bucket 'circle-test' at "
-                                  f"{down.client.bucket.endpoint} did not answer (ConnectionError)\n")
+                                  f"{down_bucket.client.bucket.endpoint} did not answer (ConnectionError)\n")
 
 
 def test_the_log_websocket_refuses_in_one_message_when_the_bucket_is_down(
-        app, admin: Caller, repo: dict, log_bucket: LogBucket, down: LogBucket, monkeypatch: pytest.MonkeyPatch):
+        app, admin: Caller, repo: dict, log_bucket: LogBucket, down_bucket: LogBucket, monkeypatch: pytest.MonkeyPatch):
     """Tailing an offloaded log while the bucket does not answer gets one {"error", "message"} message."""
     _offloaded_step(repo, 10, log_bucket, monkeypatch)
-    monkeypatch.setattr(hub().logs, "files", down)
+    monkeypatch.setattr(hub().logs, "files", down_bucket)
     with serving(make_server("127.0.0.1", 0, app, threaded=True)) as url:
         conn = websocket.create_connection(f"{url.replace('http', 'ws')}/ws/logs/{repo['id']}/1/2", timeout=10,
                                            header=[f"Authorization: Bearer {admin.token}"])
         try:
             assert json.loads(conn.recv()) == {
                 "error": "LogStoreError",
-                "message": f"the log bucket 'circle-test' at {down.client.bucket.endpoint} did not answer "
+                "message": f"the log bucket 'circle-test' at {down_bucket.client.bucket.endpoint} did not answer "
                            "(ConnectionError)"}
         finally:
             conn.close()
