@@ -1,8 +1,9 @@
 """Finished logs kept in an S3 bucket (CIRCLE_LOG_STORE=s3://BUCKET/PREFIX): objects PREFIX/<proc_id>.logz.
 
 An object holds the same framed form as a log file (circle.logfiles). A read asks for byte ranges: the
-footer, the index, then one streamed range from the first batch it needs, read a frame at a time, so
-neither a page nor a whole-log read holds more than one batch of the object in memory.
+object's last 64 KiB (the footer and, for most logs, the whole index), then one streamed range over the
+batches it needs (a page's worth), read a frame at a time, so neither a page nor a whole-log read holds
+more than one batch of the object in memory.
 """
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ import requests
 import urllib3
 
 from circle.errors import LogStoreError
-from circle.logfiles import FOOTER, FRAME, entries_after, write_framed
+from circle.logfiles import FOOTER, FRAME, Entry, entries_after, reaching, write_framed
 from circle.s3 import S3Client
 from circle.store.logbatch import Batch
+
+TAIL = 64 * 1024  # the bytes at an object's end read first: the footer and, up to ~2 300 batches, the index
 
 
 def _total_size(answer: requests.Response) -> int:
@@ -65,19 +68,34 @@ class LogBucket:
             raise LogStoreError(f"the log bucket {self.client.bucket.name!r} sent {len(data)} bytes of {size}")
         return data
 
-    def batches(self, proc_id: int, after: int = -1) -> Iterator[Batch]:
-        """Yield the stored batches of a proc holding positions past `after`, in order (none without an object)."""
+    def batches(self, proc_id: int, after: int = -1, lines: int | None = None) -> Iterator[Batch]:
+        """Yield the stored batches of a proc holding positions past `after`, in order (none without an object);
+        each range asked for holds the batches of `lines` more positions (all, without `lines`)."""
         key = self.key(proc_id)
-        found = self._read(key, -FOOTER.size)
+        index = self._index(key)
+        entries = entries_after(index, after) if index is not None else []
+        while entries:
+            count = len(entries) if lines is None else reaching(entries, after, lines)
+            part, entries = entries[:count], entries[count:]
+            yield from self._frames(key, part)
+            after = part[-1][1]
+
+    def _index(self, key: str) -> bytes | None:
+        """Return the index of object `key` (None when there is no such object): one request for most logs."""
+        found = self._read(key, -TAIL)
         if found is None:
-            return
-        footer, total = found
-        (where,) = FOOTER.unpack(footer)
-        index = self._read(key, where, total - FOOTER.size - 1) if total - FOOTER.size > where else None
-        entries = entries_after(index[0], after) if index else []
-        if not entries:
-            return
-        answer = self.client.get(key, entries[0][2] - FRAME.size, where - 1)
+            return None
+        tail, total = found
+        (where,) = FOOTER.unpack(tail[-FOOTER.size:])
+        start = total - len(tail)  # where in the object `tail` begins
+        if where >= start:
+            return tail[where - start:-FOOTER.size]
+        before = self._read(key, where, start - 1)
+        return None if before is None else before[0] + tail[:-FOOTER.size]
+
+    def _frames(self, key: str, entries: list[Entry]) -> Iterator[Batch]:
+        """Yield the batches of consecutive `entries`, read from one streamed range of the object."""
+        answer = self.client.get(key, entries[0][2] - FRAME.size, entries[-1][2] + entries[-1][3] - 1)
         if answer is None:
             return
         with answer:

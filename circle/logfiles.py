@@ -46,6 +46,11 @@ def entries_after(index: bytes, after: int) -> list[Entry]:
     return entries[bisect.bisect_right([last for _, last, _, _ in entries], after):]
 
 
+def reaching(entries: list[Entry], after: int, lines: int) -> int:
+    """Return how many of `entries` (past `after`) it takes to reach position after + lines."""
+    return bisect.bisect_left([last for _, last, _, _ in entries], after + lines) + 1
+
+
 class LogFiles:
     """Write, read by position and delete the log files of finished procs under one directory."""
 
@@ -75,8 +80,11 @@ class LogFiles:
         partial.replace(final)
         return True
 
-    def batches(self, proc_id: int, after: int = -1) -> Iterator[Batch]:
-        """Yield the stored batches of a proc holding positions past `after`, in order (none without a file)."""
+    def batches(self, proc_id: int, after: int = -1, lines: int | None = None) -> Iterator[Batch]:
+        """Yield the stored batches of a proc holding positions past `after`, in order (none without a file).
+
+        `lines` (how many positions the caller wants first) changes nothing here: a file is read lazily anyway.
+        """
         try:
             fh = open(self.path(proc_id), "rb")
         except FileNotFoundError:

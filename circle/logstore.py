@@ -21,8 +21,9 @@ class LogStore(Protocol):
     def write(self, proc_id: int, batches: Iterable[Batch]) -> bool:
         """Keep a proc's batches (in position order); return False when there were none."""
 
-    def batches(self, proc_id: int, after: int = -1) -> Iterator[Batch]:
-        """Yield the kept batches of a proc holding positions past `after`, in order (none when nothing is kept)."""
+    def batches(self, proc_id: int, after: int = -1, lines: int | None = None) -> Iterator[Batch]:
+        """Yield the kept batches of a proc holding positions past `after`, in order (none when nothing is kept);
+        `lines` says how many positions the caller wants first, so a store may fetch that much at a time."""
 
     def delete(self, proc_id: int) -> None:
         """Forget a proc's log, if one is kept."""

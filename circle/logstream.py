@@ -81,7 +81,8 @@ class LogStream:
         """Return the pieces past `after` from the proc's log file (none without one)."""
         if self.files is None:
             return []
-        return list(pieces(self.files.batches(proc_id, after), after, limit, max_lines=max_lines, max_bytes=max_bytes))
+        batches = self.files.batches(proc_id, after, limit)
+        return list(pieces(batches, after, limit, max_lines=max_lines, max_bytes=max_bytes))
 
     @staticmethod
     def _stored(proc_id: int, after: int, limit: int, max_lines: int, max_bytes: int) -> list[Piece]:

@@ -43,6 +43,7 @@ def test_an_object_gives_back_its_batches_from_any_position(log_bucket: LogBucke
     assert [b.pos for b in log_bucket.batches(7, after=25)] == [20, 30, 40]
     assert [b.pos for b in log_bucket.batches(7, after=29)] == [30, 40]
     assert list(log_bucket.batches(7, after=49)) == [] and list(log_bucket.batches(8)) == []
+    assert list(log_bucket.batches(7, after=5, lines=12)) == batches  # read 12 positions' worth at a time
     assert log_bucket.write(9, []) is False and not has_object(log_bucket, 9)
     assert log_bucket.where(7) == f"s3://{log_bucket.client.bucket.name}/{log_bucket.prefix}7.logz"
     log_bucket.delete(7)
@@ -50,14 +51,25 @@ def test_an_object_gives_back_its_batches_from_any_position(log_bucket: LogBucke
     assert list(log_bucket.batches(7)) == [] and not has_object(log_bucket, 7)
 
 
-def test_a_read_that_stops_early_takes_only_what_it_needs(log_bucket: LogBucket):
-    """Taking the first batch of a long object and stopping closes the read: the next read works at once."""
+def test_a_read_stopped_after_one_batch_closes_and_the_next_starts_where_asked(log_bucket: LogBucket):
+    """Taking one batch of a long object and closing the reader ends that read; a read near the end gets the end."""
     batches = [Batch(pos, pos, pack([(pos, 0, "x" * 10_000)])) for pos in range(300)]
     log_bucket.write(1, batches)
     reader = log_bucket.batches(1, after=10)
     assert next(reader).pos == 11
     reader.close()
     assert [b.pos for b in log_bucket.batches(1, after=297)] == [298, 299]
+    gaps = [Batch(pos, pos + 9, pack(_lines(pos, pos + 10))) for pos in (0, 100, 1000)]
+    log_bucket.write(2, gaps)
+    assert list(log_bucket.batches(2, after=3, lines=5)) == gaps  # positions an agent skipped end no read early
+
+
+def test_an_index_longer_than_the_first_read_is_read_whole(log_bucket: LogBucket):
+    """An object whose index is over TAIL bytes (3 000 batches) still reads from any position."""
+    batches = [Batch(pos, pos, pack([(pos, 0, "x")])) for pos in range(3000)]
+    log_bucket.write(3, batches)
+    assert [b.pos for b in log_bucket.batches(3, after=2995)] == [2996, 2997, 2998, 2999]
+    assert list(log_bucket.batches(3, lines=1000)) == batches
 
 
 def test_a_finished_log_moves_to_the_bucket_and_reads_the_same(step, log_bucket: LogBucket):
