@@ -71,7 +71,8 @@ export CEPH_CONF=$DIR/ceph.conf
 monmaptool --create --add a "v1:127.0.0.1:$MON_PORT" --fsid "$FSID" "$DIR/monmap" >/dev/null
 ceph-mon --mkfs -i a --monmap "$DIR/monmap"
 ceph-mon -i a
-timeout 60 ceph osd create "$OSD_UUID" 0 >/dev/null
+# A monitor just started may refuse the first commands (EPERM) until it has settled: ask again for up to 60 s.
+for _ in $(seq 1 60); do timeout 10 ceph osd create "$OSD_UUID" 0 >/dev/null 2>&1 && break; sleep 1; done
 ceph-osd -i 0 --mkfs --osd-uuid "$OSD_UUID" 2>"$DIR/osd-mkfs.log" || { cat "$DIR/osd-mkfs.log" >&2; exit 1; }
 timeout 60 ceph osd crush add osd.0 1 root=default >/dev/null 2>&1
 ceph-osd -i 0 2>"$DIR/osd-start.log" || { cat "$DIR/osd-start.log" >&2; exit 1; }
