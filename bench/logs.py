@@ -1,6 +1,7 @@
 """Log throughput of a real `circle server` on loopback: one big step log in, then out two ways.
 
-    .venv/bin/python bench/logs.py [--size 1GiB] [--batch 2500] [--line 100] [--store ''|file] [--database-url URL]
+    .venv/bin/python bench/logs.py [--size 1GiB] [--batch 2500] [--line 100] [--store ''|file|s3://BUCKET/PREFIX]
+                                   [--database-url URL]
 
 Writes --size bytes of output (default 1 GiB) as one step's log through `log` RPC batches of --batch
 lines, ends the step, then reads the whole log back through the paged API (?after=&limit=50000) and
@@ -179,7 +180,8 @@ def main() -> int:
     parser.add_argument("--size", type=parse_size, default=1 << 30, help="bytes of log text (default 1GiB)")
     parser.add_argument("--batch", type=int, default=2500, help="lines per log call (default 2500)")
     parser.add_argument("--line", type=int, default=100, help="characters per line (default 100)")
-    parser.add_argument("--store", default="", choices=("", "file"), help="CIRCLE_LOG_STORE of the server")
+    parser.add_argument("--store", default="", help="CIRCLE_LOG_STORE of the server: '', file or s3://BUCKET/PREFIX "
+                        "(endpoint and keys from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
     parser.add_argument("--database-url", default="", help="CIRCLE_DATABASE_URL (default: SQLite in a temp dir)")
     args = parser.parse_args()
     total = max(1, args.size // args.line)

@@ -2,27 +2,31 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 from circle import datadir
 from circle.errors import SettingsError
 from circle.pipeline.backends.sandbox import DEFAULT_PIDS
 from circle.remote.hosts import HostPolicy
 from circle.rpc.protocol import MAX_POLL_SECONDS, MIN_POLL_SECONDS
+from circle.s3 import Bucket
 
 
 @dataclass(frozen=True)
 class Setting:
-    """One environment setting: its name, type, default and help text."""
+    """One environment setting: its name, type, default and help text; `fallbacks` are read when it is unset."""
 
     name: str
     type: type
     default: Any
     help: str
+    fallbacks: tuple[str, ...] = ()
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -53,7 +57,17 @@ SETTINGS: tuple[Setting, ...] = (
             "run local steps without a sandbox when bubblewrap cannot be used, even as root or for untrusted repos"),
     Setting("CIRCLE_LEASE_SECONDS", int, 30, "seconds an agent holds a task without extending it"),
     Setting("CIRCLE_LOG_MAX_BYTES", int, 50 * 1024 * 1024, "bytes of output stored per step; the rest is dropped"),
-    Setting("CIRCLE_LOG_STORE", str, "", "where finished logs go: empty = the database, file = $CIRCLE_DATA_DIR/logs"),
+    Setting("CIRCLE_LOG_STORE", str, "",
+            "where finished logs go: empty = the database, file = $CIRCLE_DATA_DIR/logs, s3://BUCKET/PREFIX"),
+    Setting("CIRCLE_S3_ENDPOINT", str, "",
+            "URL of the S3 service of the log bucket; empty = https://s3.REGION.amazonaws.com",
+            ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")),
+    Setting("CIRCLE_S3_REGION", str, "us-east-1", "region the requests to the log bucket are signed for",
+            ("AWS_REGION", "AWS_DEFAULT_REGION")),
+    Setting("CIRCLE_S3_ACCESS_KEY", str, "", "access key id for the log bucket (with CIRCLE_LOG_STORE=s3://…)",
+            ("AWS_ACCESS_KEY_ID",)),
+    Setting("CIRCLE_S3_SECRET_KEY", str, "", "secret access key for the log bucket; never logged or shown",
+            ("AWS_SECRET_ACCESS_KEY",)),
     Setting("CIRCLE_SESSION_IDLE", int, 3 * 86400, "seconds a dashboard session lives without a request"),
     Setting("CIRCLE_SESSION_MAX", int, 30 * 86400, "seconds a dashboard session lives at most, however active"),
     Setting("CIRCLE_METRICS_TOKEN", str, "",
@@ -79,6 +93,8 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 LOG_STORES = ("", "file")
+# S3's rule for bucket names: 3-63 lowercase letters, digits, dots and hyphens, a letter or digit at each end.
+BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
@@ -107,6 +123,8 @@ class Settings:
     lease_seconds: int
     log_max_bytes: int
     log_store: str
+    log_bucket: Bucket | None
+    log_prefix: str
     session_idle: int
     session_max: int
     login_failures: int
@@ -175,7 +193,7 @@ def raw_values(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     env = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     for setting in SETTINGS:
-        raw = env.get(setting.name, "")
+        raw = next((env[name] for name in (setting.name, *setting.fallbacks) if env.get(name)), "")
         values[setting.name] = _convert(setting, raw) if raw != "" else setting.default
     return values
 
@@ -226,6 +244,33 @@ def _check_minimums(values: Mapping[str, Any]) -> None:
             raise SettingsError(f"{name} must be {least} or more, not {values[name]}")
 
 
+def log_bucket_of(values: Mapping[str, Any]) -> tuple[Bucket | None, str]:
+    """Return the log bucket and key prefix CIRCLE_LOG_STORE names (None, "" for the database or files).
+
+    Raise SettingsError when the store, the bucket's name, the endpoint or the keys are unusable.
+    """
+    store = values["CIRCLE_LOG_STORE"]
+    if not store.startswith("s3://"):
+        if store not in LOG_STORES:
+            raise SettingsError(f"CIRCLE_LOG_STORE must be empty (the database), file or s3://BUCKET/PREFIX, "
+                                f"not {store!r}")
+        return None, ""
+    name, _, prefix = store[len("s3://"):].partition("/")
+    if not BUCKET_NAME.fullmatch(name):
+        raise SettingsError(f"CIRCLE_LOG_STORE {store!r} does not name a bucket: s3://BUCKET/PREFIX, where BUCKET "
+                            "has 3-63 lowercase letters, digits, dots or hyphens")
+    region = values["CIRCLE_S3_REGION"]
+    endpoint = values["CIRCLE_S3_ENDPOINT"] or f"https://s3.{region}.amazonaws.com"
+    parts = urlsplit(endpoint)
+    if (parts.scheme not in ("http", "https") or not parts.hostname or parts.username is not None
+            or parts.path.strip("/") or parts.query):
+        raise SettingsError(f"CIRCLE_S3_ENDPOINT must be an http:// or https:// URL of a host, not {endpoint!r}")
+    if not values["CIRCLE_S3_ACCESS_KEY"] or not values["CIRCLE_S3_SECRET_KEY"]:
+        raise SettingsError("CIRCLE_LOG_STORE=s3://… needs CIRCLE_S3_ACCESS_KEY and CIRCLE_S3_SECRET_KEY")
+    return Bucket(endpoint=endpoint.rstrip("/"), region=region, name=name, access_key=values["CIRCLE_S3_ACCESS_KEY"],
+                  secret_key=values["CIRCLE_S3_SECRET_KEY"]), prefix.strip("/")
+
+
 def local_options(values: Mapping[str, Any]) -> dict[str, Any]:
     """Return the local backend's options (user, pids, network, unsafe) from the settings."""
     return {"user": values["CIRCLE_AGENT_LOCAL_USER"], "pids": values["CIRCLE_AGENT_LOCAL_PIDS"],
@@ -252,8 +297,7 @@ def load(environ: Mapping[str, str] | None = None, *, generate: bool = True) -> 
     if backend not in ("auto", "docker", "local", "dummy"):
         raise SettingsError(f"CIRCLE_AGENT_BACKEND must be docker, local or auto, not {backend!r}")
     log_store = values["CIRCLE_LOG_STORE"]
-    if log_store not in LOG_STORES:
-        raise SettingsError(f"CIRCLE_LOG_STORE must be empty (the database) or file, not {log_store!r}")
+    log_bucket, log_prefix = log_bucket_of(values)
     if values["CIRCLE_LOG_MAX_BYTES"] < 1:
         raise SettingsError("CIRCLE_LOG_MAX_BYTES must be at least 1")
     return Settings(
@@ -266,7 +310,7 @@ def load(environ: Mapping[str, str] | None = None, *, generate: bool = True) -> 
         agent_labels=values["CIRCLE_AGENT_LABELS"], agent_poll_seconds=agent_poll_seconds(values),
         agent_local=local_options(values),
         lease_seconds=max(1, values["CIRCLE_LEASE_SECONDS"]),
-        log_max_bytes=values["CIRCLE_LOG_MAX_BYTES"], log_store=log_store,
+        log_max_bytes=values["CIRCLE_LOG_MAX_BYTES"], log_store=log_store, log_bucket=log_bucket, log_prefix=log_prefix,
         session_idle=values["CIRCLE_SESSION_IDLE"], session_max=values["CIRCLE_SESSION_MAX"],
         login_failures=values["CIRCLE_LOGIN_FAILURES"], metrics_token=values["CIRCLE_METRICS_TOKEN"],
         scm_allowed_hosts=scm_allowed_hosts(values),

@@ -3,6 +3,7 @@
     CircleError                      base of every error circle raises on purpose
     ├── SettingsError                a CIRCLE_* setting is missing or malformed
     ├── DatabaseUnavailable          the database cannot be reached or used
+    ├── LogStoreError                the log bucket does not answer or refuses a request  → 503
     ├── NotFound                     a row (or file, or route target) does not exist      → 404
     ├── Conflict                     a unique key is taken, or the state forbids the act  → 409
     ├── InvalidInput                 a request or command argument is wrong               → 400
@@ -37,6 +38,12 @@ class SettingsError(CircleError):
 
 class DatabaseUnavailable(CircleError):
     """The database cannot be reached or used."""
+
+    http_status = 503
+
+
+class LogStoreError(CircleError):
+    """The log bucket did not answer, or refused a request."""
 
     http_status = 503
 

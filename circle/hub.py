@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from circle.config import Settings
 from circle.contacts import Contacts
 from circle.identities import AgentIdentities
-from circle.logfiles import LogFiles
+from circle.logstore import open_log_store
 from circle.logstream import LogStream
 from circle.pubsub import PubSub, create_pubsub
 from circle.queue import Queue
@@ -33,7 +33,7 @@ class Hub:
 def init_app(app: Flask, settings: Settings, *, lease_seconds: float = 30.0) -> Hub:
     """Create the services of `app` and attach them to it; raise SettingsError when the pubsub bus is unusable."""
     pubsub = create_pubsub(settings.pubsub_url)
-    files = LogFiles(settings.data_dir / "logs") if settings.log_store == "file" else None
+    files = open_log_store(settings)
     queue = Queue(pubsub, lease_seconds=lease_seconds)
     hub_ = Hub(settings=settings, pubsub=pubsub, queue=queue,
                logs=LogStream(pubsub, max_bytes=settings.log_max_bytes, files=files),

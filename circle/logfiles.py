@@ -13,7 +13,7 @@ import bisect
 import os
 import struct
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import BinaryIO, Iterable, Iterator
 
 from circle.store.logbatch import Batch
 
@@ -21,6 +21,34 @@ MAGIC = b"CIRCLOG1"
 FRAME = struct.Struct(">qqI")
 ENTRY = struct.Struct(">qqqI")
 FOOTER = struct.Struct(">q")
+
+
+Entry = tuple[int, int, int, int]  # pos, last, offset of the data, size
+
+
+def write_framed(fh: BinaryIO, batches: Iterable[Batch]) -> bool:
+    """Write batches (in position order) framed, with their index, to `fh`; return False when there were none."""
+    fh.write(MAGIC)
+    index = []
+    for batch in batches:
+        index.append(ENTRY.pack(batch.pos, batch.last, fh.tell() + FRAME.size, len(batch.data)))
+        fh.write(FRAME.pack(batch.pos, batch.last, len(batch.data)))
+        fh.write(batch.data)
+    where = fh.tell()
+    fh.write(b"".join(index))
+    fh.write(FOOTER.pack(where))
+    return bool(index)
+
+
+def entries_after(index: bytes, after: int) -> list[Entry]:
+    """Return the entries of a framed log's index whose batches hold positions past `after`."""
+    entries: list[Entry] = list(ENTRY.iter_unpack(index))
+    return entries[bisect.bisect_right([last for _, last, _, _ in entries], after):]
+
+
+def reaching(entries: list[Entry], after: int, lines: int) -> int:
+    """Return how many of `entries` (past `after`) it takes to reach position after + lines."""
+    return bisect.bisect_left([last for _, last, _, _ in entries], after + lines) + 1
 
 
 class LogFiles:
@@ -33,31 +61,30 @@ class LogFiles:
         """Return where the log of a proc is kept."""
         return self.root / f"{proc_id}.logz"
 
+    def where(self, proc_id: int) -> str:
+        """Return where the log of a proc is kept, for messages."""
+        return str(self.path(proc_id))
+
     def write(self, proc_id: int, batches: Iterable[Batch]) -> bool:
         """Write a proc's batches (in position order) to its file, atomically; return False when there were none."""
         self.root.mkdir(parents=True, exist_ok=True)
         final = self.path(proc_id)
         partial = final.with_suffix(".part")
-        index = []
         with open(partial, "wb") as fh:
-            fh.write(MAGIC)
-            for batch in batches:
-                index.append(ENTRY.pack(batch.pos, batch.last, fh.tell() + FRAME.size, len(batch.data)))
-                fh.write(FRAME.pack(batch.pos, batch.last, len(batch.data)))
-                fh.write(batch.data)
-            where = fh.tell()
-            fh.write(b"".join(index))
-            fh.write(FOOTER.pack(where))
+            written = write_framed(fh, batches)
             fh.flush()
             os.fsync(fh.fileno())
-        if not index:
+        if not written:
             partial.unlink()
             return False
         partial.replace(final)
         return True
 
-    def batches(self, proc_id: int, after: int = -1) -> Iterator[Batch]:
-        """Yield the stored batches of a proc holding positions past `after`, in order (none without a file)."""
+    def batches(self, proc_id: int, after: int = -1, lines: int | None = None) -> Iterator[Batch]:
+        """Yield the stored batches of a proc holding positions past `after`, in order (none without a file).
+
+        `lines` (how many positions the caller wants first) changes nothing here: a file is read lazily anyway.
+        """
         try:
             fh = open(self.path(proc_id), "rb")
         except FileNotFoundError:
@@ -67,9 +94,7 @@ class LogFiles:
             end = fh.tell()
             (where,) = FOOTER.unpack(fh.read(FOOTER.size))
             fh.seek(where)
-            entries = list(ENTRY.iter_unpack(fh.read(end - where)))
-            first = bisect.bisect_right([last for _, last, _, _ in entries], after)
-            for pos, last, offset, size in entries[first:]:
+            for pos, last, offset, size in entries_after(fh.read(end - where), after):
                 fh.seek(offset)
                 yield Batch(pos, last, fh.read(size))
 

@@ -2,9 +2,9 @@
 
 A write publishes only `{"pos": N}` ("the proc's log reaches position N") on `logs:<proc_id>`; a
 tailer that hears anything reads what follows its last position from the store. So a lost pubsub
-message delays lines until the next message or recheck, and never leaves a gap. With a `LogFiles`
-(CIRCLE_LOG_STORE=file) a finished proc's batches move from the database to a file, and reads
-look there transparently.
+message delays lines until the next message or recheck, and never leaves a gap. With a log store
+(CIRCLE_LOG_STORE=file or s3://…) a finished proc's batches move from the database to a file or an
+object, and reads look there transparently; a store that fails to take a log leaves it in the database.
 """
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import logging
 import time
 from typing import Callable, Iterable, Iterator, Sequence
 
-from circle.logfiles import LogFiles
+from circle.errors import LogStoreError
+from circle.logstore import LogStore
 from circle.metrics import LOG_BYTES, LOG_LINES
 from circle.pubsub import OVERFLOW, PubSub
 from circle.store import logs as log_store
@@ -47,7 +48,7 @@ def limit_marker(max_bytes: int) -> str:
 class LogStream:
     """Write, read, tail, close and forget the output of procs."""
 
-    def __init__(self, pubsub: PubSub, *, max_bytes: int = DEFAULT_MAX_BYTES, files: LogFiles | None = None) -> None:
+    def __init__(self, pubsub: PubSub, *, max_bytes: int = DEFAULT_MAX_BYTES, files: LogStore | None = None) -> None:
         self.pubsub = pubsub
         self.max_bytes = max_bytes
         self.marker = limit_marker(max_bytes)
@@ -85,7 +86,8 @@ class LogStream:
         """Return the pieces past `after` from the proc's log file (none without one)."""
         if self.files is None:
             return []
-        return list(pieces(self.files.batches(proc_id, after), after, limit, max_lines=max_lines, max_bytes=max_bytes))
+        batches = self.files.batches(proc_id, after, limit)
+        return list(pieces(batches, after, limit, max_lines=max_lines, max_bytes=max_bytes))
 
     @staticmethod
     def _stored(proc_id: int, after: int, limit: int, max_lines: int, max_bytes: int) -> list[Piece]:
@@ -125,22 +127,25 @@ class LogStream:
             time.sleep(0)  # gevent's sleep under the server: let the other requests run
 
     def close(self, proc_id: int) -> None:
-        """Once the proc's end is committed: move its log to a file (with a LogFiles), then tell tailers."""
+        """Once the proc's end is committed: move its log to the log store (if any), then tell tailers."""
         after_commit(lambda: self._finish(proc_id))
 
     def _finish(self, proc_id: int) -> None:
         """File the proc's log away if configured, then publish eof."""
         if self.files is not None:
-            self._file_away(proc_id, self.files)
+            try:
+                self._file_away(proc_id, self.files)
+            except LogStoreError as err:
+                log.warning("proc %s: log stays in the database: %s", proc_id, err)
         self.pubsub.publish(_topic(proc_id), EOF)
 
-    def _file_away(self, proc_id: int, files: LogFiles) -> None:
-        """Copy a proc's stored batches to its file, then delete them from the database."""
+    def _file_away(self, proc_id: int, files: LogStore) -> None:
+        """Copy a proc's stored batches to the log store, then delete them from the database."""
         if not files.write(proc_id, self._stored_batches(proc_id)):
             return
         log_store.delete_by_proc(proc_id)
         commit("log")
-        log.info("proc %s: log moved to %s", proc_id, files.path(proc_id))
+        log.info("proc %s: log moved to %s", proc_id, files.where(proc_id))
 
     @staticmethod
     def _stored_batches(proc_id: int) -> Iterator[Batch]:
@@ -161,15 +166,18 @@ class LogStream:
         self.forget(doomed)
 
     def forget(self, proc_ids: Iterable[int]) -> None:
-        """Delete the log files of procs once their deletion is committed (their rows go with the procs)."""
+        """Delete the kept logs of procs once their deletion is committed (their rows go with the procs)."""
         if self.files is None:
             return
         files, doomed = self.files, list(proc_ids)
 
         def delete() -> None:
-            """Delete the files."""
+            """Delete the kept logs; one the store fails to delete is left behind, with a warning."""
             for proc_id in doomed:
-                files.delete(proc_id)
+                try:
+                    files.delete(proc_id)
+                except LogStoreError as err:
+                    log.warning("proc %s: its kept log was not deleted: %s", proc_id, err)
 
         after_commit(delete)
 

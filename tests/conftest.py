@@ -2,9 +2,11 @@
 
 PostgreSQL and MySQL come from CIRCLE_TEST_POSTGRES_URL and CIRCLE_TEST_MYSQL_URL. Without them the
 tests on that database are skipped with a reason, except under CI=true, where a missing database fails.
+The S3 log store tests likewise need CIRCLE_TEST_S3_URL (bash tests/s3/setup.sh starts a server and prints it).
 """
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from dataclasses import replace
 from typing import Callable, Iterator
@@ -12,8 +14,11 @@ from typing import Callable, Iterator
 import pytest
 from flask import Flask
 
+from api.helpers import closed_port
 from circle.config import scm_allowed_hosts
-from dbtools import DATABASES, IN_CI, database_url, disposed_after, emptied, make_app, reset_schema
+from circle.logbucket import LogBucket
+from circle.s3 import S3Client
+from dbtools import DATABASES, IN_CI, database_url, disposed_after, emptied, make_app, reset_schema, s3_test_bucket
 
 _ran_per_database: Counter[str] = Counter()
 _skipped_in_ci: list[str] = []
@@ -39,6 +44,19 @@ def app(migrated_app: Flask) -> Iterator[Flask]:
     """The migrated app with empty tables and an active app context."""
     with emptied(migrated_app):
         yield migrated_app
+
+
+@pytest.fixture
+def log_bucket() -> LogBucket:
+    """A log store on a prefix of its own in the test S3 bucket (CIRCLE_TEST_S3_URL)."""
+    return LogBucket(S3Client(s3_test_bucket()), f"test-{uuid.uuid4().hex}/logs")
+
+
+@pytest.fixture
+def down_bucket(log_bucket: LogBucket) -> LogBucket:
+    """The same log store with its endpoint a loopback port nothing listens on."""
+    bucket = replace(log_bucket.client.bucket, endpoint=f"http://127.0.0.1:{closed_port()}")
+    return LogBucket(S3Client(bucket), log_bucket.prefix)
 
 
 @pytest.fixture

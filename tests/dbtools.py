@@ -5,6 +5,7 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from flask import Flask
@@ -12,6 +13,8 @@ from sqlalchemy import inspect, text
 
 from circle.app import create_app
 from circle.extensions import db
+from circle.logbucket import LogBucket
+from circle.s3 import Bucket
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 DATABASES = {
@@ -49,6 +52,38 @@ def require_redis(why: str) -> None:
         if IN_CI:
             pytest.fail(f"{message} (CI=true: nothing may be skipped)")
         pytest.skip(message)
+
+
+# The S3 bucket the log store tests use: http://ACCESS:SECRET@HOST:PORT/BUCKET (tests/s3/setup.sh prints it).
+S3_URL = os.environ.get("CIRCLE_TEST_S3_URL", "")
+
+
+def s3_test_bucket() -> Bucket:
+    """Return the test bucket of CIRCLE_TEST_S3_URL; skip (fail under CI) when it is unset or does not answer."""
+    import requests
+
+    parts = urlsplit(S3_URL)
+    endpoint = f"{parts.scheme}://{parts.hostname}:{parts.port}"
+    try:
+        if not S3_URL:
+            raise ValueError("CIRCLE_TEST_S3_URL is not set (bash tests/s3/setup.sh starts a server and prints it)")
+        requests.get(endpoint, timeout=5).close()
+    except (ValueError, requests.RequestException) as err:
+        message = f"the S3 log store tests need a server: {err}"
+        if IN_CI:
+            pytest.fail(f"{message} (CI=true: nothing may be skipped)")
+        pytest.skip(message)
+    return Bucket(endpoint=endpoint, region="us-east-1", name=parts.path.strip("/"),
+                  access_key=unquote(parts.username or ""), secret_key=unquote(parts.password or ""))
+
+
+def has_object(store: LogBucket, proc_id: int) -> bool:
+    """Tell whether the bucket holds the log object of a proc."""
+    answer = store.client.get(store.key(proc_id), 0, 0)
+    if answer is None:
+        return False
+    answer.close()
+    return True
 
 
 def reset_schema(app: Flask) -> None:

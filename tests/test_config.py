@@ -7,6 +7,7 @@ import pytest
 
 from circle import config, crypto
 from circle.errors import SettingsError
+from circle.s3 import Bucket
 
 
 def _load(tmp_path: Path, **env: str) -> config.Settings:
@@ -26,8 +27,47 @@ def test_log_settings_accept_a_cap_and_the_file_store(tmp_path: Path):
     assert (settings.log_max_bytes, settings.log_store) == (1000, "file")
 
 
+def test_the_s3_settings_fall_back_to_the_usual_aws_variables(tmp_path: Path):
+    """Unset CIRCLE_S3_* settings are read from AWS_ENDPOINT_URL_S3, AWS_REGION, AWS_ACCESS_KEY_ID and
+    AWS_SECRET_ACCESS_KEY (or AWS_ENDPOINT_URL, AWS_DEFAULT_REGION); a CIRCLE_S3_* setting wins."""
+    aws = {"AWS_ENDPOINT_URL": "http://127.0.0.1:9000", "AWS_DEFAULT_REGION": "eu-north-1",
+           "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "from-aws"}
+    bucket = _load(tmp_path, CIRCLE_LOG_STORE="s3://logs", **aws).log_bucket
+    assert bucket == Bucket(endpoint="http://127.0.0.1:9000", region="eu-north-1", name="logs", access_key="AKID",
+                            secret_key="from-aws")
+    bucket = _load(tmp_path, CIRCLE_LOG_STORE="s3://logs", CIRCLE_S3_SECRET_KEY="mine", AWS_REGION="eu-west-1",
+                   **aws).log_bucket
+    assert bucket is not None and (bucket.secret_key, bucket.region) == ("mine", "eu-west-1")
+
+
+S3_KEYS = {"CIRCLE_S3_ACCESS_KEY": "AKID", "CIRCLE_S3_SECRET_KEY": "very-secret"}
+
+
+def test_an_s3_log_store_names_its_bucket_prefix_endpoint_and_keys(tmp_path: Path):
+    """s3://BUCKET/PREFIX with both keys gives the bucket (AWS's endpoint for the region by default), secret unshown."""
+    settings = _load(tmp_path, CIRCLE_LOG_STORE="s3://ci-logs/circle/steps/", CIRCLE_S3_REGION="eu-west-3", **S3_KEYS)
+    assert settings.log_bucket is not None and settings.log_prefix == "circle/steps"
+    assert (settings.log_bucket.endpoint, settings.log_bucket.region, settings.log_bucket.name) == (
+        "https://s3.eu-west-3.amazonaws.com", "eu-west-3", "ci-logs")
+    assert "very-secret" not in repr(settings) and "AKID" in repr(settings)
+    local = _load(tmp_path, CIRCLE_LOG_STORE="s3://ci-logs", CIRCLE_S3_ENDPOINT="http://127.0.0.1:7480/", **S3_KEYS)
+    assert local.log_bucket is not None
+    assert (local.log_bucket.endpoint, local.log_prefix) == ("http://127.0.0.1:7480", "")
+    assert _load(tmp_path, CIRCLE_LOG_STORE="file").log_bucket is None
+
+
 @pytest.mark.parametrize(("env", "message"), [
-    ({"CIRCLE_LOG_STORE": "s3://bucket/logs"}, "CIRCLE_LOG_STORE must be empty (the database) or file"),
+    ({"CIRCLE_LOG_STORE": "bucket"}, "CIRCLE_LOG_STORE must be empty (the database), file or s3://BUCKET/PREFIX, "
+                                     "not 'bucket'"),
+    ({"CIRCLE_LOG_STORE": "s3://", **S3_KEYS}, "CIRCLE_LOG_STORE 's3://' does not name a bucket: s3://BUCKET/PREFIX"),
+    ({"CIRCLE_LOG_STORE": "s3://Logs_Bucket/x", **S3_KEYS},
+     "CIRCLE_LOG_STORE 's3://Logs_Bucket/x' does not name a bucket"),
+    ({"CIRCLE_LOG_STORE": "s3://logs"}, "CIRCLE_LOG_STORE=s3://… needs CIRCLE_S3_ACCESS_KEY and CIRCLE_S3_SECRET_KEY"),
+    ({"CIRCLE_LOG_STORE": "s3://logs", "CIRCLE_S3_ACCESS_KEY": "AKID"}, "needs CIRCLE_S3_ACCESS_KEY and"),
+    ({"CIRCLE_LOG_STORE": "s3://logs", "CIRCLE_S3_ENDPOINT": "127.0.0.1:7480", **S3_KEYS},
+     "CIRCLE_S3_ENDPOINT must be an http:// or https:// URL of a host, not '127.0.0.1:7480'"),
+    ({"CIRCLE_LOG_STORE": "s3://logs", "CIRCLE_S3_ENDPOINT": "http://k:s@127.0.0.1:7480", **S3_KEYS},
+     "CIRCLE_S3_ENDPOINT must be an http:// or https:// URL of a host"),
     ({"CIRCLE_LOG_MAX_BYTES": "lots"}, "CIRCLE_LOG_MAX_BYTES must be a whole number"),
     ({"CIRCLE_LOG_MAX_BYTES": "0"}, "CIRCLE_LOG_MAX_BYTES must be at least 1"),
 ])

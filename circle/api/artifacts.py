@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
+import logging
 import posixpath
 import re
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, TypeVar
 
 from flask import Blueprint, Response, send_file, stream_with_context
 
 from circle.api.auth import require_user
 from circle.api.logzip import entry_names, stream_zip
 from circle.api.routing import api_route, slice_page
-from circle.errors import NotFound
+from circle.errors import LogStoreError, NotFound
 from circle.hub import hub
 from circle.logstream import MAX_PAGE
 from circle.models import Build, File
@@ -34,6 +36,9 @@ from circle.store import builds, files
 from circle.store.base import Page
 from circle.store.logbatch import Line
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
 bp = Blueprint("artifacts", __name__)
 
 ITEM = "/api/repos/<int:repo_id>/builds/<int:number>"
@@ -44,14 +49,34 @@ def _build(repo_id: int, number: int) -> Build:
     return builds.get_by_number(repo_for(require_user(), repo_id).id, number)
 
 
+def _told(pages: Iterator[list[Line]], *, midway: bool = False) -> Iterator[list[Line]]:
+    """Yield the pages; when the log store fails after the answer began (`midway`: it had already), end with
+    one line saying so instead of breaking off. A failure before that is raised: it becomes an error answer."""
+    try:
+        for page in pages:
+            yield page
+            midway = True
+    except LogStoreError as err:
+        if not midway:
+            raise
+        log.warning("a log read stopped midway: %s", err)
+        yield [(-1, 0, f"circle: the rest of this log could not be read: {err}")]
+
+
+def _started(chunks: Iterator[T]) -> Iterator[T]:
+    """Return `chunks` with its first item made now, so a failure before any output is an error answer."""
+    first = next(chunks, None)
+    return itertools.chain(() if first is None else (first,), chunks)
+
+
 def _text(pages: Iterator[list[Line]]) -> Response:
     """Return a chunked plain-text answer writing a page of lines at a time, one line each."""
     def chunks() -> Iterator[str]:
         """Yield the text of each page."""
-        for page in pages:
+        for page in _told(pages):
             yield "".join(out if out.endswith("\n") else f"{out}\n" for _, _, out in page)
 
-    return Response(stream_with_context(chunks()), mimetype="text/plain")
+    return Response(stream_with_context(_started(chunks())), mimetype="text/plain")
 
 
 @api_route(bp, "GET", f"{ITEM}/logs/<int:pid>", query=LogQuery, answer=LogLineSchema, many=True,
@@ -73,7 +98,9 @@ def get_logs_zip(repo_id: int, number: int, query: dict[str, Any]) -> Response:
     build = builds.get_by_number(repo.id, number)
     entries = [(proc.id, name) for proc, name in entry_names(builds.list_procs(build.id))]
     name = f"{re.sub(r'[^A-Za-z0-9._-]', '-', repo.full_name)}-{number}-logs.zip"
-    return Response(stream_with_context(stream_zip(entries, lambda proc_id: hub().logs.pages(proc_id))),
+    first = entries[0][0] if entries else None
+    chunks = stream_zip(entries, lambda proc_id: _told(hub().logs.pages(proc_id), midway=proc_id != first))
+    return Response(stream_with_context(_started(chunks)),
                     mimetype="application/zip", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

@@ -98,13 +98,13 @@ def logs(ws: Any, repo_id: int, number: int, pid: int) -> None:
         assert proc is not None  # a proc goes only with its build, after its log ended
         return proc.state in states.FINAL
 
-    for message in hub().logs.tail(proc_id, finished):
-        try:
+    try:
+        for message in hub().logs.tail(proc_id, finished):  # a log store that fails is refused like access
             access.require(repo_id)
-        except CircleError as err:
-            _refuse(ws, err)
-            return
-        ws.send(message)
+            ws.send(message)
+    except CircleError as err:
+        _refuse(ws, err)
+        return
     ws.close()
 
 

@@ -10,6 +10,7 @@ from circle.models import Build, File, LogEntry, Proc, Repo, Task
 from circle.models.types import now
 from circle.service import retention
 from circle.store import builds, files, repos, scms, users
+from dbtools import has_object
 
 DAY = 86400
 
@@ -132,3 +133,19 @@ def test_the_log_files_of_deleted_builds_go_too(app, tmp_path, monkeypatch: pyte
     assert all(files.path(step).exists() for step in steps)
     retention.purge(policy=retention.Policy(days=30, keep_min=1, artifact_days=0))
     assert not files.path(steps[0]).exists() and files.path(steps[1]).exists()
+
+
+def test_the_log_objects_of_deleted_builds_go_too(app, log_bucket, monkeypatch: pytest.MonkeyPatch):
+    """With the S3 log store a purged build's finished logs leave the bucket; a kept build's stay."""
+    monkeypatch.setattr(hub().logs, "files", log_bucket)
+    repo = _repo("x")
+    steps = []
+    for number in (1, 2):
+        build_id = _build(repo, number, with_rows=True)
+        steps.append(builds.get_proc_by_pid(build_id, 2).id)
+        hub().logs.close(steps[-1])
+        db.session.commit()
+    assert all(has_object(log_bucket, step) for step in steps)
+    retention.purge(policy=retention.Policy(days=30, keep_min=1, artifact_days=0))
+    assert not has_object(log_bucket, steps[0])
+    assert [line[2] for page in hub().logs.pages(steps[1]) for line in page]
