@@ -69,6 +69,29 @@ class InvalidInput(CircleError):
         super().__init__(message)
         self.fields = fields or {}
 
+    @classmethod
+    def of_fields(cls, messages: dict | list) -> InvalidInput:
+        """Return the error of messages per field (nested as a schema gives them), summed up in its text."""
+        fields = flatten(messages)
+        return cls("invalid input: " + "; ".join(f"{name}: {text}" for name, text in fields.items()), fields)
+
+
+def flatten(messages: object, prefix: str = "") -> dict[str, str]:
+    """Turn nested messages per field into {"branches.include.0": "Not a valid string."}."""
+    if isinstance(messages, dict):
+        flat: dict[str, str] = {}
+        for key, value in messages.items():
+            flat.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    if isinstance(messages, (list, tuple)):
+        if all(isinstance(m, str) for m in messages):
+            return {prefix: " ".join(messages)}
+        flat = {}
+        for index, value in enumerate(messages):
+            flat.update(flatten(value, f"{prefix}.{index}" if prefix else str(index)))
+        return flat
+    return {prefix: str(messages)}
+
 
 class Unauthorized(CircleError):
     """No or bad credentials."""

@@ -14,6 +14,9 @@ from typing import Any
 INT_MIN = -(2**31)
 INT_MAX = 2**31 - 1
 MAX_DEPTH = 64
+# The newest builds a log search looks through by default and at most, and the matches it answers at most.
+SEARCH_BUILDS, MAX_SEARCH_BUILDS = 20, 100
+SEARCH_MATCHES, MAX_SEARCH_MATCHES = 100, 1000
 
 
 class TooDeep(ValueError):

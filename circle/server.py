@@ -91,6 +91,8 @@ def _embedded_agents(app: Flask, port: int, count: int) -> list:
     Each is named after its server (`embedded-1@host:port`): a restart finds its old row again, and several
     servers on one database keep apart agents (an agent's name is its identity).
     """
+    if not count:
+        return []  # the agent's modules (the RPC client, requests, the pipeline runtime) stay unloaded
     from circle.agent.options import AgentOptions, parse_labels
     from circle.agent.runner import Agent
 

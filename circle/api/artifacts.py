@@ -18,18 +18,9 @@ from circle.api.logzip import entry_names, stream_zip
 from circle.api.routing import api_route, slice_page
 from circle.errors import LogStoreError, NotFound
 from circle.hub import hub
+from circle.limits import MAX_SEARCH_BUILDS, MAX_SEARCH_MATCHES
 from circle.logstream import MAX_PAGE
 from circle.models import Build, File
-from circle.schemas.files import FileSchema
-from circle.schemas.logs import (
-    MAX_SEARCH_BUILDS,
-    MAX_SEARCH_MATCHES,
-    LogArchiveQuery,
-    LogLineSchema,
-    LogMatchSchema,
-    LogQuery,
-    LogSearchQuery,
-)
 from circle.service import logsearch
 from circle.service.permissions import repo_for
 from circle.store import builds, files
@@ -79,7 +70,7 @@ def _text(pages: Iterator[list[Line]]) -> Response:
     return Response(stream_with_context(_started(chunks())), mimetype="text/plain")
 
 
-@api_route(bp, "GET", f"{ITEM}/logs/<int:pid>", query=LogQuery, answer=LogLineSchema, many=True,
+@api_route(bp, "GET", f"{ITEM}/logs/<int:pid>", query="logs.LogQuery", answer="logs.LogLineSchema", many=True,
            media="application/json, text/plain")
 def get_log(repo_id: int, number: int, pid: int, query: dict[str, Any]) -> Response:
     """Return a page of a proc's log: lines with pos > `after`, at most `limit` (`?format=text`: all, as plain text)."""
@@ -91,7 +82,7 @@ def get_log(repo_id: int, number: int, pid: int, query: dict[str, Any]) -> Respo
                     mimetype="application/json")
 
 
-@api_route(bp, "GET", f"{ITEM}/logs", query=LogArchiveQuery, media="application/zip")
+@api_route(bp, "GET", f"{ITEM}/logs", query="logs.LogArchiveQuery", media="application/zip")
 def get_logs_zip(repo_id: int, number: int, query: dict[str, Any]) -> Response:
     """Download every step's log of a build as one zip (`workflow/step.log` each), streamed page by page."""
     repo = repo_for(require_user(), repo_id)
@@ -104,7 +95,7 @@ def get_logs_zip(repo_id: int, number: int, query: dict[str, Any]) -> Response:
                     mimetype="application/zip", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@api_route(bp, "GET", "/api/repos/<int:repo_id>/logs/search", query=LogSearchQuery, answer=LogMatchSchema,
+@api_route(bp, "GET", "/api/repos/<int:repo_id>/logs/search", query="logs.LogSearchQuery", answer="logs.LogMatchSchema",
            many=True)
 def search_logs(repo_id: int, query: dict[str, Any]) -> list[logsearch.LogMatch]:
     """Find log lines holding a text in the repo's newest builds, newest build first."""
@@ -113,7 +104,7 @@ def search_logs(repo_id: int, query: dict[str, Any]) -> list[logsearch.LogMatch]
                             limit=min(query["limit"], MAX_SEARCH_MATCHES))
 
 
-@api_route(bp, "GET", f"{ITEM}/files", paginated=True, answer=FileSchema)
+@api_route(bp, "GET", f"{ITEM}/files", paginated=True, answer="files.FileSchema")
 def list_files(repo_id: int, number: int, page: Page) -> tuple[list[File], int]:
     """List a build's artifacts, oldest first."""
     return slice_page(files.list_by_build(_build(repo_id, number).id), page)

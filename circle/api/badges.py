@@ -13,7 +13,6 @@ from flask import Blueprint, Response, current_app
 from circle import states
 from circle.api.routing import api_route
 from circle.models import Build, Repo
-from circle.schemas.badges import BadgeQuery
 from circle.store import builds, repos
 
 bp = Blueprint("badges", __name__)
@@ -57,7 +56,7 @@ def cc_xml(repo: Repo, build: Build | None, host: str) -> str:
     return ElementTree.tostring(root, encoding="unicode", xml_declaration=True)
 
 
-@api_route(bp, "GET", "/api/badges/<int:repo_id>/status.svg", auth="public", query=BadgeQuery,
+@api_route(bp, "GET", "/api/badges/<int:repo_id>/status.svg", auth="public", query="badges.BadgeQuery",
            media="image/svg+xml")
 def status_svg(repo_id: int, query: dict[str, Any]) -> Response:
     """Return the status badge of the repo's latest build."""
@@ -65,7 +64,7 @@ def status_svg(repo_id: int, query: dict[str, Any]) -> Response:
     return Response(svg(build.status if build else None), mimetype="image/svg+xml", headers=NO_CACHE)
 
 
-@api_route(bp, "GET", "/api/badges/<int:repo_id>/cc.xml", auth="public", query=BadgeQuery,
+@api_route(bp, "GET", "/api/badges/<int:repo_id>/cc.xml", auth="public", query="badges.BadgeQuery",
            media="application/xml")
 def cc_tray(repo_id: int, query: dict[str, Any]) -> Response:
     """Return the repo's latest build in CruiseControl cctray XML."""

@@ -5,11 +5,10 @@ import logging
 from http import HTTPStatus
 
 from flask import Flask, Response, jsonify
-from marshmallow import ValidationError
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from circle.errors import CircleError, InvalidInput, TooManyRequests
+from circle.errors import CircleError, InvalidInput, TooManyRequests, flatten
 from circle.metrics import DB_ERRORS
 
 log = logging.getLogger(__name__)
@@ -27,23 +26,6 @@ def error_response(status: int, message: str, **extra: object) -> Response:
     return response
 
 
-def flatten(messages: object, prefix: str = "") -> dict[str, str]:
-    """Turn marshmallow's nested messages into {"branches.include.0": "Not a valid string."}."""
-    if isinstance(messages, dict):
-        flat: dict[str, str] = {}
-        for key, value in messages.items():
-            flat.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-        return flat
-    if isinstance(messages, (list, tuple)):
-        if all(isinstance(m, str) for m in messages):
-            return {prefix: " ".join(messages)}
-        flat = {}
-        for index, value in enumerate(messages):
-            flat.update(flatten(value, f"{prefix}.{index}" if prefix else str(index)))
-        return flat
-    return {prefix: str(messages)}
-
-
 def _circle_error(err: CircleError) -> Response:
     """Answer a deliberate circle error (401s say how to authenticate, 429s when to try again)."""
     extra = {"fields": flatten(err.fields)} if isinstance(err, InvalidInput) and err.fields else {}
@@ -53,13 +35,6 @@ def _circle_error(err: CircleError) -> Response:
     if isinstance(err, TooManyRequests):
         response.headers["Retry-After"] = str(err.retry_after)
     return response
-
-
-def _validation_error(err: ValidationError) -> Response:
-    """Answer invalid input with a message per field."""
-    fields = flatten(err.messages)
-    summary = "; ".join(f"{name}: {text}" for name, text in fields.items())
-    return error_response(400, f"invalid input: {summary}", fields=fields)
 
 
 def _http_error(err: HTTPException) -> Response:
@@ -83,7 +58,6 @@ def _data_error(err: DataError) -> Response:
 def register(app: Flask) -> None:
     """Install the JSON error handlers on `app`."""
     app.register_error_handler(CircleError, _circle_error)
-    app.register_error_handler(ValidationError, _validation_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(OperationalError, _database_error)
     app.register_error_handler(DataError, _data_error)

@@ -1,19 +1,24 @@
 """GET /api/openapi.json: the OpenAPI 3 document, generated from the route table and the schemas;
-GET /api/schema/pipeline.json: the JSON Schema of pipeline files, for editors."""
+GET /api/schema/pipeline.json: the JSON Schema of pipeline files, for editors.
+
+Both are built on request: `document` imports the walk over marshmallow schemas (circle.api.jsonschema) then,
+so the start loads neither (see circle.api.routing).
+"""
 from __future__ import annotations
 
 import re
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, jsonify
 
 from circle import __version__
-from circle.api.jsonschema import Components
-from circle.api.routing import JSON, ROUTES, Route, api_route
+from circle.api.routing import JSON, PAGE_QUERY, ROUTES, Route, api_route, schema
 from circle.limits import INT_MAX
-from circle.schemas import PageQuery
 from circle.service.pipelines import pipeline_schema
+
+if TYPE_CHECKING:
+    from circle.api.jsonschema import Components
 
 bp = Blueprint("openapi", __name__)
 
@@ -36,13 +41,12 @@ def openapi_path(rule: str) -> str:
     return PARAM.sub(lambda m: "{" + m.group(2) + "}", rule)
 
 
-def _parameters(route: Route) -> list[dict[str, Any]]:
+def _parameters(route: Route, components: Components) -> list[dict[str, Any]]:
     """Return the path and query parameters of a route."""
     params = [{"name": name, "in": "path", "required": True, "schema": dict(CONVERTERS.get(conv, {"type": "string"}))}
               for conv, name in PARAM.findall(route.rule)]
-    components = Components()
-    for schema in ([PageQuery] if route.paginated else []) + ([route.query] if route.query else []):
-        for name, field in schema().fields.items():
+    for query in ([PAGE_QUERY] if route.paginated else []) + ([route.query] if route.query else []):
+        for name, field in schema(query)().fields.items():
             param: dict[str, Any] = {"name": name, "in": "query", "required": field.required,
                                      "schema": components.field(field)}
             if "description" in param["schema"]:
@@ -57,9 +61,9 @@ def _success(route: Route, components: Components) -> dict[str, Any]:
     if route.status == 204:
         return answer
     if route.answer is not None:
-        item = components.ref(route.answer)
-        schema = {"type": "array", "items": item} if route.many else item
-        answer["content"] = {JSON: {"schema": schema}}
+        item = components.ref(schema(route.answer))
+        shape = {"type": "array", "items": item} if route.many else item
+        answer["content"] = {JSON: {"schema": shape}}
         if route.media != JSON:
             answer["content"].update({m.strip(): {} for m in route.media.split(",") if m.strip() != JSON})
     else:
@@ -79,12 +83,12 @@ def _operation(route: Route, components: Components) -> dict[str, Any]:
     }
     if route.auth == "admin":
         operation["description"] = "Administrators only."
-    params = _parameters(route)
+    params = _parameters(route, components)
     if params:
         operation["parameters"] = params
     if route.body is not None:
         operation["requestBody"] = {"required": not route.partial, "content": {
-            JSON: {"schema": components.ref(route.body, partial=route.partial)}}}
+            JSON: {"schema": components.ref(schema(route.body), partial=route.partial)}}}
     if route.files:
         form = {"type": "object", "required": list(route.files),
                 "properties": {name: {"type": "string", "format": "binary"} for name in route.files}}
@@ -97,6 +101,8 @@ def _operation(route: Route, components: Components) -> dict[str, Any]:
 
 def document(host: str) -> dict[str, Any]:
     """Return the OpenAPI 3 document of every route in the table."""
+    from circle.api.jsonschema import Components
+
     components = Components()
     paths: dict[str, dict[str, Any]] = {}
     for route in ROUTES:

@@ -8,7 +8,6 @@ from flask import Blueprint
 from circle.api.auth import require_user
 from circle.api.routing import api_route
 from circle.models import Registry
-from circle.schemas.registries import RegistryPatchSchema, RegistrySchema
 from circle.service.permissions import ADMIN, repo_for
 from circle.store import secrets
 from circle.store.base import Page
@@ -18,7 +17,7 @@ bp = Blueprint("registries", __name__)
 ITEM = "/api/repos/<int:repo_id>/registries/<address>"
 
 
-@api_route(bp, "GET", "/api/repos/<int:repo_id>/registries", paginated=True, answer=RegistrySchema,
+@api_route(bp, "GET", "/api/repos/<int:repo_id>/registries", paginated=True, answer="registries.RegistrySchema",
            errors=(403,))
 def list_registries(repo_id: int, page: Page) -> tuple[list[Registry], int]:
     """List a repo's registry credentials (never passwords)."""
@@ -26,14 +25,16 @@ def list_registries(repo_id: int, page: Page) -> tuple[list[Registry], int]:
     return secrets.list_registries(repo.id, page), secrets.count_registries(repo.id)
 
 
-@api_route(bp, "POST", "/api/repos/<int:repo_id>/registries", body=RegistrySchema, answer=RegistrySchema,
+@api_route(bp, "POST", "/api/repos/<int:repo_id>/registries", body="registries.RegistrySchema",
+           answer="registries.RegistrySchema",
            status=201, errors=(403, 409))
 def create_registry(repo_id: int, body: dict[str, Any]) -> Registry:
     """Add credentials for pulling images from a registry."""
     return secrets.create_registry(repo_id=repo_for(require_user(), repo_id, ADMIN).id, **body)
 
 
-@api_route(bp, "PATCH", ITEM, body=RegistryPatchSchema, partial=True, answer=RegistrySchema, errors=(403,))
+@api_route(bp, "PATCH", ITEM, body="registries.RegistryPatchSchema", partial=True, answer="registries.RegistrySchema",
+           errors=(403,))
 def update_registry(repo_id: int, address: str, body: dict[str, Any]) -> Registry:
     """Change a registry's username or password."""
     registry = secrets.get_registry_by_address(repo_for(require_user(), repo_id, ADMIN).id, address)

@@ -7,21 +7,27 @@ through the answer schema. The OpenAPI document is generated from the same table
 
 A view returns: a model (or list) to dump; `(rows, total)` for a paginated list; None for 204;
 or a ready Response (downloads, plain text, badges).
+
+Routes name their schemas (`answer="builds.BuildSchema"`: the class BuildSchema of circle.schemas.builds) and
+`schema` imports them on first use, so the server starts, and answers /healthz, without marshmallow and the
+schema modules: they load with the first request that reads a body or query, or dumps an answer.
 """
 from __future__ import annotations
 
 import functools
+import importlib
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from flask import Blueprint, Response, jsonify, request
-from marshmallow import Schema
 
 from circle.api.auth import require_admin, require_user
 from circle.errors import InvalidInput, TooLarge
 from circle.limits import TooDeep, decode_json
-from circle.schemas import PageQuery
 from circle.store.base import Page, transaction
+
+if TYPE_CHECKING:
+    from circle.schemas import Checked
 
 BODY_LIMIT = 1024 * 1024
 JSON = "application/json"
@@ -38,11 +44,11 @@ class Route:
     summary: str
     tag: str
     auth: str
-    body: type[Schema] | None
+    body: str | None
     partial: bool
-    query: type[Schema] | None
+    query: str | None
     paginated: bool
-    answer: type[Schema] | None
+    answer: str | None
     many: bool
     status: int
     media: str
@@ -51,9 +57,18 @@ class Route:
 
 
 ROUTES: list[Route] = []
+SCHEMAS = "circle.schemas"
+PAGE_QUERY = "PageQuery"
 
 
-def load_body(schema: type[Schema], partial: bool = False) -> dict[str, Any]:
+@functools.cache
+def schema(name: str) -> type[Checked]:
+    """Return the schema class a route names (`module.Class` in circle.schemas), importing it on first use."""
+    module, _, cls = name.rpartition(".")
+    return getattr(importlib.import_module(f"{SCHEMAS}.{module}" if module else SCHEMAS), cls)
+
+
+def load_body(name: str, partial: bool = False) -> dict[str, Any]:
     """Parse the JSON object body through `schema`; 400 when malformed or too deep, 413 when over BODY_LIMIT."""
     raw = request.get_data(cache=True)
     if len(raw) > BODY_LIMIT:
@@ -70,12 +85,12 @@ def load_body(schema: type[Schema], partial: bool = False) -> dict[str, Any]:
             raise InvalidInput(f"the body is not valid JSON: {err}") from None
     if not isinstance(data, dict):
         raise InvalidInput("the body must be a JSON object")
-    return schema().load(data, partial=partial)
+    return schema(name).read(data, partial=partial)
 
 
 def load_page() -> Page:
     """Return the `?page=&per_page=` of the request (per_page capped at 200)."""
-    args = PageQuery().load(request.args)
+    args = schema(PAGE_QUERY).read(request.args)
     return Page(args["page"], args["per_page"])
 
 
@@ -84,7 +99,7 @@ def slice_page(items: list[Any], page: Page) -> tuple[list[Any], int]:
     return items[page.offset:page.offset + page.limit], len(items)
 
 
-def _errors(rule: str, auth: str, body: type[Schema] | None, query: type[Schema] | None,
+def _errors(rule: str, auth: str, body: str | None, query: str | None,
             paginated: bool, extra: tuple[int, ...]) -> tuple[int, ...]:
     """Return the error statuses a route can answer."""
     codes = set(extra)
@@ -112,16 +127,16 @@ def _answer(route: Route, result: Any) -> Response:
         result, total = result
     if route.answer is None:
         raise TypeError(f"{route.endpoint} returned data but declares no answer schema")
-    response = jsonify(route.answer(many=route.many).dump(result))
+    response = jsonify(schema(route.answer)(many=route.many).dump(result))
     response.status_code = route.status
     if total is not None:
         response.headers["X-Total-Count"] = str(total)
     return response
 
 
-def api_route(bp: Blueprint, method: str, rule: str, *, auth: str = "user", body: type[Schema] | None = None,
-              partial: bool = False, query: type[Schema] | None = None, paginated: bool = False,
-              answer: type[Schema] | None = None, many: bool = False, status: int = 200, media: str = JSON,
+def api_route(bp: Blueprint, method: str, rule: str, *, auth: str = "user", body: str | None = None,
+              partial: bool = False, query: str | None = None, paginated: bool = False,
+              answer: str | None = None, many: bool = False, status: int = 200, media: str = JSON,
               errors: tuple[int, ...] = (), files: tuple[str, ...] = ()
               ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated view for `method rule` on `bp` and record it in ROUTES.
@@ -147,7 +162,7 @@ def api_route(bp: Blueprint, method: str, rule: str, *, auth: str = "user", body
             if body is not None:
                 kwargs["body"] = load_body(body, partial)
             if query is not None:
-                kwargs["query"] = query().load(request.args)
+                kwargs["query"] = schema(query).read(request.args)
             if paginated:
                 kwargs["page"] = load_page()
             with transaction(route.endpoint):

@@ -9,7 +9,6 @@ from circle.api.auth import require_user
 from circle.api.routing import api_route
 from circle.errors import Conflict, NotFound
 from circle.models import Secret
-from circle.schemas.secrets import SecretPatchSchema, SecretSchema
 from circle.service.permissions import ADMIN, repo_for
 from circle.store import secrets
 from circle.store.base import Page
@@ -19,14 +18,15 @@ bp = Blueprint("secrets", __name__)
 ITEM = "/api/repos/<int:repo_id>/secrets/<name>"
 
 
-@api_route(bp, "GET", "/api/repos/<int:repo_id>/secrets", paginated=True, answer=SecretSchema, errors=(403,))
+@api_route(bp, "GET", "/api/repos/<int:repo_id>/secrets", paginated=True, answer="secrets.SecretSchema", errors=(403,))
 def list_secrets(repo_id: int, page: Page) -> tuple[list[Secret], int]:
     """List a repo's secrets (names, events and images; never values)."""
     repo = repo_for(require_user(), repo_id, ADMIN)
     return secrets.list_by_repo(repo.id, page), secrets.count_by_repo(repo.id)
 
 
-@api_route(bp, "POST", "/api/repos/<int:repo_id>/secrets", body=SecretSchema, answer=SecretSchema, status=201,
+@api_route(bp, "POST", "/api/repos/<int:repo_id>/secrets", body="secrets.SecretSchema", answer="secrets.SecretSchema",
+           status=201,
            errors=(403, 409))
 def create_secret(repo_id: int, body: dict[str, Any]) -> Secret:
     """Add a secret; names are unique per repo regardless of case."""
@@ -38,7 +38,8 @@ def create_secret(repo_id: int, body: dict[str, Any]) -> Secret:
     raise Conflict(f"{repo.full_name} already has a secret named {taken.name!r}")
 
 
-@api_route(bp, "PATCH", ITEM, body=SecretPatchSchema, partial=True, answer=SecretSchema, errors=(403,))
+@api_route(bp, "PATCH", ITEM, body="secrets.SecretPatchSchema", partial=True, answer="secrets.SecretSchema",
+           errors=(403,))
 def update_secret(repo_id: int, name: str, body: dict[str, Any]) -> Secret:
     """Change a secret's value, events or images."""
     secret = secrets.get_by_name(repo_for(require_user(), repo_id, ADMIN).id, name)

@@ -8,20 +8,19 @@ from flask import Blueprint
 from circle.api.auth import require_user
 from circle.api.routing import api_route, slice_page
 from circle.models import Token
-from circle.schemas.tokens import NewTokenSchema, TokenCreateSchema, TokenSchema
 from circle.store import users
 from circle.store.base import Page
 
 bp = Blueprint("tokens", __name__)
 
 
-@api_route(bp, "GET", "/api/user/tokens", paginated=True, answer=TokenSchema)
+@api_route(bp, "GET", "/api/user/tokens", paginated=True, answer="tokens.TokenSchema")
 def list_tokens(page: Page) -> tuple[list[Token], int]:
     """List the caller's tokens (names, last use, expiry; never the secrets)."""
     return slice_page(users.list_tokens(require_user()), page)
 
 
-@api_route(bp, "POST", "/api/user/tokens", body=TokenCreateSchema, answer=NewTokenSchema, status=201)
+@api_route(bp, "POST", "/api/user/tokens", body="tokens.TokenCreateSchema", answer="tokens.NewTokenSchema", status=201)
 def create_token(body: dict[str, Any]) -> dict[str, Any]:
     """Create a token for the caller; the answer carries its secret, shown this once only."""
     token, secret = users.issue_token(require_user(), body["name"], body["expires_in"])

@@ -10,14 +10,14 @@ from flask import Blueprint, request
 from circle.api.routing import api_route
 from circle.errors import InvalidInput
 from circle.models import File
-from circle.schemas.files import FileSchema, UploadQuery
 from circle.service import reports
 from circle.service.uploads import step_for
 
 bp = Blueprint("uploads", __name__)
 
 
-@api_route(bp, "POST", "/api/upload/<token>", auth="public", query=UploadQuery, answer=FileSchema, status=201,
+@api_route(bp, "POST", "/api/upload/<token>", auth="public", query="files.UploadQuery", answer="files.FileSchema",
+           status=201,
            files=("file",), errors=(400, 403, 413))
 def upload(token: str, query: dict[str, Any]) -> File:
     """Store the multipart `file` on the build of the running step the token names, recording the step."""

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, TextIO
 from circle.cli.metadata_flags import add_metadata_flags, metadata_from_args
 from circle.cli.pipeline import read_files
 from circle.compiler import DEFAULT_CLONE_IMAGE
-from circle.compiler.workflows import DEFAULT_DIR, DEFAULT_FILES, PipelineFile, compile_files, runs_after
+from circle.compiler.files import DEFAULT_DIR, DEFAULT_FILES, PipelineFile, runs_after
+from circle.compiler.workflows import compile_files
 from circle.errors import InvalidInput, NotFound
 from circle.pipeline.collect import Collected
 from circle.pipeline.errors import PipelineError

@@ -10,8 +10,8 @@ from typing import Any
 
 from circle.cli.metadata_flags import add_metadata_flags, metadata_from_args
 from circle.compiler import DEFAULT_CLONE_IMAGE
-from circle.compiler.document import decode
-from circle.compiler.workflows import PIPELINE_SUFFIXES, PipelineFile, compile_files, lint_files
+from circle.compiler.files import PIPELINE_SUFFIXES, PipelineFile, decode
+from circle.compiler.workflows import compile_files, lint_files
 from circle.errors import CompileError, InvalidInput
 
 log = logging.getLogger(__name__)

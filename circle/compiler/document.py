@@ -8,7 +8,6 @@ from circle.compiler import drone08, woodpecker
 from circle.compiler.model import DRONE08, WOODPECKER, PipelineDef
 from circle.compiler.values import Reader, shape
 from circle.compiler.yamlnodes import Mapping, Node, Scalar, Sequence, YamlError, load
-from circle.errors import CompileError, Problem
 
 log = logging.getLogger(__name__)
 
@@ -54,17 +53,6 @@ def load_root(text: str, reader: Reader) -> Mapping | None:
         reader.problem(root, f"a pipeline file is a mapping with `steps:` (or `pipeline:`), not {shape(root)}")
         return None
     return root
-
-
-def decode(data: bytes, filename: str) -> str:
-    """Return a pipeline file's text; raise CompileError at the first byte that is not UTF-8."""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        col = len(data[data.rfind(b"\n", 0, err.start) + 1:err.start].decode("utf-8", "replace")) + 1
-        problem = Problem(filename, line, col, f"the file is not UTF-8 text (byte 0x{data[err.start]:02X})")
-        raise CompileError([problem]) from None
 
 
 def _indenting_tab(text: str, line: int) -> int | None:

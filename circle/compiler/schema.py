@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from circle.compiler import document, drone08, matrix, steps, woodpecker, workflows
+from circle.compiler import document, drone08, files, matrix, steps, woodpecker
 from circle.compiler.constraints import CONSTRAINT_KEYS, EVENTS, GLOB_KEYS, PATH_KEYS, STATUSES, WHEN_KEYS
 from circle.compiler.sections import CONCURRENCY_KEYS, WORKSPACE_KEYS
 from circle.compiler.values import SIZE_PATTERN
@@ -203,7 +203,7 @@ def _top_types(step: str, clone_step: str) -> dict[str, Schema]:
         "platform": ref("scalar"),
         "when": ref("when"),
         "depends_on": _either(workflow_names, description="workflows (file names) this one runs after"),
-        "runs_on": _one_or_list({"enum": list(workflows.OUTCOMES)}),
+        "runs_on": _one_or_list({"enum": list(files.OUTCOMES)}),
         "run_on": {},
         "concurrency": _either(ref("size"), _object(limit, ("limit",))),
         "variables": {"description": "YAML anchors for the rest of the file"},

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from circle import states
 from circle.compiler.compile import _stem, compile_pipeline
 from circle.compiler.document import load_root
+from circle.compiler.files import OUTCOMES, SUCCESS, PipelineFile
 from circle.compiler.linter import lint
 from circle.compiler.metadata import Metadata
 from circle.compiler.steps import MAX_NAME
@@ -26,26 +26,6 @@ from circle.errors import CompileError, Problem
 from circle.pipeline.types import Workflow
 
 log = logging.getLogger(__name__)
-
-SUCCESS, FAILURE = "success", "failure"
-OUTCOMES = (SUCCESS, FAILURE)
-# The states of a dependency that count as `failure` for `runs_on`.
-DEPENDENCY_FAILED = (states.FAILURE, states.ERROR, states.KILLED)
-# Where a repository's pipeline is looked for (the server's default config, `circle exec`): the first
-# of these files, else every workflow file of DEFAULT_DIR.
-DEFAULT_FILES = (".circle.yml", ".drone.yml", ".woodpecker.yml", ".woodpecker.yaml")
-DEFAULT_DIR = ".woodpecker"
-# The files of a directory that are workflows (Woodpecker reads these, and no subdirectory).
-PIPELINE_SUFFIXES = (".yml", ".yaml")
-
-
-@dataclass(frozen=True)
-class PipelineFile:
-    """One pipeline file read from the repo: its path and text."""
-
-    path: str
-    text: str
-
 
 @dataclass
 class _Entry:
@@ -77,19 +57,6 @@ def compile_files(files: Sequence[PipelineFile], meta: Metadata, **options: Any)
     if problems:
         raise CompileError(_in_order(problems))
     return _ordered(_runnable(entries))
-
-
-def runs_after(deps: Sequence[str], runs_on: Sequence[str]) -> bool:
-    """Tell whether a workflow with `runs_on` runs once its dependencies ended in the states `deps`.
-
-    `success` when every dependency succeeded, `failure` when one failed, errored or was killed; a skipped
-    dependency is neither, so only `[success, failure]` runs after it.
-    """
-    if {SUCCESS, FAILURE} <= set(runs_on):
-        return True
-    if all(state == states.SUCCESS for state in deps):
-        return SUCCESS in runs_on
-    return FAILURE in runs_on and any(state in DEPENDENCY_FAILED for state in deps)
 
 
 def lint_files(files: Sequence[PipelineFile], *, trusted: bool = True) -> list[Problem]:

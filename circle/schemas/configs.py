@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import ValidationError, fields, post_load, pre_dump, validate, validates_schema
+from marshmallow import fields, post_load, pre_dump, validate, validates_schema
 
 from circle.models import Config
 from circle.schemas import NAME, Strict
+from circle.service.configs import check_source
 
 GLOB = validate.Length(min=1, max=255)
 MAX_CONTENT = 512 * 1024
@@ -50,21 +51,3 @@ class ConfigSchema(Strict):
             data["branches_include"] = branches.get("include", [])
             data["branches_exclude"] = branches.get("exclude", [])
         return data
-
-
-def check_source(path: str | None, content: str | None) -> None:
-    """Raise ValidationError unless exactly one of path and content is given."""
-    if bool(path) == bool(content):
-        message = "give exactly one of path and content"
-        raise ValidationError({"path": [message], "content": [message]})
-
-
-def patch_values(config: Config, values: dict[str, Any]) -> dict[str, Any]:
-    """Return the columns a PATCH sets: giving one of path/content clears the other; exactly one must remain."""
-    values = dict(values)
-    if "path" in values and "content" not in values:
-        values["content"] = None
-    elif "content" in values and "path" not in values:
-        values["path"] = None
-    check_source(values.get("path", config.path), values.get("content", config.content))
-    return values

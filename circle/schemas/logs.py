@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from circle.limits import MAX_SEARCH_BUILDS, MAX_SEARCH_MATCHES, SEARCH_BUILDS, SEARCH_MATCHES
 from circle.logstream import MAX_PAGE, PAGE
 from circle.schemas import Query, Strict
 
@@ -31,11 +32,6 @@ class LogArchiveQuery(Query):
 
     format = fields.String(load_default="zip", validate=validate.OneOf(("zip",)),
                            metadata={"description": "zip (the only format of a whole build's logs)"})
-
-
-# The newest builds a log search looks through by default and at most, and the matches it answers at most.
-SEARCH_BUILDS, MAX_SEARCH_BUILDS = 20, 100
-SEARCH_MATCHES, MAX_SEARCH_MATCHES = 100, 1000
 
 
 class LogSearchQuery(Query):

@@ -23,7 +23,7 @@ from circle.store import tasks as task_store
 from circle.store.base import commit, transaction
 
 if TYPE_CHECKING:
-    from circle.compiler.workflows import PipelineFile
+    from circle.compiler.files import PipelineFile
 
 log = logging.getLogger(__name__)
 

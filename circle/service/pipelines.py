@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
 
-from circle.compiler.document import decode
-from circle.compiler.schema import pipeline_schema as pipeline_schema  # re-exported for circle.api.openapi
+from circle import compiler
+from circle.compiler.files import DEFAULT_DIR, DEFAULT_FILES, PIPELINE_SUFFIXES, PipelineFile, decode
 from circle.compiler.secrets import SecretSpec
-from circle.compiler.workflows import DEFAULT_DIR, DEFAULT_FILES, PIPELINE_SUFFIXES, PipelineFile, compile_files
 from circle.errors import CircleError, NotFound, NotSupported, RemoteError
 from circle.models import Build, Config, Repo, Secret
 from circle.offload import off_loop
@@ -97,6 +96,11 @@ def registries(repo: Repo) -> list[Registry]:
             for r in secret_store.list_registries(repo.id)]
 
 
+def pipeline_schema() -> dict[str, Any]:
+    """Return the JSON Schema of pipeline files (for circle.api.openapi)."""
+    return compiler.pipeline_schema()
+
+
 def inline(files: list[PipelineFile]) -> bool:
     """Tell whether pipeline files are small enough to compile on the event loop."""
     return sum(len(f.text) for f in files) <= INLINE_COMPILE_BYTES
@@ -115,6 +119,6 @@ def compile_build(repo: Repo, config: Config, build: Build,
     meta = metadata.for_build(repo, build, secret_rows)
 
     def work() -> list[Workflow]:
-        return compile_files(files, meta, secrets=secret_specs_, registries=registries_, trusted=trusted)
+        return compiler.compile_files(files, meta, secrets=secret_specs_, registries=registries_, trusted=trusted)
 
     return work() if inline(files) else off_loop(work), len(files) > 1

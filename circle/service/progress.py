@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from circle import states
-from circle.compiler.workflows import SUCCESS, runs_after
+from circle.compiler.files import SUCCESS, runs_after
 from circle.errors import NotFound
 from circle.hub import hub
 from circle.metrics import BUILD_DURATION
@@ -97,7 +97,7 @@ def finish_workflow(build: Build, workflow: Proc, final: str, *, exit_code: int,
 
 def release_waiting(build: Build) -> None:
     """Queue the waiting workflows whose dependencies have all finished as their `runs_on` asks (see
-    compiler.workflows.runs_after); skip the others. A skipped workflow may in turn settle the ones waiting for
+    compiler.files.runs_after); skip the others. A skipped workflow may in turn settle the ones waiting for
     it, hence the loop.
     """
     waiting = task_store.list_waiting(build.id)

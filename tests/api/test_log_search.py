@@ -8,9 +8,9 @@ from flask.testing import FlaskClient
 
 from api.helpers import Caller, add_build
 from circle.hub import hub
+from circle.limits import MAX_SEARCH_BUILDS
 from circle.logfiles import LogFiles
 from circle.models import Proc
-from circle.schemas.logs import MAX_SEARCH_BUILDS
 from circle.store import builds
 
 
