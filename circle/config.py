@@ -15,7 +15,7 @@ from circle.errors import SettingsError
 from circle.pipeline.backends.sandbox import DEFAULT_PIDS
 from circle.remote.hosts import HostPolicy
 from circle.rpc.protocol import MAX_POLL_SECONDS, MIN_POLL_SECONDS
-from circle.s3 import Bucket
+from circle.s3_signing import Bucket
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from sqlalchemy import inspect, text
 from circle.app import create_app
 from circle.extensions import db
 from circle.logbucket import LogBucket
-from circle.s3 import Bucket
+from circle.s3_signing import Bucket
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 DATABASES = {

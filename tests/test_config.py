@@ -7,7 +7,7 @@ import pytest
 
 from circle import config, crypto
 from circle.errors import SettingsError
-from circle.s3 import Bucket
+from circle.s3_signing import Bucket
 
 
 def _load(tmp_path: Path, **env: str) -> config.Settings:
