@@ -32,18 +32,18 @@ DEFAULT_PLATFORM = "linux/amd64"
 FAILED_WORKFLOW = (status.FAILURE, status.ERROR, status.KILLED)
 
 
-def create(repo: Repo, config: Config, origin: Origin, *, parent: int = 0, gated: bool = False) -> Build:
+def create(repo: Repo, config: Config, origin: Origin, *, parent: int = 0, gated: bool = False,
+           files: list[PipelineFile] | None = None) -> Build:
     """Create one build of `config` and start it (or leave it blocked when gated).
 
-    The pipeline is read first, before anything is written. A small one (compiled on the loop) is
-    compiled and queued in the transaction that creates the build row: one commit, and a crash leaves
-    nothing. Otherwise the build row is committed first, pending, so that the slow part (compiling, or
-    reading a pipeline that could not be read the first time) holds no write lock; its procs and tasks
-    are then written in one transaction. A crash in between leaves a pending build without tasks, which
-    the sweeper (service.reaper.sweep) ends in error.
+    `files` is the pipeline when the caller read it ahead (`read_ahead`). A small one (compiled on the
+    loop) is compiled and queued in the transaction that creates the build row: one commit, and a crash
+    leaves nothing. Otherwise the build row is committed first, pending, so that the slow part (reading
+    and compiling the pipeline) holds no write lock; its procs and tasks are then written in one
+    transaction. A crash in between leaves a pending build without tasks, which the sweeper
+    (service.reaper.sweep) ends in error.
     """
-    files = None if gated else _read_ahead(repo, config, origin)
-    at_once = files is not None and inline(files)
+    at_once = not gated and files is not None and inline(files)
     with transaction("build"):
         number = repo_store.next_number(repo)
         build = build_store.create(repo_id=repo.id, config_id=config.id, number=number, parent=parent,
@@ -58,8 +58,12 @@ def create(repo: Repo, config: Config, origin: Origin, *, parent: int = 0, gated
     return build
 
 
-def _read_ahead(repo: Repo, config: Config, origin: Origin) -> list[PipelineFile] | None:
-    """Read a config's pipeline files for a build of `origin`; None when that fails (`_start` reads and reports)."""
+def read_ahead(repo: Repo, config: Config, origin: Origin) -> list[PipelineFile] | None:
+    """Read a config's pipeline files for a build of `origin`; None when that fails (`_start` reads and reports).
+
+    Only while the caller's unit of work has written nothing: the read waits on the SCM, and under gevent
+    SQLite's write lock held across that wait stalls every other writer (they block in SQLite, not in gevent).
+    """
     try:
         return pipeline_files(repo, config, origin.commit or origin.ref)
     except Exception:  # read again in _start, whose error (or traceback, for a bug) ends the build
@@ -302,4 +306,5 @@ def create_manual(repo: Repo, user: User, *, branch: str | None = None, commit: 
         raise InvalidInput(f"no config of {repo.full_name} builds branch {branch!r}",
                            {"branch": ["no config matches this branch"]})
     origin = manual_origin(repo, user, branch, commit, params or {})
-    return [create(repo, config, origin) for config in configs]
+    # Each config is read after the previous one's build committed: no write lock is held while reading.
+    return [create(repo, config, origin, files=read_ahead(repo, config, origin)) for config in configs]

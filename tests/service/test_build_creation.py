@@ -21,9 +21,10 @@ class Crash(Exception):
 
 
 def _create(repo):
-    """Create a push build of the repo's config."""
+    """Create a push build of the repo's config, its pipeline read ahead (as a manual build does)."""
     origin = Origin(event="push", ref="refs/heads/main", branch="main", commit="c" * 40)
-    return builds.create(repo, configs.list_by_repo(repo.id)[0], origin)
+    config = configs.list_by_repo(repo.id)[0]
+    return builds.create(repo, config, origin, files=builds.read_ahead(repo, config, origin))
 
 
 def _create_crashing(repo, monkeypatch, where: str) -> None:
