@@ -117,12 +117,9 @@ def test_retention_logs_what_it_freed_and_the_database_size(app, caplog: pytest.
     assert int(size) > 0
 
 
-def test_the_log_files_of_deleted_builds_go_too(app, tmp_path, monkeypatch: pytest.MonkeyPatch):
-    """With the file log store a purged build's finished logs leave the disk; a kept build's stay."""
-    from circle.logfiles import LogFiles
-
-    files = LogFiles(tmp_path / "logs")
-    monkeypatch.setattr(hub().logs, "files", files)
+def _two_builds_logs_in(store, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Make `store` the log store, create two builds of one repo and close a step's log of each; return the steps."""
+    monkeypatch.setattr(hub().logs, "files", store)
     repo = _repo("x")
     steps = []
     for number in (1, 2):
@@ -130,6 +127,15 @@ def test_the_log_files_of_deleted_builds_go_too(app, tmp_path, monkeypatch: pyte
         steps.append(builds.get_proc_by_pid(build_id, 2).id)
         hub().logs.close(steps[-1])
         db.session.commit()
+    return steps
+
+
+def test_the_log_files_of_deleted_builds_go_too(app, tmp_path, monkeypatch: pytest.MonkeyPatch):
+    """With the file log store a purged build's finished logs leave the disk; a kept build's stay."""
+    from circle.logfiles import LogFiles
+
+    files = LogFiles(tmp_path / "logs")
+    steps = _two_builds_logs_in(files, monkeypatch)
     assert all(files.path(step).exists() for step in steps)
     retention.purge(policy=retention.Policy(days=30, keep_min=1, artifact_days=0))
     assert not files.path(steps[0]).exists() and files.path(steps[1]).exists()
@@ -137,14 +143,7 @@ def test_the_log_files_of_deleted_builds_go_too(app, tmp_path, monkeypatch: pyte
 
 def test_the_log_objects_of_deleted_builds_go_too(app, log_bucket, monkeypatch: pytest.MonkeyPatch):
     """With the S3 log store a purged build's finished logs leave the bucket; a kept build's stay."""
-    monkeypatch.setattr(hub().logs, "files", log_bucket)
-    repo = _repo("x")
-    steps = []
-    for number in (1, 2):
-        build_id = _build(repo, number, with_rows=True)
-        steps.append(builds.get_proc_by_pid(build_id, 2).id)
-        hub().logs.close(steps[-1])
-        db.session.commit()
+    steps = _two_builds_logs_in(log_bucket, monkeypatch)
     assert all(has_object(log_bucket, step) for step in steps)
     retention.purge(policy=retention.Policy(days=30, keep_min=1, artifact_days=0))
     assert not has_object(log_bucket, steps[0])
