@@ -10,7 +10,8 @@ one claim, not a refresh and a claim.
 
 It matches waiters to groups in memory, each pair of label sets once, and claims the oldest task of the
 chosen group in the database (one conditional UPDATE, after SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL
-and MariaDB), so claims stay atomic across servers.
+and MariaDB), so claims stay atomic across servers. The claim reads what the agent is handed (the payload,
+the build's name) in its transaction: the woken long-poll answers without a query.
 
 Order among the groups a waiter can run: the repo with the fewest running tasks first, then the repo
 served longest ago, then the oldest task. So one repo's backlog never starves another repo's build, and
@@ -30,7 +31,7 @@ from flask import Flask, current_app
 
 from circle.extensions import db
 from circle.store import tasks as task_store
-from circle.store.tasks import PendingGroup
+from circle.store.tasks import Claimed, PendingGroup
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ class Waiter:
     key: str
     deadline: float
     event: threading.Event = field(default_factory=threading.Event)
-    task_id: int | None = None
+    claimed: Claimed | None = None
     # Set once a round has looked at it: a waiter is answered "nothing" only after one real try.
     considered: bool = False
 
@@ -154,8 +155,8 @@ class Dispatcher:
         self._thread: threading.Thread | None = None
         self._app: Flask | None = None
 
-    def take(self, agent_id: int, labels: dict[str, str], timeout: float) -> int | None:
-        """Wait up to `timeout` seconds for a task claimed for this agent; return its id, or None."""
+    def take(self, agent_id: int, labels: dict[str, str], timeout: float) -> Claimed | None:
+        """Wait up to `timeout` seconds for a task claimed for this agent; return it, or None."""
         self._start()
         waiter = Waiter(agent_id, labels, task_store.labels_key(labels), time.monotonic() + timeout)
         with self._lock:
@@ -163,14 +164,14 @@ class Dispatcher:
             self._fresh.append(waiter)
         self._wake.set()
         if waiter.event.wait(timeout):
-            return waiter.task_id
+            return waiter.claimed
         with self._lock:
             if waiter.considered and self._unqueue(waiter):
                 return None
         waiter.event.wait(ANSWER_SECONDS)  # the loop is looking at it or claiming for it right now
         with self._lock:
             self._unqueue(waiter)
-        return waiter.task_id
+        return waiter.claimed
 
     def park(self, agent_id: int, timeout: float) -> None:
         """Hold a long-poll that must get no task for `timeout` seconds, or until `let_go` names its agent."""
@@ -316,19 +317,19 @@ class Dispatcher:
     def _serve(self, waiter: Waiter, group: PendingGroup) -> None:
         """Claim the group's oldest task for the waiter and wake it; put it back first in line if none was left."""
         try:
-            task_id = task_store.claim_oldest(group.repo_id, group.labels_key, waiter.agent_id,
+            claimed = task_store.claim_oldest(group.repo_id, group.labels_key, waiter.agent_id,
                                               time.time() + self.handover_seconds)
         except Exception:
             self._requeue_waiter(waiter)
             raise
-        if task_id is None:
+        if claimed is None:
             self._index.exhaust(group)
             self._dirty = True
             self._requeue_waiter(waiter)
             return
         self._index.took(group)
         self._served[group.repo_id] = time.monotonic()
-        waiter.task_id = task_id
+        waiter.claimed = claimed
         waiter.event.set()
 
     def _requeue_waiter(self, waiter: Waiter) -> None:

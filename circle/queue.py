@@ -26,6 +26,7 @@ from circle.pubsub import PubSub
 from circle.store import repos as repo_store
 from circle.store import tasks as task_store
 from circle.store.base import after_commit, release
+from circle.store.tasks import Claimed
 
 log = logging.getLogger(__name__)
 
@@ -83,16 +84,10 @@ class Queue:
         """Pass an announcement (from this process or, through the bus, another) to the dispatcher."""
         self.dispatcher.announce(message)
 
-    def poll(self, agent_id: int, labels: dict[str, str], timeout: float) -> Task | None:
+    def poll(self, agent_id: int, labels: dict[str, str], timeout: float) -> Claimed | None:
         """Hand over the fairest pending task that fits `labels`, waiting up to `timeout` seconds; None if none."""
         release()  # no connection (nor SQLite's write lock, after the agent's contact was noted) is held while waiting
-        task_id = self.dispatcher.take(agent_id, labels, timeout)
-        if task_id is None:
-            return None
-        try:
-            return db.session.get(Task, task_id, populate_existing=True)
-        finally:
-            release()
+        return self.dispatcher.take(agent_id, labels, timeout)
 
     def park(self, agent_id: int, timeout: float) -> None:
         """Hold a paused agent's long-poll for `timeout` seconds, or until the agent changes (resumed, deleted)."""

@@ -91,6 +91,28 @@ def test_an_unconfirmed_hand_over_goes_back_quietly_within_seconds(app):
     assert again is not None and again.id == task_id
 
 
+def test_the_woken_long_poll_is_handed_its_task_without_a_query(app):
+    """The claim reads the payload and the build's name in its own transaction: the waiter runs no statement."""
+    [task_id] = _push(_repo("quiet"), AMD)
+    db.session.get(tasks.TaskPayload, task_id).data = {"config": {"stages": ["s"]}}
+    db.session.commit()
+    queue, agent_id, me, mine = hub().queue, agents.create(name="waiter").id, threading.get_ident(), []
+
+    def note(conn, cursor, statement, params, context, executemany) -> None:
+        if threading.get_ident() == me:  # not the dispatcher's thread
+            mine.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        claimed = queue.poll(agent_id, AMD, 3)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert claimed is not None and claimed.id == task_id and mine == []
+    assert claimed.payload == {"config": {"stages": ["s"]}} and claimed.build == "a/quiet#1"
+    row = tasks.get(task_id)
+    assert (row.state, row.agent_id, row.lease) == ("running", agent_id, claimed.lease)
+
+
 def test_a_confirmed_task_keeps_its_whole_lease(app):
     """After init's confirmation the hand-over time passing takes nothing back; the lease does."""
     _push(_repo("r"), AMD)

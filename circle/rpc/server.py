@@ -60,9 +60,9 @@ class KeptRefusal(RpcError):
     """A refusal that keeps what the call wrote (a line in the step's log saying why): committed, then answered."""
 
 
-def task_ref(task: Task) -> str:
-    """Return the opaque id of a task under its current lease, as `next` hands it out."""
-    return f"{task.id}.{task.lease}"
+def task_ref(task_id: int, lease: str) -> str:
+    """Return the opaque id of a task under a lease, as `next` hands it out."""
+    return f"{task_id}.{lease}"
 
 
 def _not_leased(ref: str) -> RpcError:
@@ -166,9 +166,8 @@ class Peer:
         if task is None:
             return None
         QUEUE_WAIT.observe(max(0.0, time.time() - task.created))
-        log.info("task %s (%s) leased to agent %s", task.id, build_name(build_store.get(task.build_id)),
-                 self._caller.id)
-        return Assignment(id=task_ref(task), config=task_store.payload(task.id)["config"], timeout=task.timeout,
+        log.info("task %s (%s) leased to agent %s", task.id, task.build, self._caller.id)
+        return Assignment(id=task_ref(task.id, task.lease), config=task.payload["config"], timeout=task.timeout,
                           lease=hub().queue.lease_seconds)
 
     def wait(self, task_id: str) -> WaitResult:

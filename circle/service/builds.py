@@ -46,8 +46,10 @@ def create(repo: Repo, config: Config, origin: Origin, *, parent: int = 0, gated
     at_once = not gated and files is not None and inline(files)
     with transaction("build"):
         number = repo_store.next_number(repo)
+        # Queued in this transaction: enqueued now, so that _start's status write finds nothing to change.
         build = build_store.create(repo_id=repo.id, config_id=config.id, number=number, parent=parent,
-                                   status=status.BLOCKED if gated else status.PENDING, **origin.columns())
+                                   status=status.BLOCKED if gated else status.PENDING,
+                                   enqueued=now() if at_once else 0, **origin.columns())
         if at_once:
             _start(repo, config, build, files)
         events.build_changed(build)
@@ -139,7 +141,7 @@ def _create_procs(build: Build, config: Config, workflows: list[Workflow], sever
         pid += 1
         pids[workflow.name] = pid
         parent = Proc(build_id=build.id, pid=pid, ppid=0,
-                      name=_workflow_name(config, workflow, len(workflows), several),
+                      name=_workflow_name(config, workflow, len(workflows), several), stage="",
                       state=status.PENDING, environment=dict(workflow.axis),
                       platform=workflow.labels.get("platform", DEFAULT_PLATFORM),
                       depends_on=[pids[name] for name in workflow.depends_on] or None,
@@ -150,8 +152,9 @@ def _create_procs(build: Build, config: Config, workflows: list[Workflow], sever
         for stage in workflow.config.stages:
             for step in stage.steps:
                 pid += 1
+                # The same columns as a workflow row: all rows then go in one multi-row INSERT.
                 rows.append(Proc(build_id=build.id, pid=pid, ppid=parent_pid, name=step.name, stage=stage.name,
-                                 state=status.PENDING))
+                                 state=status.PENDING, platform="", environment={}, depends_on=None, runs_on=None))
                 uploads.bind_step(build, step, pid)
     build_store.create_procs(rows)
     return workflow_rows

@@ -1,7 +1,8 @@
 """Registered code hosts."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
+from sqlalchemy.orm.util import identity_key
 
 from circle.extensions import db
 from circle.models import Repo, Scm
@@ -25,7 +26,13 @@ count = _crud.count
 
 
 def kind_of_repo(repo_id: int) -> str | None:
-    """Return the kind of a repo's SCM (one column of a join), or None when the repo is gone."""
+    """Return the kind of a repo's SCM, or None when the repo is gone: from the session when it holds both the
+    repo and its SCM (a trigger does), else one column of a join."""
+    repo = db.session.identity_map.get(identity_key(Repo, repo_id))
+    scm_id = inspect(repo).dict.get("scm_id") if isinstance(repo, Repo) else None  # loaded, never a lazy load
+    scm = db.session.info.get(_KEPT, {}).get(scm_id)
+    if scm is not None:
+        return scm.kind
     return db.session.scalar(select(Scm.kind).join(Repo, Repo.scm_id == Scm.id).where(Repo.id == repo_id))
 
 

@@ -42,6 +42,19 @@ class PendingGroup:
 
 
 @dataclass(frozen=True)
+class Claimed:
+    """A task just leased to an agent, with all that `next` hands out and logs (read in the claim's transaction)."""
+
+    id: int
+    build_id: int
+    lease: str
+    timeout: int
+    created: int
+    payload: dict[str, Any]
+    build: str  # owner/name#number, for the log line
+
+
+@dataclass(frozen=True)
 class QueueState:
     """What the dispatcher indexes: the pending groups, leased tasks per repo, and the limits of those repos."""
 
@@ -125,11 +138,12 @@ def running_by_repo() -> dict[int, int]:
     return {key: value for key, value in db.session.execute(stmt)}
 
 
-def claim_oldest(repo_id: int, key: str, agent_id: int, deadline: float) -> int | None:
-    """Lease the oldest pending task of a repo with labels `key`; return its id, or None when there is none left.
+def claim_oldest(repo_id: int, key: str, agent_id: int, deadline: float) -> Claimed | None:
+    """Lease the oldest pending task of a repo with labels `key`; return it, or None when there is none left.
 
     PostgreSQL and MariaDB lock the row and skip rows other claimers hold (FOR UPDATE SKIP LOCKED), so
-    concurrent servers never wait on each other; SQLite, which has one writer, retries a lost race.
+    concurrent servers never wait on each other; SQLite, which has one writer, retries a lost race. What the
+    agent is handed is read before the commit, so handing it out costs no query of its own.
     """
     for _ in range(3):
         task_id = db.session.scalar(
@@ -138,9 +152,21 @@ def claim_oldest(repo_id: int, key: str, agent_id: int, deadline: float) -> int 
         if task_id is None:
             commit("task")
             return None
-        if claim(task_id, agent_id, deadline):
-            return task_id
+        lease = _lease(task_id, agent_id, deadline)
+        claimed = None if lease is None else _claimed(task_id, lease)
+        commit("task")
+        if claimed is not None:
+            return claimed
     return None
+
+
+def _claimed(task_id: int, lease: str) -> Claimed:
+    """Read what a task just leased under `lease` hands out: its columns, payload and build's name."""
+    row = db.session.execute(
+        select(Task.build_id, Task.timeout, Task.created, TaskPayload.data, Build.number, Repo.full_name)
+        .join(TaskPayload, TaskPayload.task_id == Task.id).join(Build, Build.id == Task.build_id)
+        .join(Repo, Repo.id == Build.repo_id).where(Task.id == task_id)).one()
+    return Claimed(task_id, row.build_id, lease, row.timeout, row.created, row.data, f"{row.full_name}#{row.number}")
 
 
 def list_running(page: Page | None = None) -> list[Task]:
@@ -184,11 +210,18 @@ def claim(task_id: int, agent_id: int, deadline: float) -> bool:
 
     `deadline` is the hand-over's: the agent confirms it received the task (`confirm`) or loses it then.
     """
+    leased = _lease(task_id, agent_id, deadline) is not None
+    commit("task")
+    return leased
+
+
+def _lease(task_id: int, agent_id: int, deadline: float) -> str | None:
+    """Lease a pending task (uncommitted); return the fresh lease token, or None when it is no longer pending."""
+    lease = secrets.token_hex(16)
     changed = _changed(
         sql_update(Task).where(Task.id == task_id, Task.state == PENDING)
-        .values(state=RUNNING, agent_id=agent_id, lease=secrets.token_hex(16), lease_deadline=deadline))
-    commit("task")
-    return changed == 1
+        .values(state=RUNNING, agent_id=agent_id, lease=lease, lease_deadline=deadline))
+    return lease if changed == 1 else None
 
 
 def confirm(task_id: int, agent_id: int, lease: str, deadline: float, *, count: bool) -> bool:

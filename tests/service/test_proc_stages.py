@@ -1,7 +1,11 @@
 """Each step proc records the stage it runs in, so the build page can show a parallel group as one."""
 from __future__ import annotations
 
+import pytest
+from sqlalchemy import event
+
 from circle import states
+from circle.extensions import db
 from circle.origin import Origin
 from circle.service import builds
 from circle.store import builds as build_store
@@ -20,6 +24,27 @@ def test_steps_record_their_stage_and_workflows_none(app, repo):
     stages = [(proc.name, proc.stage) for proc in build_store.list_procs(build.id)]
     assert stages == [("default", ""), ("clone", "clone"), ("lint", "checks"), ("unit", "checks"),
                       ("package", "package")]
+
+
+# Round trips count on the servers; SQLite's driver inserts a row per statement (each a call in this process).
+@pytest.mark.parametrize("migrated_app", ["postgres", "mysql"], indirect=True)
+def test_a_builds_workflow_and_step_procs_go_in_one_insert(app, repo):
+    """Workflow and step rows carry the same columns, so the whole process tree is one multi-row INSERT."""
+    origin = Origin(event="push", ref="refs/heads/main", branch="main", commit="c" * 40)
+    inserts: list[str] = []
+
+    def note(_conn, _cursor, sql, *_args) -> None:
+        if sql.startswith("INSERT INTO procs"):
+            inserts.append(sql)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        build = builds.create(repo, configs.list_by_repo(repo.id)[0], origin)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert len(build_store.list_procs(build.id)) == 5 and len(inserts) == 1
+    workflow, step = build_store.list_procs(build.id)[:2]
+    assert (workflow.depends_on, workflow.stage, step.depends_on, step.platform) == (None, "", None, "")
 
 
 def test_a_group_longer_than_a_stage_name_fails_the_build_with_a_sentence(app, repo):

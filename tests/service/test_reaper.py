@@ -17,7 +17,7 @@ def _leased(name: str = "agent") -> tuple[int, int, tasks.Task]:
     queue = hub().queue
     queue.push(build_id=build_id, proc_id=proc_id, payload={}, labels={}, timeout=1)
     agent = agents.create(name=name)
-    return build_id, proc_id, queue.poll(agent.id, {}, 0)
+    return build_id, proc_id, tasks.get(queue.poll(agent.id, {}, 0).id)
 
 
 def test_a_requeued_running_build_reads_pending_again(app):
@@ -32,7 +32,7 @@ def test_a_requeued_running_build_reads_pending_again(app):
     assert builds.get_proc(proc_id).machine == ""
     why = "agent stopped answering; waiting for another agent to run it again"
     assert why in builds.get_proc(proc_id).error and why in builds.get(build_id).error
-    task = hub().queue.poll(agents.create(name="second").id, {}, 0)
+    task = tasks.get(hub().queue.poll(agents.create(name="second").id, {}, 0).id)
     progress.workflow_started(task, task.agent_id, agents.get(task.agent_id).name, int(time.time()))
     db.session.expire_all()
     assert builds.get(build_id).status == "running" and builds.get(build_id).error == ""

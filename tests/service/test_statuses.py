@@ -59,3 +59,27 @@ def test_a_local_scm_build_reads_one_column_and_sends_nothing(app):
     finally:
         event.remove(engine, "before_cursor_execute", note)
     assert len(sent) == 1 and "scms.kind" in sent[0] and "token" not in sent[0] and "hook_secret" not in sent[0]
+
+
+def test_a_session_holding_the_repo_and_its_scm_decides_without_a_query(app):
+    """A trigger has read the repo and its SCM already: reporting its build's status costs no statement."""
+    owner = users.create("owner", "pw", admin=True)
+    scm = scms.create(kind="local", name="disk", url="/srv/git", owner_id=owner.id)
+    repo = repos.create(scm_id=scm.id, full_name="acme/app", owner="acme", name="app", clone_url="/srv/git/app")
+    build = builds.create(repo_id=repo.id, number=1, event="push", commit="a" * 40, status="running")
+    db.session.commit()
+    db.session.expunge_all()
+    build, repo = builds.get(build.id), repos.get(repo.id)
+    scms.get(repo.scm_id)
+    sent: list[str] = []
+
+    def note(_conn, _cursor, sql, *_args) -> None:
+        sent.append(sql)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert scms.kind_of_repo(repo.id) == "local"
+        statuses.report(build)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert sent == []
