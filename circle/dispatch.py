@@ -204,6 +204,45 @@ class Dispatcher:
                 self._announced.append(task)
         self._wake.set()
 
+    def reserve(self, repo_id: int, labels: dict[str, str], max_concurrent: int) -> Waiter | None:
+        """Take a waiter a task about to be pushed can be leased to in the push's own transaction, or None.
+
+        Only a waiter for whom the index holds nothing fairer (no open group it fits), only when the index is
+        current (no refresh due, no announcement untaken) and the repo is under its limit; otherwise the loop
+        decides as usual. The caller then `hand`s the task over once committed, or `give_back`s the waiter.
+        """
+        with self._lock:
+            if self._thread is None or self._dirty or self._announced:
+                return None
+            index = self._index
+            if max_concurrent > 0 and index.running.get(repo_id, 0) >= max_concurrent:
+                return None
+            open_groups = [g for g in index.groups if index.left(g) > 0 and not index.full(g.repo_id)]
+            for key, line in self._waiting.items():
+                first = next(iter(line), None)
+                if first is None or not labels_match(labels, first.labels):
+                    continue
+                if any(self._fit(first, group) for group in open_groups):
+                    continue  # it has older work waiting: the loop serves it
+                self._unqueue(first)
+                index.running[repo_id] = index.running.get(repo_id, 0) + 1
+                return first
+        return None
+
+    def hand(self, waiter: Waiter, claimed: Claimed, repo_id: int) -> None:
+        """Wake a reserved waiter with the task leased to it (its push committed)."""
+        self._served[repo_id] = time.monotonic()
+        waiter.claimed = claimed
+        waiter.event.set()
+
+    def give_back(self, waiter: Waiter, repo_id: int) -> None:
+        """Return a reserved waiter to the head of its line (its push rolled back) and let the loop look again."""
+        with self._lock:
+            running = self._index.running
+            running[repo_id] = max(0, running.get(repo_id, 0) - 1)
+        self._requeue_waiter(waiter)
+        self._wake.set()
+
     def waiting(self) -> int:
         """Return how many agents wait here."""
         with self._lock:

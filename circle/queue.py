@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, cast
 
-from circle.dispatch import Announced, Dispatcher
+from circle.dispatch import Announced, Dispatcher, Waiter
 from circle.extensions import db
 from circle.models import Task
 from circle.pubsub import PubSub
+from circle.store import builds as build_store
 from circle.store import repos as repo_store
 from circle.store import tasks as task_store
-from circle.store.base import after_commit, release
+from circle.store.base import after_commit, in_transaction, on_rollback, release
 from circle.store.tasks import Claimed
 
 log = logging.getLogger(__name__)
@@ -55,14 +56,34 @@ class Queue:
     ) -> Task:
         """Store a pending task (or a waiting one, see `release`) and tell the dispatchers once it is committed.
 
-        `repo_id` is the build's repo (read from the build when not given).
+        `repo_id` is the build's repo (read from the build when not given). Inside a `transaction` block, a
+        task an idle agent of this process can run at once (Dispatcher.reserve) is leased to it in the same
+        transaction and handed over as it commits: no claim of its own.
         """
         where = {} if repo_id is None else {"repo_id": repo_id}
+        waiter = None if waiting or repo_id is None else self._reserve(repo_id, labels)
+        leased = {} if waiter is None else task_store.lease_values(
+            waiter.agent_id, time.time() + self.dispatcher.handover_seconds)
+        state = task_store.WAITING if waiting else task_store.PENDING
         task = task_store.create(build_id=build_id, proc_id=proc_id, payload=payload, labels=labels,
-                                 timeout=timeout, state=task_store.WAITING if waiting else task_store.PENDING, **where)
-        if not waiting:
+                                 timeout=timeout, **{"state": state, **where, **leased})
+        if waiter is not None and repo_id is not None:
+            name = f"{repo_store.get(repo_id).full_name}#{build_store.get(build_id).number}"
+            claimed = Claimed(task.id, build_id, cast(str, task.lease), timeout, task.created, payload, name)
+            after_commit(lambda: self.dispatcher.hand(waiter, claimed, repo_id))
+        elif not waiting:
             self._announce_pending(task)
         return task
+
+    def _reserve(self, repo_id: int, labels: dict[str, str]) -> Waiter | None:
+        """Reserve an idle local waiter for a task about to be pushed, inside a transaction block only: the
+        waiter goes back to its line if the block rolls back."""
+        if not in_transaction():
+            return None
+        waiter = self.dispatcher.reserve(repo_id, labels, repo_store.get(repo_id).max_concurrent)
+        if waiter is not None:
+            on_rollback(lambda: self.dispatcher.give_back(waiter, repo_id))
+        return waiter
 
     def release(self, task: Task) -> None:
         """Make a waiting task pending, once the workflows it waited for have finished."""

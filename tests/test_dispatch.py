@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 from sqlalchemy import event
 
 from circle import states
@@ -11,6 +12,7 @@ from circle.extensions import db
 from circle.hub import hub
 from circle.service import reaper
 from circle.store import agents, builds, repos, scms, tasks, users
+from circle.store.base import transaction
 
 ARM = {"platform": "linux/arm64"}
 AMD = {"platform": "linux/amd64"}
@@ -183,6 +185,79 @@ def test_a_pushed_task_is_claimed_for_a_waiting_agent_without_a_refresh(app):
         event.remove(db.engine, "before_cursor_execute", count)
     assert got == [pushed]
     assert not [s for s in statements[seen:] if _is_refresh(s)]
+
+
+def _waiting_agent(app, name: str) -> tuple[threading.Thread, list]:
+    """Start an agent long-polling in a thread of its own; return the thread and the list its answer goes to,
+    once the dispatcher has looked at it (so its index is current)."""
+    agent_id, got = agents.create(name=name).id, []
+    db.session.commit()
+
+    def wait() -> None:
+        with app.app_context():
+            got.append(hub().queue.poll(agent_id, AMD, 10))
+            db.session.remove()
+
+    thread = threading.Thread(target=wait)
+    thread.start()
+    dispatcher, deadline = hub().queue.dispatcher, time.monotonic() + 5
+    while not (dispatcher.waiting() and not dispatcher._fresh and not dispatcher._dirty) and \
+            time.monotonic() < deadline:
+        time.sleep(0.01)
+    return thread, got
+
+
+def _push_in_a_transaction(repo_id: int, fail: bool = False) -> int:
+    """Queue a one-workflow build in one transaction block (as a trigger does); raise Crash inside it if `fail`."""
+    with transaction("build"):
+        number = repos.next_number(repos.get(repo_id))
+        build = builds.create(repo_id=repo_id, number=number, event="push", status="pending")
+        proc = builds.create_procs([builds.Proc(build_id=build.id, pid=1, name="default")])[0]
+        task = hub().queue.push(build_id=build.id, proc_id=proc.id, payload={"config": {}}, labels=AMD,
+                                timeout=1, repo_id=repo_id)
+        if fail:
+            assert hub().queue.dispatcher.waiting() == 0  # the agent was reserved for this task
+            raise Crash("injected")
+    return task.id
+
+
+class Crash(Exception):
+    """The injected failure."""
+
+
+def test_a_push_with_an_idle_agent_waiting_leases_it_in_its_own_transaction(app):
+    """A task an idle agent can run is written leased to it and handed over as the push commits: no claim."""
+    repo_id = _repo("direct")
+    thread, got = _waiting_agent(app, "idle")
+    statements: list[str] = []
+
+    def note(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        task_id = _push_in_a_transaction(repo_id)
+        thread.join(15)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    db.session.expire_all()
+    row = tasks.get(task_id)
+    [claimed] = got
+    assert claimed is not None and claimed.id == task_id and claimed.build == "a/direct#1"
+    assert (row.state, row.lease) == ("running", claimed.lease)
+    assert not [s for s in statements if s.startswith("UPDATE tasks")]  # the INSERT leased it
+
+
+def test_a_rolled_back_push_gives_the_reserved_agent_back(app):
+    """The reserved agent of a push that rolls back waits on and gets the next task."""
+    repo_id = _repo("undone")
+    thread, got = _waiting_agent(app, "patient")
+    with pytest.raises(Crash):
+        _push_in_a_transaction(repo_id, fail=True)
+    assert tasks.count() == 0 and hub().queue.dispatcher.waiting() == 1
+    [task_id] = _push(repo_id, AMD)
+    thread.join(15)
+    assert [c.id if c else None for c in got] == [task_id]
 
 
 def test_a_malformed_announcement_makes_the_dispatcher_refresh(app):

@@ -29,6 +29,7 @@ M = TypeVar("M")
 
 log = logging.getLogger(__name__)
 _AFTER_COMMIT = "circle.after_commit"
+_ON_ROLLBACK = "circle.on_rollback"
 # Kept on flask.g (one per app context, like the session), so a unit of work that never touches the
 # database never creates a session.
 _IN_TRANSACTION = "circle_in_transaction"
@@ -107,12 +108,15 @@ def savepoint() -> Iterator[None]:
     """Run the block in a SAVEPOINT: if it raises, only its changes and its after-commit callbacks are undone."""
     _begin_for_savepoints()
     callbacks = db.session.info.setdefault(_AFTER_COMMIT, [])
-    kept = len(callbacks)
+    undo = db.session.info.setdefault(_ON_ROLLBACK, [])
+    kept, kept_undo = len(callbacks), len(undo)
     try:
         with db.session.begin_nested():
             yield
     except BaseException:
         del callbacks[kept:]
+        _run_all(undo[kept_undo:], "on-rollback")
+        del undo[kept_undo:]
         raise
 
 
@@ -148,26 +152,45 @@ def after_commit(callback: Callable[[], None]) -> None:
     db.session.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
+def in_transaction() -> bool:
+    """Tell whether a `transaction` block is open: its changes commit or roll back together, later."""
+    return has_app_context() and bool(g.get(_IN_TRANSACTION))
+
+
+def on_rollback(callback: Callable[[], None]) -> None:
+    """Run `callback` if the open `transaction` block rolls back (a savepoint's own: if that one does); never
+    once it commits. Only inside such a block (see in_transaction)."""
+    assert in_transaction(), "on_rollback outside a transaction block"
+    db.session.info.setdefault(_ON_ROLLBACK, []).append(callback)
+
+
 def _run_after_commit() -> None:
     """Run the callbacks the committed transaction collected, in order; one failing does not stop the rest."""
-    callbacks = db.session.info.pop(_AFTER_COMMIT, [])
+    db.session.info.pop(_ON_ROLLBACK, None)
+    _run_all(db.session.info.pop(_AFTER_COMMIT, []), "after-commit")
+
+
+def _run_all(callbacks: list[Callable[[], None]], when: str) -> None:
+    """Run callbacks in order; one failing is logged and does not stop the rest."""
     for callback in callbacks:
         try:
             callback()
         except Exception:  # boundary: a failed notification must not undo or hide a committed change
-            log.exception("after-commit callback %r failed", callback)
+            log.exception("%s callback %r failed", when, callback)
 
 
-def _forget_after_commit(session: Any, previous: Any) -> None:
-    """Drop the callbacks of a transaction that rolled back (a savepoint's own: see savepoint)."""
+def _after_rollback(session: Any, previous: Any) -> None:
+    """Drop the callbacks of a transaction that rolled back and run its on-rollback ones (a savepoint's own:
+    see savepoint)."""
     if not previous.nested:
         session.info.pop(_AFTER_COMMIT, None)
+        _run_all(session.info.pop(_ON_ROLLBACK, []), "on-rollback")
 
 
 def install_session_events() -> None:
     """Make every rollback of the app's sessions forget what waited for a commit (called once by create_app)."""
-    if not event.contains(db.session, "after_soft_rollback", _forget_after_commit):
-        event.listen(db.session, "after_soft_rollback", _forget_after_commit)
+    if not event.contains(db.session, "after_soft_rollback", _after_rollback):
+        event.listen(db.session, "after_soft_rollback", _after_rollback)
 
 
 def _conflict_message(noun: str, err: IntegrityError) -> str:

@@ -217,11 +217,14 @@ def claim(task_id: int, agent_id: int, deadline: float) -> bool:
 
 def _lease(task_id: int, agent_id: int, deadline: float) -> str | None:
     """Lease a pending task (uncommitted); return the fresh lease token, or None when it is no longer pending."""
-    lease = secrets.token_hex(16)
-    changed = _changed(
-        sql_update(Task).where(Task.id == task_id, Task.state == PENDING)
-        .values(state=RUNNING, agent_id=agent_id, lease=lease, lease_deadline=deadline))
-    return lease if changed == 1 else None
+    values = lease_values(agent_id, deadline)
+    changed = _changed(sql_update(Task).where(Task.id == task_id, Task.state == PENDING).values(**values))
+    return values["lease"] if changed == 1 else None
+
+
+def lease_values(agent_id: int, deadline: float) -> dict[str, Any]:
+    """Return the columns of a task leased to an agent under a fresh lease token until the hand-over `deadline`."""
+    return {"state": RUNNING, "agent_id": agent_id, "lease": secrets.token_hex(16), "lease_deadline": deadline}
 
 
 def confirm(task_id: int, agent_id: int, lease: str, deadline: float, *, count: bool) -> bool:

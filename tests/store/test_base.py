@@ -7,7 +7,7 @@ from sqlalchemy import select
 from circle.extensions import db
 from circle.models import User
 from circle.store import users
-from circle.store.base import after_commit, savepoint, transaction
+from circle.store.base import after_commit, on_rollback, savepoint, transaction
 
 
 class Refused(Exception):
@@ -47,3 +47,20 @@ def test_a_savepoint_first_in_its_transaction_is_undone_with_it(app):
             users.create("second", "pw")
             raise Refused
         assert _names() == []
+
+
+def test_on_rollback_runs_for_what_rolled_back_only(app):
+    """A committed block drops its on-rollback callbacks; a failed savepoint runs its own; a failed block all."""
+    undone: list[str] = []
+    with app.app_context(), transaction():
+        on_rollback(lambda: undone.append("committed"))
+    assert undone == []
+    with app.app_context(), pytest.raises(Refused), transaction():
+        on_rollback(lambda: undone.append("outer"))
+        with pytest.raises(Refused), savepoint():
+            users.create("undone", "pw")
+            on_rollback(lambda: undone.append("savepoint"))
+            raise Refused
+        assert undone == ["savepoint"]
+        raise Refused
+    assert undone == ["savepoint", "outer"]
