@@ -63,6 +63,10 @@ ms bind ipv6 = false
 mon data = $DIR/mon.a
 [osd.0]
 osd data = $DIR/osd.0
+# Its crush entry is added below. Left on, the OSD's start asks the monitor itself, and on some machines that
+# request goes out before it knows the cluster's fsid: the monitor refuses it ('wrong fsid') and the OSD exits.
+osd crush update on start = false
+osd class update on start = false
 [client.rgw]
 rgw frontends = beast endpoint=127.0.0.1:$PORT
 rgw data = $DIR/rgw
