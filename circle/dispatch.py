@@ -108,6 +108,10 @@ class _Index:
         limit = self.limits.get(repo_id, 0)
         return limit > 0 and self.running.get(repo_id, 0) >= limit
 
+    def open_groups(self) -> list[PendingGroup]:
+        """Return the groups with unclaimed tasks whose repo is under its limit."""
+        return [g for g in self.groups if self.left(g) > 0 and not self.full(g.repo_id)]
+
     def took(self, group: PendingGroup) -> None:
         """Count one task of a group claimed."""
         ident = (group.repo_id, group.labels_key)
@@ -217,7 +221,7 @@ class Dispatcher:
             index = self._index
             if max_concurrent > 0 and index.running.get(repo_id, 0) >= max_concurrent:
                 return None
-            open_groups = [g for g in index.groups if index.left(g) > 0 and not index.full(g.repo_id)]
+            open_groups = index.open_groups()
             for key, line in self._waiting.items():
                 first = next(iter(line), None)
                 if first is None or not labels_match(labels, first.labels):
@@ -333,7 +337,7 @@ class Dispatcher:
     def _pick(self) -> tuple[Waiter, PendingGroup] | None:
         """Take the waiter and group to claim for next, or None when no waiter fits any available task."""
         index = self._index
-        open_groups = [g for g in index.groups if index.left(g) > 0 and not index.full(g.repo_id)]
+        open_groups = index.open_groups()
         if not open_groups:
             return None
         best: tuple[tuple[int, float, int], Waiter, PendingGroup] | None = None

@@ -67,10 +67,8 @@ class Queue:
         state = task_store.WAITING if waiting else task_store.PENDING
         task = task_store.create(build_id=build_id, proc_id=proc_id, payload=payload, labels=labels,
                                  timeout=timeout, **{"state": state, **where, **leased})
-        if waiter is not None and repo_id is not None:
-            name = f"{repo_store.get(repo_id).full_name}#{build_store.get(build_id).number}"
-            claimed = Claimed(task.id, build_id, cast(str, task.lease), timeout, task.created, payload, name)
-            after_commit(lambda: self.dispatcher.hand(waiter, claimed, repo_id))
+        if waiter is not None:
+            self._hand_when_committed(waiter, task, payload)
         elif not waiting:
             self._announce_pending(task)
         return task
@@ -84,6 +82,13 @@ class Queue:
         if waiter is not None:
             on_rollback(lambda: self.dispatcher.give_back(waiter, repo_id))
         return waiter
+
+    def _hand_when_committed(self, waiter: Waiter, task: Task, payload: dict[str, Any]) -> None:
+        """Wake the waiter a task was written leased to, with all it hands out, once the push commits."""
+        name = f"{repo_store.get(task.repo_id).full_name}#{build_store.get(task.build_id).number}"
+        claimed = Claimed(task.id, task.build_id, cast(str, task.lease), task.timeout, task.created, payload, name)
+        repo_id = task.repo_id
+        after_commit(lambda: self.dispatcher.hand(waiter, claimed, repo_id))
 
     def release(self, task: Task) -> None:
         """Make a waiting task pending, once the workflows it waited for have finished."""
