@@ -5,6 +5,9 @@
 
 One fresh `circle server` process (SQLite unless --database-url), no embedded agent. `--agents` raw JSON-RPC
 agents register and long-poll `next` in a loop, each poll waiting `--poll` seconds (the agent's default);
+their first polls are spread evenly over one poll interval, as a fleet's agents are (they did not all start in
+the same second), so the polls answered arrive at a steady agents/poll per second rather than in waves that a
+measuring window may or may not catch;
 `--backlog` builds wait whose workflow wants linux/arm64, which no agent offers. Over `--seconds` the server's
 CPU (% of one core), RSS and, on PostgreSQL, transactions/s are measured, and the server's CPU per idle poll
 answered (which, unlike the %, does not depend on how fast a loaded machine lets the bench's pollers go); then
@@ -107,7 +110,8 @@ def run(agents: int, backlog: int, seconds: float, dispatches: int, database_url
         got = gevent.event.Event()
         stop = gevent.event.Event()
 
-        def poll(agent: e2e.FakeAgent) -> None:
+        def poll(agent: e2e.FakeAgent, offset: float) -> None:
+            gevent.sleep(offset)
             while not stop.is_set():
                 try:
                     task = agent.call("next", labels={}, poll=poll_seconds)
@@ -121,10 +125,10 @@ def run(agents: int, backlog: int, seconds: float, dispatches: int, database_url
                     agent.call("init", id=task["id"], state={"started": int(time.time())})
                     agent.call("done", id=task["id"], state={"finished": int(time.time()), "exit_code": 0})
 
-        for agent in pollers:
-            gevent.spawn(poll, agent)
+        for index, agent in enumerate(pollers):
+            gevent.spawn(poll, agent, index * poll_seconds / len(pollers))
         say(f"agents long-poll; waiting {poll_seconds + 5:.0f} s for the steady state")
-        gevent.sleep(poll_seconds + 5)  # every poller is in its second long-poll: the steady state
+        gevent.sleep(poll_seconds + 5)  # every poller is polling, and answers come at agents/poll a second
         cpu, xacts, started = cpu_seconds(pid), transactions(database_url), time.perf_counter()
         polls = answered_polls[0]
         say(f"measuring for {seconds:.0f} s")
@@ -156,6 +160,7 @@ def run(agents: int, backlog: int, seconds: float, dispatches: int, database_url
                 "window_s": round(elapsed, 1),
                 "server_cpu_pct_of_one_core": round(cpu_pct, 1),
                 "idle_polls_answered_per_s": round(polls / elapsed, 1),
+                "idle_polls_per_s_steady": round(agents / poll_seconds, 1),
                 "server_cpu_ms_per_idle_poll": round(used * 1000 / polls, 3) if polls else None,
                 "server_rss_mib_before_agents": rss_before,
                 "server_rss_mib_with_agents": rss_idle, "postgres_transactions_per_s": xact_rate,
