@@ -17,6 +17,7 @@ from flask import Flask
 from api.helpers import closed_port
 from circle.config import scm_allowed_hosts
 from circle.logbucket import LogBucket
+from circle.remote import api as remote_api
 from circle.s3 import S3Client
 from dbtools import DATABASES, IN_CI, database_url, disposed_after, emptied, make_app, reset_schema, s3_test_bucket
 
@@ -104,3 +105,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Under CI=true a skipped test is a failure: every database and the docker engine must be there."""
     if _skipped_in_ci:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An HTTP remote's client retries at once: the refused connections and the tries stay real, the pauses
+    between them (0.5 + 1 + 2 s by default) go."""
+    monkeypatch.setattr(remote_api, "BACKOFF_SECONDS", 0.0)

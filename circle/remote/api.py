@@ -19,6 +19,8 @@ from circle.states import DESCRIPTIONS
 log = logging.getLogger(__name__)
 
 CLIENT_OPTIONS = frozenset({"timeout", "retries", "backoff", "max_wait", "verify_tls"})
+RETRIES = 3  # tries after the first, for a connection failure, a rate limit or a 5xx of an idempotent call
+BACKOFF_SECONDS = 0.5  # the first pause between tries; each next one doubles
 _SEGMENT = re.compile(r"^[A-Za-z0-9_.~-][A-Za-z0-9_.~ -]*$")
 
 
@@ -90,8 +92,8 @@ class ApiRemote(Remote):
             headers=headers,
             auth=self.password_auth(username, password) if username and not token else None,
             timeout=opts.get("timeout", (5.0, 30.0)),
-            retries=opts.get("retries", 3),
-            backoff=opts.get("backoff", 0.5),
+            retries=opts.get("retries", RETRIES),
+            backoff=opts.get("backoff", BACKOFF_SECONDS),
             max_wait=opts.get("max_wait", 60.0),
             verify=opts.get("verify_tls", True),
             hosts=self.hosts,

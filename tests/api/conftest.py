@@ -67,10 +67,3 @@ def repo(client: FlaskClient, admin: Caller, local_scm: dict[str, Any]) -> dict[
     assert answer.status_code == 201, answer.get_json()
     return answer.get_json()
 
-
-@pytest.fixture
-def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Skip the pauses between an HTTP remote's retries (the failed connections stay real)."""
-    import circle.remote.http
-
-    monkeypatch.setattr(circle.remote.http.time, "sleep", lambda seconds: None)

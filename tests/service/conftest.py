@@ -6,6 +6,11 @@ import pytest
 from circle.store import configs, repos, scms, users
 
 
+@pytest.fixture(autouse=True)
+def _forges_retried_at_once(no_backoff: None) -> None:
+    """The forges these tests name are absent (a refused port), and each delivery asks them: tried at once."""
+
+
 @pytest.fixture
 def repo(app, request: pytest.FixtureRequest):
     """A repo (of a local SCM) with one stored config holding the module's GOOD pipeline."""

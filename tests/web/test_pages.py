@@ -21,14 +21,6 @@ from web.forms import sign_in
 
 
 @pytest.fixture
-def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Skip the pauses between an HTTP remote's retries (the refused connections stay real)."""
-    import circle.remote.http
-
-    monkeypatch.setattr(circle.remote.http.time, "sleep", lambda seconds: None)
-
-
-@pytest.fixture
 def ann(site):
     """A signed-in user without admin rights."""
     return seed.person("ann")
