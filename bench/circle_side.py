@@ -5,6 +5,7 @@ import importlib.util
 import json
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -76,10 +77,18 @@ class Circle:
             env["CIRCLE_DATABASE_URL"] = database_url
         (self.tmp / "data").mkdir(mode=0o700)
         self.env = harness.clean_env(**env)
+        self._compile_bytecode()
         self.server: procs.Proc | None = None
         self.agents: list[procs.Proc] = []
         self.token = ""
         self.repos: dict[str, dict[str, Any]] = {}
+
+    def _compile_bytecode(self) -> None:
+        """Byte-compile the circle package the server will import, as `pip install` does for an installed package
+        (and did for Buildbot's): this machine sets PYTHONDONTWRITEBYTECODE=1, so a start from the checkout would
+        otherwise compile its ~130 start modules from source every time (~75 ms here)."""
+        script = "import circle, compileall, os; compileall.compile_dir(os.path.dirname(circle.__file__), quiet=1)"
+        subprocess.run([sys.executable, "-c", script], env=self.env, check=True, timeout=300)
 
     def check_deadline(self) -> None:
         """Stop the run once --max-seconds is spent."""
