@@ -42,6 +42,7 @@ RULES: list[tuple[str, tuple[str, ...] | None, tuple[str, ...]]] = [
     ("circle.states", (), ("circle.",)),
     ("circle.origin", (), ("circle.",)),
     ("circle.offload", (), ("flask", "sqlalchemy", "circle.")),
+    ("circle.patching", (), ("flask", "sqlalchemy", "circle.")),
     ("circle.limits", (), ("circle.",)),
     ("circle.cron", (), ("circle.",)),
     ("circle.remote", ("circle.remote", "circle.errors", "circle.process"),
