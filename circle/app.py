@@ -16,6 +16,7 @@ from circle.api.ids import IdConverter
 from circle.extensions import db, sock
 from circle.store import revocations
 from circle.store.base import install_session_events
+from circle.url_rules import Rule
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -46,6 +47,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     settings = (settings_module.from_mapping(test_config) if test_config is not None
                 else settings_module.load())
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
+    app.url_rule_class = Rule
     app.url_map.converters["int"] = IdConverter
     app.config.update(settings.as_flask_config())
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(settings)
