@@ -13,7 +13,7 @@ from circle import (
     models,  # noqa: F401  (registers every table on db.metadata)
 )
 from circle.api.ids import IdConverter
-from circle.extensions import db, sock
+from circle.extensions import db
 from circle.store import revocations
 from circle.store.base import install_session_events
 from circle.url_rules import Rule
@@ -57,7 +57,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     crypto.configure(settings.secret_key)
 
     db.init_app(app)
-    sock.init_app(app)
     hub.init_app(app, settings, lease_seconds=settings.lease_seconds)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
