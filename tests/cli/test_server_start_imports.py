@@ -1,5 +1,5 @@
 """`circle server` starts without what only later requests need: the schemas, the compiler, the agent, requests,
-the websocket stack."""
+the websocket stack, the pipeline backends."""
 from __future__ import annotations
 
 import os
@@ -16,7 +16,7 @@ import pytest
 # Modules a start (spawn → first 200 on /healthz, no embedded agent) must not import; they load on first use.
 LATER = ("marshmallow", "circle.schemas", "circle.api.jsonschema", "circle.compiler.compile", "ruamel",
          "circle.agent", "circle.rpc.client", "requests", "circle.pipeline.runtime", "docker",
-         "flask_sock", "simple_websocket", "wsproto", "h11")
+         "flask_sock", "simple_websocket", "wsproto", "h11", "circle.pipeline.backends")
 # The websocket stack, loaded by the first websocket connection.
 WEBSOCKET = ("flask_sock", "simple_websocket", "wsproto")
 
