@@ -64,13 +64,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     install_session_events()
     revocations.install()
 
-    from circle.api import hooks, live, register_api, uploads
+    from circle.api import hooks, live, register_api
     from circle.rpc.endpoint import RpcEndpoint
     from circle.web import register_web
 
     register_api(app)
     register_web(app)
-    app.register_blueprint(uploads.bp)
     app.register_blueprint(live.bp)
     app.register_blueprint(hooks.bp)
     app.wsgi_app = RpcEndpoint(app, app.wsgi_app)  # type: ignore[method-assign]

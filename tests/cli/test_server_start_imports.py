@@ -1,5 +1,5 @@
 """`circle server` starts without what only later requests need: the schemas, the compiler, the agent, requests,
-the websocket stack, the pipeline backends."""
+the websocket stack, the pipeline backends, the API's view modules."""
 from __future__ import annotations
 
 import os
@@ -13,10 +13,15 @@ from typing import Callable
 
 import pytest
 
+from circle.api.routes import ROUTES
+
 # Modules a start (spawn → first 200 on /healthz, no embedded agent) must not import; they load on first use.
 LATER = ("marshmallow", "circle.schemas", "circle.api.jsonschema", "circle.compiler.compile", "ruamel",
          "circle.agent", "circle.rpc.client", "requests", "circle.pipeline.runtime", "docker",
          "flask_sock", "simple_websocket", "wsproto", "h11", "circle.pipeline.backends")
+# The API's view modules: each loads with the first call of one of its routes (tests/api/test_routing.py). The
+# probe sees modules imported by import statements, as they were before the route table.
+VIEWS = tuple(sorted({f"circle.api.{route.view.rpartition('.')[0]}" for route in ROUTES}))
 # The websocket stack, loaded by the first websocket connection.
 WEBSOCKET = ("flask_sock", "simple_websocket", "wsproto")
 
@@ -62,10 +67,11 @@ def _imported_until_healthy(tmp_path: Path, then: Callable[[int], None] = lambda
 
 @pytest.mark.slow
 def test_the_start_leaves_what_later_requests_need_unloaded(tmp_path: Path):
-    """Up to its first /healthz answer the server imports no schema, compiler front end, agent or HTTP client."""
+    """Up to its first /healthz answer the server imports no schema, compiler front end, agent, HTTP client,
+    websocket stack, pipeline backend or API view module."""
     imported = _imported_until_healthy(tmp_path)
     assert "circle.app" in imported and "flask" in imported  # the probe sees the server's imports
-    early = sorted(m for m in imported if any(m == name or m.startswith(name + ".") for name in LATER))
+    early = sorted(m for m in imported if any(m == name or m.startswith(name + ".") for name in LATER + VIEWS))
     assert early == []
 
 
@@ -82,3 +88,4 @@ def test_the_websocket_stack_loads_with_the_first_websocket(tmp_path: Path):
     """flask-sock and simple-websocket, left out of the start, are there once a websocket has opened."""
     imported = _imported_until_healthy(tmp_path, then=_open_websocket)
     assert sorted(m for m in WEBSOCKET if m in imported) == sorted(WEBSOCKET)
+
