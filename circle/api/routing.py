@@ -25,6 +25,7 @@ from flask import Blueprint, Flask, Response, jsonify, request
 
 from circle.api.auth import require_admin, require_user
 from circle.errors import InvalidInput, TooLarge
+from circle.lazy_views import imported
 from circle.limits import TooDeep, decode_json
 from circle.store.base import Page, transaction
 
@@ -62,21 +63,19 @@ class Route:
         return f"{self.tag}.{self.view.rpartition('.')[2]}"
 
     @property
+    def function(self) -> Callable[..., Any]:
+        """Return the view function, importing its module on first use."""
+        return imported(f"{VIEWS}.{self.view}")
+
+    @property
     def summary(self) -> str:
         """Return the first line of the view's docstring (importing the view)."""
-        return next(iter((view_function(self.view).__doc__ or "").strip().splitlines()), "")
+        return next(iter((self.function.__doc__ or "").strip().splitlines()), "")
 
 
 VIEWS = "circle.api"
 SCHEMAS = "circle.schemas"
 PAGE_QUERY = "PageQuery"
-
-
-@functools.cache
-def view_function(name: str) -> Callable[..., Any]:
-    """Return the view a route names (`module.function` in circle.api), importing its module on first use."""
-    module, _, function = name.rpartition(".")
-    return getattr(importlib.import_module(f"{VIEWS}.{module}"), function)
 
 
 @functools.cache
@@ -184,7 +183,7 @@ def _wrapper(route: Route) -> Callable[..., Response]:
         if route.paginated:
             kwargs["page"] = load_page()
         with transaction(route.endpoint):
-            return _answer(route, view_function(route.view)(**kwargs))
+            return _answer(route, route.function(**kwargs))
 
     wrapper.__name__ = wrapper.__qualname__ = route.endpoint.rpartition(".")[2]
     return wrapper

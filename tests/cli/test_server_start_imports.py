@@ -1,5 +1,5 @@
 """`circle server` starts without what only later requests need: the schemas, the compiler, the agent, requests,
-the websocket stack, the pipeline backends, the API's view modules."""
+the websocket stack, the pipeline backends, the view modules."""
 from __future__ import annotations
 
 import os
@@ -12,16 +12,14 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-
-from circle.api.routes import ROUTES
+from test_lazy_views import VIEWS
 
 # Modules a start (spawn → first 200 on /healthz, no embedded agent) must not import; they load on first use.
 LATER = ("marshmallow", "circle.schemas", "circle.api.jsonschema", "circle.compiler.compile", "ruamel",
          "circle.agent", "circle.rpc.client", "requests", "circle.pipeline.runtime", "docker",
          "flask_sock", "simple_websocket", "wsproto", "h11", "circle.pipeline.backends")
-# The API's view modules: each loads with the first call of one of its routes (tests/api/test_routing.py). The
-# probe sees modules imported by import statements, as they were before the route table.
-VIEWS = tuple(sorted({f"circle.api.{route.view.rpartition('.')[0]}" for route in ROUTES}))
+# Nor VIEWS, the API's view and the dashboard's page modules, which load with their first call (tests/test_lazy_views.py
+# checks that in sys.modules: this probe sees only what import statements load, as they did before the route tables).
 # The websocket stack, loaded by the first websocket connection.
 WEBSOCKET = ("flask_sock", "simple_websocket", "wsproto")
 
@@ -68,10 +66,10 @@ def _imported_until_healthy(tmp_path: Path, then: Callable[[int], None] = lambda
 @pytest.mark.slow
 def test_the_start_leaves_what_later_requests_need_unloaded(tmp_path: Path):
     """Up to its first /healthz answer the server imports no schema, compiler front end, agent, HTTP client,
-    websocket stack, pipeline backend or API view module."""
+    websocket stack, pipeline backend, API view or dashboard page module."""
     imported = _imported_until_healthy(tmp_path)
     assert "circle.app" in imported and "flask" in imported  # the probe sees the server's imports
-    early = sorted(m for m in imported if any(m == name or m.startswith(name + ".") for name in LATER + VIEWS))
+    early = sorted(m for m in imported if any(m == name or m.startswith(name + ".") for name in (*LATER, *VIEWS)))
     assert early == []
 
 
