@@ -1,7 +1,7 @@
 """Launcher: `python agent.py [agent options]` runs `circle agent` (imports no Flask, no SQLAlchemy)."""
-from gevent import monkey
+from circle.patching import patch_all
 
-monkey.patch_all()
+patch_all()
 
 import sys  # noqa: E402
 

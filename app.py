@@ -1,7 +1,7 @@
 """Launcher: `python app.py [server options]` runs `circle server`; `app` is the WSGI application."""
-from gevent import monkey
+from circle.patching import patch_all
 
-monkey.patch_all()
+patch_all()
 
 import sys  # noqa: E402
 

@@ -13,9 +13,10 @@ from circle import (
     models,  # noqa: F401  (registers every table on db.metadata)
 )
 from circle.api.ids import IdConverter
-from circle.extensions import db, sock
+from circle.extensions import db
 from circle.store import revocations
 from circle.store.base import install_session_events
+from circle.url_rules import Rule
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -46,6 +47,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     settings = (settings_module.from_mapping(test_config) if test_config is not None
                 else settings_module.load())
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
+    app.url_rule_class = Rule
     app.url_map.converters["int"] = IdConverter
     app.config.update(settings.as_flask_config())
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(settings)
@@ -55,7 +57,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     crypto.configure(settings.secret_key)
 
     db.init_app(app)
-    sock.init_app(app)
     hub.init_app(app, settings, lease_seconds=settings.lease_seconds)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -63,13 +64,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     install_session_events()
     revocations.install()
 
-    from circle.api import hooks, live, register_api, uploads
+    from circle.api import hooks, live, register_api
     from circle.rpc.endpoint import RpcEndpoint
     from circle.web import register_web
 
     register_api(app)
     register_web(app)
-    app.register_blueprint(uploads.bp)
     app.register_blueprint(live.bp)
     app.register_blueprint(hooks.bp)
     app.wsgi_app = RpcEndpoint(app, app.wsgi_app)  # type: ignore[method-assign]

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from circle import datadir
 from circle.errors import SettingsError
-from circle.pipeline.backends.sandbox import DEFAULT_PIDS
+from circle.pipeline.limits import DEFAULT_PIDS
 from circle.remote.hosts import HostPolicy
 from circle.rpc.protocol import MAX_POLL_SECONDS, MIN_POLL_SECONDS
 from circle.s3_signing import Bucket

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask_sock import Sock
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -32,4 +31,3 @@ if TYPE_CHECKING:
     Model = Base
 else:
     Model = db.Model
-sock = Sock()

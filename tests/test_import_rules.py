@@ -42,6 +42,8 @@ RULES: list[tuple[str, tuple[str, ...] | None, tuple[str, ...]]] = [
     ("circle.states", (), ("circle.",)),
     ("circle.origin", (), ("circle.",)),
     ("circle.offload", (), ("flask", "sqlalchemy", "circle.")),
+    ("circle.patching", (), ("flask", "sqlalchemy", "circle.")),
+    ("circle.lazy_views", (), ("flask", "sqlalchemy", "circle.")),
     ("circle.limits", (), ("circle.",)),
     ("circle.cron", (), ("circle.",)),
     ("circle.remote", ("circle.remote", "circle.errors", "circle.process"),

@@ -1,7 +1,7 @@
 """REST blueprints (thin views) and websocket routes.
 
-Every /api route is declared with `circle.api.routing.api_route`, which also feeds the OpenAPI
-document served at /api/openapi.json.
+Every /api route is an entry of the table circle.api.routes, which also feeds the OpenAPI document served at
+/api/openapi.json; the view modules it names load on their routes' first call.
 """
 from __future__ import annotations
 
@@ -9,29 +9,11 @@ from flask import Flask
 
 
 def register_api(app: Flask) -> None:
-    """Register every API blueprint and the JSON error handlers on `app`."""
-    from circle.api import (
-        agents,
-        artifacts,
-        badges,
-        builds,
-        configs,
-        crons,
-        errors,
-        health,
-        openapi,
-        registries,
-        repos,
-        request_timing,
-        scms,
-        secrets,
-        testresults,
-        tokens,
-        users,
-    )
+    """Register the API's routes, the health routes and the JSON error handlers on `app`."""
+    from circle.api import errors, health, request_timing, routing
+    from circle.api.routes import ROUTES
 
     errors.register(app)
     request_timing.register(app)
-    for module in (health, users, tokens, scms, repos, configs, secrets, registries, crons, builds, artifacts,
-                   testresults, agents, badges, openapi):
-        app.register_blueprint(module.bp)
+    app.register_blueprint(health.bp)
+    routing.register(app, ROUTES)

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
-
-from circle.api.routing import api_route
 from circle.hub import hub
 from circle.models import Agent, Task
 from circle.service import agents as agent_service
@@ -17,10 +14,7 @@ from circle.service import waiting
 from circle.store import agents, tasks
 from circle.store.base import Page
 
-bp = Blueprint("agents", __name__)
 
-
-@api_route(bp, "GET", "/api/agents", auth="admin", paginated=True, answer="agents.AgentSchema")
 def list_agents(page: Page) -> tuple[list[tuple[Agent, list[Task]]], int]:
     """List the agents with their last contact, labels and the tasks they hold."""
     held: dict[int, list[Task]] = {}
@@ -29,28 +23,22 @@ def list_agents(page: Page) -> tuple[list[tuple[Agent, list[Task]]], int]:
     return [(agent, held.get(agent.id, [])) for agent in agents.list_all(page)], agents.count()
 
 
-@api_route(bp, "POST", "/api/agents", auth="admin", body="agents.AgentCreateSchema", answer="agents.AgentTokenSchema",
-           status=201)
 def create_agent(body: dict[str, Any]) -> dict[str, Any]:
     """Create an agent with its own token (shown once)."""
     agent, token = agent_service.create(body["name"])
     return {"id": agent.id, "name": agent.name, "token": token}
 
 
-@api_route(bp, "PATCH", "/api/agents/<int:agent_id>", auth="admin", body="agents.AgentPatchSchema",
-           answer="agents.AgentSchema")
 def patch_agent(agent_id: int, body: dict[str, Any]) -> tuple[Agent, list[Task]]:
     """Pause an agent (it finishes what it runs and takes nothing new) or resume it."""
     return agent_service.set_paused(agent_id, body["paused"]), tasks.list_by_agent(agent_id)
 
 
-@api_route(bp, "DELETE", "/api/agents/<int:agent_id>", auth="admin", status=204)
 def delete_agent(agent_id: int) -> None:
     """Delete an agent; its token stops working and its leased tasks go back to the queue when their lease ends."""
     agent_service.delete(agent_id)
 
 
-@api_route(bp, "GET", "/api/queue", auth="admin", answer="agents.QueueSchema")
 def queue_info() -> dict[str, Any]:
     """Count pending and running tasks and the agents waiting for one; say why each pending task waits."""
     return {**hub().queue.info(), "tasks": waiting.pending_tasks()}

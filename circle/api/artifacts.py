@@ -11,11 +11,11 @@ import re
 from pathlib import Path
 from typing import Any, Iterator, TypeVar
 
-from flask import Blueprint, Response, send_file, stream_with_context
+from flask import Response, send_file, stream_with_context
 
 from circle.api.auth import require_user
 from circle.api.logzip import entry_names, stream_zip
-from circle.api.routing import api_route, slice_page
+from circle.api.routing import slice_page
 from circle.errors import LogStoreError, NotFound
 from circle.hub import hub
 from circle.limits import MAX_SEARCH_BUILDS, MAX_SEARCH_MATCHES
@@ -29,10 +29,6 @@ from circle.store.logbatch import Line
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-bp = Blueprint("artifacts", __name__)
-
-ITEM = "/api/repos/<int:repo_id>/builds/<int:number>"
 
 
 def _build(repo_id: int, number: int) -> Build:
@@ -70,8 +66,6 @@ def _text(pages: Iterator[list[Line]]) -> Response:
     return Response(stream_with_context(_started(chunks())), mimetype="text/plain")
 
 
-@api_route(bp, "GET", f"{ITEM}/logs/<int:pid>", query="logs.LogQuery", answer="logs.LogLineSchema", many=True,
-           media="application/json, text/plain")
 def get_log(repo_id: int, number: int, pid: int, query: dict[str, Any]) -> Response:
     """Return a page of a proc's log: lines with pos > `after`, at most `limit` (`?format=text`: all, as plain text)."""
     proc = builds.get_proc_by_pid(_build(repo_id, number).id, pid)
@@ -82,7 +76,6 @@ def get_log(repo_id: int, number: int, pid: int, query: dict[str, Any]) -> Respo
                     mimetype="application/json")
 
 
-@api_route(bp, "GET", f"{ITEM}/logs", query="logs.LogArchiveQuery", media="application/zip")
 def get_logs_zip(repo_id: int, number: int, query: dict[str, Any]) -> Response:
     """Download every step's log of a build as one zip (`workflow/step.log` each), streamed page by page."""
     repo = repo_for(require_user(), repo_id)
@@ -95,8 +88,6 @@ def get_logs_zip(repo_id: int, number: int, query: dict[str, Any]) -> Response:
                     mimetype="application/zip", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@api_route(bp, "GET", "/api/repos/<int:repo_id>/logs/search", query="logs.LogSearchQuery", answer="logs.LogMatchSchema",
-           many=True)
 def search_logs(repo_id: int, query: dict[str, Any]) -> list[logsearch.LogMatch]:
     """Find log lines holding a text in the repo's newest builds, newest build first."""
     return logsearch.search(repo_for(require_user(), repo_id), query["q"],
@@ -104,13 +95,11 @@ def search_logs(repo_id: int, query: dict[str, Any]) -> list[logsearch.LogMatch]
                             limit=min(query["limit"], MAX_SEARCH_MATCHES))
 
 
-@api_route(bp, "GET", f"{ITEM}/files", paginated=True, answer="files.FileSchema")
 def list_files(repo_id: int, number: int, page: Page) -> tuple[list[File], int]:
     """List a build's artifacts, oldest first."""
     return slice_page(files.list_by_build(_build(repo_id, number).id), page)
 
 
-@api_route(bp, "GET", f"{ITEM}/files/<int:file_id>", media="application/octet-stream")
 def download_file(repo_id: int, number: int, file_id: int) -> Response:
     """Download an artifact with its stored MIME type and file name; its SHA-256 as ETag and Repr-Digest."""
     artifact = files.get_in_build(_build(repo_id, number).id, file_id)

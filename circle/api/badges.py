@@ -8,14 +8,11 @@ from datetime import datetime, timezone
 from typing import Any
 from xml.etree import ElementTree
 
-from flask import Blueprint, Response, current_app
+from flask import Response, current_app
 
 from circle import states
-from circle.api.routing import api_route
 from circle.models import Build, Repo
 from circle.store import builds, repos
-
-bp = Blueprint("badges", __name__)
 
 NO_CACHE = {"Cache-Control": "no-cache, no-store, must-revalidate"}
 
@@ -56,16 +53,12 @@ def cc_xml(repo: Repo, build: Build | None, host: str) -> str:
     return ElementTree.tostring(root, encoding="unicode", xml_declaration=True)
 
 
-@api_route(bp, "GET", "/api/badges/<int:repo_id>/status.svg", auth="public", query="badges.BadgeQuery",
-           media="image/svg+xml")
 def status_svg(repo_id: int, query: dict[str, Any]) -> Response:
     """Return the status badge of the repo's latest build."""
     _, build = _latest(repo_id, query)
     return Response(svg(build.status if build else None), mimetype="image/svg+xml", headers=NO_CACHE)
 
 
-@api_route(bp, "GET", "/api/badges/<int:repo_id>/cc.xml", auth="public", query="badges.BadgeQuery",
-           media="application/xml")
 def cc_tray(repo_id: int, query: dict[str, Any]) -> Response:
     """Return the repo's latest build in CruiseControl cctray XML."""
     repo, build = _latest(repo_id, query)

@@ -3,10 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
-
 from circle.api.auth import require_user
-from circle.api.routing import api_route
 from circle.models import Build, Proc, Repo
 from circle.service import builds as build_service
 from circle.service import waiting
@@ -14,28 +11,19 @@ from circle.service.permissions import PUSH, repo_for
 from circle.store import builds
 from circle.store.base import Page
 
-bp = Blueprint("builds", __name__)
 
-LIST = "/api/repos/<int:repo_id>/builds"
-ITEM = "/api/repos/<int:repo_id>/builds/<int:number>"
-
-
-@api_route(bp, "GET", LIST, query="builds.BuildQuery", paginated=True, answer="builds.BuildSchema")
 def list_builds(repo_id: int, query: dict[str, Any], page: Page) -> tuple[list[Build], int]:
     """List a repo's builds, newest first (`?branch= &status= &event=` filter)."""
     repo = repo_for(require_user(), repo_id)
     return builds.list_by_repo(repo.id, page=page, **query), builds.count_by_repo(repo.id, **query)
 
 
-@api_route(bp, "POST", LIST, body="builds.ManualBuildSchema", answer="builds.BuildSchema", many=True, status=201,
-           errors=(403, 502))
 def create_builds(repo_id: int, body: dict[str, Any]) -> list[Build]:
     """Start a manual build: one build per config matching the branch (default: the repo's default branch)."""
     user = require_user()
     return build_service.create_manual(repo_for(user, repo_id, PUSH), user, **body)
 
 
-@api_route(bp, "GET", ITEM, answer="builds.BuildDetailSchema")
 def get_build(repo_id: int, number: int) -> tuple[Build, list[Proc], list[dict[str, Any]]]:
     """Return a build with its procs and, while it is pending, why its workflows wait."""
     build = builds.get_by_number(repo_for(require_user(), repo_id).id, number)
@@ -49,8 +37,6 @@ def _act(repo_id: int, number: int) -> tuple[Repo, Build]:
     return repo, builds.get_by_number(repo.id, number)
 
 
-@api_route(bp, "POST", f"{ITEM}/restart", query="builds.RestartQuery", answer="builds.BuildSchema", errors=(403, 409,
-           502))
 def restart_build(repo_id: int, number: int, query: dict[str, Any]) -> Build:
     """Run a finished build again in place (same number; procs, logs and files reset), or only its failed workflows."""
     if query["failed"]:
@@ -58,33 +44,26 @@ def restart_build(repo_id: int, number: int, query: dict[str, Any]) -> Build:
     return build_service.restart(*_act(repo_id, number))
 
 
-@api_route(bp, "POST", f"{ITEM}/workflows/<int:pid>/restart", answer="builds.BuildSchema",
-           errors=(400, 403, 409, 502))
 def restart_workflow(repo_id: int, number: int, pid: int) -> Build:
     """Run one workflow of a finished build again; the other workflows keep their results and logs."""
     return build_service.restart_workflow(*_act(repo_id, number), pid)
 
 
-@api_route(bp, "POST", f"{ITEM}/fork", body="builds.ForkSchema", answer="builds.BuildSchema", status=201, errors=(403,
-           409))
 def fork_build(repo_id: int, number: int, body: dict[str, Any]) -> Build:
     """Start a new build of the same commit, ref and config (`parent` = this number)."""
     return build_service.fork(*_act(repo_id, number), params=body.get("params"))
 
 
-@api_route(bp, "POST", f"{ITEM}/cancel", answer="builds.BuildSchema", errors=(403, 409))
 def cancel_build(repo_id: int, number: int) -> Build:
     """Kill a pending, blocked or running build."""
     return build_service.cancel(*_act(repo_id, number))
 
 
-@api_route(bp, "POST", f"{ITEM}/approve", answer="builds.BuildSchema", errors=(403, 409))
 def approve_build(repo_id: int, number: int) -> Build:
     """Let a build blocked by a gated repo run."""
     return build_service.approve(*_act(repo_id, number), require_user())
 
 
-@api_route(bp, "POST", f"{ITEM}/decline", answer="builds.BuildSchema", errors=(403, 409))
 def decline_build(repo_id: int, number: int) -> Build:
     """Refuse to run a build blocked by a gated repo."""
     return build_service.decline(*_act(repo_id, number), require_user())

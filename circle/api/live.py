@@ -19,12 +19,12 @@ import logging
 from typing import Any
 
 from flask import Blueprint
-from simple_websocket import ConnectionClosed
 
 from circle import states
+from circle.api import websockets
 from circle.api.live_access import Access
 from circle.errors import CircleError, Unauthorized
-from circle.extensions import db, sock
+from circle.extensions import db
 from circle.hub import hub
 from circle.pubsub import OVERFLOW
 from circle.service import permissions
@@ -60,6 +60,8 @@ class _WholeFrames:
         try:
             self._sock.sendall(data)
         except (ConnectionError, TimeoutError) as err:
+            from simple_websocket import ConnectionClosed  # loaded with the socket's server
+
             raise ConnectionClosed(message=f"the client went away ({err.strerror or err})") from None
         return len(data)
 
@@ -79,7 +81,7 @@ def _refuse(ws: Any, err: CircleError) -> None:
     ws.close(reason=POLICY_VIOLATION, message=str(err)[:120])
 
 
-@sock.route("/ws/logs/<int:repo_id>/<int:number>/<int:pid>", bp=bp)
+@websockets.route(bp, "/ws/logs/<int:repo_id>/<int:number>/<int:pid>")
 def logs(ws: Any, repo_id: int, number: int, pid: int) -> None:
     """Stream one proc's log in batches of lines: the whole history, then live lines, then {"eof": true}."""
     _whole_frames(ws)
@@ -108,7 +110,7 @@ def logs(ws: Any, repo_id: int, number: int, pid: int) -> None:
     ws.close()
 
 
-@sock.route("/ws/events", bp=bp)
+@websockets.route(bp, "/ws/events")
 def events(ws: Any) -> None:
     """Send every build and proc change of the repos the caller may read (and agent changes to administrators)."""
     _whole_frames(ws)

@@ -10,17 +10,17 @@ import re
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Response, current_app, jsonify
 
 from circle import __version__
-from circle.api.routing import JSON, PAGE_QUERY, ROUTES, Route, api_route, schema
+from circle.api.routes import ROUTES
+from circle.api.routing import JSON, PAGE_QUERY, Route, schema
 from circle.limits import INT_MAX
 from circle.service.pipelines import pipeline_schema
 
 if TYPE_CHECKING:
     from circle.api.jsonschema import Components
 
-bp = Blueprint("openapi", __name__)
 
 PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 # An id beyond the stored range is a 404 (circle.api.ids), so the document names the range.
@@ -118,13 +118,11 @@ def document(host: str) -> dict[str, Any]:
     }
 
 
-@api_route(bp, "GET", "/api/openapi.json", auth="public")
 def openapi_json() -> Response:
     """Return this API's OpenAPI 3 document."""
     return jsonify(document(current_app.config["CIRCLE_SETTINGS"].host))
 
 
-@api_route(bp, "GET", "/api/schema/pipeline.json", auth="public")
 def pipeline_json() -> Response:
     """Return the JSON Schema of pipeline files (point an editor's YAML extension at it)."""
     return jsonify(pipeline_schema())

@@ -3,45 +3,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
-
 from circle.api.auth import require_user
-from circle.api.routing import api_route
 from circle.models import Registry
 from circle.service.permissions import ADMIN, repo_for
 from circle.store import secrets
 from circle.store.base import Page
 
-bp = Blueprint("registries", __name__)
 
-ITEM = "/api/repos/<int:repo_id>/registries/<address>"
-
-
-@api_route(bp, "GET", "/api/repos/<int:repo_id>/registries", paginated=True, answer="registries.RegistrySchema",
-           errors=(403,))
 def list_registries(repo_id: int, page: Page) -> tuple[list[Registry], int]:
     """List a repo's registry credentials (never passwords)."""
     repo = repo_for(require_user(), repo_id, ADMIN)
     return secrets.list_registries(repo.id, page), secrets.count_registries(repo.id)
 
 
-@api_route(bp, "POST", "/api/repos/<int:repo_id>/registries", body="registries.RegistrySchema",
-           answer="registries.RegistrySchema",
-           status=201, errors=(403, 409))
 def create_registry(repo_id: int, body: dict[str, Any]) -> Registry:
     """Add credentials for pulling images from a registry."""
     return secrets.create_registry(repo_id=repo_for(require_user(), repo_id, ADMIN).id, **body)
 
 
-@api_route(bp, "PATCH", ITEM, body="registries.RegistryPatchSchema", partial=True, answer="registries.RegistrySchema",
-           errors=(403,))
 def update_registry(repo_id: int, address: str, body: dict[str, Any]) -> Registry:
     """Change a registry's username or password."""
     registry = secrets.get_registry_by_address(repo_for(require_user(), repo_id, ADMIN).id, address)
     return secrets.update_registry(registry, **body)
 
 
-@api_route(bp, "DELETE", ITEM, status=204, errors=(403,))
 def delete_registry(repo_id: int, address: str) -> None:
     """Delete a registry's credentials."""
     secrets.delete_registry(secrets.get_registry_by_address(repo_for(require_user(), repo_id, ADMIN).id, address))

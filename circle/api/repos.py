@@ -3,53 +3,39 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
-
 from circle.api.auth import require_user
-from circle.api.routing import api_route
 from circle.models import Repo
 from circle.service import permissions, repos, scms
 from circle.store.base import Page
 
-bp = Blueprint("repos", __name__)
 
-
-@api_route(bp, "GET", "/api/repos", query="repos.RepoQuery", paginated=True, answer="repos.RepoSchema")
 def list_repos(query: dict[str, Any], page: Page) -> tuple[list[Repo], int]:
     """List the repos the caller may read (`?full_name=` filters)."""
     return repos.list_for(require_user(), page, full_name=query.get("full_name"))
 
 
-@api_route(bp, "POST", "/api/repos", body="repos.RepoCreateSchema", answer="repos.RepoSchema", status=201,
-           errors=(404, 409, 502))
 def activate_repo(body: dict[str, Any]) -> Repo:
     """Activate a repository: store it, its clone credential, a default config, and register the webhook."""
     user = require_user()
     return repos.activate(user, scms.scm_for(user, body["scm_id"]), body["full_name"])
 
 
-@api_route(bp, "GET", "/api/repos/<int:repo_id>", answer="repos.RepoSchema")
 def get_repo(repo_id: int) -> Repo:
     """Return one repo."""
     return permissions.repo_for(require_user(), repo_id)
 
 
-@api_route(bp, "PATCH", "/api/repos/<int:repo_id>", body="repos.RepoPatchSchema", partial=True,
-           answer="repos.RepoSchema",
-           errors=(403,))
 def update_repo(repo_id: int, body: dict[str, Any]) -> Repo:
     """Change a repo's build switches (repo admin; `trusted` only by administrators)."""
     user = require_user()
     return repos.change(user, permissions.repo_for(user, repo_id, permissions.ADMIN), body)
 
 
-@api_route(bp, "POST", "/api/repos/<int:repo_id>/repair", answer="repos.RepoSchema", errors=(403, 409, 502))
 def repair_repo(repo_id: int) -> Repo:
     """Rotate the hook URL and secret and re-register the webhook at the SCM (repo admin); the old URL stops working."""
     return repos.repair(permissions.repo_for(require_user(), repo_id, permissions.ADMIN))
 
 
-@api_route(bp, "DELETE", "/api/repos/<int:repo_id>", status=204, errors=(403,))
 def delete_repo(repo_id: int) -> None:
     """Remove the webhook at the SCM and delete the repo with its builds, configs and secrets."""
     repos.delete(permissions.repo_for(require_user(), repo_id, permissions.ADMIN))

@@ -1,9 +1,11 @@
-"""The route table: every API route declares its auth, body, query and answer schemas once.
+"""Routing of the API: what a route declares (auth, body, query and answer schemas) and the work every view shares.
 
-`api_route` registers a view on a blueprint and records a `Route`; the wrapper does the
-routine work so views stay thin — it checks the caller, loads the body and query through their
-schemas (passed to the view as `body`, `query`, `page`), and dumps what the view returns
-through the answer schema. The OpenAPI document is generated from the same table.
+The table of routes is circle.api.routes; `register` adds each of its rules to the app at start, and the view a
+rule names (`builds.list_builds`: the function list_builds of circle.api.builds) is imported on the rule's first
+call, so the start loads none of the view modules and the services behind them. The wrapper does the routine
+work so views stay thin — it checks the caller, loads the body and query through their schemas (passed to the view
+as `body`, `query`, `page`), and dumps what the view returns through the answer schema. The OpenAPI document is
+generated from the same table.
 
 A view returns: a model (or list) to dump; `(rows, total)` for a paginated list; None for 204;
 or a ready Response (downloads, plain text, badges).
@@ -17,12 +19,13 @@ from __future__ import annotations
 import functools
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Flask, Response, jsonify, request
 
 from circle.api.auth import require_admin, require_user
 from circle.errors import InvalidInput, TooLarge
+from circle.lazy_views import imported
 from circle.limits import TooDeep, decode_json
 from circle.store.base import Page, transaction
 
@@ -40,8 +43,7 @@ class Route:
 
     method: str
     rule: str
-    endpoint: str
-    summary: str
+    view: str
     tag: str
     auth: str
     body: str | None
@@ -55,8 +57,23 @@ class Route:
     errors: tuple[int, ...]
     files: tuple[str, ...] = ()
 
+    @property
+    def endpoint(self) -> str:
+        """Return the Flask endpoint: `tag.function`."""
+        return f"{self.tag}.{self.view.rpartition('.')[2]}"
 
-ROUTES: list[Route] = []
+    @property
+    def function(self) -> Callable[..., Any]:
+        """Return the view function, importing its module on first use."""
+        return imported(f"{VIEWS}.{self.view}")
+
+    @property
+    def summary(self) -> str:
+        """Return the first line of the view's docstring (importing the view)."""
+        return next(iter((self.function.__doc__ or "").strip().splitlines()), "")
+
+
+VIEWS = "circle.api"
 SCHEMAS = "circle.schemas"
 PAGE_QUERY = "PageQuery"
 
@@ -134,42 +151,51 @@ def _answer(route: Route, result: Any) -> Response:
     return response
 
 
-def api_route(bp: Blueprint, method: str, rule: str, *, auth: str = "user", body: str | None = None,
-              partial: bool = False, query: str | None = None, paginated: bool = False,
-              answer: str | None = None, many: bool = False, status: int = 200, media: str = JSON,
-              errors: tuple[int, ...] = (), files: tuple[str, ...] = ()
-              ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register the decorated view for `method rule` on `bp` and record it in ROUTES.
+def route(method: str, rule: str, view: str, *, tag: str | None = None, auth: str = "user", body: str | None = None,
+          partial: bool = False, query: str | None = None, paginated: bool = False, answer: str | None = None,
+          many: bool = False, status: int = 200, media: str = JSON, errors: tuple[int, ...] = (),
+          files: tuple[str, ...] = ()) -> Route:
+    """Return the table's entry for `method rule`, answered by `view` (`module.function` in circle.api).
 
-    `files` names multipart file fields the view reads from request.files itself (documented only).
+    `tag` (default: the view's module) names the blueprint and the OpenAPI tag; `errors` adds statuses to those
+    the declaration implies; `files` names multipart file fields the view reads from request.files itself
+    (documented only).
     """
     if auth not in AUTH:
         raise ValueError(f"auth must be one of {AUTH}")
+    return Route(method=method, rule=rule, view=view, tag=tag or view.rpartition(".")[0], auth=auth, body=body,
+                 partial=partial, query=query, paginated=paginated, answer=answer, many=many or paginated,
+                 status=status, media=media, errors=_errors(rule, auth, body, query, paginated, errors), files=files)
 
-    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        route = Route(method=method, rule=rule, endpoint=f"{bp.name}.{view.__name__}",
-                      summary=next(iter((view.__doc__ or "").strip().splitlines()), ""), tag=bp.name, auth=auth,
-                      body=body, partial=partial, query=query, paginated=paginated,
-                      answer=answer, many=many or paginated, status=status, media=media,
-                      errors=_errors(rule, auth, body, query, paginated, errors), files=files)
 
-        @functools.wraps(view)
-        def wrapper(**kwargs: Any) -> Response:
-            if auth == "user":
-                require_user()
-            elif auth == "admin":
-                require_admin()
-            if body is not None:
-                kwargs["body"] = load_body(body, partial)
-            if query is not None:
-                kwargs["query"] = schema(query).read(request.args)
-            if paginated:
-                kwargs["page"] = load_page()
-            with transaction(route.endpoint):
-                return _answer(route, view(**kwargs))
+def _wrapper(route: Route) -> Callable[..., Response]:
+    """Return the Flask view of a route: the routine work around its view, imported on the first call."""
 
-        bp.add_url_rule(rule, view.__name__, wrapper, methods=[method])
-        ROUTES.append(route)
-        return wrapper
+    def wrapper(**kwargs: Any) -> Response:
+        if route.auth == "user":
+            require_user()
+        elif route.auth == "admin":
+            require_admin()
+        if route.body is not None:
+            kwargs["body"] = load_body(route.body, route.partial)
+        if route.query is not None:
+            kwargs["query"] = schema(route.query).read(request.args)
+        if route.paginated:
+            kwargs["page"] = load_page()
+        with transaction(route.endpoint):
+            return _answer(route, route.function(**kwargs))
 
-    return decorate
+    wrapper.__name__ = wrapper.__qualname__ = route.endpoint.rpartition(".")[2]
+    return wrapper
+
+
+def register(app: Flask, routes: Iterable[Route]) -> None:
+    """Add every route's rule to `app`, on one blueprint per tag (registered in the order the tags first appear)."""
+    blueprints: dict[str, Blueprint] = {}
+    for entry in routes:
+        if entry.tag not in blueprints:
+            blueprints[entry.tag] = Blueprint(entry.tag, VIEWS)
+        wrapper = _wrapper(entry)
+        blueprints[entry.tag].add_url_rule(entry.rule, wrapper.__name__, wrapper, methods=[entry.method])
+    for bp in blueprints.values():
+        app.register_blueprint(bp)

@@ -3,31 +3,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
-
 from circle.api.auth import require_user
-from circle.api.routing import api_route
 from circle.errors import Conflict, NotFound
 from circle.models import Secret
 from circle.service.permissions import ADMIN, repo_for
 from circle.store import secrets
 from circle.store.base import Page
 
-bp = Blueprint("secrets", __name__)
 
-ITEM = "/api/repos/<int:repo_id>/secrets/<name>"
-
-
-@api_route(bp, "GET", "/api/repos/<int:repo_id>/secrets", paginated=True, answer="secrets.SecretSchema", errors=(403,))
 def list_secrets(repo_id: int, page: Page) -> tuple[list[Secret], int]:
     """List a repo's secrets (names, events and images; never values)."""
     repo = repo_for(require_user(), repo_id, ADMIN)
     return secrets.list_by_repo(repo.id, page), secrets.count_by_repo(repo.id)
 
 
-@api_route(bp, "POST", "/api/repos/<int:repo_id>/secrets", body="secrets.SecretSchema", answer="secrets.SecretSchema",
-           status=201,
-           errors=(403, 409))
 def create_secret(repo_id: int, body: dict[str, Any]) -> Secret:
     """Add a secret; names are unique per repo regardless of case."""
     repo = repo_for(require_user(), repo_id, ADMIN)
@@ -38,15 +27,12 @@ def create_secret(repo_id: int, body: dict[str, Any]) -> Secret:
     raise Conflict(f"{repo.full_name} already has a secret named {taken.name!r}")
 
 
-@api_route(bp, "PATCH", ITEM, body="secrets.SecretPatchSchema", partial=True, answer="secrets.SecretSchema",
-           errors=(403,))
 def update_secret(repo_id: int, name: str, body: dict[str, Any]) -> Secret:
     """Change a secret's value, events or images."""
     secret = secrets.get_by_name(repo_for(require_user(), repo_id, ADMIN).id, name)
     return secrets.update(secret, **body)
 
 
-@api_route(bp, "DELETE", ITEM, status=204, errors=(403,))
 def delete_secret(repo_id: int, name: str) -> None:
     """Delete a secret."""
     secrets.delete(secrets.get_by_name(repo_for(require_user(), repo_id, ADMIN).id, name))

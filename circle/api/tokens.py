@@ -3,24 +3,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
-
 from circle.api.auth import require_user
-from circle.api.routing import api_route, slice_page
+from circle.api.routing import slice_page
 from circle.models import Token
 from circle.store import users
 from circle.store.base import Page
 
-bp = Blueprint("tokens", __name__)
 
-
-@api_route(bp, "GET", "/api/user/tokens", paginated=True, answer="tokens.TokenSchema")
 def list_tokens(page: Page) -> tuple[list[Token], int]:
     """List the caller's tokens (names, last use, expiry; never the secrets)."""
     return slice_page(users.list_tokens(require_user()), page)
 
 
-@api_route(bp, "POST", "/api/user/tokens", body="tokens.TokenCreateSchema", answer="tokens.NewTokenSchema", status=201)
 def create_token(body: dict[str, Any]) -> dict[str, Any]:
     """Create a token for the caller; the answer carries its secret, shown this once only."""
     token, secret = users.issue_token(require_user(), body["name"], body["expires_in"])
@@ -28,7 +22,6 @@ def create_token(body: dict[str, Any]) -> dict[str, Any]:
             "token": secret}
 
 
-@api_route(bp, "DELETE", "/api/user/tokens/<int:token_id>", status=204)
 def delete_token(token_id: int) -> None:
     """Delete one of the caller's tokens: it stops working at once, open websockets included."""
     users.delete_token(require_user(), token_id)

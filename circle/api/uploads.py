@@ -5,20 +5,14 @@ from __future__ import annotations
 import mimetypes
 from typing import Any
 
-from flask import Blueprint, request
+from flask import request
 
-from circle.api.routing import api_route
 from circle.errors import InvalidInput
 from circle.models import File
 from circle.service import reports
 from circle.service.uploads import step_for
 
-bp = Blueprint("uploads", __name__)
 
-
-@api_route(bp, "POST", "/api/upload/<token>", auth="public", query="files.UploadQuery", answer="files.FileSchema",
-           status=201,
-           files=("file",), errors=(400, 403, 413))
 def upload(token: str, query: dict[str, Any]) -> File:
     """Store the multipart `file` on the build of the running step the token names, recording the step."""
     step = step_for(token)

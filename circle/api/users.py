@@ -3,26 +3,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request
+from flask import request
 
 from circle.api.auth import SESSION, presented, renew_session, require_user
-from circle.api.routing import api_route
 from circle.errors import InvalidInput, TooManyRequests
 from circle.models import User
 from circle.store import users
 from circle.store.base import Page
 from circle.web.throttle import login_throttle, password_keys
 
-bp = Blueprint("users", __name__)
 
-
-@api_route(bp, "GET", "/api/user", answer="users.UserSchema")
 def get_self() -> User:
     """Return the calling user."""
     return require_user()
 
 
-@api_route(bp, "POST", "/api/user/password", body="users.PasswordChangeSchema", status=204, errors=(429,))
 def change_password(body: dict[str, Any]) -> None:
     """Change the caller's password given the current one (a wrong one counts as a failed login); other sessions end."""
     user = require_user()
@@ -39,14 +34,11 @@ def change_password(body: dict[str, Any]) -> None:
         renew_session(user)
 
 
-@api_route(bp, "GET", "/api/users", auth="admin", paginated=True, answer="users.UserSchema")
 def list_users(page: Page) -> tuple[list[User], int]:
     """List every user, by login."""
     return users.list_all(page), users.count()
 
 
-@api_route(bp, "POST", "/api/users", auth="admin", body="users.UserSchema", answer="users.UserSchema", status=201,
-           errors=(409,))
 def create_user(body: dict[str, Any]) -> User:
     """Create a user (`password` lets them log in to the dashboard)."""
     return users.create(body["login"], body.get("password", ""), admin=body["admin"], email=body["email"])

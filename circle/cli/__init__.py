@@ -68,9 +68,9 @@ def _reader_gone() -> int:
 def run() -> None:
     """Console-script entry point; long-running commands get gevent's monkey patches first."""
     if len(sys.argv) > 1 and sys.argv[1] in GEVENT_COMMANDS:
-        from gevent import monkey
+        from circle.patching import patch_all
 
-        monkey.patch_all()
+        patch_all()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     code = main()
     try:

@@ -11,7 +11,7 @@ from flask import Flask
 
 def register_web(app: Flask) -> None:
     """Register the dashboard blueprint (pages, template filters, error pages) on `app`; a second call does nothing."""
-    from circle.web import account, agents, builds, errors, filters, headers, home, repos, scms, session  # noqa: F401
+    from circle.web import errors, filters, headers, pages  # noqa: F401  (each adds its part to the blueprint)
     from circle.web.blueprint import bp
 
     if bp.name not in app.blueprints:

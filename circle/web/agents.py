@@ -11,7 +11,6 @@ from circle.hub import hub
 from circle.models import Agent, Build, Proc, Repo
 from circle.service import agents as agent_service
 from circle.store import agents, builds, repos, tasks
-from circle.web.blueprint import bp
 from circle.web.guard import admin_only
 
 
@@ -34,7 +33,6 @@ def _running() -> dict[int, list[Running]]:
     return held
 
 
-@bp.route("/agents")
 @admin_only
 def agents_page() -> str:
     """List the agents and what they run, and count the queue."""

@@ -11,7 +11,6 @@ from circle.errors import NotFound
 from circle.models import Proc
 from circle.service import permissions, waiting
 from circle.store import builds, configs, files
-from circle.web.blueprint import bp
 from circle.web.guard import signed_in, viewer
 from circle.web.testresults import build_summary
 
@@ -81,7 +80,6 @@ def _config_name(config_id: int | None) -> str:
         return ""
 
 
-@bp.route("/repos/<int:repo_id>/builds/<int:number>")
 @signed_in
 def build(repo_id: int, number: int) -> str:
     """Show a build of a repo the caller may read (steps grouped by parallel stage); `?pid=N` selects the step shown."""

@@ -5,12 +5,10 @@ from flask import render_template
 
 from circle.service import repos
 from circle.store import builds
-from circle.web.blueprint import bp
 from circle.web.guard import signed_in, viewer
 from circle.web.paging import Pager, requested_page
 
 
-@bp.route("/")
 @signed_in
 def home() -> str:
     """List the repos the caller may read, each with its newest build and a link to it."""

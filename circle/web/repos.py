@@ -11,7 +11,6 @@ from circle.service import permissions, retention
 from circle.states import EVENTS, STATES, TRUSTED_EVENTS
 from circle.store import builds, configs, crons, secrets
 from circle.store import tests as test_store
-from circle.web.blueprint import bp
 from circle.web.guard import signed_in, viewer
 from circle.web.paging import Pager, requested_page
 
@@ -67,7 +66,6 @@ LOADERS: dict[str, Callable[[Repo], dict[str, Any]]] = {
     "crons": _crons}
 
 
-@bp.route("/repos/<int:repo_id>")
 @signed_in
 def repo(repo_id: int) -> str:
     """Show one tab of a repo the caller may read; only repo admins see the tabs besides builds."""

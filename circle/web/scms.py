@@ -8,7 +8,6 @@ from circle.models import Repo, Scm, User
 from circle.remote.factory import KINDS, remote_class
 from circle.service import permissions, scms
 from circle.store import repos as repo_store
-from circle.web.blueprint import bp
 from circle.web.filters import public_url
 from circle.web.guard import signed_in, viewer
 
@@ -25,7 +24,6 @@ def _activated(user: User, scm: Scm) -> dict[str, Repo | None]:
             for repo in repo_store.list_by_scm(scm.id)}
 
 
-@bp.route("/scms")
 @signed_in
 def scms_page() -> str:
     """Show the caller's SCMs, the registration form, and the repositories of the chosen SCM."""

@@ -15,7 +15,6 @@ from circle.api.auth import current_user, login_user, logout_user
 from circle.errors import InvalidInput, NotFound
 from circle.models import User
 from circle.store import users
-from circle.web.blueprint import bp
 from circle.web.guard import check_csrf, safe_next
 from circle.web.throttle import login_throttle, password_keys
 
@@ -48,7 +47,6 @@ def _form(status: int, error: str = "", login: str = "") -> tuple[str, int]:
     return render_template("session/login.html", error=error, login=login, next=target), status
 
 
-@bp.route("/login", methods=["GET", "POST"])
 def login() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     """Show the login form; on POST check the credentials, start a session and go to `?next=` (local paths only)."""
     if request.method == "GET":
@@ -75,7 +73,6 @@ def login() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     return redirect(safe_next(request.form.get("next")))
 
 
-@bp.route("/logout", methods=["GET", "POST"])
 def logout() -> Response | tuple[str, int]:
     """End the session on a POST with the CSRF token; a GET (a link any site can make) only asks to confirm."""
     if request.method == "GET":

@@ -8,7 +8,6 @@ from flask import render_template
 from circle.models import Build
 from circle.service import permissions, testresults
 from circle.store import builds
-from circle.web.blueprint import bp
 from circle.web.guard import signed_in, viewer
 from circle.web.paging import Pager, requested_page
 
@@ -22,7 +21,6 @@ def build_summary(build: Build) -> dict[str, Any]:
     return testresults.build_tests(build, "failed", 0, ON_BUILD_PAGE)
 
 
-@bp.route("/repos/<int:repo_id>/builds/<int:number>/tests")
 @signed_in
 def build_tests(repo_id: int, number: int) -> str:
     """Show every test case of a build, failed and errored first, a page at a time."""
@@ -35,7 +33,6 @@ def build_tests(repo_id: int, number: int) -> str:
                            pager=Pager(page, tests["matching"]))
 
 
-@bp.route("/repos/<int:repo_id>/tests/flaky")
 @signed_in
 def flaky_tests(repo_id: int) -> str:
     """Show the repo's flaky tests among its newest builds."""
@@ -44,7 +41,6 @@ def flaky_tests(repo_id: int) -> str:
                            builds=testresults.FLAKY_BUILDS)
 
 
-@bp.route("/repos/<int:repo_id>/tests/<int:test_id>")
 @signed_in
 def test_history(repo_id: int, test_id: int) -> str:
     """Show one test's newest results as a sparkline and a list, newest build first."""

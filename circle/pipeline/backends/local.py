@@ -27,9 +27,10 @@ from collections.abc import Iterator
 from typing import cast
 
 from circle import process
-from circle.pipeline.backends.sandbox import DEFAULT_PIDS, NamespaceInit, Sandbox, unavailable
+from circle.pipeline.backends.sandbox import NamespaceInit, Sandbox, unavailable
 from circle.pipeline.collect import Collection, collect
 from circle.pipeline.errors import EXIT_KILLED, EXIT_NOT_FOUND, BackendError
+from circle.pipeline.limits import DEFAULT_PIDS
 from circle.pipeline.script import step_script
 from circle.pipeline.types import KIND_CLONE, Config, Step, StepState
 

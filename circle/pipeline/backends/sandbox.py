@@ -34,8 +34,6 @@ from dataclasses import dataclass
 
 from circle import process
 
-# Processes the step user may have at once by default: 1 200 parallel steps need about 4 800.
-DEFAULT_PIDS = 16384
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/run/systemd/resolve")
 HIDDEN_FILES = ("/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-", "/etc/sudoers")
 HIDDEN_GLOBS = ("/etc/ssh/ssh_host_*key*",)
