@@ -2,8 +2,8 @@
 
 `done` goes in one batch with the workflow's last lines and states (see circle.agent.reporter); only then is the
 workspace removed (the backend's `destroy`), so the teardown adds nothing to the build's latency. A teardown that
-fails is logged, and the result already reported stands; an agent that dies before it leaves the workspace behind,
-as one dying during a step does.
+fails is logged, and the result already reported stands; an agent that dies before the teardown leaves the
+workspace behind, as one dying during a step does.
 
 The cancel watch (the `wait` long poll) starts CANCEL_WATCH_DELAY seconds into the workflow: most workflows of
 short steps end before, and save the request; a cancel that comes earlier is seen as soon as the watch starts
