@@ -8,7 +8,9 @@ stored before it is reported finished), when it reaches 256 KiB of text or MAX_B
 latest 200 ms after its first item: so a step's start rides with its output and its end when it is short.
 The end of the workflow's last step (once every step has a final state, nothing but `done` follows) is held
 for `close(last)`, which sends what is pending and `last` (the workflow's `done`) in one batch, `done` last:
-the server stores every line before the workflow ends, in one round trip.
+the server stores every line before the workflow ends, in one round trip. The sender may still have a backlog
+when the workflow ends (a wide stage's many batches): `close` says when only the final batch is left, so the
+agent keeps the task's lease until then.
 A step's files (`reports:`, `artifacts:`) are uploaded in the same order, each on its own call: after its
 lines, before its final state. Calls are retried while the server is unwell (from the first call it could
 not take); a call the server refuses is logged and dropped, and the workflow is told (it stops only for a
@@ -42,9 +44,10 @@ Call = tuple[str, dict[str, Any]]
 
 @dataclass(frozen=True)
 class _Close:
-    """The sender's last item: send what is pending, with `call` after it in the same batch."""
+    """The sender's last item: tell `drained`, then send what is pending with `call` after it in one batch."""
 
     call: Call | None
+    drained: Callable[[], None]
 
 
 def ends_a_step(item: Item) -> bool:
@@ -78,9 +81,12 @@ class Reporter:
         self._queue.put(protocol.UploadFile(name=found.name, data=found.data, proc=step.name, mime=_mime(found.name),
                                             meta={"report": True} if found.report else {}))
 
-    def close(self, last: Call | None = None) -> None:
-        """Send everything still queued (and the call `last` in the same batch, after it), then stop the sender."""
-        self._queue.put(_Close(last))
+    def close(self, last: Call | None = None, *, drained: Callable[[], None] = lambda: None) -> None:
+        """Send everything still queued (and the call `last` in the same batch, after it), then stop the sender.
+
+        `drained` is called once only that final batch is left to send (a backlog of batches may come first).
+        """
+        self._queue.put(_Close(last, drained))
         self._thread.join()
 
     def _run(self) -> None:
@@ -101,6 +107,8 @@ class Reporter:
                 size += len(item.out) if isinstance(item, LogLine) else 0
                 if not self._flushes(item) and size < FLUSH_BYTES and calls < MAX_BATCH:
                     continue
+            if isinstance(item, _Close):
+                item.drained()
             last = [item.call] if isinstance(item, _Close) and item.call else []
             if pending or last:
                 self._send(self._calls(pending) + last)

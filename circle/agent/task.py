@@ -72,9 +72,9 @@ class TaskRun:
                             on_rejected=self._rejected)
         try:
             result = self._execute(reporter)
-            self._finished.set()
-            reporter.close(self._done(result))
+            reporter.close(self._done(result), drained=self._finished.set)  # the lease is kept until then
         finally:
+            self._finished.set()
             if self.runtime is not None:
                 self.runtime.destroy()
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -221,3 +222,36 @@ def test_a_lost_task_sends_no_done_and_is_still_torn_down(app, url, repo, record
     run.run()
     assert all("done" not in ([sent] if isinstance(sent, str) else sent) for sent in session.sent)
     assert run.runtime is not None and ("destroy", "") in run.runtime.backend.calls  # type: ignore[attr-defined]
+
+
+SIX_STEPS = "skip_clone: true\nsteps:\n" + "".join(
+    f"  s{n}:\n    image: x\n    environment: {{DUMMY_OUTPUT: \"line {n}\"}}\n" for n in range(6))
+
+
+class SlowLogs(Recording):
+    """A Recording whose requests carrying `log` take 0.3 s longer, as over a slow link."""
+
+    def post(self, url: Any, data: Any = None, json: Any = None, **kwargs: Any) -> requests.Response:  # noqa: A002
+        """Wait before a request with lines, then POST."""
+        if "log" in _methods(json):
+            time.sleep(0.3)
+        return super().post(url, data=data, json=json, **kwargs)
+
+
+def test_the_lease_is_kept_while_the_reports_of_ended_steps_are_still_sent(app, url, repo, monkeypatch):
+    """Steps that end at once leave a backlog of batches (≥ 1.8 s here); the agent extends its 1 s lease meanwhile,
+    and `done` goes last."""
+    monkeypatch.setattr(task_module, "CANCEL_WATCH_DELAY", 60.0)
+    app.extensions["circle"].queue.lease_seconds = 1
+    session = SlowLogs()
+    client = RpcClient(url, SECRET, session=session)
+    client.register(RegisterParams(name="agent-s", backend="dummy"))
+    config = configs.create(repo_id=repo.id, name="wide", content=SIX_STEPS)
+    build = builds.create(repo, config, Origin(event="push", ref="refs/heads/main", branch="main", commit="9" * 40))
+    task = client.next(NextParams())
+    assert task is not None and task.lease == 1
+    TaskRun(client, task, AgentOptions(servers=[url], secret=SECRET, backend="dummy")).run()
+    assert session.sent.count("extend") >= 2
+    assert session.sent[-1][-1] == "done"
+    _fresh()
+    assert build_store.get(build.id).status == "success"
