@@ -6,6 +6,11 @@ lines become one `log` call, each state an `update` call, in the order they came
 when a step that ran ends (its lines and its end leave together, the lines first, so a step's lines are
 stored before it is reported finished), when it reaches 256 KiB of text or MAX_BATCH calls, and at the
 latest 200 ms after its first item: so a step's start rides with its output and its end when it is short.
+The end of the workflow's last step (once every step has a final state, nothing but `done` follows) is held
+for `close(last)`, which sends what is pending and `last` (the workflow's `done`) in one batch, `done` last:
+the server stores every line before the workflow ends, in one round trip. The sender may still have a backlog
+when the workflow ends (a wide stage's many batches): `close` says when only the final batch is left, so the
+agent keeps the task's lease until then.
 A step's files (`reports:`, `artifacts:`) are uploaded in the same order, each on its own call: after its
 lines, before its final state. Calls are retried while the server is unwell (from the first call it could
 not take); a call the server refuses is logged and dropped, and the workflow is told (it stops only for a
@@ -19,6 +24,8 @@ import mimetypes
 import queue
 import threading
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Callable, Union
 
 from circle.pipeline.collect import Collected
@@ -31,9 +38,16 @@ log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 0.2
 FLUSH_BYTES = 256 * 1024
-_CLOSE = object()
 Item = Union[LogLine, StepState]
 Call = tuple[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class _Close:
+    """The sender's last item: tell `drained`, then send what is pending with `call` after it in one batch."""
+
+    call: Call | None
+    drained: Callable[[], None]
 
 
 def ends_a_step(item: Item) -> bool:
@@ -44,10 +58,12 @@ def ends_a_step(item: Item) -> bool:
 class Reporter:
     """The tracer of one workflow, sending to the server through `client`."""
 
-    def __init__(self, client: RpcClient, task_id: str, *, on_rejected: Callable[[Exception], None]) -> None:
+    def __init__(self, client: RpcClient, task_id: str, steps: Iterable[str], *,
+                 on_rejected: Callable[[Exception], None]) -> None:
         self.client = client
         self.task_id = task_id
         self.on_rejected = on_rejected
+        self._open = set(steps)  # the steps without a final state yet
         self._queue: queue.Queue[Any] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name=f"circle-report-{task_id}", daemon=True)
         self._thread.start()
@@ -65,9 +81,12 @@ class Reporter:
         self._queue.put(protocol.UploadFile(name=found.name, data=found.data, proc=step.name, mime=_mime(found.name),
                                             meta={"report": True} if found.report else {}))
 
-    def close(self) -> None:
-        """Send everything still queued, then stop the sender."""
-        self._queue.put(_CLOSE)
+    def close(self, last: Call | None = None, *, drained: Callable[[], None] = lambda: None) -> None:
+        """Send everything still queued (and the call `last` in the same batch, after it), then stop the sender.
+
+        `drained` is called once only that final batch is left to send (a backlog of batches may come first).
+        """
+        self._queue.put(_Close(last, drained))
         self._thread.join()
 
     def _run(self) -> None:
@@ -86,15 +105,25 @@ class Reporter:
                 calls += not (isinstance(item, LogLine) and pending and isinstance(pending[-1], LogLine))
                 pending.append(item)
                 size += len(item.out) if isinstance(item, LogLine) else 0
-                if not ends_a_step(item) and size < FLUSH_BYTES and calls < MAX_BATCH:
+                if not self._flushes(item) and size < FLUSH_BYTES and calls < MAX_BATCH:
                     continue
-            if pending:
-                self._send(self._calls(pending))
+            if isinstance(item, _Close):
+                item.drained()
+            last = [item.call] if isinstance(item, _Close) and item.call else []
+            if pending or last:
+                self._send(self._calls(pending) + last)
                 pending, size, calls = [], 0, 0
             if isinstance(item, protocol.UploadFile):
                 self._upload(item)
-            if item is _CLOSE:
+            if isinstance(item, _Close):
                 return
+
+    def _flushes(self, item: Item) -> bool:
+        """Tell whether `item` is sent at once: the end of a step that ran, unless it is the workflow's last."""
+        if isinstance(item, StepState) and item.exited:
+            self._open.discard(item.proc)
+            return ends_a_step(item) and bool(self._open)
+        return False
 
     def _calls(self, items: list[Item]) -> list[Call]:
         """Return the calls that report `items` in order: a `log` per run of lines, an `update` per state."""

@@ -1,4 +1,9 @@
-"""One leased workflow: init, run with the runtime, keep the lease, watch for cancel, report done.
+"""One leased workflow: init, run with the runtime, keep the lease, watch for cancel, report done, tear down.
+
+`done` goes in one batch with the workflow's last lines and states (see circle.agent.reporter); only then is the
+workspace removed (the backend's `destroy`), so the teardown adds nothing to the build's latency. A teardown that
+fails is logged, and the result already reported stands; an agent that dies before the teardown leaves the
+workspace behind, as one dying during a step does.
 
 The cancel watch (the `wait` long poll) starts CANCEL_WATCH_DELAY seconds into the workflow: most workflows of
 short steps end before, and save the request; a cancel that comes earlier is seen as soon as the watch starts
@@ -17,11 +22,11 @@ import time
 from typing import Callable, TypeVar
 
 from circle.agent.options import AgentOptions
-from circle.agent.reporter import Reporter
+from circle.agent.reporter import Call, Reporter
 from circle.pipeline.backends import get_backend
 from circle.pipeline.runtime import RunResult, Runtime
 from circle.pipeline.types import Config
-from circle.rpc.client import MAX_BACKOFF, RpcClient, ServerUnavailable
+from circle.rpc.client import MAX_BACKOFF, RpcClient, ServerUnavailable, done_params
 from circle.rpc.protocol import NOT_LEASED, Assignment, DoneState, InitState, RpcError
 from circle.states import ERROR
 
@@ -63,37 +68,41 @@ class TaskRun:
                    threading.Thread(target=self._watch_cancel, daemon=True, name=f"circle-wait-{self.task_id}")]
         for thread in threads:
             thread.start()
-        result = self._execute()
-        self._finished.set()
+        reporter = Reporter(self.client, self.task_id, [step.name for step in self.config.steps()],
+                            on_rejected=self._rejected)
+        try:
+            result = self._execute(reporter)
+            reporter.close(self._done(result), drained=self._finished.set)  # the lease is kept until then
+        finally:
+            self._finished.set()
+            if self.runtime is not None:
+                self.runtime.destroy()
+
+    def _done(self, result: RunResult) -> Call | None:
+        """Return the call that reports the workflow's end (None once the lease is lost), and log the end."""
         if self._lost.is_set():
             log.warning("task %s: lease lost; the server took it back", self.task_id)
-            return
-        state = DoneState(finished=int(time.time()), exit_code=result.exit_code, error=result.error)
-        try:
-            self._retrying("done", lambda: self.client.done(self.task_id, state))
-        except (RpcError, ServerUnavailable) as err:
-            log.warning("task %s: done refused: %s", self.task_id, err)
+            return None
         log.info("task %s: %s (exit code %d)", self.task_id, result.state, result.exit_code)
+        state = DoneState(finished=int(time.time()), exit_code=result.exit_code, error=result.error)
+        return "done", done_params(self.task_id, state)
 
     def _retrying(self, what: str, call: Callable[[], T], *, while_running: bool = False) -> T:
         """Make one call of this task, retrying while the server is unwell (only while it runs, if asked)."""
         return self.client.retrying(call, what=f"task {self.task_id} {what}",
                                     stop=self._finished if while_running else None)
 
-    def _execute(self) -> RunResult:
-        """Run the pipeline on the configured backend, reporting through a Reporter."""
-        reporter = Reporter(self.client, self.task_id, on_rejected=self._rejected)
+    def _execute(self, reporter: Reporter) -> RunResult:
+        """Run the pipeline on the configured backend, reporting through `reporter`; leave its teardown to run()."""
         try:
             backend = get_backend(self.options.backend, root=self.options.workdir, **self.options.local)
             self.runtime = Runtime(self.config, backend, reporter, timeout=self.timeout)
             if self._lost.is_set():
                 self.runtime.cancel()
-            return self.runtime.run()
+            return self.runtime.execute()
         except Exception as err:  # process boundary: a backend that cannot start ends the workflow in error
             log.exception("task %s: the workflow could not run", self.task_id)
             return RunResult(state=ERROR, exit_code=1, error=f"the agent could not run the workflow: {err}")
-        finally:
-            reporter.close()
 
     def _rejected(self, err: Exception) -> None:
         """Stop the workflow when a report is refused because the task is no longer ours; drop it otherwise."""

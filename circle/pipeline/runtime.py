@@ -22,6 +22,9 @@ blocking backend calls (the docker SDK) never stall the other steps in either mo
 
 Every state change and every output line leaves through the `Tracer`, one call at a time (the
 runtime serialises them), lines already masked.
+
+`run()` is `execute()` then `destroy()`: the agent reports the result between the two, so removing the
+workspace (or the containers, volumes and network) is not part of a build's latency.
 """
 from __future__ import annotations
 
@@ -144,6 +147,13 @@ class Runtime:
 
     def run(self) -> RunResult:
         """Run every stage, tear down, and return how the pipeline ended."""
+        try:
+            return self.execute()
+        finally:
+            self.destroy()
+
+    def execute(self) -> RunResult:
+        """Run every stage and stop the detached steps; return how the pipeline ended, leaving `destroy()` to do."""
         deadline = time.monotonic() + self.timeout if self.timeout else None
         setup_error = ""
         try:
@@ -156,8 +166,15 @@ class Runtime:
                 for stage in self.config.stages:
                     self._run_stage(stage.steps, deadline)
         finally:
-            self._teardown()
+            self._stop_detached()
         return self._result(self.masker.mask(setup_error))
+
+    def destroy(self) -> None:
+        """Remove what the pipeline left on the backend (workspace, containers, volumes); a failure is logged."""
+        try:
+            self.backend.destroy(self.config)
+        except Exception:  # the pipeline's result stands; the leftover is logged
+            log.exception("could not tear the pipeline down")
 
     def _fail_setup(self, error: str) -> None:
         steps = self.config.steps()
@@ -349,7 +366,8 @@ class Runtime:
         except Exception:  # teardown must go on whatever one step's removal does
             log.exception("could not remove step %s", step.name)
 
-    def _teardown(self) -> None:
+    def _stop_detached(self) -> None:
+        """Stop the detached steps and services, and wait until their final states are reported."""
         with self._lock:
             self._tearing_down = True
             detached = list(self._detached)
@@ -358,10 +376,6 @@ class Runtime:
             thread.start()
         for thread in stoppers + [thread for _, thread in detached]:
             thread.join()
-        try:
-            self.backend.destroy(self.config)
-        except Exception:  # the pipeline's result stands; the leftover is logged
-            log.exception("could not tear the pipeline down")
 
     def _result(self, setup_error: str) -> RunResult:
         states = dict(self._states)

@@ -91,6 +91,11 @@ def log_params(task_id: str, lines: list[LogLine]) -> dict[str, Any]:
     return {"id": task_id, "lines": [line.to_json() for line in lines]}
 
 
+def done_params(task_id: str, state: DoneState) -> dict[str, Any]:
+    """Return the params of `done`: how the workflow ended."""
+    return {"id": task_id, "state": state.to_json()}
+
+
 class RpcClient:
     """JSON-RPC 2.0 client of one agent: the shared secret registers, the token it answers is used afterwards.
 
@@ -227,4 +232,4 @@ class RpcClient:
 
     def done(self, task_id: str, state: DoneState) -> None:
         """Report the workflow finished."""
-        self.call("done", {"id": task_id, "state": state.to_json()})
+        self.call("done", done_params(task_id, state))

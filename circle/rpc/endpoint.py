@@ -154,16 +154,42 @@ def _together(peer: Peer, body: list[Any]) -> list[tuple[dict[str, Any] | None, 
     return outcomes
 
 
+def _one_by_one(peer: Peer, body: list[Any]) -> list[tuple[dict[str, Any] | None, str]]:
+    """Run a batch's calls one transaction each, in order, each lease checked by a Peer of its own; after a call
+    the server failed (INTERNAL_ERROR), the later ones are not run and answer INTERNAL_ERROR too."""
+    outcomes: list[tuple[dict[str, Any] | None, str]] = []
+    failed = 0
+    for number, item in enumerate(body, 1):
+        if failed:
+            outcomes.append(_not_run(item, failed))
+            continue
+        outcomes.append(_run(Peer(peer.agent), item, batched=True))
+        if outcomes[-1][1] == str(jsonrpc.INTERNAL_ERROR):
+            failed = number
+    return outcomes
+
+
+def _not_run(item: Any, failed: int) -> tuple[dict[str, Any] | None, str]:
+    """Answer a call left out because call number `failed` of its batch failed (none to a notification)."""
+    code = jsonrpc.INTERNAL_ERROR
+    if isinstance(item, dict) and "id" not in item:
+        return None, str(code)
+    return jsonrpc.error(jsonrpc.request_id(item), code, f"not run: call {failed} of this batch failed; "
+                                                         "send the calls again from that one"), str(code)
+
+
 def _batch(peer: Peer, body: list[Any]) -> list[dict[str, Any]]:
     """Run a batch's calls in order; return the answers (none to notifications).
 
     All together first: one transaction, so one commit, one lease check per task, and the events after that
     commit. When a call is refused or fails, that attempt is rolled back as a whole and the calls run again one
-    transaction each, as single calls do: a refused call undoes only itself, the others are applied.
+    transaction each, as single calls do: a refused call undoes only itself, the others are applied. A call the
+    server fails (its database) stops the batch there, so no later call (a step's end, `done`) is applied without
+    the lines before it: the agent sends them all again from that call.
     """
     outcomes = _together(peer, body)
-    if outcomes is None:  # each call on its own, its lease checked by a Peer of its own
-        outcomes = [_run(Peer(peer.agent), item, batched=True) for item in body]
+    if outcomes is None:
+        outcomes = _one_by_one(peer, body)
     for item, (_, result) in zip(body, outcomes):
         _count(item, result)
     return [answer for answer, _ in outcomes if answer is not None]

@@ -6,9 +6,11 @@ from typing import Any, Iterator
 
 import pytest
 from sqlalchemy import event, select, update
+from sqlalchemy.exc import OperationalError
 
 from circle.extensions import db
 from circle.models import LogEntry, Proc, Task
+from circle.rpc.jsonrpc import INTERNAL_ERROR
 from circle.rpc.protocol import INVALID_PARAMS, NOT_LEASED
 from circle.service.events import ALL_EVENTS
 from circle.store import builds as build_store
@@ -156,3 +158,35 @@ def test_done_in_a_batch_sees_a_cancel_committed_during_the_batch(app, rpc, make
     db.session.rollback()
     workflow = next(p for p in build_store.list_procs(build.id) if p.ppid == 0)
     assert workflow.state == "killed"
+
+
+def test_a_call_the_database_fails_stops_the_batch_there(app, rpc, make_build):
+    """When storing a log batch fails, the calls after it (the step's end, `done`) are not applied but answered
+    INTERNAL_ERROR, so the agent sends them again in order: the server never has `done` without the lines."""
+    build = make_build()
+    task = rpc.ok("next", labels={})["id"]
+    rpc.ok("init", id=task, state={"started": 100})
+
+    def fail_log_inserts(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        """Fail like a database that went away, on each insert of a log line."""
+        if sql.startswith("INSERT INTO log_entries"):
+            raise OperationalError(sql, {}, Exception("the database went away"))
+
+    event.listen(db.engine, "before_cursor_execute", fail_log_inserts)
+    try:
+        answers = _batch(rpc, ("update", {"id": task, "state": STARTED}),
+                         ("log", {"id": task, "lines": [{"proc": "build", "pos": 0, "out": "hello"}]}),
+                         ("update", {"id": task, "state": FINISHED}),
+                         ("done", {"id": task, "state": {"finished": 110, "exit_code": 0}}))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", fail_log_inserts)
+    assert [answer.get("error", {}).get("code") for answer in answers] == [None, INTERNAL_ERROR, INTERNAL_ERROR,
+                                                                            INTERNAL_ERROR]
+    assert answers[3]["error"]["message"] == "not run: call 2 of this batch failed; send the calls again from that one"
+    assert _step(build.id).state == "running"
+    answers = _batch(rpc, ("log", {"id": task, "lines": [{"proc": "build", "pos": 0, "out": "hello"}]}),
+                     ("update", {"id": task, "state": FINISHED}),
+                     ("done", {"id": task, "state": {"finished": 110, "exit_code": 0}}))
+    assert [answer.get("error") for answer in answers] == [None, None, None]
+    step = _step(build.id)
+    assert step.state == "success" and _lines(step.id) == 1
