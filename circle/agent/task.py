@@ -24,7 +24,8 @@ from typing import Callable, TypeVar
 from circle.agent.options import AgentOptions
 from circle.agent.reporter import Call, Reporter
 from circle.pipeline.backends import get_backend
-from circle.pipeline.runtime import RunResult, Runtime
+from circle.pipeline.result import RunResult
+from circle.pipeline.runtime import Runtime
 from circle.pipeline.types import Config
 from circle.rpc.client import MAX_BACKOFF, RpcClient, ServerUnavailable, done_params
 from circle.rpc.protocol import NOT_LEASED, Assignment, DoneState, InitState, RpcError

@@ -28,7 +28,8 @@ from circle.pipeline.types import KIND_CLONE, Config, LogLine, Step, StepState
 from circle.states import SKIPPED, SUCCESS, step_state
 
 if TYPE_CHECKING:  # imported by `circle exec` itself, so that the other commands start faster
-    from circle.pipeline.runtime import RunResult, Runtime
+    from circle.pipeline.result import RunResult
+    from circle.pipeline.runtime import Runtime
 
 EXIT_INTERRUPTED = 130
 

@@ -33,43 +33,19 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Protocol
 
 from circle.pipeline.backends.base import Backend
-from circle.pipeline.collect import MAX_FILE, Collected
+from circle.pipeline.collect import MAX_FILE
 from circle.pipeline.errors import EXIT_KILLED, EXIT_NOT_FOUND, BackendError
 from circle.pipeline.masking import Masker, secret_values
 from circle.pipeline.output import OUTPUT_LIMIT, StepOutput
+from circle.pipeline.result import RunResult, Tracer, duration, result_of
 from circle.pipeline.types import KIND_SERVICE, Config, LogLine, Step, StepState
-from circle.states import ERROR, FAILURE, KILLED, SUCCESS
+from circle.states import FAILURE, SUCCESS
 
 log = logging.getLogger(__name__)
 
 STATUS_VARIABLES = ("CI_BUILD_STATUS", "DRONE_BUILD_STATUS", "CI_PIPELINE_STATUS")
-
-
-class Tracer(Protocol):
-    """Receives everything that leaves the runtime; calls come one at a time, from any thread."""
-
-    def state(self, step: Step, state: StepState) -> None:
-        """Take a step's new state: started, finished, skipped or killed."""
-
-    def line(self, step: Step, line: LogLine) -> None:
-        """Take one masked output line of a step."""
-
-    def file(self, step: Step, found: Collected) -> None:
-        """Take one file a step's `reports` or `artifacts` named, after its last line and before its end."""
-
-
-@dataclass
-class RunResult:
-    """How a pipeline ended: `state` is success, failure, killed or error."""
-
-    state: str
-    exit_code: int = 0
-    error: str = ""
-    steps: dict[str, StepState] = field(default_factory=dict)
 
 
 def is_detached(step: Step) -> bool:
@@ -167,7 +143,7 @@ class Runtime:
                     self._run_stage(stage.steps, deadline)
         finally:
             self._stop_detached()
-        return self._result(self.masker.mask(setup_error))
+        return result_of(self._states, self._stop_reason, self._failure, self.timeout, self.masker.mask(setup_error))
 
     def destroy(self) -> None:
         """Remove what the pipeline left on the backend (workspace, containers, volumes); a failure is logged."""
@@ -291,7 +267,7 @@ class Runtime:
             timed_out = step.name in self._timed_out
             self._timed_out.discard(step.name)
         if timed_out and step.name not in self._killed:
-            error = f"the step timed out after {_duration(step.timeout)}"
+            error = f"the step timed out after {duration(step.timeout)}"
             output.notice(f"{error} and was killed")
             state = StepState(proc=step.name, exited=True, exit_code=EXIT_KILLED, killed=True, error=error)
         return state
@@ -311,7 +287,7 @@ class Runtime:
             if step.name not in self._running or self.stopped:
                 return
             self._timed_out.add(step.name)
-        log.info("step %s timed out after %s", step.name, _duration(step.timeout))
+        log.info("step %s timed out after %s", step.name, duration(step.timeout))
         self._destroy(step)
 
     def _retryable(self, step: Step, state: StepState) -> bool:
@@ -376,27 +352,3 @@ class Runtime:
             thread.start()
         for thread in stoppers + [thread for _, thread in detached]:
             thread.join()
-
-    def _result(self, setup_error: str) -> RunResult:
-        states = dict(self._states)
-        if setup_error:
-            return RunResult(ERROR, 1, setup_error, states)
-        if self._stop_reason == "timeout":
-            error = f"the pipeline timed out after {_duration(self.timeout or 0)}"
-            return RunResult(KILLED, EXIT_KILLED, error, states)
-        if self._stop_reason == "cancel":
-            return RunResult(KILLED, EXIT_KILLED, "", states)
-        failure = self._failure
-        if failure is None:
-            return RunResult(SUCCESS, 0, "", states)
-        if failure.killed:  # a step past its own timeout: a failure, its reason on the step
-            return RunResult(FAILURE, failure.exit_code, "", states)
-        return RunResult(ERROR if failure.error else FAILURE, failure.exit_code or 1, failure.error, states)
-
-
-def _duration(seconds: float) -> str:
-    """Return `seconds` as words: "90 minutes", "1.5 seconds"."""
-    if seconds >= 60 and seconds % 60 == 0:
-        minutes = int(seconds // 60)
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
-    return f"{seconds:g} second{'s' if seconds != 1 else ''}"

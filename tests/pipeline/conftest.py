@@ -15,7 +15,8 @@ import pytest
 
 from circle.pipeline.backends import docker_available, get_backend
 from circle.pipeline.collect import Collected
-from circle.pipeline.runtime import RunResult, Runtime
+from circle.pipeline.result import RunResult
+from circle.pipeline.runtime import Runtime
 from circle.pipeline.types import Config, LogLine, Secret, Stage, Step, StepState, Workspace
 
 BUSYBOX = "circle-test/busybox:latest"
